@@ -1,0 +1,25 @@
+//! Protocol-wide constants and parameter bounds.
+//!
+//! Every bound a governance setter enforces is defined here, so the design doc and the
+//! validator read the same numbers.
+
+/// Basis-point denominator: 10,000 bps = 100 %.
+pub const BPS_DENOMINATOR: u16 = 10_000;
+
+/// Maximum number of assets a fund can hold. Sized so that an instruction touching every
+/// asset (a full `refresh_prices`) still fits Solana's 1232-byte transaction with an address
+/// lookup table and 64 account locks.
+pub const MAX_ASSETS: usize = 16;
+
+/// Largest numeraire precision accepted at `initialize_fund`.
+pub const MAX_NUMERAIRE_DECIMALS: u8 = 18;
+
+/// Upper bound for an oracle's accepted price age.
+pub const MAX_ORACLE_AGE_SECS: u32 = 24 * 60 * 60;
+
+/// Upper bound for an oracle's accepted confidence interval (conf / price).
+pub const MAX_ORACLE_CONF_BPS: u16 = 1_000;
+
+/// Exponent range accepted for a fixed price (`price = mantissa * 10^expo`).
+pub const MIN_FIXED_EXPO: i32 = -18;
+pub const MAX_FIXED_EXPO: i32 = 0;

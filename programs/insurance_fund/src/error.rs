@@ -1,0 +1,105 @@
+//! The program's single error enum: one precise name and message per failure.
+//!
+//! Codes are stable (Anchor adds 6000 to each discriminant; groups start at round numbers): append new variants
+//! at the end of their group's range and never reorder, because integrators match on them.
+
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum FundError {
+    // ---- authority ------------------------------------------------------------------------
+    #[msg("Signer is not the fund's governance authority")]
+    NotGovernance = 0,
+    #[msg("Signer is neither the fund's guardian nor its governance authority")]
+    NotGuardianOrGovernance,
+    #[msg("Signer is not the proposed governance authority")]
+    NotPendingGovernance,
+    #[msg("No governance transfer is pending")]
+    NoPendingGovernance,
+    #[msg("The proposed governance authority is the current one or the default key")]
+    InvalidGovernance,
+
+    // ---- configuration --------------------------------------------------------------------
+    #[msg("Numeraire decimals exceed the maximum")]
+    NumeraireDecimalsTooHigh = 20,
+    #[msg("Minimum liquid share exceeds 10,000 bps")]
+    MinLiquidShareTooHigh,
+    #[msg("The fund already holds the maximum number of assets")]
+    TooManyAssets,
+    #[msg("This mint is already registered in the fund")]
+    AssetAlreadyRegistered,
+    #[msg("Max weight exceeds 10,000 bps")]
+    MaxWeightTooHigh,
+    #[msg("Max weight is below the asset's target weight")]
+    MaxWeightBelowTarget,
+    #[msg("Haircut exceeds 10,000 bps")]
+    HaircutTooHigh,
+    #[msg("Target weights must sum to exactly 10,000 bps")]
+    TargetsSumInvalid,
+    #[msg("Target weight exceeds 10,000 bps")]
+    TargetTooHigh,
+    #[msg("Number of targets differs from the number of registered assets")]
+    TargetsLengthMismatch,
+    #[msg("Targets of liquid-class assets are below the fund's minimum liquid share")]
+    LiquidTargetsBelowMinimum,
+    #[msg("Unknown liquidity class")]
+    InvalidLiquidityClass,
+    #[msg("Unknown asset flag bits")]
+    InvalidAssetFlags,
+    #[msg("Unknown oracle source")]
+    InvalidOracleSource,
+    #[msg("Pyth feed id must be non-zero")]
+    InvalidOracleFeedId,
+    #[msg("Oracle max age must be between 1 second and the protocol maximum")]
+    InvalidOracleMaxAge,
+    #[msg("Oracle max confidence must be between 1 bps and the protocol maximum")]
+    InvalidOracleConfidence,
+    #[msg("Fixed price must be positive with an exponent in the accepted range")]
+    InvalidFixedPrice,
+    #[msg("Unknown pause flag bits, or no flag given")]
+    InvalidPauseFlags,
+    #[msg("Stored fund configuration violates an invariant")]
+    InvariantViolated,
+
+    // ---- Token-2022 mint policy -----------------------------------------------------------
+    #[msg("Mint has a permanent delegate that could move vault funds")]
+    MintHasPermanentDelegate = 50,
+    #[msg("Mint has a transfer hook program or an authority that can set one")]
+    MintHasTransferHook,
+    #[msg("Mint creates new token accounts frozen")]
+    MintDefaultFrozen,
+    #[msg("Mint is non-transferable")]
+    MintNonTransferable,
+    #[msg("Mint is pausable")]
+    MintPausable,
+    #[msg("Mint has a close authority")]
+    MintHasCloseAuthority,
+    #[msg("Mint scales its UI amount (interest-bearing or scaled UI amount); oracle valuation would be ambiguous")]
+    MintUiAmountScaled,
+    #[msg("Mint carries a Token-2022 extension this fund does not accept")]
+    MintUnsupportedExtension,
+    #[msg("Token program is not the mint's owner")]
+    TokenProgramMismatch,
+
+    // ---- deposits -------------------------------------------------------------------------
+    #[msg("Amount must be greater than zero")]
+    ZeroAmount = 80,
+    #[msg("Mint is not registered in this fund")]
+    UnknownAsset,
+    #[msg("Vault is not this fund's vault for the asset")]
+    VaultMismatch,
+    #[msg("Source token account holds a different mint")]
+    SourceMintMismatch,
+    #[msg("Source token account is the fund's vault")]
+    SourceIsVault,
+    #[msg("Deposits are paused")]
+    DepositsPaused,
+    #[msg("Deposits are disabled for this asset")]
+    AssetDepositsDisabled,
+    #[msg("Vault balance did not increase")]
+    NothingReceived,
+
+    // ---- arithmetic -----------------------------------------------------------------------
+    #[msg("Arithmetic overflow")]
+    MathOverflow = 100,
+}

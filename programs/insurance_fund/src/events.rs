@@ -1,0 +1,106 @@
+//! Events: one per state change, carrying before and after values so keepers and indexers
+//! reconcile without re-reading accounts.
+//!
+//! Emitted with `emit!` (a `sol_log_data` log line, `Program data: <base64>`), not `emit_cpi!`:
+//! a self-CPI per event would cost more than 1,000 CU, add two accounts to every instruction
+//! and use one level of CPI depth, which a liquidation program calling `draw` through CPI
+//! cannot spare. Indexers read the log lines (as for most Anchor programs).
+
+use crate::state::AssetParams;
+use anchor_lang::prelude::*;
+
+#[event]
+pub struct FundInitialized {
+    pub fund: Pubkey,
+    pub governance: Pubkey,
+    pub guardian: Pubkey,
+    pub create_key: Pubkey,
+    pub numeraire: [u8; 8],
+    pub numeraire_decimals: u8,
+    pub min_liquid_bps: u16,
+}
+
+#[event]
+pub struct AssetAdded {
+    pub fund: Pubkey,
+    pub mint: Pubkey,
+    pub vault: Pubkey,
+    pub index: u8,
+    pub token_program: Pubkey,
+    pub decimals: u8,
+    pub params: AssetParams,
+}
+
+#[event]
+pub struct AssetUpdated {
+    pub fund: Pubkey,
+    pub mint: Pubkey,
+    pub before: AssetParams,
+    pub after: AssetParams,
+}
+
+#[event]
+pub struct TargetsSet {
+    pub fund: Pubkey,
+    /// Targets in asset order (bps).
+    pub before: Vec<u16>,
+    pub after: Vec<u16>,
+}
+
+#[event]
+pub struct BoundsSet {
+    pub fund: Pubkey,
+    pub min_liquid_bps_before: u16,
+    pub min_liquid_bps_after: u16,
+}
+
+#[event]
+pub struct FeesDeposited {
+    pub fund: Pubkey,
+    pub depositor: Pubkey,
+    pub mint: Pubkey,
+    /// Amount the depositor sent.
+    pub amount_sent: u64,
+    /// Amount that arrived in the vault (less any Token-2022 transfer fee); what is booked.
+    pub amount_received: u64,
+    pub vault_balance_before: u64,
+    pub vault_balance_after: u64,
+    pub booked_balance_after: u64,
+}
+
+#[event]
+pub struct GovernanceTransferProposed {
+    pub fund: Pubkey,
+    pub governance: Pubkey,
+    pub pending_before: Pubkey,
+    pub pending_after: Pubkey,
+}
+
+#[event]
+pub struct GovernanceTransferCancelled {
+    pub fund: Pubkey,
+    pub governance: Pubkey,
+    pub cancelled: Pubkey,
+}
+
+#[event]
+pub struct GovernanceTransferred {
+    pub fund: Pubkey,
+    pub before: Pubkey,
+    pub after: Pubkey,
+}
+
+#[event]
+pub struct GuardianSet {
+    pub fund: Pubkey,
+    pub before: Pubkey,
+    pub after: Pubkey,
+}
+
+#[event]
+pub struct PauseChanged {
+    pub fund: Pubkey,
+    pub by: Pubkey,
+    pub paused_before: u8,
+    pub paused_after: u8,
+}

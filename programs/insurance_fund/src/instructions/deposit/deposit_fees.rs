@@ -1,0 +1,110 @@
+use crate::error::FundError;
+use crate::events::FeesDeposited;
+use crate::math::SafeMath;
+use crate::state::{asset_flags, pause_flags, Fund};
+use crate::token_policy::token_amount;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{
+    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
+};
+
+#[derive(Accounts)]
+pub struct DepositFees<'info> {
+    pub depositor: Signer<'info>,
+    #[account(mut)]
+    pub fund: AccountLoader<'info, Fund>,
+    pub mint: InterfaceAccount<'info, Mint>,
+    /// The fund's vault for `mint`; checked against the address stored in the fund.
+    #[account(mut)]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+    /// The depositor's token account (the depositor is its owner or delegate).
+    #[account(mut)]
+    pub source: InterfaceAccount<'info, TokenAccount>,
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+/// Deposits fees (or any contribution) of a registered asset into the fund.
+///
+/// Specification:
+/// - Anyone may call; `depositor` signs as owner or delegate of `source`.
+/// - `amount` > 0 (`ZeroAmount`).
+/// - Deposits are not paused fund-wide (`DepositsPaused`).
+/// - `mint` is registered in this fund (`UnknownAsset`) and deposits are enabled for it
+///   (`AssetDepositsDisabled`).
+/// - `vault` is this fund's vault for `mint` (`VaultMismatch`), so another fund's vault is
+///   refused.
+/// - `token_program` is the asset's token program (`TokenProgramMismatch`).
+/// - `source` holds `mint` (`SourceMintMismatch`) and is not the vault (`SourceIsVault`).
+/// - Moves `amount` from `source` to `vault` with `transfer_checked`.
+/// - Books the amount actually received, measured as the vault balance after minus before
+///   (a Token-2022 transfer fee is withheld from it); that must be > 0 (`NothingReceived`).
+///   Increases the asset's booked balance and lifetime fees by exactly that amount.
+/// - Emits `FeesDeposited` with amount sent and received and the vault balance before and
+///   after.
+pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
+    require!(amount > 0, FundError::ZeroAmount);
+    let accounts = &ctx.accounts;
+    let mint_key = accounts.mint.key();
+
+    let (index, decimals) = {
+        let fund = accounts.fund.load()?;
+        require!(
+            !fund.is_paused(pause_flags::DEPOSITS),
+            FundError::DepositsPaused
+        );
+        let index = fund.asset_index(&mint_key)?;
+        let asset = &fund.assets[index];
+        require!(
+            asset.has_flag(asset_flags::DEPOSIT),
+            FundError::AssetDepositsDisabled
+        );
+        require_keys_eq!(accounts.vault.key(), asset.vault, FundError::VaultMismatch);
+        require_keys_eq!(
+            accounts.token_program.key(),
+            asset.token_program_id(),
+            FundError::TokenProgramMismatch
+        );
+        (index, asset.decimals)
+    };
+    require_keys_eq!(accounts.source.mint, mint_key, FundError::SourceMintMismatch);
+    require_keys_neq!(
+        accounts.source.key(),
+        accounts.vault.key(),
+        FundError::SourceIsVault
+    );
+
+    let vault_info = accounts.vault.to_account_info();
+    let before = token_amount(&vault_info)?;
+    transfer_checked(
+        CpiContext::new(
+            accounts.token_program.key(),
+            TransferChecked {
+                from: accounts.source.to_account_info(),
+                mint: accounts.mint.to_account_info(),
+                to: vault_info.clone(),
+                authority: accounts.depositor.to_account_info(),
+            },
+        ),
+        amount,
+        decimals,
+    )?;
+    let after = token_amount(&vault_info)?;
+    let received = after.safe_sub(before)?;
+    require!(received > 0, FundError::NothingReceived);
+
+    let mut fund = accounts.fund.load_mut()?;
+    fund.assets[index].credit_deposit(received)?;
+    fund.invariant()?;
+
+    emit!(FeesDeposited {
+        fund: accounts.fund.key(),
+        depositor: accounts.depositor.key(),
+        mint: mint_key,
+        amount_sent: amount,
+        amount_received: received,
+        vault_balance_before: before,
+        vault_balance_after: after,
+        booked_balance_after: fund.assets[index].booked_balance,
+    });
+    Ok(())
+}

@@ -1,0 +1,91 @@
+use crate::constants::MAX_ASSETS;
+use crate::error::FundError;
+use crate::events::AssetAdded;
+use crate::state::{
+    seeds::SEED_VAULT, Asset, AssetParams, Fund, TokenProgramKind,
+};
+use crate::token_policy::check_mint_extensions;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+#[derive(Accounts)]
+pub struct AddAsset<'info> {
+    pub governance: Signer<'info>,
+    #[account(mut, has_one = governance @ FundError::NotGovernance)]
+    pub fund: AccountLoader<'info, Fund>,
+    #[account(
+        constraint = *mint.to_account_info().owner == token_program.key()
+            @ FundError::TokenProgramMismatch,
+    )]
+    pub mint: InterfaceAccount<'info, Mint>,
+    /// The fund's vault for `mint`, created here and owned by the fund PDA.
+    #[account(
+        init,
+        payer = payer,
+        seeds = [SEED_VAULT, fund.key().as_ref(), mint.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = fund,
+        token::token_program = token_program,
+    )]
+    pub vault: InterfaceAccount<'info, TokenAccount>,
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Registers a mint (SPL Token or Token-2022) and creates the fund's vault for it.
+///
+/// Specification:
+/// - Only governance may call (`NotGovernance`); `payer` pays the vault's rent.
+/// - `token_program` must own `mint` (`TokenProgramMismatch`).
+/// - The mint's Token-2022 extensions must pass the vault policy in `token_policy`
+///   (`MintHasPermanentDelegate`, `MintHasTransferHook`, `MintDefaultFrozen`,
+///   `MintNonTransferable`, `MintPausable`, `MintHasCloseAuthority`, `MintUiAmountScaled`,
+///   `MintUnsupportedExtension`).
+/// - The mint must not be registered already (`AssetAlreadyRegistered`; the vault PDA would
+///   also already exist) and the fund must hold fewer than 16 assets (`TooManyAssets`).
+/// - `params` must pass the whole-configuration validation (`Fund::validate_config`).
+/// - Creates the vault at PDA `["vault", fund, mint]` with the fund as token authority.
+/// - Appends the asset with target weight 0 (targets change only through `set_targets`),
+///   booked balance 0.
+/// - The transaction fails as a whole on any error, so a rejected mint leaves no vault behind.
+/// - Emits `AssetAdded`.
+pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
+    check_mint_extensions(&ctx.accounts.mint.to_account_info())?;
+    let mint_key = ctx.accounts.mint.key();
+    let token_program = TokenProgramKind::from_program_id(&ctx.accounts.token_program.key())?;
+
+    let mut fund = ctx.accounts.fund.load_mut()?;
+    require!(
+        fund.registered_assets().iter().all(|a| a.mint != mint_key),
+        FundError::AssetAlreadyRegistered
+    );
+    let index = fund.asset_count as usize;
+    require!(index < MAX_ASSETS, FundError::TooManyAssets);
+
+    let mut asset = Asset {
+        mint: mint_key,
+        vault: ctx.accounts.vault.key(),
+        decimals: ctx.accounts.mint.decimals,
+        token_program: token_program as u8,
+        vault_bump: ctx.bumps.vault,
+        ..Asset::default()
+    };
+    asset.apply_params(&params);
+    fund.assets[index] = asset;
+    fund.asset_count += 1;
+    fund.invariant()?;
+
+    emit!(AssetAdded {
+        fund: ctx.accounts.fund.key(),
+        mint: mint_key,
+        vault: asset.vault,
+        index: index as u8,
+        token_program: ctx.accounts.token_program.key(),
+        decimals: asset.decimals,
+        params,
+    });
+    Ok(())
+}

@@ -1,0 +1,40 @@
+use crate::error::FundError;
+use crate::events::BoundsSet;
+use crate::state::Fund;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct SetBounds<'info> {
+    pub governance: Signer<'info>,
+    #[account(mut, has_one = governance @ FundError::NotGovernance)]
+    pub fund: AccountLoader<'info, Fund>,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BoundsArgs {
+    /// Minimum share of NAV held in liquid-class assets (bps).
+    pub min_liquid_bps: u16,
+}
+
+/// Sets the fund-level bounds.
+///
+/// Specification:
+/// - Only governance may call (`NotGovernance`).
+/// - `min_liquid_bps` <= 10,000 (`MinLiquidShareTooHigh`).
+/// - The resulting configuration must pass `Fund::validate_config` (liquid targets must still
+///   cover the new minimum: `LiquidTargetsBelowMinimum`).
+/// - Changes only the fund-level bounds.
+/// - Emits `BoundsSet` with values before and after.
+pub fn handler(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
+    let mut fund = ctx.accounts.fund.load_mut()?;
+    let before = fund.min_liquid_bps;
+    fund.min_liquid_bps = args.min_liquid_bps;
+    fund.invariant()?;
+
+    emit!(BoundsSet {
+        fund: ctx.accounts.fund.key(),
+        min_liquid_bps_before: before,
+        min_liquid_bps_after: args.min_liquid_bps,
+    });
+    Ok(())
+}

@@ -1,0 +1,3 @@
+#![allow(ambiguous_glob_reexports)]
+pub mod pause;
+pub use pause::*;

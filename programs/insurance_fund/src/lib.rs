@@ -1,0 +1,86 @@
+//! # Insurance fund
+//!
+//! A multi-asset backstop a perps or lending protocol deploys to cover bad debt: it holds
+//! governance-weighted vaults, accepts fee deposits from anyone, lets keepers rebalance it
+//! within on-chain bounds, and pays out only during a declared shortfall.
+//!
+//! Layout: `instructions/` (one file per instruction, grouped by caller), `state/` (one file
+//! per account, seeds in `state/seeds.rs`), `math/` (runtime-free arithmetic),
+//! `token_policy.rs` (which mints a vault may hold). Each handler's doc comment is its
+//! specification.
+#![deny(arithmetic_overflow, unused_must_use)]
+// Anchor's macros expand to code these lints flag.
+#![allow(unexpected_cfgs, clippy::too_many_arguments)]
+
+#[cfg(target_os = "solana")]
+use solana_compiler_builtins as _;
+
+pub mod constants;
+pub mod error;
+pub mod events;
+pub mod instructions;
+pub mod math;
+pub mod state;
+pub mod token_policy;
+
+use anchor_lang::prelude::*;
+use instructions::*;
+use state::AssetParams;
+
+declare_id!("FundXHmD3oC8mQmYhLfExXWk7TTVY6cGJW3bNLqR1m9t");
+
+#[program]
+pub mod insurance_fund {
+    use super::*;
+
+    // ---- governance ---------------------------------------------------------------------
+    pub fn initialize_fund(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result<()> {
+        instructions::initialize_fund::handler(ctx, args)
+    }
+
+    pub fn add_asset(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
+        instructions::add_asset::handler(ctx, params)
+    }
+
+    pub fn update_asset(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> Result<()> {
+        instructions::update_asset::handler(ctx, mint, params)
+    }
+
+    pub fn set_targets(ctx: Context<SetTargets>, targets: Vec<u16>) -> Result<()> {
+        instructions::set_targets::handler(ctx, targets)
+    }
+
+    pub fn set_bounds(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
+        instructions::set_bounds::handler(ctx, args)
+    }
+
+    pub fn propose_governance(ctx: Context<ProposeGovernance>, new_governance: Pubkey) -> Result<()> {
+        instructions::propose_governance::handler(ctx, new_governance)
+    }
+
+    pub fn accept_governance(ctx: Context<AcceptGovernance>) -> Result<()> {
+        instructions::accept_governance::handler(ctx)
+    }
+
+    pub fn cancel_governance_transfer(ctx: Context<CancelGovernanceTransfer>) -> Result<()> {
+        instructions::cancel_governance_transfer::handler(ctx)
+    }
+
+    pub fn set_guardian(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()> {
+        instructions::set_guardian::handler(ctx, guardian)
+    }
+
+    pub fn unpause(ctx: Context<Unpause>, flags: u8) -> Result<()> {
+        instructions::unpause::handler(ctx, flags)
+    }
+
+    // ---- guardian -----------------------------------------------------------------------
+    pub fn pause(ctx: Context<Pause>, flags: u8) -> Result<()> {
+        instructions::pause::handler(ctx, flags)
+    }
+
+    // ---- anyone -------------------------------------------------------------------------
+    pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
+        instructions::deposit_fees::handler(ctx, amount)
+    }
+}

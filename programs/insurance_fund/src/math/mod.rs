@@ -1,0 +1,3 @@
+//! Runtime-free arithmetic used by the handlers.
+pub mod safe_math;
+pub use safe_math::SafeMath;

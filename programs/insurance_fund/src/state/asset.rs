@@ -1,0 +1,288 @@
+//! Per-asset configuration and counters, stored inline in the `Fund` (zero-copy).
+
+use crate::constants::*;
+use crate::error::FundError;
+use crate::math::SafeMath;
+use anchor_lang::prelude::*;
+
+/// How quickly an asset can be turned into the numeraire in a crisis. Draws pay from the most
+/// liquid class first; the fund keeps at least `min_liquid_bps` of NAV in `Liquid` assets.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum LiquidityClass {
+    /// Stablecoins and the numeraire itself.
+    Liquid = 0,
+    /// LSTs, lending receipts: redeemable but not instantly at par.
+    YieldBearing = 1,
+    /// LP tokens and anything else that needs a market to exit.
+    Illiquid = 2,
+}
+
+impl TryFrom<u8> for LiquidityClass {
+    type Error = anchor_lang::error::Error;
+    fn try_from(v: u8) -> Result<Self> {
+        match v {
+            0 => Ok(Self::Liquid),
+            1 => Ok(Self::YieldBearing),
+            2 => Ok(Self::Illiquid),
+            _ => err!(FundError::InvalidLiquidityClass),
+        }
+    }
+}
+
+/// Where an asset's price comes from. New sources (e.g. Switchboard On-Demand) are added as
+/// variants here and handled in the oracle module; callers only see a validated price.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[borsh(use_discriminant = true)]
+#[repr(u8)]
+pub enum OracleSource {
+    /// A Pyth pull-oracle `PriceUpdateV2` account for `feed_id`.
+    PythPull = 1,
+    /// A governance-set constant: only for the numeraire itself.
+    Fixed = 2,
+}
+
+impl TryFrom<u8> for OracleSource {
+    type Error = anchor_lang::error::Error;
+    fn try_from(v: u8) -> Result<Self> {
+        match v {
+            1 => Ok(Self::PythPull),
+            2 => Ok(Self::Fixed),
+            _ => err!(FundError::InvalidOracleSource),
+        }
+    }
+}
+
+/// Which token program owns the mint (and therefore the vault).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum TokenProgramKind {
+    SplToken = 0,
+    Token2022 = 1,
+}
+
+impl TokenProgramKind {
+    pub fn from_program_id(id: &Pubkey) -> Result<Self> {
+        if *id == anchor_spl::token::ID {
+            Ok(Self::SplToken)
+        } else if *id == anchor_spl::token_2022::ID {
+            Ok(Self::Token2022)
+        } else {
+            err!(FundError::TokenProgramMismatch)
+        }
+    }
+
+    pub fn program_id(self) -> Pubkey {
+        match self {
+            Self::SplToken => anchor_spl::token::ID,
+            Self::Token2022 => anchor_spl::token_2022::ID,
+        }
+    }
+}
+
+/// Per-asset switches. An asset can be wound down one direction at a time.
+pub mod asset_flags {
+    /// `deposit_fees` accepts this asset.
+    pub const DEPOSIT: u8 = 1 << 0;
+    /// Keepers may deliver this asset into the fund.
+    pub const REBALANCE_IN: u8 = 1 << 1;
+    /// Keepers may take this asset out of the fund.
+    pub const REBALANCE_OUT: u8 = 1 << 2;
+    /// Draws may pay out this asset.
+    pub const DRAW: u8 = 1 << 3;
+    pub const ALL: u8 = DEPOSIT | REBALANCE_IN | REBALANCE_OUT | DRAW;
+}
+
+/// Oracle configuration as stored (zero-copy).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct OracleConfig {
+    /// Pyth feed id (for `PythPull`); zero otherwise.
+    pub feed_id: [u8; 32],
+    /// Price mantissa (for `Fixed`): one whole token = `fixed_price * 10^fixed_expo` numeraire.
+    pub fixed_price: u64,
+    /// Oldest accepted publish time, in seconds before now (for `PythPull`).
+    pub max_age_secs: u32,
+    pub fixed_expo: i32,
+    /// Widest accepted confidence interval as bps of the price (for `PythPull`).
+    pub max_conf_bps: u16,
+    /// `OracleSource` as u8.
+    pub source: u8,
+    pub _reserved: [u8; 5],
+}
+
+/// Oracle configuration as passed by governance.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OracleParams {
+    pub source: OracleSource,
+    pub feed_id: [u8; 32],
+    pub max_age_secs: u32,
+    pub max_conf_bps: u16,
+    pub fixed_price: u64,
+    pub fixed_expo: i32,
+}
+
+impl From<OracleParams> for OracleConfig {
+    fn from(p: OracleParams) -> Self {
+        // Fields that do not apply to the source are stored as zero, so two configs that
+        // behave the same compare equal.
+        let (feed_id, max_age_secs, max_conf_bps, fixed_price, fixed_expo) = match p.source {
+            OracleSource::PythPull => (p.feed_id, p.max_age_secs, p.max_conf_bps, 0, 0),
+            OracleSource::Fixed => ([0; 32], 0, 0, p.fixed_price, p.fixed_expo),
+        };
+        Self {
+            feed_id,
+            fixed_price,
+            max_age_secs,
+            fixed_expo,
+            max_conf_bps,
+            source: p.source as u8,
+            _reserved: [0; 5],
+        }
+    }
+}
+
+impl OracleConfig {
+    /// Bounds of an oracle configuration; each violation has its own error.
+    pub fn validate(&self) -> Result<()> {
+        match OracleSource::try_from(self.source)? {
+            OracleSource::PythPull => {
+                require!(self.feed_id != [0; 32], FundError::InvalidOracleFeedId);
+                require!(
+                    (1..=MAX_ORACLE_AGE_SECS).contains(&self.max_age_secs),
+                    FundError::InvalidOracleMaxAge
+                );
+                require!(
+                    (1..=MAX_ORACLE_CONF_BPS).contains(&self.max_conf_bps),
+                    FundError::InvalidOracleConfidence
+                );
+            }
+            OracleSource::Fixed => {
+                require!(
+                    self.fixed_price > 0
+                        && (MIN_FIXED_EXPO..=MAX_FIXED_EXPO).contains(&self.fixed_expo),
+                    FundError::InvalidFixedPrice
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The governance-settable part of an asset (everything but the target weight, which
+/// `set_targets` sets for all assets at once).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AssetParams {
+    /// Concentration cap: the asset's weight should never exceed this (bps of NAV).
+    pub max_weight_bps: u16,
+    /// Valuation haircut applied on top of the oracle's conservative price.
+    pub haircut_bps: u16,
+    pub class: LiquidityClass,
+    pub oracle: OracleParams,
+    /// `asset_flags` bits.
+    pub flags: u8,
+}
+
+/// One registered asset.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Asset {
+    pub mint: Pubkey,
+    /// The fund's token account for `mint`: PDA `["vault", fund, mint]`, owned by the fund.
+    pub vault: Pubkey,
+    pub oracle: OracleConfig,
+    /// Amount the fund has booked as held in the vault.
+    pub booked_balance: u64,
+    /// Lifetime amount received through `deposit_fees` (measured at the vault).
+    pub total_fees_received: u64,
+    pub target_bps: u16,
+    pub max_weight_bps: u16,
+    pub haircut_bps: u16,
+    /// `LiquidityClass` as u8.
+    pub class: u8,
+    /// `asset_flags` bits.
+    pub flags: u8,
+    pub decimals: u8,
+    /// `TokenProgramKind` as u8.
+    pub token_program: u8,
+    pub vault_bump: u8,
+    pub _reserved: [u8; 5],
+}
+
+impl Asset {
+    pub fn is_registered(&self) -> bool {
+        self.mint != Pubkey::default()
+    }
+
+    pub fn has_flag(&self, flag: u8) -> bool {
+        self.flags & flag == flag
+    }
+
+    pub fn class(&self) -> Result<LiquidityClass> {
+        LiquidityClass::try_from(self.class)
+    }
+
+    pub fn token_program_id(&self) -> Pubkey {
+        if self.token_program == TokenProgramKind::Token2022 as u8 {
+            TokenProgramKind::Token2022.program_id()
+        } else {
+            TokenProgramKind::SplToken.program_id()
+        }
+    }
+
+    /// The governance-settable parameters as currently stored.
+    pub fn params(&self) -> Result<AssetParams> {
+        Ok(AssetParams {
+            max_weight_bps: self.max_weight_bps,
+            haircut_bps: self.haircut_bps,
+            class: self.class()?,
+            oracle: OracleParams {
+                source: OracleSource::try_from(self.oracle.source)?,
+                feed_id: self.oracle.feed_id,
+                max_age_secs: self.oracle.max_age_secs,
+                max_conf_bps: self.oracle.max_conf_bps,
+                fixed_price: self.oracle.fixed_price,
+                fixed_expo: self.oracle.fixed_expo,
+            },
+            flags: self.flags,
+        })
+    }
+
+    /// Applies governance parameters (target weight untouched).
+    pub fn apply_params(&mut self, p: &AssetParams) {
+        self.max_weight_bps = p.max_weight_bps;
+        self.haircut_bps = p.haircut_bps;
+        self.class = p.class as u8;
+        self.oracle = p.oracle.into();
+        self.flags = p.flags;
+    }
+
+    /// Books an amount measured as received at the vault.
+    pub fn credit_deposit(&mut self, received: u64) -> Result<()> {
+        self.booked_balance = self.booked_balance.safe_add(received)?;
+        self.total_fees_received = self.total_fees_received.safe_add(received)?;
+        Ok(())
+    }
+
+    /// Bounds of one asset's configuration; each violation has its own error.
+    pub fn validate(&self) -> Result<()> {
+        require!(self.target_bps <= BPS_DENOMINATOR, FundError::TargetTooHigh);
+        require!(
+            self.max_weight_bps <= BPS_DENOMINATOR,
+            FundError::MaxWeightTooHigh
+        );
+        require!(
+            self.max_weight_bps >= self.target_bps,
+            FundError::MaxWeightBelowTarget
+        );
+        require!(self.haircut_bps <= BPS_DENOMINATOR, FundError::HaircutTooHigh);
+        self.class()?;
+        require!(
+            self.flags & !asset_flags::ALL == 0,
+            FundError::InvalidAssetFlags
+        );
+        require!(self.token_program <= 1, FundError::InvariantViolated);
+        self.oracle.validate()
+    }
+}

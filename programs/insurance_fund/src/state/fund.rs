@@ -1,0 +1,295 @@
+//! The fund: its authorities, fund-level bounds and every asset, in one zero-copy account.
+
+use crate::constants::*;
+use crate::error::FundError;
+use crate::state::{Asset, LiquidityClass};
+use anchor_lang::prelude::*;
+
+/// What the guardian (or governance) can pause. Only governance can lift a pause.
+pub mod pause_flags {
+    /// `deposit_fees`.
+    pub const DEPOSITS: u8 = 1 << 0;
+    /// Keeper rebalances.
+    pub const REBALANCES: u8 = 1 << 1;
+    pub const ALL: u8 = DEPOSITS | REBALANCES;
+
+    /// A pause or unpause request names at least one known flag and nothing else.
+    pub fn check(flags: u8) -> anchor_lang::Result<()> {
+        anchor_lang::require!(
+            flags != 0 && flags & !ALL == 0,
+            crate::error::FundError::InvalidPauseFlags
+        );
+        Ok(())
+    }
+}
+
+/// One insurance fund. PDA `["fund", create_key]`.
+///
+/// Zero-copy: the account is 2,584 bytes and handlers touch only the fields they need, so
+/// nothing is deserialized onto the 4 KiB stack.
+#[account(zero_copy)]
+#[derive(Debug)]
+pub struct Fund {
+    /// Configures the fund: a Squads vault, an SPL Governance treasury, or a keypair.
+    pub governance: Pubkey,
+    /// Proposed successor in a two-step transfer; default key when none.
+    pub pending_governance: Pubkey,
+    /// May pause deposits and rebalances; default key when unset.
+    pub guardian: Pubkey,
+    /// The signer whose key seeds this fund's address.
+    pub create_key: Pubkey,
+    /// Unit of account label, e.g. `b"USD\0\0\0\0\0"`.
+    pub numeraire: [u8; 8],
+    /// Minimum share of NAV (bps) held in `Liquid`-class assets.
+    pub min_liquid_bps: u16,
+    /// Decimals of the numeraire amounts the fund reports (NAV, caps).
+    pub numeraire_decimals: u8,
+    pub bump: u8,
+    /// Registered assets occupy `assets[..asset_count]`; the rest are zero.
+    pub asset_count: u8,
+    /// `pause_flags` bits currently set.
+    pub paused: u8,
+    /// Layout version of this account.
+    pub version: u8,
+    pub _reserved: [u8; 1],
+    pub assets: [Asset; MAX_ASSETS],
+}
+
+impl Fund {
+    pub const VERSION: u8 = 1;
+    /// Account size including Anchor's 8-byte discriminator.
+    pub const SPACE: usize = 8 + core::mem::size_of::<Fund>();
+
+    pub fn registered_assets(&self) -> &[Asset] {
+        &self.assets[..self.asset_count as usize]
+    }
+
+    pub fn registered_assets_mut(&mut self) -> &mut [Asset] {
+        let n = self.asset_count as usize;
+        &mut self.assets[..n]
+    }
+
+    /// Index of the registered asset with this mint.
+    pub fn asset_index(&self, mint: &Pubkey) -> Result<usize> {
+        self.registered_assets()
+            .iter()
+            .position(|a| a.mint == *mint)
+            .ok_or_else(|| error!(FundError::UnknownAsset))
+    }
+
+    pub fn is_paused(&self, flag: u8) -> bool {
+        self.paused & flag != 0
+    }
+
+    pub fn has_guardian(&self) -> bool {
+        self.guardian != Pubkey::default()
+    }
+
+    pub fn has_pending_governance(&self) -> bool {
+        self.pending_governance != Pubkey::default()
+    }
+
+    /// The whole configuration, validated as one. Runs after every configuration change, so
+    /// no sequence of valid-looking updates can reach an invalid state.
+    ///
+    /// Rules (each with its own error):
+    /// - `min_liquid_bps` <= 10,000;
+    /// - every registered asset passes `Asset::validate` (bps bounds, max weight >= target,
+    ///   known class, flags and oracle source);
+    /// - target weights sum to exactly 10,000 bps, or to 0 while governance has not set them
+    ///   yet (`set_targets` is the only way to change targets and demands 10,000, and
+    ///   `add_asset` registers at target 0, so once set the sum stays at 10,000);
+    /// - once targets are set, the liquid-class targets sum to at least `min_liquid_bps`.
+    pub fn validate_config(&self) -> Result<()> {
+        require!(
+            self.min_liquid_bps <= BPS_DENOMINATOR,
+            FundError::MinLiquidShareTooHigh
+        );
+        let mut target_sum: u32 = 0;
+        let mut liquid_target_sum: u32 = 0;
+        for asset in self.registered_assets() {
+            asset.validate()?;
+            target_sum += u32::from(asset.target_bps);
+            if asset.class()? == LiquidityClass::Liquid {
+                liquid_target_sum += u32::from(asset.target_bps);
+            }
+        }
+        require!(
+            target_sum == 0 || target_sum == u32::from(BPS_DENOMINATOR),
+            FundError::TargetsSumInvalid
+        );
+        if target_sum != 0 {
+            require!(
+                liquid_target_sum >= u32::from(self.min_liquid_bps),
+                FundError::LiquidTargetsBelowMinimum
+            );
+        }
+        Ok(())
+    }
+
+    /// Structural invariants plus the configuration rules; checked at the end of every
+    /// instruction that writes the fund.
+    pub fn invariant(&self) -> Result<()> {
+        let n = self.asset_count as usize;
+        require!(n <= MAX_ASSETS, FundError::InvariantViolated);
+        let registered = self.registered_assets();
+        for (i, a) in registered.iter().enumerate() {
+            require!(a.is_registered(), FundError::InvariantViolated);
+            require!(
+                registered[..i].iter().all(|b| b.mint != a.mint),
+                FundError::InvariantViolated
+            );
+        }
+        require!(
+            self.assets[n..].iter().all(|a| *a == Asset::default()),
+            FundError::InvariantViolated
+        );
+        require!(
+            self.governance != Pubkey::default() && self.pending_governance != self.governance,
+            FundError::InvariantViolated
+        );
+        require!(
+            self.paused & !pause_flags::ALL == 0,
+            FundError::InvariantViolated
+        );
+        require!(
+            self.numeraire_decimals <= MAX_NUMERAIRE_DECIMALS,
+            FundError::NumeraireDecimalsTooHigh
+        );
+        self.validate_config()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{asset_flags, OracleConfig, OracleSource};
+
+    fn asset(seed: u8, target: u16, max: u16, class: LiquidityClass) -> Asset {
+        Asset {
+            mint: Pubkey::new_from_array([seed; 32]),
+            vault: Pubkey::new_from_array([seed.wrapping_add(100); 32]),
+            oracle: OracleConfig {
+                source: OracleSource::Fixed as u8,
+                fixed_price: 1,
+                ..Default::default()
+            },
+            target_bps: target,
+            max_weight_bps: max,
+            class: class as u8,
+            flags: asset_flags::ALL,
+            ..Default::default()
+        }
+    }
+
+    fn fund(assets: &[Asset], min_liquid: u16) -> Box<Fund> {
+        let mut f: Box<Fund> = Box::new(bytemuck::Zeroable::zeroed());
+        f.governance = Pubkey::new_from_array([9; 32]);
+        f.min_liquid_bps = min_liquid;
+        f.asset_count = assets.len() as u8;
+        f.assets[..assets.len()].copy_from_slice(assets);
+        f
+    }
+
+    fn code(r: Result<()>) -> u32 {
+        match r.unwrap_err() {
+            anchor_lang::error::Error::AnchorError(e) => e.error_code_number,
+            e => panic!("unexpected {e:?}"),
+        }
+    }
+
+    fn fe(e: FundError) -> u32 {
+        e as u32 + anchor_lang::error::ERROR_CODE_OFFSET
+    }
+
+    #[test]
+    fn account_size_is_exact() {
+        assert_eq!(core::mem::size_of::<Asset>(), 152);
+        assert_eq!(Fund::SPACE, 8 + 144 + 16 * 152);
+    }
+
+    #[test]
+    fn targets_must_sum_to_zero_or_ten_thousand() {
+        let a = asset(1, 6000, 8000, LiquidityClass::Liquid);
+        let b = asset(2, 4000, 5000, LiquidityClass::Illiquid);
+        assert!(fund(&[a, b], 5000).invariant().is_ok());
+        let b2 = asset(2, 3999, 5000, LiquidityClass::Illiquid);
+        assert_eq!(
+            code(fund(&[a, b2], 5000).invariant()),
+            fe(FundError::TargetsSumInvalid)
+        );
+        let z1 = asset(1, 0, 8000, LiquidityClass::Liquid);
+        let z2 = asset(2, 0, 5000, LiquidityClass::Illiquid);
+        assert!(fund(&[z1, z2], 9000).invariant().is_ok());
+    }
+
+    #[test]
+    fn liquid_targets_must_cover_the_minimum() {
+        let a = asset(1, 6000, 8000, LiquidityClass::Liquid);
+        let b = asset(2, 4000, 5000, LiquidityClass::YieldBearing);
+        assert!(fund(&[a, b], 6000).invariant().is_ok());
+        assert_eq!(
+            code(fund(&[a, b], 6001).invariant()),
+            fe(FundError::LiquidTargetsBelowMinimum)
+        );
+    }
+
+    #[test]
+    fn per_asset_bounds_each_have_their_error() {
+        let ok = asset(1, 10_000, 10_000, LiquidityClass::Liquid);
+        let mut a = ok;
+        a.max_weight_bps = 9_999;
+        assert_eq!(
+            code(fund(&[a], 0).invariant()),
+            fe(FundError::MaxWeightBelowTarget)
+        );
+        let mut a = ok;
+        a.max_weight_bps = 10_001;
+        assert_eq!(
+            code(fund(&[a], 0).invariant()),
+            fe(FundError::MaxWeightTooHigh)
+        );
+        let mut a = ok;
+        a.haircut_bps = 10_001;
+        assert_eq!(
+            code(fund(&[a], 0).invariant()),
+            fe(FundError::HaircutTooHigh)
+        );
+        let mut a = ok;
+        a.class = 3;
+        assert_eq!(
+            code(fund(&[a], 0).invariant()),
+            fe(FundError::InvalidLiquidityClass)
+        );
+        let mut a = ok;
+        a.flags = 0x10;
+        assert_eq!(
+            code(fund(&[a], 0).invariant()),
+            fe(FundError::InvalidAssetFlags)
+        );
+        let mut a = ok;
+        a.oracle.source = 0;
+        assert_eq!(
+            code(fund(&[a], 0).invariant()),
+            fe(FundError::InvalidOracleSource)
+        );
+    }
+
+    #[test]
+    fn structural_invariants_hold() {
+        let a = asset(1, 0, 10_000, LiquidityClass::Liquid);
+        // duplicate mint
+        assert_eq!(
+            code(fund(&[a, a], 0).invariant()),
+            fe(FundError::InvariantViolated)
+        );
+        // garbage beyond asset_count
+        let mut f = fund(&[a], 0);
+        f.assets[3].mint = Pubkey::new_from_array([7; 32]);
+        assert_eq!(code(f.invariant()), fe(FundError::InvariantViolated));
+        // pending governance equal to governance
+        let mut f = fund(&[a], 0);
+        f.pending_governance = f.governance;
+        assert_eq!(code(f.invariant()), fe(FundError::InvariantViolated));
+    }
+}

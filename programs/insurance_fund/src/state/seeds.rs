@@ -1,0 +1,12 @@
+//! Every PDA the program derives, in one place.
+//!
+//! | account | seeds                                   | bump stored in        |
+//! |---------|-----------------------------------------|-----------------------|
+//! | Fund    | `["fund", create_key]`                  | `Fund::bump`          |
+//! | Vault   | `["vault", fund, mint]`                 | `Asset::vault_bump`   |
+//!
+//! `create_key` is a signer chosen by whoever creates the fund (as in Squads v4): the fund's
+//! address cannot be front-run, and one deployment holds any number of independent funds.
+
+pub const SEED_FUND: &[u8] = b"fund";
+pub const SEED_VAULT: &[u8] = b"vault";

@@ -1,0 +1,109 @@
+//! Which mints a vault may hold, and small token helpers.
+//!
+//! A vault must never lose funds to a third party nor become impossible to pay out from. For
+//! Token-2022 the mint's extensions are checked once, at `add_asset`, against an allow-list;
+//! the extensions that could later change a vault's behaviour cannot be added to an existing
+//! mint, so the check at registration holds for the asset's lifetime.
+//!
+//! | extension                               | decision | why                                                                |
+//! |-----------------------------------------|----------|--------------------------------------------------------------------|
+//! | PermanentDelegate (delegate set)        | reject   | the delegate can move vault tokens at will                         |
+//! | TransferHook (program or authority set) | reject   | an arbitrary program runs on (and can block) every transfer         |
+//! | DefaultAccountState = Frozen            | reject   | the vault would be created frozen                                   |
+//! | NonTransferable                         | reject   | tokens could never leave the vault                                  |
+//! | Pausable                                | reject   | a pause authority could block draws                                 |
+//! | MintCloseAuthority (authority set)      | reject   | the mint could be closed and re-created with other properties      |
+//! | InterestBearingConfig, ScaledUiAmount   | reject   | the UI amount an oracle prices differs from the raw amount held    |
+//! | TransferFeeConfig                       | accept   | inflows are credited at the measured vault balance change          |
+//! | ConfidentialTransfer(Mint/Fee), ConfidentialMintBurn | accept | the vault never configures confidential balances, so its public balance is all it holds |
+//! | DefaultAccountState = Initialized       | accept   | later changes affect only accounts created afterwards              |
+//! | Metadata/Group pointers and data        | accept   | descriptive only                                                   |
+//! | any other or future extension           | reject   | unknown behaviour                                                  |
+//!
+//! Freeze authorities are accepted: major stablecoins have one, and it is a trust assumption
+//! governance makes when it adds the asset.
+
+use crate::error::FundError;
+use anchor_lang::prelude::*;
+use anchor_spl::token_2022::spl_token_2022::{
+    extension::{
+        default_account_state::DefaultAccountState, mint_close_authority::MintCloseAuthority,
+        permanent_delegate::PermanentDelegate, transfer_hook::TransferHook,
+        BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+    },
+    state::{AccountState, Mint},
+};
+
+/// Rejects a mint whose extensions could make a vault lose funds or block payouts.
+pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
+    if *mint.owner != anchor_spl::token_2022::ID {
+        // SPL Token mints have no extensions.
+        return Ok(());
+    }
+    let data = mint.try_borrow_data()?;
+    let state = StateWithExtensions::<Mint>::unpack(&data)?;
+    for ext in state.get_extension_types()? {
+        match ext {
+            ExtensionType::PermanentDelegate => {
+                let e = state.get_extension::<PermanentDelegate>()?;
+                require!(
+                    Option::<Pubkey>::from(e.delegate).is_none(),
+                    FundError::MintHasPermanentDelegate
+                );
+            }
+            ExtensionType::TransferHook => {
+                let e = state.get_extension::<TransferHook>()?;
+                require!(
+                    Option::<Pubkey>::from(e.program_id).is_none()
+                        && Option::<Pubkey>::from(e.authority).is_none(),
+                    FundError::MintHasTransferHook
+                );
+            }
+            ExtensionType::DefaultAccountState => {
+                let e = state.get_extension::<DefaultAccountState>()?;
+                require!(
+                    e.state != AccountState::Frozen as u8,
+                    FundError::MintDefaultFrozen
+                );
+            }
+            ExtensionType::MintCloseAuthority => {
+                let e = state.get_extension::<MintCloseAuthority>()?;
+                require!(
+                    Option::<Pubkey>::from(e.close_authority).is_none(),
+                    FundError::MintHasCloseAuthority
+                );
+            }
+            ExtensionType::NonTransferable => return err!(FundError::MintNonTransferable),
+            ExtensionType::Pausable => return err!(FundError::MintPausable),
+            ExtensionType::InterestBearingConfig | ExtensionType::ScaledUiAmount => {
+                return err!(FundError::MintUiAmountScaled)
+            }
+            ExtensionType::TransferFeeConfig
+            | ExtensionType::ConfidentialTransferMint
+            | ExtensionType::ConfidentialTransferFeeConfig
+            | ExtensionType::ConfidentialMintBurn
+            | ExtensionType::MetadataPointer
+            | ExtensionType::TokenMetadata
+            | ExtensionType::GroupPointer
+            | ExtensionType::TokenGroup
+            | ExtensionType::GroupMemberPointer
+            | ExtensionType::TokenGroupMember => {}
+            _ => return err!(FundError::MintUnsupportedExtension),
+        }
+    }
+    Ok(())
+}
+
+/// Offset of `amount` in an SPL Token / Token-2022 account (mint 32, owner 32, amount 8).
+const TOKEN_ACCOUNT_AMOUNT_OFFSET: usize = 64;
+
+/// Reads a token account's balance straight from its data, without unpacking the account.
+/// Callers have already verified the account is the vault they expect (address check).
+pub fn token_amount(account: &AccountInfo) -> Result<u64> {
+    let data = account.try_borrow_data()?;
+    let bytes: [u8; 8] = data
+        .get(TOKEN_ACCOUNT_AMOUNT_OFFSET..TOKEN_ACCOUNT_AMOUNT_OFFSET + 8)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| error!(FundError::VaultMismatch))?;
+    Ok(u64::from_le_bytes(bytes))
+}
