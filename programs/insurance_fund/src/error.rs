@@ -90,8 +90,6 @@ pub enum FundError {
     VaultMismatch,
     #[msg("Source token account holds a different mint")]
     SourceMintMismatch,
-    #[msg("Source token account is the fund's vault")]
-    SourceIsVault,
     #[msg("Deposits are paused")]
     DepositsPaused,
     #[msg("Deposits are disabled for this asset")]

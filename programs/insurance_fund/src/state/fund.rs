@@ -28,7 +28,7 @@ pub mod pause_flags {
 /// Zero-copy: the account is 2,584 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Fund {
     /// Configures the fund: a Squads vault, an SPL Governance treasury, or a keypair.
     pub governance: Pubkey,

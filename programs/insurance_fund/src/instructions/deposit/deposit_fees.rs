@@ -34,7 +34,8 @@ pub struct DepositFees<'info> {
 /// - `vault` is this fund's vault for `mint` (`VaultMismatch`), so another fund's vault is
 ///   refused.
 /// - `token_program` is the asset's token program (`TokenProgramMismatch`).
-/// - `source` holds `mint` (`SourceMintMismatch`) and is not the vault (`SourceIsVault`).
+/// - `source` holds `mint` (`SourceMintMismatch`); it cannot be the vault, because Anchor
+///   refuses the same writable account twice (`ConstraintDuplicateMutableAccount`).
 /// - Moves `amount` from `source` to `vault` with `transfer_checked`.
 /// - Books the amount actually received, measured as the vault balance after minus before
 ///   (a Token-2022 transfer fee is withheld from it); that must be > 0 (`NothingReceived`).
@@ -67,11 +68,6 @@ pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
         (index, asset.decimals)
     };
     require_keys_eq!(accounts.source.mint, mint_key, FundError::SourceMintMismatch);
-    require_keys_neq!(
-        accounts.source.key(),
-        accounts.vault.key(),
-        FundError::SourceIsVault
-    );
 
     let vault_info = accounts.vault.to_account_info();
     let before = token_amount(&vault_info)?;

@@ -13,10 +13,6 @@ pub struct AddAsset<'info> {
     pub governance: Signer<'info>,
     #[account(mut, has_one = governance @ FundError::NotGovernance)]
     pub fund: AccountLoader<'info, Fund>,
-    #[account(
-        constraint = *mint.to_account_info().owner == token_program.key()
-            @ FundError::TokenProgramMismatch,
-    )]
     pub mint: InterfaceAccount<'info, Mint>,
     /// The fund's vault for `mint`, created here and owned by the fund PDA.
     #[account(
@@ -39,7 +35,8 @@ pub struct AddAsset<'info> {
 ///
 /// Specification:
 /// - Only governance may call (`NotGovernance`); `payer` pays the vault's rent.
-/// - `token_program` must own `mint` (`TokenProgramMismatch`).
+/// - `token_program` must own `mint`: the token program refuses to create the vault otherwise
+///   (`IncorrectProgramId`).
 /// - The mint's Token-2022 extensions must pass the vault policy in `token_policy`
 ///   (`MintHasPermanentDelegate`, `MintHasTransferHook`, `MintDefaultFrozen`,
 ///   `MintNonTransferable`, `MintPausable`, `MintHasCloseAuthority`, `MintUiAmountScaled`,

@@ -1,0 +1,401 @@
+//! `TestBuilder`: a configured fund (mints, vaults, targets) in one call, and instruction
+//! builders for every fund instruction.
+
+use crate::runtime::{program_test, Outcome, TestContext};
+use crate::token::{MintExt, TestMint, TokenKind};
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{InstructionData, ToAccountMetas};
+use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
+use insurance_fund::state::{
+    asset_flags, seeds, AssetParams, Fund, LiquidityClass, OracleParams, OracleSource,
+};
+use insurance_fund::{accounts as acc, instruction as ixd};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+/// `["fund", create_key]`.
+pub fn fund_address(create_key: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[seeds::SEED_FUND, create_key.as_ref()], &insurance_fund::ID).0
+}
+
+/// `["vault", fund, mint]`.
+pub fn vault_address(fund: &Pubkey, mint: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[seeds::SEED_VAULT, fund.as_ref(), mint.as_ref()],
+        &insurance_fund::ID,
+    )
+    .0
+}
+
+fn fund_ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: insurance_fund::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+/// A Pyth-sourced oracle config with sensible bounds (the feed id is derived from `seed`).
+pub fn pyth_oracle(seed: u8) -> OracleParams {
+    OracleParams {
+        source: OracleSource::PythPull,
+        feed_id: [seed.max(1); 32],
+        max_age_secs: 60,
+        max_conf_bps: 100,
+        fixed_price: 0,
+        fixed_expo: 0,
+    }
+}
+
+/// The numeraire priced at exactly 1.
+pub fn fixed_oracle() -> OracleParams {
+    OracleParams {
+        source: OracleSource::Fixed,
+        feed_id: [0; 32],
+        max_age_secs: 0,
+        max_conf_bps: 0,
+        fixed_price: 1,
+        fixed_expo: 0,
+    }
+}
+
+/// Parameters for a typical asset of `class`.
+pub fn asset_params(class: LiquidityClass, max_weight_bps: u16, oracle: OracleParams) -> AssetParams {
+    AssetParams {
+        max_weight_bps,
+        haircut_bps: 0,
+        class,
+        oracle,
+        flags: asset_flags::ALL,
+    }
+}
+
+/// One asset the builder registers.
+#[derive(Clone, Debug)]
+pub struct AssetSpec {
+    pub kind: TokenKind,
+    pub decimals: u8,
+    pub exts: Vec<MintExt>,
+    pub params: AssetParams,
+    pub target_bps: u16,
+}
+
+impl AssetSpec {
+    pub fn new(kind: TokenKind, decimals: u8, params: AssetParams, target_bps: u16) -> Self {
+        Self { kind, decimals, exts: vec![], params, target_bps }
+    }
+
+    pub fn with_exts(mut self, exts: &[MintExt]) -> Self {
+        self.exts = exts.to_vec();
+        self
+    }
+}
+
+/// Builds a fund: mints, the fund account, its assets and (when every spec has one) its
+/// targets, in one call.
+pub struct TestBuilder {
+    assets: Vec<AssetSpec>,
+    min_liquid_bps: u16,
+    numeraire_decimals: u8,
+    with_guardian: bool,
+}
+
+impl Default for TestBuilder {
+    /// Two liquid stablecoins (SPL Token, Token-2022) at 60/40, minimum liquid share 50 %.
+    fn default() -> Self {
+        Self {
+            assets: vec![
+                AssetSpec::new(
+                    TokenKind::Spl,
+                    6,
+                    asset_params(LiquidityClass::Liquid, 8_000, fixed_oracle()),
+                    6_000,
+                ),
+                AssetSpec::new(
+                    TokenKind::Token2022,
+                    6,
+                    asset_params(LiquidityClass::Liquid, 6_000, pyth_oracle(2)),
+                    4_000,
+                ),
+            ],
+            min_liquid_bps: 5_000,
+            numeraire_decimals: 6,
+            with_guardian: true,
+        }
+    }
+}
+
+impl TestBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A fund without assets.
+    pub fn empty() -> Self {
+        Self { assets: vec![], min_liquid_bps: 0, ..Self::default() }
+    }
+
+    pub fn assets(mut self, assets: Vec<AssetSpec>) -> Self {
+        self.assets = assets;
+        self
+    }
+
+    pub fn min_liquid_bps(mut self, bps: u16) -> Self {
+        self.min_liquid_bps = bps;
+        self
+    }
+
+    pub fn without_guardian(mut self) -> Self {
+        self.with_guardian = false;
+        self
+    }
+
+    pub async fn build(self) -> FundFixture {
+        let mut ctx = TestContext::start(program_test()).await;
+        let handle = self.create(&mut ctx).await;
+        FundFixture { ctx, h: handle }
+    }
+
+    /// Creates the fund inside an existing runtime (for tests with several funds).
+    pub async fn create(self, ctx: &mut TestContext) -> FundHandle {
+        let governance = Keypair::new();
+        let guardian = Keypair::new();
+        let create_key = Keypair::new();
+        let fund = fund_address(&create_key.pubkey());
+        let args = InitializeFundArgs {
+            governance: governance.pubkey(),
+            guardian: self.with_guardian.then(|| guardian.pubkey()),
+            numeraire: *b"USD\0\0\0\0\0",
+            numeraire_decimals: self.numeraire_decimals,
+            min_liquid_bps: self.min_liquid_bps,
+        };
+        let ix = initialize_fund_ix(&ctx.payer_key(), &create_key.pubkey(), args);
+        ctx.send_ok(&[ix], &[&create_key]).await;
+
+        let mut h = FundHandle {
+            fund,
+            payer: ctx.payer_key(),
+            create_key,
+            governance,
+            guardian,
+            assets: vec![],
+        };
+        for spec in &self.assets {
+            let mint = ctx.create_mint(spec.kind, spec.decimals, &spec.exts).await;
+            h.add_asset(ctx, mint, spec.params).await.unwrap();
+        }
+        if self.assets.iter().any(|a| a.target_bps > 0) {
+            let targets: Vec<u16> = self.assets.iter().map(|a| a.target_bps).collect();
+            let ix = h.set_targets_ix(&h.gov(), targets);
+            ctx.send_ok(&[ix], &[&h.governance]).await;
+        }
+        h
+    }
+}
+
+/// A registered asset.
+#[derive(Clone, Copy, Debug)]
+pub struct TestAsset {
+    pub mint: TestMint,
+    pub vault: Pubkey,
+}
+
+/// A fund's address, the keys that control it and its assets; builds its instructions.
+pub struct FundHandle {
+    pub fund: Pubkey,
+    /// Pays rent for accounts the fund creates (the runtime's payer).
+    pub payer: Pubkey,
+    pub create_key: Keypair,
+    pub governance: Keypair,
+    pub guardian: Keypair,
+    pub assets: Vec<TestAsset>,
+}
+
+/// A runtime with one fund in it (more can be added with `TestBuilder::create`).
+pub struct FundFixture {
+    pub ctx: TestContext,
+    pub h: FundHandle,
+}
+
+impl std::ops::Deref for FundFixture {
+    type Target = FundHandle;
+    fn deref(&self) -> &FundHandle {
+        &self.h
+    }
+}
+
+impl FundFixture {
+    /// The fund account as stored (discriminator checked).
+    pub async fn state(&mut self) -> Box<Fund> {
+        self.h.state(&mut self.ctx).await
+    }
+
+    /// Adds `mint` with `params`, signed by governance; records it on success.
+    pub async fn add_asset(&mut self, mint: TestMint, params: AssetParams) -> std::result::Result<Outcome, Outcome> {
+        self.h.add_asset(&mut self.ctx, mint, params).await
+    }
+
+    /// Sends `ixs` signed by governance.
+    pub async fn send_gov(&mut self, ixs: &[Instruction]) -> Outcome {
+        let gov = self.h.governance.insecure_clone();
+        self.ctx.send(ixs, &[&gov]).await
+    }
+
+    /// A depositor keypair with a token account of asset `i` holding `amount`.
+    pub async fn depositor(&mut self, i: usize, amount: u64) -> (Keypair, Pubkey) {
+        let who = Keypair::new();
+        let mint = self.h.assets[i].mint;
+        let account = self.ctx.funded_token_account(&mint, &who.pubkey(), amount).await;
+        (who, account)
+    }
+}
+
+pub fn initialize_fund_ix(payer: &Pubkey, create_key: &Pubkey, args: InitializeFundArgs) -> Instruction {
+    fund_ix(
+        acc::InitializeFund {
+            payer: *payer,
+            create_key: *create_key,
+            fund: fund_address(create_key),
+            system_program: anchor_lang::system_program::ID,
+        },
+        ixd::InitializeFund { args },
+    )
+}
+
+impl FundHandle {
+    /// The fund account as stored (discriminator checked).
+    pub async fn state(&self, ctx: &mut TestContext) -> Box<Fund> {
+        let data = ctx.account(&self.fund).await.expect("fund exists").data;
+        assert_eq!(&data[..8], Fund::DISCRIMINATOR);
+        Box::new(*bytemuck::from_bytes::<Fund>(&data[8..]))
+    }
+
+    pub fn gov(&self) -> Pubkey {
+        self.governance.pubkey()
+    }
+
+    /// Adds `mint` with `params`, signed by governance; records it on success.
+    pub async fn add_asset(
+        &mut self,
+        ctx: &mut TestContext,
+        mint: TestMint,
+        params: AssetParams,
+    ) -> std::result::Result<Outcome, Outcome> {
+        let ix = self.add_asset_ix(&self.gov(), &mint, params);
+        let out = ctx.send(&[ix], &[&self.governance]).await;
+        if out.result.is_ok() {
+            self.assets.push(TestAsset { mint, vault: vault_address(&self.fund, &mint.key) });
+            Ok(out)
+        } else {
+            Err(out)
+        }
+    }
+
+    pub fn add_asset_ix(&self, governance: &Pubkey, mint: &TestMint, params: AssetParams) -> Instruction {
+        fund_ix(
+            acc::AddAsset {
+                governance: *governance,
+                fund: self.fund,
+                mint: mint.key,
+                vault: vault_address(&self.fund, &mint.key),
+                payer: self.payer,
+                token_program: mint.program_id(),
+                system_program: anchor_lang::system_program::ID,
+            },
+            ixd::AddAsset { params },
+        )
+    }
+
+    pub fn update_asset_ix(&self, governance: &Pubkey, mint: &Pubkey, params: AssetParams) -> Instruction {
+        fund_ix(
+            acc::UpdateAsset { governance: *governance, fund: self.fund },
+            ixd::UpdateAsset { mint: *mint, params },
+        )
+    }
+
+    pub fn set_targets_ix(&self, governance: &Pubkey, targets: Vec<u16>) -> Instruction {
+        fund_ix(
+            acc::SetTargets { governance: *governance, fund: self.fund },
+            ixd::SetTargets { targets },
+        )
+    }
+
+    pub fn set_bounds_ix(&self, governance: &Pubkey, min_liquid_bps: u16) -> Instruction {
+        fund_ix(
+            acc::SetBounds { governance: *governance, fund: self.fund },
+            ixd::SetBounds { args: BoundsArgs { min_liquid_bps } },
+        )
+    }
+
+    pub fn propose_governance_ix(&self, governance: &Pubkey, new_governance: Pubkey) -> Instruction {
+        fund_ix(
+            acc::ProposeGovernance { governance: *governance, fund: self.fund },
+            ixd::ProposeGovernance { new_governance },
+        )
+    }
+
+    pub fn accept_governance_ix(&self, new_governance: &Pubkey) -> Instruction {
+        fund_ix(
+            acc::AcceptGovernance { new_governance: *new_governance, fund: self.fund },
+            ixd::AcceptGovernance {},
+        )
+    }
+
+    pub fn cancel_governance_transfer_ix(&self, governance: &Pubkey) -> Instruction {
+        fund_ix(
+            acc::CancelGovernanceTransfer { governance: *governance, fund: self.fund },
+            ixd::CancelGovernanceTransfer {},
+        )
+    }
+
+    pub fn set_guardian_ix(&self, governance: &Pubkey, guardian: Option<Pubkey>) -> Instruction {
+        fund_ix(
+            acc::SetGuardian { governance: *governance, fund: self.fund },
+            ixd::SetGuardian { guardian },
+        )
+    }
+
+    pub fn pause_ix(&self, authority: &Pubkey, flags: u8) -> Instruction {
+        fund_ix(
+            acc::Pause { authority: *authority, fund: self.fund },
+            ixd::Pause { flags },
+        )
+    }
+
+    pub fn unpause_ix(&self, governance: &Pubkey, flags: u8) -> Instruction {
+        fund_ix(
+            acc::Unpause { governance: *governance, fund: self.fund },
+            ixd::Unpause { flags },
+        )
+    }
+
+    /// `deposit_fees` of asset `i`'s mint into asset `i`'s vault.
+    pub fn deposit_ix(&self, depositor: &Pubkey, i: usize, source: &Pubkey, amount: u64) -> Instruction {
+        let a = self.assets[i];
+        self.deposit_ix_with(depositor, &a.mint.key, &a.vault, source, &a.mint.program_id(), amount)
+    }
+
+    /// `deposit_fees` with every account chosen by the caller.
+    pub fn deposit_ix_with(
+        &self,
+        depositor: &Pubkey,
+        mint: &Pubkey,
+        vault: &Pubkey,
+        source: &Pubkey,
+        token_program: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
+        fund_ix(
+            acc::DepositFees {
+                depositor: *depositor,
+                fund: self.fund,
+                mint: *mint,
+                vault: *vault,
+                source: *source,
+                token_program: *token_program,
+            },
+            ixd::DepositFees { amount },
+        )
+    }
+}

@@ -1,0 +1,250 @@
+//! The runtime: program loading in either mode, sending transactions, errors and events.
+
+use anchor_lang::prelude::*;
+use anchor_lang::{solana_program::instruction::Instruction, Discriminator};
+use base64::Engine;
+use insurance_fund::error::FundError;
+use solana_account::Account;
+use solana_keypair::Keypair;
+use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use std::collections::HashSet;
+
+pub use anchor_lang::solana_program::instruction::error::InstructionError;
+
+/// How the program under test runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Native,
+    Sbf,
+}
+
+/// `INSURANCE_FUND_TEST_MODE=sbf` selects the SBF binary; anything else (or unset) is native.
+pub fn mode() -> Mode {
+    match std::env::var("INSURANCE_FUND_TEST_MODE").as_deref() {
+        Ok("sbf") => Mode::Sbf,
+        _ => Mode::Native,
+    }
+}
+
+/// Adapts Anchor's `entry` to the `processor!` signature.
+///
+/// `entry` wants one lifetime `'info` for the program id, the account slice, the accounts'
+/// data and the instruction data; `processor!` hands us independent (elided) lifetimes.
+/// `AccountInfo<'a>` is invariant in `'a`, so the compiler cannot shorten it for us. The
+/// transmute only shortens lifetimes: every reference passed in outlives this call, and
+/// `entry` returns a `ProgramResult` that borrows nothing, so no reference escapes with the
+/// shortened lifetime. This is the only `unsafe` in the harness.
+fn native_entry(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
+    insurance_fund::entry(program_id, accounts, data)
+}
+
+/// A `ProgramTest` with the fund program loaded in the selected mode.
+pub fn program_test() -> ProgramTest {
+    let mut pt = match mode() {
+        Mode::Native => {
+            let mut pt = ProgramTest::new(
+                "insurance_fund",
+                insurance_fund::ID,
+                processor!(native_entry),
+            );
+            pt.prefer_bpf(false);
+            pt
+        }
+        Mode::Sbf => {
+            assert!(
+                std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some(),
+                "SBF mode needs SBF_OUT_DIR pointing at the directory holding insurance_fund.so \
+                 (scripts/test.sh sets it to target/deploy)"
+            );
+            let mut pt = ProgramTest::new("insurance_fund", insurance_fund::ID, None);
+            pt.prefer_bpf(true);
+            pt
+        }
+    };
+    pt.set_compute_max_units(1_400_000);
+    pt
+}
+
+/// What a processed transaction left behind.
+#[derive(Debug)]
+pub struct Outcome {
+    pub result: std::result::Result<(), TransactionError>,
+    pub logs: Vec<String>,
+    pub compute_units: u64,
+}
+
+impl Outcome {
+    /// Panics with the logs if the transaction failed.
+    #[track_caller]
+    pub fn unwrap(self) -> Self {
+        if let Err(e) = &self.result {
+            panic!("transaction failed: {e:?}\n{}", self.logs.join("\n"));
+        }
+        self
+    }
+
+    /// Units the fund program itself consumed (SBF mode), from the runtime's
+    /// `Program <id> consumed N of M compute units` lines at the top level.
+    pub fn program_units(&self) -> Option<u64> {
+        let prefix = format!("Program {} consumed ", insurance_fund::ID);
+        self.logs.iter().find_map(|l| {
+            l.strip_prefix(&prefix)
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+        })
+    }
+
+    /// Every event of type `T` in the logs (`Program data:` lines), in order.
+    pub fn events<T: AnchorDeserialize + Discriminator>(&self) -> Vec<T> {
+        self.logs
+            .iter()
+            .filter_map(|l| l.strip_prefix("Program data: "))
+            .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .filter(|bytes| bytes.starts_with(T::DISCRIMINATOR))
+            .map(|bytes| {
+                T::deserialize(&mut &bytes[T::DISCRIMINATOR.len()..]).expect("event decodes")
+            })
+            .collect()
+    }
+}
+
+/// The bank plus bookkeeping the tests share.
+pub struct TestContext {
+    pub ctx: ProgramTestContext,
+    sent: HashSet<Vec<u8>>,
+}
+
+impl TestContext {
+    pub async fn start(pt: ProgramTest) -> Self {
+        Self {
+            ctx: pt.start_with_context().await,
+            sent: HashSet::new(),
+        }
+    }
+
+    pub fn payer(&self) -> &Keypair {
+        &self.ctx.payer
+    }
+
+    pub fn payer_key(&self) -> Pubkey {
+        self.ctx.payer.pubkey()
+    }
+
+    /// Signs with the payer plus `signers` and processes the transaction. A transaction
+    /// byte-identical to an earlier one gets a fresh blockhash first, so repeating an
+    /// instruction is never mistaken for a replay.
+    pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Outcome {
+        let payer = self.ctx.payer.insecure_clone();
+        let mut all: Vec<&Keypair> = vec![&payer];
+        all.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
+        let mut tx = Transaction::new_with_payer(ixs, Some(&self.ctx.payer.pubkey()));
+        tx.sign(&all, self.ctx.last_blockhash);
+        while !self.sent.insert(tx.message_data()) {
+            let hash = self
+                .ctx
+                .get_new_latest_blockhash()
+                .await
+                .expect("new blockhash");
+            tx.sign(&all, hash);
+        }
+        let res = self
+            .ctx
+            .banks_client
+            .process_transaction_with_metadata(tx)
+            .await;
+        match res {
+            Ok(r) => {
+                let (logs, compute_units) = r
+                    .metadata
+                    .map(|m| (m.log_messages, m.compute_units_consumed))
+                    .unwrap_or_default();
+                Outcome {
+                    result: r.result,
+                    logs,
+                    compute_units,
+                }
+            }
+            Err(BanksClientError::TransactionError(e)) => Outcome {
+                result: Err(e),
+                logs: vec![],
+                compute_units: 0,
+            },
+            Err(e) => panic!("banks client: {e:?}"),
+        }
+    }
+
+    /// Sends and panics (with the logs) on failure.
+    pub async fn send_ok(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Outcome {
+        self.send(ixs, signers).await.unwrap()
+    }
+
+    pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
+        self.ctx.banks_client.get_account(*key).await.expect("get_account")
+    }
+
+    /// The one event of type `T` the transaction emitted. In SBF mode the event must be in
+    /// the logs (the test fails otherwise); in native mode Anchor's `emit!` writes nothing,
+    /// so this returns `None` and the caller's assertions on the event are skipped there.
+    #[track_caller]
+    pub fn event<T: AnchorDeserialize + Discriminator>(&self, out: &Outcome) -> Option<T> {
+        match mode() {
+            Mode::Native => None,
+            Mode::Sbf => {
+                let mut events = out.events::<T>();
+                assert_eq!(
+                    events.len(),
+                    1,
+                    "expected exactly one {} event\n{}",
+                    std::any::type_name::<T>(),
+                    out.logs.join("\n")
+                );
+                events.pop()
+            }
+        }
+    }
+}
+
+/// The numeric code Anchor gives a `FundError`.
+pub fn fund_error_code(e: FundError) -> u32 {
+    e as u32 + anchor_lang::error::ERROR_CODE_OFFSET
+}
+
+/// Asserts the transaction failed in some instruction with exactly `expected`.
+#[track_caller]
+pub fn assert_fund_error(out: &Outcome, expected: FundError) {
+    let code = fund_error_code(expected);
+    match &out.result {
+        Err(TransactionError::InstructionError(_, InstructionError::Custom(c))) if *c == code => {}
+        other => panic!(
+            "expected {expected:?} ({code}), got {other:?}\n{}",
+            out.logs.join("\n")
+        ),
+    }
+}
+
+/// Asserts the transaction failed with exactly this instruction error (for errors raised by
+/// Anchor, the runtime or another program).
+#[track_caller]
+pub fn assert_instruction_error(out: &Outcome, expected: InstructionError) {
+    match &out.result {
+        Err(TransactionError::InstructionError(_, e)) if *e == expected => {}
+        other => panic!(
+            "expected {expected:?}, got {other:?}\n{}",
+            out.logs.join("\n")
+        ),
+    }
+}
+
+/// Asserts the transaction failed with Anchor's own error `code`.
+#[track_caller]
+pub fn assert_anchor_error(out: &Outcome, code: anchor_lang::error::ErrorCode) {
+    assert_instruction_error(out, InstructionError::Custom(code as u32));
+}

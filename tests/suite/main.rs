@@ -1,0 +1,10 @@
+//! The integration suite: one module per instruction, plus cross-instruction scenarios.
+//! Run natively with `cargo test -p insurance_fund_tests`, or against the SBF binary with
+//! `INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=target/deploy` (see `scripts/test.sh`).
+
+mod add_asset;
+mod config;
+mod deposit_fees;
+mod governance;
+mod initialize_fund;
+mod pause;
