@@ -16,7 +16,11 @@ use solana_signer::Signer;
 
 /// `["fund", create_key]`.
 pub fn fund_address(create_key: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[seeds::SEED_FUND, create_key.as_ref()], &insurance_fund::ID).0
+    Pubkey::find_program_address(
+        &[seeds::SEED_FUND, create_key.as_ref()],
+        &insurance_fund::ID,
+    )
+    .0
 }
 
 /// `["vault", fund, mint]`.
@@ -61,7 +65,11 @@ pub fn fixed_oracle() -> OracleParams {
 }
 
 /// Parameters for a typical asset of `class`.
-pub fn asset_params(class: LiquidityClass, max_weight_bps: u16, oracle: OracleParams) -> AssetParams {
+pub fn asset_params(
+    class: LiquidityClass,
+    max_weight_bps: u16,
+    oracle: OracleParams,
+) -> AssetParams {
     AssetParams {
         max_weight_bps,
         haircut_bps: 0,
@@ -83,7 +91,13 @@ pub struct AssetSpec {
 
 impl AssetSpec {
     pub fn new(kind: TokenKind, decimals: u8, params: AssetParams, target_bps: u16) -> Self {
-        Self { kind, decimals, exts: vec![], params, target_bps }
+        Self {
+            kind,
+            decimals,
+            exts: vec![],
+            params,
+            target_bps,
+        }
     }
 
     pub fn with_exts(mut self, exts: &[MintExt]) -> Self {
@@ -133,7 +147,11 @@ impl TestBuilder {
 
     /// A fund without assets.
     pub fn empty() -> Self {
-        Self { assets: vec![], min_liquid_bps: 0, ..Self::default() }
+        Self {
+            assets: vec![],
+            min_liquid_bps: 0,
+            ..Self::default()
+        }
     }
 
     pub fn assets(mut self, assets: Vec<AssetSpec>) -> Self {
@@ -232,7 +250,11 @@ impl FundFixture {
     }
 
     /// Adds `mint` with `params`, signed by governance; records it on success.
-    pub async fn add_asset(&mut self, mint: TestMint, params: AssetParams) -> std::result::Result<Outcome, Outcome> {
+    pub async fn add_asset(
+        &mut self,
+        mint: TestMint,
+        params: AssetParams,
+    ) -> std::result::Result<Outcome, Outcome> {
         self.h.add_asset(&mut self.ctx, mint, params).await
     }
 
@@ -246,12 +268,19 @@ impl FundFixture {
     pub async fn depositor(&mut self, i: usize, amount: u64) -> (Keypair, Pubkey) {
         let who = Keypair::new();
         let mint = self.h.assets[i].mint;
-        let account = self.ctx.funded_token_account(&mint, &who.pubkey(), amount).await;
+        let account = self
+            .ctx
+            .funded_token_account(&mint, &who.pubkey(), amount)
+            .await;
         (who, account)
     }
 }
 
-pub fn initialize_fund_ix(payer: &Pubkey, create_key: &Pubkey, args: InitializeFundArgs) -> Instruction {
+pub fn initialize_fund_ix(
+    payer: &Pubkey,
+    create_key: &Pubkey,
+    args: InitializeFundArgs,
+) -> Instruction {
     fund_ix(
         acc::InitializeFund {
             payer: *payer,
@@ -285,14 +314,22 @@ impl FundHandle {
         let ix = self.add_asset_ix(&self.gov(), &mint, params);
         let out = ctx.send(&[ix], &[&self.governance]).await;
         if out.result.is_ok() {
-            self.assets.push(TestAsset { mint, vault: vault_address(&self.fund, &mint.key) });
+            self.assets.push(TestAsset {
+                mint,
+                vault: vault_address(&self.fund, &mint.key),
+            });
             Ok(out)
         } else {
             Err(out)
         }
     }
 
-    pub fn add_asset_ix(&self, governance: &Pubkey, mint: &TestMint, params: AssetParams) -> Instruction {
+    pub fn add_asset_ix(
+        &self,
+        governance: &Pubkey,
+        mint: &TestMint,
+        params: AssetParams,
+    ) -> Instruction {
         fund_ix(
             acc::AddAsset {
                 governance: *governance,
@@ -307,73 +344,127 @@ impl FundHandle {
         )
     }
 
-    pub fn update_asset_ix(&self, governance: &Pubkey, mint: &Pubkey, params: AssetParams) -> Instruction {
+    pub fn update_asset_ix(
+        &self,
+        governance: &Pubkey,
+        mint: &Pubkey,
+        params: AssetParams,
+    ) -> Instruction {
         fund_ix(
-            acc::UpdateAsset { governance: *governance, fund: self.fund },
-            ixd::UpdateAsset { mint: *mint, params },
+            acc::UpdateAsset {
+                governance: *governance,
+                fund: self.fund,
+            },
+            ixd::UpdateAsset {
+                mint: *mint,
+                params,
+            },
         )
     }
 
     pub fn set_targets_ix(&self, governance: &Pubkey, targets: Vec<u16>) -> Instruction {
         fund_ix(
-            acc::SetTargets { governance: *governance, fund: self.fund },
+            acc::SetTargets {
+                governance: *governance,
+                fund: self.fund,
+            },
             ixd::SetTargets { targets },
         )
     }
 
     pub fn set_bounds_ix(&self, governance: &Pubkey, min_liquid_bps: u16) -> Instruction {
         fund_ix(
-            acc::SetBounds { governance: *governance, fund: self.fund },
-            ixd::SetBounds { args: BoundsArgs { min_liquid_bps } },
+            acc::SetBounds {
+                governance: *governance,
+                fund: self.fund,
+            },
+            ixd::SetBounds {
+                args: BoundsArgs { min_liquid_bps },
+            },
         )
     }
 
-    pub fn propose_governance_ix(&self, governance: &Pubkey, new_governance: Pubkey) -> Instruction {
+    pub fn propose_governance_ix(
+        &self,
+        governance: &Pubkey,
+        new_governance: Pubkey,
+    ) -> Instruction {
         fund_ix(
-            acc::ProposeGovernance { governance: *governance, fund: self.fund },
+            acc::ProposeGovernance {
+                governance: *governance,
+                fund: self.fund,
+            },
             ixd::ProposeGovernance { new_governance },
         )
     }
 
     pub fn accept_governance_ix(&self, new_governance: &Pubkey) -> Instruction {
         fund_ix(
-            acc::AcceptGovernance { new_governance: *new_governance, fund: self.fund },
+            acc::AcceptGovernance {
+                new_governance: *new_governance,
+                fund: self.fund,
+            },
             ixd::AcceptGovernance {},
         )
     }
 
     pub fn cancel_governance_transfer_ix(&self, governance: &Pubkey) -> Instruction {
         fund_ix(
-            acc::CancelGovernanceTransfer { governance: *governance, fund: self.fund },
+            acc::CancelGovernanceTransfer {
+                governance: *governance,
+                fund: self.fund,
+            },
             ixd::CancelGovernanceTransfer {},
         )
     }
 
     pub fn set_guardian_ix(&self, governance: &Pubkey, guardian: Option<Pubkey>) -> Instruction {
         fund_ix(
-            acc::SetGuardian { governance: *governance, fund: self.fund },
+            acc::SetGuardian {
+                governance: *governance,
+                fund: self.fund,
+            },
             ixd::SetGuardian { guardian },
         )
     }
 
     pub fn pause_ix(&self, authority: &Pubkey, flags: u8) -> Instruction {
         fund_ix(
-            acc::Pause { authority: *authority, fund: self.fund },
+            acc::Pause {
+                authority: *authority,
+                fund: self.fund,
+            },
             ixd::Pause { flags },
         )
     }
 
     pub fn unpause_ix(&self, governance: &Pubkey, flags: u8) -> Instruction {
         fund_ix(
-            acc::Unpause { governance: *governance, fund: self.fund },
+            acc::Unpause {
+                governance: *governance,
+                fund: self.fund,
+            },
             ixd::Unpause { flags },
         )
     }
 
     /// `deposit_fees` of asset `i`'s mint into asset `i`'s vault.
-    pub fn deposit_ix(&self, depositor: &Pubkey, i: usize, source: &Pubkey, amount: u64) -> Instruction {
+    pub fn deposit_ix(
+        &self,
+        depositor: &Pubkey,
+        i: usize,
+        source: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
         let a = self.assets[i];
-        self.deposit_ix_with(depositor, &a.mint.key, &a.vault, source, &a.mint.program_id(), amount)
+        self.deposit_ix_with(
+            depositor,
+            &a.mint.key,
+            &a.vault,
+            source,
+            &a.mint.program_id(),
+            amount,
+        )
     }
 
     /// `deposit_fees` with every account chosen by the caller.

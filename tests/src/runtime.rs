@@ -60,7 +60,8 @@ pub fn program_test() -> ProgramTest {
         }
         Mode::Sbf => {
             assert!(
-                std::env::var_os("SBF_OUT_DIR").is_some() || std::env::var_os("BPF_OUT_DIR").is_some(),
+                std::env::var_os("SBF_OUT_DIR").is_some()
+                    || std::env::var_os("BPF_OUT_DIR").is_some(),
                 "SBF mode needs SBF_OUT_DIR pointing at the directory holding insurance_fund.so \
                  (scripts/test.sh sets it to target/deploy)"
             );
@@ -144,7 +145,12 @@ impl TestContext {
     pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Outcome {
         let payer = self.ctx.payer.insecure_clone();
         let mut all: Vec<&Keypair> = vec![&payer];
-        all.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
+        all.extend(
+            signers
+                .iter()
+                .copied()
+                .filter(|k| k.pubkey() != payer.pubkey()),
+        );
         let mut tx = Transaction::new_with_payer(ixs, Some(&self.ctx.payer.pubkey()));
         tx.sign(&all, self.ctx.last_blockhash);
         while !self.sent.insert(tx.message_data()) {
@@ -187,7 +193,11 @@ impl TestContext {
     }
 
     pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
-        self.ctx.banks_client.get_account(*key).await.expect("get_account")
+        self.ctx
+            .banks_client
+            .get_account(*key)
+            .await
+            .expect("get_account")
     }
 
     /// The one event of type `T` the transaction emitted. In SBF mode the event must be in

@@ -7,9 +7,8 @@ use anchor_lang::solana_program::{program_pack::Pack, system_instruction};
 use anchor_spl::token_2022::spl_token_2022::{
     self as t22,
     extension::{
-        default_account_state, interest_bearing_mint, pausable, scaled_ui_amount,
-        transfer_fee, transfer_hook, BaseStateWithExtensions, ExtensionType,
-        StateWithExtensions,
+        default_account_state, interest_bearing_mint, pausable, scaled_ui_amount, transfer_fee,
+        transfer_hook, BaseStateWithExtensions, ExtensionType, StateWithExtensions,
     },
     state::{Account as TokenAccountState, AccountState, Mint as MintState},
 };
@@ -81,8 +80,16 @@ impl TestMint {
 
 impl TestContext {
     /// Creates a mint (payer = mint authority, no freeze authority) with `exts`.
-    pub async fn create_mint(&mut self, kind: TokenKind, decimals: u8, exts: &[MintExt]) -> TestMint {
-        assert!(kind == TokenKind::Token2022 || exts.is_empty(), "SPL Token has no extensions");
+    pub async fn create_mint(
+        &mut self,
+        kind: TokenKind,
+        decimals: u8,
+        exts: &[MintExt],
+    ) -> TestMint {
+        assert!(
+            kind == TokenKind::Token2022 || exts.is_empty(),
+            "SPL Token has no extensions"
+        );
         let mint = Keypair::new();
         let program = kind.program_id();
         let authority = self.payer_key();
@@ -104,47 +111,67 @@ impl TestContext {
         let m = mint.pubkey();
         let other = Pubkey::new_unique();
         for ext in exts {
-            ixs.push(match *ext {
-                MintExt::TransferFee { bps, max_fee } => {
-                    transfer_fee::instruction::initialize_transfer_fee_config(
-                        &program, &m, Some(&authority), Some(&authority), bps, max_fee,
-                    )
-                }
-                MintExt::PermanentDelegate => {
-                    t22::instruction::initialize_permanent_delegate(&program, &m, &other)
-                }
-                MintExt::TransferHook => {
-                    transfer_hook::instruction::initialize(&program, &m, Some(authority), Some(other))
-                }
-                MintExt::DefaultFrozen => {
-                    default_account_state::instruction::initialize_default_account_state(
+            ixs.push(
+                match *ext {
+                    MintExt::TransferFee { bps, max_fee } => {
+                        transfer_fee::instruction::initialize_transfer_fee_config(
+                            &program,
+                            &m,
+                            Some(&authority),
+                            Some(&authority),
+                            bps,
+                            max_fee,
+                        )
+                    }
+                    MintExt::PermanentDelegate => {
+                        t22::instruction::initialize_permanent_delegate(&program, &m, &other)
+                    }
+                    MintExt::TransferHook => transfer_hook::instruction::initialize(
                         &program,
                         &m,
-                        &AccountState::Frozen,
-                    )
-                }
-                MintExt::DefaultInitialized => {
-                    default_account_state::instruction::initialize_default_account_state(
+                        Some(authority),
+                        Some(other),
+                    ),
+                    MintExt::DefaultFrozen => {
+                        default_account_state::instruction::initialize_default_account_state(
+                            &program,
+                            &m,
+                            &AccountState::Frozen,
+                        )
+                    }
+                    MintExt::DefaultInitialized => {
+                        default_account_state::instruction::initialize_default_account_state(
+                            &program,
+                            &m,
+                            &AccountState::Initialized,
+                        )
+                    }
+                    MintExt::NonTransferable => {
+                        t22::instruction::initialize_non_transferable_mint(&program, &m)
+                    }
+                    MintExt::CloseAuthority => t22::instruction::initialize_mint_close_authority(
                         &program,
                         &m,
-                        &AccountState::Initialized,
-                    )
+                        Some(&authority),
+                    ),
+                    MintExt::InterestBearing => interest_bearing_mint::instruction::initialize(
+                        &program,
+                        &m,
+                        Some(authority),
+                        500,
+                    ),
+                    MintExt::ScaledUiAmount => scaled_ui_amount::instruction::initialize(
+                        &program,
+                        &m,
+                        Some(authority),
+                        1.5,
+                    ),
+                    MintExt::Pausable => {
+                        pausable::instruction::initialize(&program, &m, &authority)
+                    }
                 }
-                MintExt::NonTransferable => {
-                    t22::instruction::initialize_non_transferable_mint(&program, &m)
-                }
-                MintExt::CloseAuthority => {
-                    t22::instruction::initialize_mint_close_authority(&program, &m, Some(&authority))
-                }
-                MintExt::InterestBearing => {
-                    interest_bearing_mint::instruction::initialize(&program, &m, Some(authority), 500)
-                }
-                MintExt::ScaledUiAmount => {
-                    scaled_ui_amount::instruction::initialize(&program, &m, Some(authority), 1.5)
-                }
-                MintExt::Pausable => pausable::instruction::initialize(&program, &m, &authority),
-            }
-            .unwrap());
+                .unwrap(),
+            );
         }
         // A default-frozen mint needs a freeze authority.
         let freeze = exts
@@ -155,7 +182,11 @@ impl TestContext {
             t22::instruction::initialize_mint2(&program, &m, &authority, freeze, decimals).unwrap(),
         );
         self.send_ok(&ixs, &[&mint]).await;
-        TestMint { key: m, kind, decimals }
+        TestMint {
+            key: m,
+            kind,
+            decimals,
+        }
     }
 
     /// Creates a token account for `mint` owned by `owner` (a fresh keypair account, not an
@@ -168,8 +199,9 @@ impl TestContext {
             TokenKind::Token2022 => {
                 let data = self.account(&mint.key).await.unwrap().data;
                 let state = StateWithExtensions::<MintState>::unpack(&data).unwrap();
-                let required =
-                    ExtensionType::get_required_init_account_extensions(&state.get_extension_types().unwrap());
+                let required = ExtensionType::get_required_init_account_extensions(
+                    &state.get_extension_types().unwrap(),
+                );
                 ExtensionType::try_calculate_account_len::<TokenAccountState>(&required).unwrap()
             }
         };
@@ -204,7 +236,12 @@ impl TestContext {
     }
 
     /// A funded token account for `owner`.
-    pub async fn funded_token_account(&mut self, mint: &TestMint, owner: &Pubkey, amount: u64) -> Pubkey {
+    pub async fn funded_token_account(
+        &mut self,
+        mint: &TestMint,
+        owner: &Pubkey,
+        amount: u64,
+    ) -> Pubkey {
         let account = self.create_token_account(mint, owner).await;
         if amount > 0 {
             self.mint_to(mint, &account, amount).await;
@@ -214,7 +251,11 @@ impl TestContext {
 
     /// The token balance of a token account (either program).
     pub async fn token_balance(&mut self, account: &Pubkey) -> u64 {
-        let data = self.account(account).await.expect("token account exists").data;
+        let data = self
+            .account(account)
+            .await
+            .expect("token account exists")
+            .data;
         StateWithExtensions::<TokenAccountState>::unpack(&data)
             .expect("token account")
             .base
@@ -223,7 +264,13 @@ impl TestContext {
 
     /// Owner and mint of a token account.
     pub async fn token_account_state(&mut self, account: &Pubkey) -> TokenAccountState {
-        let data = self.account(account).await.expect("token account exists").data;
-        StateWithExtensions::<TokenAccountState>::unpack(&data).unwrap().base
+        let data = self
+            .account(account)
+            .await
+            .expect("token account exists")
+            .data;
+        StateWithExtensions::<TokenAccountState>::unpack(&data)
+            .unwrap()
+            .base
     }
 }

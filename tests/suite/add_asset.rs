@@ -15,7 +15,10 @@ fn liquid() -> insurance_fund::state::AssetParams {
 #[tokio::test]
 async fn registers_spl_and_token_2022_assets_with_vaults_owned_by_the_fund() {
     let mut f = TestBuilder::empty().build().await;
-    for (i, kind) in [TokenKind::Spl, TokenKind::Token2022].into_iter().enumerate() {
+    for (i, kind) in [TokenKind::Spl, TokenKind::Token2022]
+        .into_iter()
+        .enumerate()
+    {
         let mint = f.ctx.create_mint(kind, 6 + i as u8, &[]).await;
         let params = asset_params(LiquidityClass::YieldBearing, 7_000, pyth_oracle(3));
         let out = f.add_asset(mint, params).await.unwrap();
@@ -24,7 +27,10 @@ async fn registers_spl_and_token_2022_assets_with_vaults_owned_by_the_fund() {
         let v = f.ctx.token_account_state(&vault).await;
         assert_eq!(v.owner, f.fund, "vault authority is the fund PDA");
         assert_eq!(v.mint, mint.key);
-        assert_eq!(f.ctx.account(&vault).await.unwrap().owner, kind.program_id());
+        assert_eq!(
+            f.ctx.account(&vault).await.unwrap().owner,
+            kind.program_id()
+        );
 
         let s = f.state().await;
         assert_eq!(s.asset_count as usize, i + 1);
@@ -66,7 +72,11 @@ async fn only_governance_may_add() {
     let out = f.ctx.send(&[ix], &[&intruder]).await;
     assert_fund_error(&out, FundError::NotGovernance);
     assert_eq!(f.state().await.asset_count, 0);
-    assert!(f.ctx.account(&vault_address(&f.h.fund, &mint.key)).await.is_none());
+    assert!(f
+        .ctx
+        .account(&vault_address(&f.h.fund, &mint.key))
+        .await
+        .is_none());
 }
 
 #[tokio::test]
@@ -111,7 +121,11 @@ async fn at_most_sixteen_assets() {
     let out = f.add_asset(mint, liquid()).await.unwrap_err();
     assert_fund_error(&out, FundError::TooManyAssets);
     assert_eq!(f.state().await.asset_count, 16);
-    assert!(f.ctx.account(&vault_address(&f.h.fund, &mint.key)).await.is_none());
+    assert!(f
+        .ctx
+        .account(&vault_address(&f.h.fund, &mint.key))
+        .await
+        .is_none());
 }
 
 #[tokio::test]
@@ -176,14 +190,21 @@ async fn assert_mint_rejected(exts: &[MintExt], err: FundError) {
     assert_fund_error(&out, err);
     assert_eq!(f.state().await.asset_count, 0);
     assert!(
-        f.ctx.account(&vault_address(&f.h.fund, &mint.key)).await.is_none(),
+        f.ctx
+            .account(&vault_address(&f.h.fund, &mint.key))
+            .await
+            .is_none(),
         "a rejected mint leaves no vault behind"
     );
 }
 
 #[tokio::test]
 async fn rejects_permanent_delegate_mint() {
-    assert_mint_rejected(&[MintExt::PermanentDelegate], FundError::MintHasPermanentDelegate).await;
+    assert_mint_rejected(
+        &[MintExt::PermanentDelegate],
+        FundError::MintHasPermanentDelegate,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -226,7 +247,10 @@ async fn accepts_harmless_token_2022_extensions() {
             TokenKind::Token2022,
             6,
             &[
-                MintExt::TransferFee { bps: 100, max_fee: u64::MAX },
+                MintExt::TransferFee {
+                    bps: 100,
+                    max_fee: u64::MAX,
+                },
                 MintExt::DefaultInitialized,
             ],
         )

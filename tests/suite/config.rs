@@ -12,7 +12,12 @@ use solana_signer::Signer;
 async fn fund() -> FundFixture {
     TestBuilder::new()
         .assets(vec![
-            AssetSpec::new(TokenKind::Spl, 6, asset_params(LiquidityClass::Liquid, 8_000, fixed_oracle()), 6_000),
+            AssetSpec::new(
+                TokenKind::Spl,
+                6,
+                asset_params(LiquidityClass::Liquid, 8_000, fixed_oracle()),
+                6_000,
+            ),
             AssetSpec::new(
                 TokenKind::Token2022,
                 9,
@@ -35,7 +40,10 @@ async fn update_asset_replaces_parameters_only() {
     let mut p = asset_params(LiquidityClass::Illiquid, 9_000, pyth_oracle(9));
     p.haircut_bps = 250;
     p.flags = asset_flags::DEPOSIT | asset_flags::DRAW;
-    let out = f.send_gov(&[f.update_asset_ix(&f.gov(), &mint, p)]).await.unwrap();
+    let out = f
+        .send_gov(&[f.update_asset_ix(&f.gov(), &mint, p)])
+        .await
+        .unwrap();
 
     let after = f.state().await.assets[1];
     assert_eq!(after.max_weight_bps, 9_000);
@@ -61,7 +69,11 @@ async fn update_asset_only_by_governance() {
     let mut f = fund().await;
     let intruder = Keypair::new();
     let mint = f.assets[0].mint.key;
-    let ix = f.update_asset_ix(&intruder.pubkey(), &mint, asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()));
+    let ix = f.update_asset_ix(
+        &intruder.pubkey(),
+        &mint,
+        asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()),
+    );
     let out = f.ctx.send(&[ix], &[&intruder]).await;
     assert_fund_error(&out, FundError::NotGovernance);
 }
@@ -69,7 +81,11 @@ async fn update_asset_only_by_governance() {
 #[tokio::test]
 async fn update_asset_unknown_mint() {
     let mut f = fund().await;
-    let ix = f.update_asset_ix(&f.gov(), &Pubkey::new_unique(), asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()));
+    let ix = f.update_asset_ix(
+        &f.gov(),
+        &Pubkey::new_unique(),
+        asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()),
+    );
     assert_fund_error(&f.send_gov(&[ix]).await, FundError::UnknownAsset);
 }
 
@@ -79,14 +95,29 @@ async fn update_asset_validates_the_whole_configuration() {
     let before = f.state().await;
     let liquid = f.assets[0].mint.key;
     // max weight below the 60 % target
-    let ix = f.update_asset_ix(&f.gov(), &liquid, asset_params(LiquidityClass::Liquid, 5_999, fixed_oracle()));
+    let ix = f.update_asset_ix(
+        &f.gov(),
+        &liquid,
+        asset_params(LiquidityClass::Liquid, 5_999, fixed_oracle()),
+    );
     assert_fund_error(&f.send_gov(&[ix]).await, FundError::MaxWeightBelowTarget);
     // reclassifying the only liquid asset leaves liquid targets (0) below the 50 % minimum
-    let ix = f.update_asset_ix(&f.gov(), &liquid, asset_params(LiquidityClass::Illiquid, 8_000, fixed_oracle()));
-    assert_fund_error(&f.send_gov(&[ix]).await, FundError::LiquidTargetsBelowMinimum);
+    let ix = f.update_asset_ix(
+        &f.gov(),
+        &liquid,
+        asset_params(LiquidityClass::Illiquid, 8_000, fixed_oracle()),
+    );
+    assert_fund_error(
+        &f.send_gov(&[ix]).await,
+        FundError::LiquidTargetsBelowMinimum,
+    );
     assert_eq!(*f.state().await, *before, "failed updates change nothing");
     // exactly at the target is fine
-    let ix = f.update_asset_ix(&f.gov(), &liquid, asset_params(LiquidityClass::Liquid, 6_000, fixed_oracle()));
+    let ix = f.update_asset_ix(
+        &f.gov(),
+        &liquid,
+        asset_params(LiquidityClass::Liquid, 6_000, fixed_oracle()),
+    );
     f.send_gov(&[ix]).await.unwrap();
 }
 
@@ -95,9 +126,15 @@ async fn update_asset_validates_the_whole_configuration() {
 #[tokio::test]
 async fn set_targets_sets_all_at_once() {
     let mut f = fund().await;
-    let out = f.send_gov(&[f.set_targets_ix(&f.gov(), vec![7_000, 3_000])]).await.unwrap();
+    let out = f
+        .send_gov(&[f.set_targets_ix(&f.gov(), vec![7_000, 3_000])])
+        .await
+        .unwrap();
     let s = f.state().await;
-    assert_eq!((s.assets[0].target_bps, s.assets[1].target_bps), (7_000, 3_000));
+    assert_eq!(
+        (s.assets[0].target_bps, s.assets[1].target_bps),
+        (7_000, 3_000)
+    );
     if let Some(e) = f.ctx.event::<TargetsSet>(&out) {
         assert_eq!(e.before, vec![6_000, 4_000]);
         assert_eq!(e.after, vec![7_000, 3_000]);
@@ -110,7 +147,10 @@ async fn set_targets_guards() {
     let before = f.state().await;
     let intruder = Keypair::new();
     let ix = f.set_targets_ix(&intruder.pubkey(), vec![5_000, 5_000]);
-    assert_fund_error(&f.ctx.send(&[ix], &[&intruder]).await, FundError::NotGovernance);
+    assert_fund_error(
+        &f.ctx.send(&[ix], &[&intruder]).await,
+        FundError::NotGovernance,
+    );
 
     let cases = [
         (vec![10_000], FundError::TargetsLengthMismatch),
@@ -136,10 +176,16 @@ async fn set_targets_guards() {
 #[tokio::test]
 async fn set_bounds_changes_min_liquid_share() {
     let mut f = fund().await;
-    let out = f.send_gov(&[f.set_bounds_ix(&f.gov(), 6_000)]).await.unwrap();
+    let out = f
+        .send_gov(&[f.set_bounds_ix(&f.gov(), 6_000)])
+        .await
+        .unwrap();
     assert_eq!(f.state().await.min_liquid_bps, 6_000);
     if let Some(e) = f.ctx.event::<BoundsSet>(&out) {
-        assert_eq!((e.min_liquid_bps_before, e.min_liquid_bps_after), (5_000, 6_000));
+        assert_eq!(
+            (e.min_liquid_bps_before, e.min_liquid_bps_after),
+            (5_000, 6_000)
+        );
     }
 }
 
@@ -148,11 +194,17 @@ async fn set_bounds_guards() {
     let mut f = fund().await;
     let intruder = Keypair::new();
     let ix = f.set_bounds_ix(&intruder.pubkey(), 1_000);
-    assert_fund_error(&f.ctx.send(&[ix], &[&intruder]).await, FundError::NotGovernance);
+    assert_fund_error(
+        &f.ctx.send(&[ix], &[&intruder]).await,
+        FundError::NotGovernance,
+    );
     let ix = f.set_bounds_ix(&f.gov(), 10_001);
     assert_fund_error(&f.send_gov(&[ix]).await, FundError::MinLiquidShareTooHigh);
     // liquid targets are 6,000: one more is refused
     let ix = f.set_bounds_ix(&f.gov(), 6_001);
-    assert_fund_error(&f.send_gov(&[ix]).await, FundError::LiquidTargetsBelowMinimum);
+    assert_fund_error(
+        &f.send_gov(&[ix]).await,
+        FundError::LiquidTargetsBelowMinimum,
+    );
     assert_eq!(f.state().await.min_liquid_bps, 5_000);
 }

@@ -27,7 +27,10 @@ async fn books_the_deposit_for_spl_and_token_2022() {
             assert_eq!(e.depositor, who.pubkey());
             assert_eq!(e.mint, f.assets[i].mint.key);
             assert_eq!((e.amount_sent, e.amount_received), (1_250_000, 1_250_000));
-            assert_eq!((e.vault_balance_before, e.vault_balance_after), (0, 1_250_000));
+            assert_eq!(
+                (e.vault_balance_before, e.vault_balance_after),
+                (0, 1_250_000)
+            );
             assert_eq!(e.booked_balance_after, 1_250_000);
         }
     }
@@ -55,7 +58,10 @@ async fn transfer_fee_mint_books_what_arrived() {
             asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()),
             10_000,
         )
-        .with_exts(&[MintExt::TransferFee { bps: 100, max_fee: u64::MAX }])])
+        .with_exts(&[MintExt::TransferFee {
+            bps: 100,
+            max_fee: u64::MAX,
+        }])])
         .min_liquid_bps(0)
         .build()
         .await;
@@ -86,14 +92,26 @@ async fn rejects_when_deposits_paused() {
     let mut f = TestBuilder::new().build().await;
     let (who, source) = f.depositor(0, 1_000).await;
     let guardian = f.guardian.insecure_clone();
-    f.ctx.send_ok(&[f.pause_ix(&guardian.pubkey(), pause_flags::DEPOSITS)], &[&guardian]).await;
+    f.ctx
+        .send_ok(
+            &[f.pause_ix(&guardian.pubkey(), pause_flags::DEPOSITS)],
+            &[&guardian],
+        )
+        .await;
     let ix = f.deposit_ix(&who.pubkey(), 0, &source, 10);
     assert_fund_error(&f.ctx.send(&[ix], &[&who]).await, FundError::DepositsPaused);
     assert_eq!(f.ctx.token_balance(&source).await, 1_000);
 
     // a rebalance pause does not stop deposits
-    f.send_gov(&[f.unpause_ix(&f.gov(), pause_flags::DEPOSITS)]).await.unwrap();
-    f.ctx.send_ok(&[f.pause_ix(&guardian.pubkey(), pause_flags::REBALANCES)], &[&guardian]).await;
+    f.send_gov(&[f.unpause_ix(&f.gov(), pause_flags::DEPOSITS)])
+        .await
+        .unwrap();
+    f.ctx
+        .send_ok(
+            &[f.pause_ix(&guardian.pubkey(), pause_flags::REBALANCES)],
+            &[&guardian],
+        )
+        .await;
     let ix = f.deposit_ix(&who.pubkey(), 0, &source, 10);
     f.ctx.send_ok(&[ix], &[&who]).await;
 }
@@ -104,10 +122,15 @@ async fn rejects_asset_with_deposits_disabled() {
     let mint = f.assets[1].mint.key;
     let mut p = asset_params(LiquidityClass::Liquid, 6_000, pyth_oracle(2));
     p.flags = asset_flags::ALL & !asset_flags::DEPOSIT;
-    f.send_gov(&[f.update_asset_ix(&f.gov(), &mint, p)]).await.unwrap();
+    f.send_gov(&[f.update_asset_ix(&f.gov(), &mint, p)])
+        .await
+        .unwrap();
     let (who, source) = f.depositor(1, 1_000).await;
     let ix = f.deposit_ix(&who.pubkey(), 1, &source, 10);
-    assert_fund_error(&f.ctx.send(&[ix], &[&who]).await, FundError::AssetDepositsDisabled);
+    assert_fund_error(
+        &f.ctx.send(&[ix], &[&who]).await,
+        FundError::AssetDepositsDisabled,
+    );
 }
 
 #[tokio::test]
@@ -115,10 +138,20 @@ async fn rejects_unknown_mint() {
     let mut f = TestBuilder::new().build().await;
     let stranger = f.ctx.create_mint(TokenKind::Spl, 6, &[]).await;
     let (who, _) = f.depositor(0, 0).await;
-    let source = f.ctx.funded_token_account(&stranger, &who.pubkey(), 1_000).await;
+    let source = f
+        .ctx
+        .funded_token_account(&stranger, &who.pubkey(), 1_000)
+        .await;
     // a vault the depositor made for the stranger mint, "owned" by the fund
     let fake_vault = f.ctx.create_token_account(&stranger, &f.h.fund).await;
-    let ix = f.deposit_ix_with(&who.pubkey(), &stranger.key, &fake_vault, &source, &stranger.program_id(), 10);
+    let ix = f.deposit_ix_with(
+        &who.pubkey(),
+        &stranger.key,
+        &fake_vault,
+        &source,
+        &stranger.program_id(),
+        10,
+    );
     assert_fund_error(&f.ctx.send(&[ix], &[&who]).await, FundError::UnknownAsset);
 }
 
@@ -129,7 +162,14 @@ async fn rejects_a_vault_that_is_not_the_funds() {
     let (who, source) = f.depositor(0, 1_000).await;
     // a token account of the right mint, with the fund as owner, but not the fund's vault
     let impostor = f.ctx.create_token_account(&mint, &f.h.fund).await;
-    let ix = f.deposit_ix_with(&who.pubkey(), &mint.key, &impostor, &source, &mint.program_id(), 10);
+    let ix = f.deposit_ix_with(
+        &who.pubkey(),
+        &mint.key,
+        &impostor,
+        &source,
+        &mint.program_id(),
+        10,
+    );
     assert_fund_error(&f.ctx.send(&[ix], &[&who]).await, FundError::VaultMismatch);
     assert_eq!(f.ctx.token_balance(&source).await, 1_000);
 }
@@ -141,14 +181,25 @@ async fn rejects_another_funds_vault() {
     let mint = f.assets[0].mint;
     let mut other = TestBuilder::empty().create(&mut f.ctx).await;
     other
-        .add_asset(&mut f.ctx, mint, asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()))
+        .add_asset(
+            &mut f.ctx,
+            mint,
+            asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()),
+        )
         .await
         .unwrap();
     let other_vault = other.assets[0].vault;
     assert_ne!(other_vault, f.assets[0].vault);
 
     let (who, source) = f.depositor(0, 1_000).await;
-    let ix = f.deposit_ix_with(&who.pubkey(), &mint.key, &other_vault, &source, &mint.program_id(), 10);
+    let ix = f.deposit_ix_with(
+        &who.pubkey(),
+        &mint.key,
+        &other_vault,
+        &source,
+        &mint.program_id(),
+        10,
+    );
     assert_fund_error(&f.ctx.send(&[ix], &[&who]).await, FundError::VaultMismatch);
     assert_eq!(f.ctx.token_balance(&other_vault).await, 0);
     assert_eq!(f.state().await.assets[0].booked_balance, 0);
@@ -159,8 +210,18 @@ async fn rejects_mismatched_token_program() {
     let mut f = TestBuilder::new().build().await;
     let a = f.assets[0];
     let (who, source) = f.depositor(0, 1_000).await;
-    let ix = f.deposit_ix_with(&who.pubkey(), &a.mint.key, &a.vault, &source, &anchor_spl::token_2022::ID, 10);
-    assert_fund_error(&f.ctx.send(&[ix], &[&who]).await, FundError::TokenProgramMismatch);
+    let ix = f.deposit_ix_with(
+        &who.pubkey(),
+        &a.mint.key,
+        &a.vault,
+        &source,
+        &anchor_spl::token_2022::ID,
+        10,
+    );
+    assert_fund_error(
+        &f.ctx.send(&[ix], &[&who]).await,
+        FundError::TokenProgramMismatch,
+    );
 }
 
 #[tokio::test]
@@ -168,8 +229,18 @@ async fn rejects_source_of_another_mint() {
     let mut f = TestBuilder::new().build().await;
     let a = f.assets[0];
     let (who, wrong_source) = f.depositor(1, 1_000).await;
-    let ix = f.deposit_ix_with(&who.pubkey(), &a.mint.key, &a.vault, &wrong_source, &a.mint.program_id(), 10);
-    assert_fund_error(&f.ctx.send(&[ix], &[&who]).await, FundError::SourceMintMismatch);
+    let ix = f.deposit_ix_with(
+        &who.pubkey(),
+        &a.mint.key,
+        &a.vault,
+        &wrong_source,
+        &a.mint.program_id(),
+        10,
+    );
+    assert_fund_error(
+        &f.ctx.send(&[ix], &[&who]).await,
+        FundError::SourceMintMismatch,
+    );
 }
 
 #[tokio::test]
@@ -177,7 +248,14 @@ async fn rejects_the_vault_as_source() {
     let mut f = TestBuilder::new().build().await;
     let a = f.assets[0];
     let (who, _) = f.depositor(0, 0).await;
-    let ix = f.deposit_ix_with(&who.pubkey(), &a.mint.key, &a.vault, &a.vault, &a.mint.program_id(), 10);
+    let ix = f.deposit_ix_with(
+        &who.pubkey(),
+        &a.mint.key,
+        &a.vault,
+        &a.vault,
+        &a.mint.program_id(),
+        10,
+    );
     assert_anchor_error(
         &f.ctx.send(&[ix], &[&who]).await,
         anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount,
@@ -190,12 +268,18 @@ async fn depositor_must_sign_and_own_the_source() {
     let (who, source) = f.depositor(0, 1_000).await;
     let mut ix = f.deposit_ix(&who.pubkey(), 0, &source, 10);
     ix.accounts[0].is_signer = false;
-    assert_anchor_error(&f.ctx.send(&[ix], &[]).await, anchor_lang::error::ErrorCode::AccountNotSigner);
+    assert_anchor_error(
+        &f.ctx.send(&[ix], &[]).await,
+        anchor_lang::error::ErrorCode::AccountNotSigner,
+    );
 
     // someone else's token account: the token program refuses (owner mismatch, code 4)
     let (thief, _) = f.depositor(0, 0).await;
     let ix = f.deposit_ix(&thief.pubkey(), 0, &source, 10);
-    assert_instruction_error(&f.ctx.send(&[ix], &[&thief]).await, InstructionError::Custom(4));
+    assert_instruction_error(
+        &f.ctx.send(&[ix], &[&thief]).await,
+        InstructionError::Custom(4),
+    );
     assert_eq!(f.ctx.token_balance(&source).await, 1_000);
 }
 
@@ -206,7 +290,10 @@ async fn insufficient_funds_change_nothing() {
     let before = f.state().await;
     let ix = f.deposit_ix(&who.pubkey(), 0, &source, 101);
     // SPL Token: InsufficientFunds = 1
-    assert_instruction_error(&f.ctx.send(&[ix], &[&who]).await, InstructionError::Custom(1));
+    assert_instruction_error(
+        &f.ctx.send(&[ix], &[&who]).await,
+        InstructionError::Custom(1),
+    );
     assert_eq!(*f.state().await, *before);
     assert_eq!(f.ctx.token_balance(&source).await, 100);
 }
@@ -220,7 +307,10 @@ async fn donations_are_not_booked_as_deposits() {
     let mint = f.assets[0].mint;
     f.ctx.mint_to(&mint, &vault, 500).await;
     let (who, source) = f.depositor(0, 1_000).await;
-    let out = f.ctx.send_ok(&[f.deposit_ix(&who.pubkey(), 0, &source, 100)], &[&who]).await;
+    let out = f
+        .ctx
+        .send_ok(&[f.deposit_ix(&who.pubkey(), 0, &source, 100)], &[&who])
+        .await;
     let a = f.state().await.assets[0];
     assert_eq!((a.booked_balance, a.total_fees_received), (100, 100));
     if let Some(e) = f.ctx.event::<FeesDeposited>(&out) {

@@ -66,13 +66,21 @@ async fn guardian_may_be_unset() {
 async fn reinitialisation_is_impossible() {
     let mut ctx = TestContext::start(program_test()).await;
     let create_key = Keypair::new();
-    let ix = initialize_fund_ix(&ctx.payer_key(), &create_key.pubkey(), args(Pubkey::new_unique()));
+    let ix = initialize_fund_ix(
+        &ctx.payer_key(),
+        &create_key.pubkey(),
+        args(Pubkey::new_unique()),
+    );
     ctx.send_ok(&[ix], &[&create_key]).await;
     let fund_key = fund_address(&create_key.pubkey());
     let before = ctx.account(&fund_key).await.unwrap();
 
     // Same create key, other governance: the system program refuses to create the account.
-    let ix = initialize_fund_ix(&ctx.payer_key(), &create_key.pubkey(), args(Pubkey::new_unique()));
+    let ix = initialize_fund_ix(
+        &ctx.payer_key(),
+        &create_key.pubkey(),
+        args(Pubkey::new_unique()),
+    );
     let out = ctx.send(&[ix], &[&create_key]).await;
     // Anchor's `init` finds the account funded and owned by the program; the system program's
     // allocate then refuses it.
@@ -84,18 +92,29 @@ async fn reinitialisation_is_impossible() {
 async fn create_key_must_sign() {
     let mut ctx = TestContext::start(program_test()).await;
     let create_key = Keypair::new();
-    let mut ix = initialize_fund_ix(&ctx.payer_key(), &create_key.pubkey(), args(Pubkey::new_unique()));
+    let mut ix = initialize_fund_ix(
+        &ctx.payer_key(),
+        &create_key.pubkey(),
+        args(Pubkey::new_unique()),
+    );
     ix.accounts[1].is_signer = false;
     let out = ctx.send(&[ix], &[]).await;
     assert_anchor_error(&out, anchor_lang::error::ErrorCode::AccountNotSigner);
-    assert!(ctx.account(&fund_address(&create_key.pubkey())).await.is_none());
+    assert!(ctx
+        .account(&fund_address(&create_key.pubkey()))
+        .await
+        .is_none());
 }
 
 #[tokio::test]
 async fn fund_address_must_be_the_create_key_pda() {
     let mut ctx = TestContext::start(program_test()).await;
     let create_key = Keypair::new();
-    let mut ix = initialize_fund_ix(&ctx.payer_key(), &create_key.pubkey(), args(Pubkey::new_unique()));
+    let mut ix = initialize_fund_ix(
+        &ctx.payer_key(),
+        &create_key.pubkey(),
+        args(Pubkey::new_unique()),
+    );
     ix.accounts[2].pubkey = fund_address(&Pubkey::new_unique());
     let out = ctx.send(&[ix], &[&create_key]).await;
     assert_anchor_error(&out, anchor_lang::error::ErrorCode::ConstraintSeeds);
@@ -107,15 +126,24 @@ async fn rejects_each_invalid_argument() {
     let cases: Vec<(InitializeFundArgs, FundError)> = vec![
         (args(Pubkey::default()), FundError::InvalidGovernance),
         (
-            InitializeFundArgs { guardian: Some(Pubkey::default()), ..args(Pubkey::new_unique()) },
+            InitializeFundArgs {
+                guardian: Some(Pubkey::default()),
+                ..args(Pubkey::new_unique())
+            },
             FundError::InvalidGovernance,
         ),
         (
-            InitializeFundArgs { numeraire_decimals: 19, ..args(Pubkey::new_unique()) },
+            InitializeFundArgs {
+                numeraire_decimals: 19,
+                ..args(Pubkey::new_unique())
+            },
             FundError::NumeraireDecimalsTooHigh,
         ),
         (
-            InitializeFundArgs { min_liquid_bps: 10_001, ..args(Pubkey::new_unique()) },
+            InitializeFundArgs {
+                min_liquid_bps: 10_001,
+                ..args(Pubkey::new_unique())
+            },
             FundError::MinLiquidShareTooHigh,
         ),
     ];
@@ -124,11 +152,19 @@ async fn rejects_each_invalid_argument() {
         let ix = initialize_fund_ix(&ctx.payer_key(), &create_key.pubkey(), a);
         let out = ctx.send(&[ix], &[&create_key]).await;
         assert_fund_error(&out, err);
-        assert!(ctx.account(&fund_address(&create_key.pubkey())).await.is_none());
+        assert!(ctx
+            .account(&fund_address(&create_key.pubkey()))
+            .await
+            .is_none());
     }
     // The edges themselves are accepted.
     let create_key = Keypair::new();
-    let a = InitializeFundArgs { numeraire_decimals: 18, min_liquid_bps: 10_000, guardian: None, ..args(Pubkey::new_unique()) };
+    let a = InitializeFundArgs {
+        numeraire_decimals: 18,
+        min_liquid_bps: 10_000,
+        guardian: None,
+        ..args(Pubkey::new_unique())
+    };
     let ix = initialize_fund_ix(&ctx.payer_key(), &create_key.pubkey(), a);
     ctx.send_ok(&[ix], &[&create_key]).await;
 }

@@ -42,7 +42,11 @@ pub mod insurance_fund {
         instructions::add_asset::handler(ctx, params)
     }
 
-    pub fn update_asset(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> Result<()> {
+    pub fn update_asset(
+        ctx: Context<UpdateAsset>,
+        mint: Pubkey,
+        params: AssetParams,
+    ) -> Result<()> {
         instructions::update_asset::handler(ctx, mint, params)
     }
 
@@ -54,7 +58,10 @@ pub mod insurance_fund {
         instructions::set_bounds::handler(ctx, args)
     }
 
-    pub fn propose_governance(ctx: Context<ProposeGovernance>, new_governance: Pubkey) -> Result<()> {
+    pub fn propose_governance(
+        ctx: Context<ProposeGovernance>,
+        new_governance: Pubkey,
+    ) -> Result<()> {
         instructions::propose_governance::handler(ctx, new_governance)
     }
 

@@ -276,7 +276,10 @@ impl Asset {
             self.max_weight_bps >= self.target_bps,
             FundError::MaxWeightBelowTarget
         );
-        require!(self.haircut_bps <= BPS_DENOMINATOR, FundError::HaircutTooHigh);
+        require!(
+            self.haircut_bps <= BPS_DENOMINATOR,
+            FundError::HaircutTooHigh
+        );
         self.class()?;
         require!(
             self.flags & !asset_flags::ALL == 0,

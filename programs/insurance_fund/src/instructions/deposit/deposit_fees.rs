@@ -67,7 +67,11 @@ pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
         );
         (index, asset.decimals)
     };
-    require_keys_eq!(accounts.source.mint, mint_key, FundError::SourceMintMismatch);
+    require_keys_eq!(
+        accounts.source.mint,
+        mint_key,
+        FundError::SourceMintMismatch
+    );
 
     let vault_info = accounts.vault.to_account_info();
     let before = token_amount(&vault_info)?;

@@ -19,7 +19,10 @@ pub struct AcceptGovernance<'info> {
 /// - Emits `GovernanceTransferred` with governance before and after.
 pub fn handler(ctx: Context<AcceptGovernance>) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
-    require!(fund.has_pending_governance(), FundError::NoPendingGovernance);
+    require!(
+        fund.has_pending_governance(),
+        FundError::NoPendingGovernance
+    );
     require_keys_eq!(
         fund.pending_governance,
         ctx.accounts.new_governance.key(),

@@ -1,9 +1,7 @@
 use crate::constants::MAX_ASSETS;
 use crate::error::FundError;
 use crate::events::AssetAdded;
-use crate::state::{
-    seeds::SEED_VAULT, Asset, AssetParams, Fund, TokenProgramKind,
-};
+use crate::state::{seeds::SEED_VAULT, Asset, AssetParams, Fund, TokenProgramKind};
 use crate::token_policy::check_mint_extensions;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};

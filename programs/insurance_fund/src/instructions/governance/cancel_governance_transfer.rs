@@ -19,7 +19,10 @@ pub struct CancelGovernanceTransfer<'info> {
 /// - Emits `GovernanceTransferCancelled` with the key that was pending.
 pub fn handler(ctx: Context<CancelGovernanceTransfer>) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
-    require!(fund.has_pending_governance(), FundError::NoPendingGovernance);
+    require!(
+        fund.has_pending_governance(),
+        FundError::NoPendingGovernance
+    );
     let cancelled = fund.pending_governance;
     fund.pending_governance = Pubkey::default();
     fund.invariant()?;

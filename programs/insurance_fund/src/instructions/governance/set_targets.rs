@@ -40,7 +40,11 @@ pub fn handler(ctx: Context<SetTargets>, targets: Vec<u16>) -> Result<()> {
         FundError::TargetsSumInvalid
     );
 
-    let before: Vec<u16> = fund.registered_assets().iter().map(|a| a.target_bps).collect();
+    let before: Vec<u16> = fund
+        .registered_assets()
+        .iter()
+        .map(|a| a.target_bps)
+        .collect();
     for (asset, t) in fund.registered_assets_mut().iter_mut().zip(&targets) {
         asset.target_bps = *t;
     }
