@@ -1,6 +1,7 @@
 //! `TestBuilder`: a configured fund (mints, vaults, targets) in one call, and instruction
 //! builders for every fund instruction.
 
+use crate::oracle::PythPrice;
 use crate::runtime::{program_test, Outcome, TestContext};
 use crate::token::{MintExt, TestMint, TokenKind};
 use anchor_lang::prelude::*;
@@ -217,6 +218,9 @@ impl TestBuilder {
 pub struct TestAsset {
     pub mint: TestMint,
     pub vault: Pubkey,
+    /// Its Pyth price account (Pyth-sourced assets), seeded at 1.00 when the asset is added.
+    pub oracle: Option<Pubkey>,
+    pub feed_id: [u8; 32],
 }
 
 /// A fund's address, the keys that control it and its assets; builds its instructions.
@@ -256,6 +260,21 @@ impl FundFixture {
         params: AssetParams,
     ) -> std::result::Result<Outcome, Outcome> {
         self.h.add_asset(&mut self.ctx, mint, params).await
+    }
+
+    /// The fund's `NavReport`: `get_nav`'s return data in SBF mode; natively (where return
+    /// data is not captured) the same `NavReport::build` run on the fund account, after
+    /// checking that `get_nav` itself succeeds.
+    pub async fn nav_report(&mut self) -> insurance_fund::instructions::NavReport {
+        let out = self.ctx.send_ok(&[self.h.get_nav_ix()], &[]).await;
+        match crate::runtime::mode() {
+            crate::runtime::Mode::Sbf => out.returned(),
+            crate::runtime::Mode::Native => {
+                let now = self.ctx.now().await;
+                let fund = self.state().await;
+                insurance_fund::instructions::NavReport::build(&fund, now).unwrap()
+            }
+        }
     }
 
     /// Sends `ixs` signed by governance.
@@ -314,9 +333,19 @@ impl FundHandle {
         let ix = self.add_asset_ix(&self.gov(), &mint, params);
         let out = ctx.send(&[ix], &[&self.governance]).await;
         if out.result.is_ok() {
+            let oracle = (params.oracle.source == OracleSource::PythPull).then(Pubkey::new_unique);
+            if let Some(key) = oracle {
+                let now = ctx.now().await;
+                ctx.set_price(
+                    &key,
+                    &PythPrice::new(params.oracle.feed_id, 100_000_000, -8, now),
+                );
+            }
             self.assets.push(TestAsset {
                 mint,
                 vault: vault_address(&self.fund, &mint.key),
+                oracle,
+                feed_id: params.oracle.feed_id,
             });
             Ok(out)
         } else {
@@ -372,16 +401,65 @@ impl FundHandle {
         )
     }
 
+    /// `set_bounds` with the given liquid floor and the default max price age.
     pub fn set_bounds_ix(&self, governance: &Pubkey, min_liquid_bps: u16) -> Instruction {
+        self.set_bounds_args_ix(
+            governance,
+            BoundsArgs {
+                min_liquid_bps,
+                max_price_age_secs: insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS,
+            },
+        )
+    }
+
+    pub fn set_bounds_args_ix(&self, governance: &Pubkey, args: BoundsArgs) -> Instruction {
         fund_ix(
             acc::SetBounds {
                 governance: *governance,
                 fund: self.fund,
             },
-            ixd::SetBounds {
-                args: BoundsArgs { min_liquid_bps },
-            },
+            ixd::SetBounds { args },
         )
+    }
+
+    /// `refresh_prices` for the assets in `mask`, with the documented remaining accounts
+    /// (price account for Pyth assets, then vault), built from the fixture's records.
+    pub fn refresh_ix(&self, mask: u16) -> Instruction {
+        let mut metas = vec![];
+        for (i, a) in self.assets.iter().enumerate() {
+            if mask & (1 << i) != 0 {
+                if let Some(o) = a.oracle {
+                    metas.push((o, false));
+                }
+                metas.push((a.vault, false));
+            }
+        }
+        self.refresh_ix_with(mask, &metas)
+    }
+
+    /// `refresh_prices` with the remaining accounts given as (key, writable).
+    pub fn refresh_ix_with(&self, mask: u16, remaining: &[(Pubkey, bool)]) -> Instruction {
+        let mut ix = fund_ix(
+            acc::RefreshPrices { fund: self.fund },
+            ixd::RefreshPrices { assets: mask },
+        );
+        ix.accounts.extend(remaining.iter().map(|(k, w)| {
+            if *w {
+                anchor_lang::solana_program::instruction::AccountMeta::new(*k, false)
+            } else {
+                anchor_lang::solana_program::instruction::AccountMeta::new_readonly(*k, false)
+            }
+        }));
+        ix
+    }
+
+    /// Mask selecting every registered asset.
+    pub fn all_assets(&self) -> u16 {
+        ((1u32 << self.assets.len()) - 1) as u16
+    }
+
+    pub fn get_nav_ix(&self) -> Instruction {
+        fund_ix(acc::GetNav { fund: self.fund }, ixd::GetNav {})
     }
 
     pub fn propose_governance_ix(

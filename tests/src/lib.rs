@@ -11,9 +11,11 @@
 //! (see [`TestContext::event`]).
 
 pub mod fixture;
+pub mod oracle;
 pub mod runtime;
 pub mod token;
 
 pub use fixture::*;
+pub use oracle::*;
 pub use runtime::*;
 pub use token::*;

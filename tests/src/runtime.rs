@@ -6,9 +6,10 @@ use base64::Engine;
 use insurance_fund::error::FundError;
 use solana_account::Account;
 use solana_keypair::Keypair;
+use solana_message::{v0, AddressLookupTableAccount, VersionedMessage};
 use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
 use solana_signer::Signer;
-use solana_transaction::Transaction;
+use solana_transaction::{versioned::VersionedTransaction, Transaction};
 use solana_transaction_error::TransactionError;
 use std::collections::HashSet;
 
@@ -80,6 +81,8 @@ pub struct Outcome {
     pub result: std::result::Result<(), TransactionError>,
     pub logs: Vec<String>,
     pub compute_units: u64,
+    /// Return data set by the last instruction that set any, with the program that set it.
+    pub return_data: Option<(Pubkey, Vec<u8>)>,
 }
 
 impl Outcome {
@@ -101,6 +104,13 @@ impl Outcome {
                 .and_then(|rest| rest.split_whitespace().next())
                 .and_then(|n| n.parse().ok())
         })
+    }
+
+    /// The fund program's return data, decoded as `T`.
+    pub fn returned<T: AnchorDeserialize>(&self) -> T {
+        let (program, data) = self.return_data.as_ref().expect("return data");
+        assert_eq!(*program, insurance_fund::ID);
+        T::deserialize(&mut &data[..]).expect("return data decodes")
     }
 
     /// Every event of type `T` in the logs (`Program data:` lines), in order.
@@ -161,6 +171,11 @@ impl TestContext {
                 .expect("new blockhash");
             tx.sign(&all, hash);
         }
+        self.process(tx).await
+    }
+
+    /// Processes a signed (legacy or versioned) transaction and collects what it left.
+    pub async fn process(&mut self, tx: impl Into<VersionedTransaction>) -> Outcome {
         let res = self
             .ctx
             .banks_client
@@ -168,23 +183,74 @@ impl TestContext {
             .await;
         match res {
             Ok(r) => {
-                let (logs, compute_units) = r
+                let (logs, compute_units, return_data) = r
                     .metadata
-                    .map(|m| (m.log_messages, m.compute_units_consumed))
+                    .map(|m| {
+                        let rd = m.return_data.map(|d| (d.program_id, d.data));
+                        (m.log_messages, m.compute_units_consumed, rd)
+                    })
                     .unwrap_or_default();
                 Outcome {
                     result: r.result,
                     logs,
                     compute_units,
+                    return_data,
                 }
             }
             Err(BanksClientError::TransactionError(e)) => Outcome {
                 result: Err(e),
                 logs: vec![],
                 compute_units: 0,
+                return_data: None,
             },
             Err(e) => panic!("banks client: {e:?}"),
         }
+    }
+
+    /// Writes an (already active) address lookup table holding `addresses`, owned by the
+    /// lookup-table program, and returns its key.
+    pub fn set_lookup_table(&mut self, addresses: &[Pubkey]) -> Pubkey {
+        use solana_address_lookup_table_interface::state::{AddressLookupTable, LookupTableMeta};
+        let key = Pubkey::new_unique();
+        let table = AddressLookupTable {
+            meta: LookupTableMeta {
+                deactivation_slot: u64::MAX,
+                last_extended_slot: 0,
+                last_extended_slot_start_index: 0,
+                authority: Some(self.payer_key()),
+                _padding: 0,
+            },
+            addresses: std::borrow::Cow::Borrowed(addresses),
+        };
+        let data = table.serialize_for_tests().unwrap();
+        let account = Account {
+            lamports: 1_000_000_000,
+            data,
+            owner: solana_address_lookup_table_interface::program::ID,
+            executable: false,
+            rent_epoch: 0,
+        };
+        self.ctx.set_account(&key, &account.into());
+        key
+    }
+
+    /// A v0 transaction of `ixs` (payer signs) resolving accounts through `tables`.
+    pub fn v0_transaction(
+        &self,
+        ixs: &[Instruction],
+        tables: &[(Pubkey, Vec<Pubkey>)],
+    ) -> VersionedTransaction {
+        let lookups: Vec<AddressLookupTableAccount> = tables
+            .iter()
+            .map(|(key, addresses)| AddressLookupTableAccount {
+                key: *key,
+                addresses: addresses.clone(),
+            })
+            .collect();
+        let message =
+            v0::Message::try_compile(&self.payer_key(), ixs, &lookups, self.ctx.last_blockhash)
+                .unwrap();
+        VersionedTransaction::try_new(VersionedMessage::V0(message), &[&self.ctx.payer]).unwrap()
     }
 
     /// Sends and panics (with the logs) on failure.
@@ -220,6 +286,12 @@ impl TestContext {
             }
         }
     }
+}
+
+/// Bytes on the wire of a signed transaction (Solana's packet limit is 1,232).
+pub fn wire_size(tx: &VersionedTransaction) -> usize {
+    // shortvec signature count (one byte below 128 signatures) + signatures + message
+    1 + 64 * tx.signatures.len() + tx.message.serialize().len()
 }
 
 /// The numeric code Anchor gives a `FundError`.

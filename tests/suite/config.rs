@@ -105,12 +105,19 @@ async fn update_asset_validates_the_whole_configuration() {
     let ix = f.update_asset_ix(
         &f.gov(),
         &liquid,
-        asset_params(LiquidityClass::Illiquid, 8_000, fixed_oracle()),
+        asset_params(LiquidityClass::Illiquid, 8_000, pyth_oracle(1)),
     );
     assert_fund_error(
         &f.send_gov(&[ix]).await,
         FundError::LiquidTargetsBelowMinimum,
     );
+    // a fixed price is for the numeraire only: a non-liquid fixed-price asset is refused
+    let ix = f.update_asset_ix(
+        &f.gov(),
+        &liquid,
+        asset_params(LiquidityClass::Illiquid, 8_000, fixed_oracle()),
+    );
+    assert_fund_error(&f.send_gov(&[ix]).await, FundError::FixedPriceNotLiquid);
     assert_eq!(*f.state().await, *before, "failed updates change nothing");
     // exactly at the target is fine
     let ix = f.update_asset_ix(
@@ -183,7 +190,7 @@ async fn set_bounds_changes_min_liquid_share() {
     assert_eq!(f.state().await.min_liquid_bps, 6_000);
     if let Some(e) = f.ctx.event::<BoundsSet>(&out) {
         assert_eq!(
-            (e.min_liquid_bps_before, e.min_liquid_bps_after),
+            (e.before.min_liquid_bps, e.after.min_liquid_bps),
             (5_000, 6_000)
         );
     }

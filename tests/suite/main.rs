@@ -5,6 +5,9 @@
 mod add_asset;
 mod config;
 mod deposit_fees;
+mod get_nav;
 mod governance;
 mod initialize_fund;
 mod pause;
+mod refresh_prices;
+mod tx_size;

@@ -23,3 +23,6 @@ pub const MAX_ORACLE_CONF_BPS: u16 = 1_000;
 /// Exponent range accepted for a fixed price (`price = mantissa * 10^expo`).
 pub const MIN_FIXED_EXPO: i32 = -18;
 pub const MAX_FIXED_EXPO: i32 = 0;
+
+/// `max_price_age_secs` a new fund starts with (governance changes it with `set_bounds`).
+pub const DEFAULT_MAX_PRICE_AGE_SECS: u32 = 120;

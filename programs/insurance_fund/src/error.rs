@@ -60,6 +60,10 @@ pub enum FundError {
     InvalidPauseFlags,
     #[msg("Stored fund configuration violates an invariant")]
     InvariantViolated,
+    #[msg("A fixed price is only allowed for a liquid-class asset (the numeraire)")]
+    FixedPriceNotLiquid,
+    #[msg("Max price age must be between 1 second and the protocol maximum")]
+    InvalidMaxPriceAge,
 
     // ---- Token-2022 mint policy -----------------------------------------------------------
     #[msg("Mint has a permanent delegate that could move vault funds")]
@@ -96,6 +100,32 @@ pub enum FundError {
     AssetDepositsDisabled,
     #[msg("Vault balance did not increase")]
     NothingReceived,
+
+    // ---- oracles and NAV -------------------------------------------------------------------
+    #[msg("Oracle account is not owned by the Pyth receiver program")]
+    OracleWrongOwner = 120,
+    #[msg("Oracle account is not a price update")]
+    OracleInvalidAccount,
+    #[msg("Oracle feed id differs from the asset's")]
+    OracleFeedMismatch,
+    #[msg("Oracle account carries another asset's feed")]
+    OracleBelongsToOtherAsset,
+    #[msg("Oracle price update is only partially verified")]
+    OracleNotFullyVerified,
+    #[msg("Oracle price is older than the asset's max age")]
+    OracleStale,
+    #[msg("Oracle price is zero or negative")]
+    OracleNonPositivePrice,
+    #[msg("Oracle confidence interval is wider than the asset allows")]
+    OracleConfidenceTooWide,
+    #[msg("A cached price is older than the fund's max price age (the log names the asset)")]
+    PriceStale,
+    #[msg("Asset selection is empty or names an unregistered asset")]
+    InvalidAssetSelection,
+    #[msg("Fewer remaining accounts than the documented layout needs")]
+    MissingRemainingAccounts,
+    #[msg("More remaining accounts than the documented layout allows")]
+    ExtraRemainingAccounts,
 
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]

@@ -6,6 +6,7 @@
 //! and use one level of CPI depth, which a liquidation program calling `draw` through CPI
 //! cannot spare. Indexers read the log lines (as for most Anchor programs).
 
+use crate::instructions::BoundsArgs;
 use crate::state::AssetParams;
 use anchor_lang::prelude::*;
 
@@ -50,8 +51,28 @@ pub struct TargetsSet {
 #[event]
 pub struct BoundsSet {
     pub fund: Pubkey,
-    pub min_liquid_bps_before: u16,
-    pub min_liquid_bps_after: u16,
+    pub before: BoundsArgs,
+    pub after: BoundsArgs,
+}
+
+#[event]
+pub struct PricesRefreshed {
+    pub fund: Pubkey,
+    /// Bit i set: asset i was refreshed.
+    pub assets: u16,
+    /// Per refreshed asset, in index order: the cached bounds and the vault balance re-read.
+    pub refreshed: Vec<RefreshedAsset>,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RefreshedAsset {
+    pub index: u8,
+    pub lower: u64,
+    pub upper: u64,
+    pub expo: i32,
+    pub publish_time: i64,
+    pub booked_balance_before: u64,
+    pub booked_balance_after: u64,
 }
 
 #[event]

@@ -5,7 +5,8 @@
 //! within on-chain bounds, and pays out only during a declared shortfall.
 //!
 //! Layout: `instructions/` (one file per instruction, grouped by caller), `state/` (one file
-//! per account, seeds in `state/seeds.rs`), `math/` (runtime-free arithmetic),
+//! per account, seeds in `state/seeds.rs`), `math/` (runtime-free arithmetic), `oracle.rs`
+//! (price sources),
 //! `token_policy.rs` (which mints a vault may hold). Each handler's doc comment is its
 //! specification.
 #![deny(arithmetic_overflow, unused_must_use)]
@@ -20,6 +21,7 @@ pub mod error;
 pub mod events;
 pub mod instructions;
 pub mod math;
+pub mod oracle;
 pub mod state;
 pub mod token_policy;
 
@@ -87,6 +89,17 @@ pub mod insurance_fund {
     }
 
     // ---- anyone -------------------------------------------------------------------------
+    pub fn refresh_prices<'info>(
+        ctx: Context<'info, RefreshPrices<'info>>,
+        assets: u16,
+    ) -> Result<()> {
+        instructions::refresh_prices::handler(ctx, assets)
+    }
+
+    pub fn get_nav(ctx: Context<GetNav>) -> Result<NavReport> {
+        instructions::get_nav::handler(ctx)
+    }
+
     pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
         instructions::deposit_fees::handler(ctx, amount)
     }

@@ -6,7 +6,9 @@
 pub mod deposit;
 pub mod governance;
 pub mod guardian;
+pub mod keeper;
 
 pub use deposit::*;
 pub use governance::*;
 pub use guardian::*;
+pub use keeper::*;

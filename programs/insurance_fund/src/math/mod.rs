@@ -1,3 +1,7 @@
 //! Runtime-free arithmetic used by the handlers.
 pub mod safe_math;
+pub mod valuation;
+pub mod weights;
 pub use safe_math::SafeMath;
+pub use valuation::{MathError, Price};
+pub use weights::{AssetInput, Weights};

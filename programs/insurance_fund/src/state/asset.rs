@@ -184,6 +184,44 @@ pub struct AssetParams {
     pub flags: u8,
 }
 
+/// The last validated price of an asset, cached by `refresh_prices`. One whole token is worth
+/// `mantissa * 10^expo` whole numeraire units at each bound; all zero until first refreshed.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct PriceCache {
+    /// Lower bound: values holdings and what the fund receives.
+    pub lower: u64,
+    /// Upper bound: prices what the fund gives.
+    pub upper: u64,
+    /// Spot confidence interval (reporting only).
+    pub conf: u64,
+    /// Publish time of the cached price (unix seconds); 0 = never refreshed.
+    pub publish_time: i64,
+    pub expo: i32,
+    pub _reserved: [u8; 4],
+}
+
+impl PriceCache {
+    pub fn lower_price(&self) -> crate::math::valuation::Price {
+        crate::math::valuation::Price {
+            mantissa: self.lower,
+            expo: self.expo,
+        }
+    }
+
+    pub fn upper_price(&self) -> crate::math::valuation::Price {
+        crate::math::valuation::Price {
+            mantissa: self.upper,
+            expo: self.expo,
+        }
+    }
+
+    /// Fresh when it exists and is at most `max_age_secs` old at `now`.
+    pub fn is_fresh(&self, now: i64, max_age_secs: u32) -> bool {
+        self.publish_time > 0 && now.saturating_sub(self.publish_time) <= i64::from(max_age_secs)
+    }
+}
+
 /// One registered asset.
 #[zero_copy]
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -192,6 +230,7 @@ pub struct Asset {
     /// The fund's token account for `mint`: PDA `["vault", fund, mint]`, owned by the fund.
     pub vault: Pubkey,
     pub oracle: OracleConfig,
+    pub price: PriceCache,
     /// Amount the fund has booked as held in the vault.
     pub booked_balance: u64,
     /// Lifetime amount received through `deposit_fees` (measured at the vault).
@@ -286,6 +325,11 @@ impl Asset {
             FundError::InvalidAssetFlags
         );
         require!(self.token_program <= 1, FundError::InvariantViolated);
+        require!(
+            self.oracle.source != OracleSource::Fixed as u8
+                || self.class == LiquidityClass::Liquid as u8,
+            FundError::FixedPriceNotLiquid
+        );
         self.oracle.validate()
     }
 }

@@ -25,7 +25,7 @@ pub mod pause_flags {
 
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 2,584 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 3,232 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -52,6 +52,9 @@ pub struct Fund {
     /// Layout version of this account.
     pub version: u8,
     pub _reserved: [u8; 1],
+    /// Oldest cached price (seconds) an operation that needs NAV accepts.
+    pub max_price_age_secs: u32,
+    pub _reserved2: [u8; 4],
     pub assets: [Asset; MAX_ASSETS],
 }
 
@@ -94,6 +97,7 @@ impl Fund {
     ///
     /// Rules (each with its own error):
     /// - `min_liquid_bps` <= 10,000;
+    /// - `max_price_age_secs` in 1..=86,400;
     /// - every registered asset passes `Asset::validate` (bps bounds, max weight >= target,
     ///   known class, flags and oracle source);
     /// - target weights sum to exactly 10,000 bps, or to 0 while governance has not set them
@@ -104,6 +108,10 @@ impl Fund {
         require!(
             self.min_liquid_bps <= BPS_DENOMINATOR,
             FundError::MinLiquidShareTooHigh
+        );
+        require!(
+            (1..=MAX_ORACLE_AGE_SECS).contains(&self.max_price_age_secs),
+            FundError::InvalidMaxPriceAge
         );
         let mut target_sum: u32 = 0;
         let mut liquid_target_sum: u32 = 0;
@@ -170,8 +178,10 @@ mod tests {
             mint: Pubkey::new_from_array([seed; 32]),
             vault: Pubkey::new_from_array([seed.wrapping_add(100); 32]),
             oracle: OracleConfig {
-                source: OracleSource::Fixed as u8,
-                fixed_price: 1,
+                source: OracleSource::PythPull as u8,
+                feed_id: [seed; 32],
+                max_age_secs: 60,
+                max_conf_bps: 100,
                 ..Default::default()
             },
             target_bps: target,
@@ -186,6 +196,7 @@ mod tests {
         let mut f: Box<Fund> = Box::new(bytemuck::Zeroable::zeroed());
         f.governance = Pubkey::new_from_array([9; 32]);
         f.min_liquid_bps = min_liquid;
+        f.max_price_age_secs = 60;
         f.asset_count = assets.len() as u8;
         f.assets[..assets.len()].copy_from_slice(assets);
         f
@@ -204,8 +215,8 @@ mod tests {
 
     #[test]
     fn account_size_is_exact() {
-        assert_eq!(core::mem::size_of::<Asset>(), 152);
-        assert_eq!(Fund::SPACE, 8 + 144 + 16 * 152);
+        assert_eq!(core::mem::size_of::<Asset>(), 192);
+        assert_eq!(Fund::SPACE, 8 + 152 + 16 * 192);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Account types, one file each; every PDA seed lives in `seeds.rs`.
 pub mod asset;
 pub mod fund;
+pub mod nav;
 pub mod seeds;
 
 pub use asset::*;

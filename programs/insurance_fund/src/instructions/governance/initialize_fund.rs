@@ -43,8 +43,8 @@ pub struct InitializeFundArgs {
 /// - `guardian`, when given, must not be the default key (`InvalidGovernance`).
 /// - `numeraire_decimals` <= 18 (`NumeraireDecimalsTooHigh`).
 /// - `min_liquid_bps` <= 10,000 (`MinLiquidShareTooHigh`).
-/// - Stores governance, guardian, create_key, numeraire, bounds and bump; no assets, no pending
-///   governance, nothing paused.
+/// - Stores governance, guardian, create_key, numeraire, bounds and bump; max price age starts
+///   at `DEFAULT_MAX_PRICE_AGE_SECS` (120 s); no assets, no pending governance, nothing paused.
 /// - Emits `FundInitialized`.
 pub fn handler(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result<()> {
     require!(
@@ -72,6 +72,7 @@ pub fn handler(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result
     fund.numeraire = args.numeraire;
     fund.numeraire_decimals = args.numeraire_decimals;
     fund.min_liquid_bps = args.min_liquid_bps;
+    fund.max_price_age_secs = DEFAULT_MAX_PRICE_AGE_SECS;
     fund.bump = ctx.bumps.fund;
     fund.version = Fund::VERSION;
     fund.invariant()?;

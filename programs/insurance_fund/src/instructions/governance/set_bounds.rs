@@ -14,6 +14,8 @@ pub struct SetBounds<'info> {
 pub struct BoundsArgs {
     /// Minimum share of NAV held in liquid-class assets (bps).
     pub min_liquid_bps: u16,
+    /// Oldest cached price (seconds) that operations needing NAV accept: 1..=86,400.
+    pub max_price_age_secs: u32,
 }
 
 /// Sets the fund-level bounds.
@@ -21,20 +23,25 @@ pub struct BoundsArgs {
 /// Specification:
 /// - Only governance may call (`NotGovernance`).
 /// - `min_liquid_bps` <= 10,000 (`MinLiquidShareTooHigh`).
+/// - `max_price_age_secs` in 1..=86,400 (`InvalidMaxPriceAge`).
 /// - The resulting configuration must pass `Fund::validate_config` (liquid targets must still
 ///   cover the new minimum: `LiquidTargetsBelowMinimum`).
 /// - Changes only the fund-level bounds.
 /// - Emits `BoundsSet` with values before and after.
 pub fn handler(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
-    let before = fund.min_liquid_bps;
+    let before = BoundsArgs {
+        min_liquid_bps: fund.min_liquid_bps,
+        max_price_age_secs: fund.max_price_age_secs,
+    };
     fund.min_liquid_bps = args.min_liquid_bps;
+    fund.max_price_age_secs = args.max_price_age_secs;
     fund.invariant()?;
 
     emit!(BoundsSet {
         fund: ctx.accounts.fund.key(),
-        min_liquid_bps_before: before,
-        min_liquid_bps_after: args.min_liquid_bps,
+        before,
+        after: args,
     });
     Ok(())
 }

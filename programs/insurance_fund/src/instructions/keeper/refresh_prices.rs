@@ -1,0 +1,103 @@
+use crate::constants::MAX_ASSETS;
+use crate::error::FundError;
+use crate::events::{PricesRefreshed, RefreshedAsset};
+use crate::oracle::read_price;
+use crate::state::{Fund, OracleSource, PriceCache};
+use crate::token_policy::token_amount;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct RefreshPrices<'info> {
+    #[account(mut)]
+    pub fund: AccountLoader<'info, Fund>,
+}
+
+/// Validates and caches the prices of a subset of assets, and re-reads their vault balances.
+///
+/// Remaining accounts, for each asset selected in `assets` (bit i = asset i), in increasing
+/// index order: the asset's price account (Pyth pull sources only; a fixed-price asset has
+/// none), then the asset's vault.
+///
+/// Specification:
+/// - Anyone may call (keepers crank it before rebalances and draws).
+/// - `assets` is non-zero and selects only registered assets (`InvalidAssetSelection`).
+/// - The remaining accounts follow the layout above exactly (`MissingRemainingAccounts`,
+///   `ExtraRemainingAccounts`).
+/// - Each vault is the asset's own vault (`VaultMismatch`): another fund's or another asset's
+///   vault is refused.
+/// - Each price passes every check of its source (see `oracle.rs`: `OracleWrongOwner`,
+///   `OracleInvalidAccount`, `OracleFeedMismatch`, `OracleBelongsToOtherAsset`,
+///   `OracleNotFullyVerified`, `OracleStale`, `OracleNonPositivePrice`,
+///   `OracleConfidenceTooWide`). The same price account may serve two assets that share a
+///   feed; an account with another asset's feed is refused.
+/// - Caches each asset's lower and upper price bounds, confidence, exponent and publish time.
+/// - Sets each asset's booked balance to its vault's balance, so donations and Token-2022
+///   effects are booked.
+/// - Emits `PricesRefreshed` with the cached bounds and the booked balances before and after.
+pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let mut fund = ctx.accounts.fund.load_mut()?;
+    let n = fund.asset_count as usize;
+    require!(
+        assets != 0 && (n >= MAX_ASSETS || assets >> n == 0),
+        FundError::InvalidAssetSelection
+    );
+
+    let mut remaining = ctx.remaining_accounts.iter();
+    let mut refreshed = Vec::with_capacity(assets.count_ones() as usize);
+    for i in (0..n).filter(|i| assets & (1 << i) != 0) {
+        let asset = fund.assets[i];
+        let price_account = if asset.oracle.source == OracleSource::PythPull as u8 {
+            Some(
+                remaining
+                    .next()
+                    .ok_or_else(|| error!(FundError::MissingRemainingAccounts))?,
+            )
+        } else {
+            None
+        };
+        let vault = remaining
+            .next()
+            .ok_or_else(|| error!(FundError::MissingRemainingAccounts))?;
+        require_keys_eq!(vault.key(), asset.vault, FundError::VaultMismatch);
+
+        let price = read_price(&asset.oracle, price_account, now, |feed| {
+            fund.registered_assets()
+                .iter()
+                .any(|other| other.oracle.feed_id == *feed && other.mint != asset.mint)
+        })?;
+        let balance = token_amount(vault)?;
+
+        let slot = &mut fund.assets[i];
+        slot.price = PriceCache {
+            lower: price.lower,
+            upper: price.upper,
+            conf: price.conf,
+            publish_time: price.publish_time,
+            expo: price.expo,
+            _reserved: [0; 4],
+        };
+        slot.booked_balance = balance;
+        refreshed.push(RefreshedAsset {
+            index: i as u8,
+            lower: price.lower,
+            upper: price.upper,
+            expo: price.expo,
+            publish_time: price.publish_time,
+            booked_balance_before: asset.booked_balance,
+            booked_balance_after: balance,
+        });
+    }
+    require!(
+        remaining.next().is_none(),
+        FundError::ExtraRemainingAccounts
+    );
+    fund.invariant()?;
+
+    emit!(PricesRefreshed {
+        fund: ctx.accounts.fund.key(),
+        assets,
+        refreshed,
+    });
+    Ok(())
+}
