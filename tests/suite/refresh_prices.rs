@@ -325,3 +325,65 @@ async fn rejects_another_funds_vault() {
         .await;
     assert_fund_error(&out, FundError::VaultMismatch);
 }
+
+#[test]
+fn pyth_mirror_reads_exactly_what_the_sdk_writes() {
+    use anchor_lang::Discriminator;
+    use insurance_fund::oracle::{pyth, PYTH_RECEIVER_PROGRAM_ID};
+    use pyth_solana_receiver_sdk::price_update::PriceUpdateV2;
+    assert_eq!(PYTH_RECEIVER_PROGRAM_ID, pyth_solana_receiver_sdk::ID);
+    assert_eq!(
+        pyth::PRICE_UPDATE_V2_DISCRIMINATOR,
+        PriceUpdateV2::DISCRIMINATOR
+    );
+    for verification in [
+        VerificationLevel::Full,
+        VerificationLevel::Partial { num_signatures: 5 },
+    ] {
+        let mut p = PythPrice::new([4; 32], -123_456_789, -7, 1_700_000_000);
+        p.conf = 42;
+        p.ema_price = 987_654_321;
+        p.ema_conf = 7;
+        p.verification = verification;
+        let data = price_update_data(&p);
+        assert_eq!(
+            data.len(),
+            8 + 32
+                + if verification == VerificationLevel::Full {
+                    1
+                } else {
+                    2
+                }
+                + 84
+                + 8
+        );
+        let d = pyth::PriceUpdateV2::decode(&data).expect("decodes");
+        let m = d.price_message;
+        assert_eq!(
+            (
+                m.feed_id,
+                m.price,
+                m.conf,
+                m.exponent,
+                m.publish_time,
+                m.ema_price,
+                m.ema_conf
+            ),
+            ([4; 32], -123_456_789, 42, -7, 1_700_000_000, 987_654_321, 7)
+        );
+        let expected = match verification {
+            VerificationLevel::Full => pyth::VerificationLevel::Full,
+            VerificationLevel::Partial { num_signatures } => {
+                pyth::VerificationLevel::Partial { num_signatures }
+            }
+        };
+        assert_eq!(d.verification_level, expected);
+        assert_eq!(d.posted_slot, 1);
+    }
+    // anything else is not a price update
+    assert!(pyth::PriceUpdateV2::decode(&[0; 134]).is_none());
+    assert!(pyth::PriceUpdateV2::decode(
+        &price_update_data(&PythPrice::new([1; 32], 1, 0, 0))[..60]
+    )
+    .is_none());
+}

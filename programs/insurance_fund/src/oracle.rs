@@ -22,7 +22,62 @@ use crate::error::FundError;
 use crate::math::SafeMath;
 use crate::state::{OracleConfig, OracleSource};
 use anchor_lang::prelude::*;
-use pyth_solana_receiver_sdk::price_update::{PriceUpdateV2, VerificationLevel};
+
+/// The Pyth Solana receiver program, owner of every `PriceUpdateV2` account (the same
+/// address on mainnet and devnet).
+pub const PYTH_RECEIVER_PROGRAM_ID: Pubkey = pubkey!("rec5EKMGg6MxZYaMdyBfgwp4d5rB9T1VQH5pJv5LtFJ");
+
+/// The receiver's `PriceUpdateV2` account, field for field as `pyth-solana-receiver-sdk` 2.0.0
+/// declares it (Anchor account: 8-byte discriminator, then Borsh).
+///
+/// Why a mirror instead of the SDK crate: the SDK pulls `solana-program` 3.0, `num-bigint`,
+/// `serde_json` and `schemars` into the on-chain binary, and with them the SBF build on these
+/// machines fails (`A call to built-in function '__floatundidf' is not supported`). The
+/// layout is fixed by deployed accounts; the integration suite writes every price account
+/// with the SDK's own serializer and reads it back through this mirror, and checks the
+/// discriminator and owner against the SDK's constants, so a mismatch fails the tests.
+pub mod pyth {
+    use anchor_lang::prelude::*;
+
+    /// `sha256("account:PriceUpdateV2")[..8]`.
+    pub const PRICE_UPDATE_V2_DISCRIMINATOR: [u8; 8] = [34, 241, 35, 99, 157, 126, 244, 205];
+
+    #[derive(AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum VerificationLevel {
+        Partial { num_signatures: u8 },
+        Full,
+    }
+
+    #[derive(AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct PriceFeedMessage {
+        pub feed_id: [u8; 32],
+        pub price: i64,
+        pub conf: u64,
+        pub exponent: i32,
+        pub publish_time: i64,
+        pub prev_publish_time: i64,
+        pub ema_price: i64,
+        pub ema_conf: u64,
+    }
+
+    #[derive(AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct PriceUpdateV2 {
+        pub write_authority: Pubkey,
+        pub verification_level: VerificationLevel,
+        pub price_message: PriceFeedMessage,
+        pub posted_slot: u64,
+    }
+
+    impl PriceUpdateV2 {
+        /// Decodes an account's data; `None` if it is not a `PriceUpdateV2`.
+        pub fn decode(data: &[u8]) -> Option<Self> {
+            let body = data.strip_prefix(&PRICE_UPDATE_V2_DISCRIMINATOR)?;
+            Self::deserialize(&mut &body[..]).ok()
+        }
+    }
+}
+
+use pyth::{PriceUpdateV2, VerificationLevel};
 
 /// A price that passed every check of its source. One whole token is worth
 /// `mantissa * 10^expo` whole numeraire units, for each bound.
@@ -68,14 +123,11 @@ fn read_pyth(
 ) -> Result<ValidatedPrice> {
     require_keys_eq!(
         *account.owner,
-        pyth_solana_receiver_sdk::ID,
+        PYTH_RECEIVER_PROGRAM_ID,
         FundError::OracleWrongOwner
     );
-    let update = {
-        let data = account.try_borrow_data()?;
-        PriceUpdateV2::try_deserialize(&mut &data[..])
-            .map_err(|_| error!(FundError::OracleInvalidAccount))?
-    };
+    let update = PriceUpdateV2::decode(&account.try_borrow_data()?)
+        .ok_or_else(|| error!(FundError::OracleInvalidAccount))?;
     let m = &update.price_message;
     if m.feed_id != config.feed_id {
         return if is_other_assets_feed(&m.feed_id) {
