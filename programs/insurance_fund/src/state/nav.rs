@@ -89,3 +89,54 @@ impl Fund {
         Ok(weights::compute(&inputs[..n], self.numeraire_decimals)?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{OracleConfig, PriceCache};
+
+    fn fund_with(assets: &[Asset]) -> Box<Fund> {
+        let mut f: Box<Fund> = Box::new(bytemuck::Zeroable::zeroed());
+        f.max_price_age_secs = 120;
+        f.asset_count = assets.len() as u8;
+        f.assets[..assets.len()].copy_from_slice(assets);
+        f
+    }
+
+    fn pyth_asset(publish_time: i64) -> Asset {
+        Asset {
+            oracle: OracleConfig {
+                source: OracleSource::PythPull as u8,
+                ..Default::default()
+            },
+            price: PriceCache {
+                lower: 1,
+                upper: 1,
+                publish_time,
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn stale_mask_names_each_stale_asset_and_ignores_fixed_prices() {
+        let fixed = Asset {
+            oracle: OracleConfig {
+                source: OracleSource::Fixed as u8,
+                fixed_price: 1,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let f = fund_with(&[pyth_asset(1_000), fixed, pyth_asset(0), pyth_asset(880)]);
+        // at 1,000: asset 2 was never refreshed; asset 3 is exactly 120 s old (fresh)
+        assert_eq!(f.stale_mask(1_000), 0b0100);
+        // one second later asset 3 is stale too
+        assert_eq!(f.stale_mask(1_001), 0b1100);
+        let err = f.require_fresh_prices(1_001).unwrap_err();
+        assert_eq!(err, FundError::PriceStale.into());
+        let fresh = fund_with(&[pyth_asset(1_000), fixed]);
+        assert!(fresh.require_fresh_prices(1_100).is_ok());
+    }
+}
