@@ -10,6 +10,7 @@ use anchor_lang::{InstructionData, ToAccountMetas};
 use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
 use insurance_fund::state::{
     asset_flags, seeds, AssetParams, Fund, LiquidityClass, OracleParams, OracleSource,
+    RebalanceConfig,
 };
 use insurance_fund::{accounts as acc, instruction as ixd};
 use solana_keypair::Keypair;
@@ -456,6 +457,58 @@ impl FundHandle {
     /// Mask selecting every registered asset.
     pub fn all_assets(&self) -> u16 {
         ((1u32 << self.assets.len()) - 1) as u16
+    }
+
+    pub fn set_rebalance_params_ix(
+        &self,
+        governance: &Pubkey,
+        params: RebalanceConfig,
+    ) -> Instruction {
+        fund_ix(
+            acc::SetRebalanceParams {
+                governance: *governance,
+                fund: self.fund,
+            },
+            ixd::SetRebalanceParams { params },
+        )
+    }
+
+    pub fn sync_auctions_ix(&self) -> Instruction {
+        fund_ix(acc::SyncAuctions { fund: self.fund }, ixd::SyncAuctions {})
+    }
+
+    /// A keeper fill delivering asset `i` from `keeper_in` and taking asset `o` into
+    /// `keeper_out`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn rebalance_ix(
+        &self,
+        keeper: &Pubkey,
+        i: usize,
+        keeper_in: &Pubkey,
+        o: usize,
+        keeper_out: &Pubkey,
+        amount_in: u64,
+        min_amount_out: u64,
+    ) -> Instruction {
+        let (ai, ao) = (self.assets[i], self.assets[o]);
+        fund_ix(
+            acc::Rebalance {
+                keeper: *keeper,
+                fund: self.fund,
+                mint_in: ai.mint.key,
+                vault_in: ai.vault,
+                keeper_in: *keeper_in,
+                mint_out: ao.mint.key,
+                vault_out: ao.vault,
+                keeper_out: *keeper_out,
+                token_program_in: ai.mint.program_id(),
+                token_program_out: ao.mint.program_id(),
+            },
+            ixd::Rebalance {
+                amount_in,
+                min_amount_out,
+            },
+        )
     }
 
     pub fn get_nav_ix(&self) -> Instruction {

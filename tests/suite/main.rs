@@ -9,5 +9,6 @@ mod get_nav;
 mod governance;
 mod initialize_fund;
 mod pause;
+mod rebalance;
 mod refresh_prices;
 mod tx_size;

@@ -26,3 +26,11 @@ pub const MAX_FIXED_EXPO: i32 = 0;
 
 /// `max_price_age_secs` a new fund starts with (governance changes it with `set_bounds`).
 pub const DEFAULT_MAX_PRICE_AGE_SECS: u32 = 120;
+
+/// Rebalance parameter bounds (`set_rebalance_params`).
+pub const MAX_BAND_BPS: u16 = 2_000;
+pub const MAX_PREMIUM_BPS: u16 = 1_000;
+pub const MIN_AUCTION_DURATION_SECS: u32 = 60;
+pub const MAX_AUCTION_DURATION_SECS: u32 = 7 * 24 * 60 * 60;
+pub const MIN_WINDOW_SECS: u32 = 60;
+pub const MAX_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;

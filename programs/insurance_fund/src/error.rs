@@ -64,6 +64,16 @@ pub enum FundError {
     FixedPriceNotLiquid,
     #[msg("Max price age must be between 1 second and the protocol maximum")]
     InvalidMaxPriceAge,
+    #[msg("Rebalance band must be between 1 bps and the protocol maximum")]
+    InvalidRebalanceBand,
+    #[msg("Premiums must satisfy start <= max <= the protocol maximum")]
+    InvalidPremium,
+    #[msg("Auction duration is outside the protocol bounds")]
+    InvalidAuctionDuration,
+    #[msg("Rate-limit window is outside the protocol bounds")]
+    InvalidRateLimitWindow,
+    #[msg("Volume cap must be positive and at least the minimum trade value")]
+    InvalidRateLimit,
 
     // ---- Token-2022 mint policy -----------------------------------------------------------
     #[msg("Mint has a permanent delegate that could move vault funds")]
@@ -126,6 +136,50 @@ pub enum FundError {
     MissingRemainingAccounts,
     #[msg("More remaining accounts than the documented layout allows")]
     ExtraRemainingAccounts,
+
+    // ---- rebalancing ----------------------------------------------------------------------
+    #[msg("Rebalancing is paused")]
+    RebalancesPaused = 140,
+    #[msg("Governance has not configured rebalancing yet")]
+    RebalanceNotConfigured,
+    #[msg("Governance has not set target weights yet")]
+    TargetsNotSet,
+    #[msg("In and out must be two different registered assets")]
+    InvalidPair,
+    #[msg("Keepers may not deliver this asset")]
+    RebalanceInDisabled,
+    #[msg("Keepers may not take this asset")]
+    RebalanceOutDisabled,
+    #[msg("The asset given out is not over its target by more than the band")]
+    OutNotOverweight,
+    #[msg("The asset taken in is not under its target by more than the band")]
+    InNotUnderweight,
+    #[msg("The pair's auction has not started (call sync_auctions)")]
+    AuctionNotStarted,
+    #[msg("The fill pays out nothing")]
+    ZeroAmountOut,
+    #[msg("The fund does not hold enough of the asset given out")]
+    InsufficientVaultBalance,
+    #[msg("The fill would push the asset given out below its target")]
+    OutPushedBelowTarget,
+    #[msg("The fill would push the asset taken in above its target")]
+    InPushedAboveTarget,
+    #[msg("The fill would break the liquidity bound")]
+    LiquidityBound,
+    #[msg("The fill would break the concentration bound")]
+    ConcentrationBound,
+    #[msg("The fill does not reduce the distance to targets")]
+    DistanceNotReduced,
+    #[msg("The fill would cost the fund more than the premium")]
+    ValueBound,
+    #[msg("Amount out is below the keeper's minimum")]
+    SlippageExceeded,
+    #[msg("Fill is smaller than the minimum trade value")]
+    TradeTooSmall,
+    #[msg("Fill exceeds the rebalance volume cap for the window")]
+    VolumeCapExceeded,
+    #[msg("Fill exceeds the premium budget for the window")]
+    PremiumBudgetExceeded,
 
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]

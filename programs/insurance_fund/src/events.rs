@@ -8,6 +8,7 @@
 
 use crate::instructions::BoundsArgs;
 use crate::state::AssetParams;
+use crate::state::RebalanceConfig;
 use anchor_lang::prelude::*;
 
 #[event]
@@ -124,4 +125,44 @@ pub struct PauseChanged {
     pub by: Pubkey,
     pub paused_before: u8,
     pub paused_after: u8,
+}
+
+#[event]
+pub struct RebalanceParamsSet {
+    pub fund: Pubkey,
+    pub before: RebalanceConfig,
+    pub after: RebalanceConfig,
+}
+
+#[event]
+pub struct AuctionsSynced {
+    pub fund: Pubkey,
+    /// Bit i: asset i is over `target + band` / under `target - band`.
+    pub over_mask: u16,
+    pub under_mask: u16,
+    pub now: i64,
+}
+
+#[event]
+pub struct Rebalanced {
+    pub fund: Pubkey,
+    pub keeper: Pubkey,
+    pub mint_in: Pubkey,
+    pub mint_out: Pubkey,
+    pub amount_in_sent: u64,
+    /// Measured at the vault (less any transfer fee); what is booked and valued.
+    pub amount_in_received: u64,
+    pub amount_out: u64,
+    /// Numeraire atoms: what came in (NAV measure), what went out at the upper price, and
+    /// the difference paid to the keeper.
+    pub value_in: u128,
+    pub value_out: u128,
+    pub premium_bps: u16,
+    pub premium_value: u128,
+    pub nav_before: u128,
+    pub nav_after: u128,
+    pub distance_before_bps: u32,
+    pub distance_after_bps: u32,
+    pub liquid_before_bps: u16,
+    pub liquid_after_bps: u16,
 }

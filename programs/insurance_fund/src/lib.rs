@@ -79,6 +79,13 @@ pub mod insurance_fund {
         instructions::set_guardian::handler(ctx, guardian)
     }
 
+    pub fn set_rebalance_params(
+        ctx: Context<SetRebalanceParams>,
+        params: state::RebalanceConfig,
+    ) -> Result<()> {
+        instructions::set_rebalance_params::handler(ctx, params)
+    }
+
     pub fn unpause(ctx: Context<Unpause>, flags: u8) -> Result<()> {
         instructions::unpause::handler(ctx, flags)
     }
@@ -98,6 +105,14 @@ pub mod insurance_fund {
 
     pub fn get_nav(ctx: Context<GetNav>) -> Result<NavReport> {
         instructions::get_nav::handler(ctx)
+    }
+
+    pub fn sync_auctions(ctx: Context<SyncAuctions>) -> Result<()> {
+        instructions::sync_auctions::handler(ctx)
+    }
+
+    pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
+        instructions::rebalance::handler(ctx, amount_in, min_amount_out)
     }
 
     pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {

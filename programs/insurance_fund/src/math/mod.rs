@@ -1,4 +1,6 @@
 //! Runtime-free arithmetic used by the handlers.
+pub mod rate_limit;
+pub mod rebalance;
 pub mod safe_math;
 pub mod valuation;
 pub mod weights;

@@ -231,6 +231,11 @@ pub struct Asset {
     pub vault: Pubkey,
     pub oracle: OracleConfig,
     pub price: PriceCache,
+    /// Auction clocks (unix seconds; 0 = not in that state), kept by `sync_auctions` and by
+    /// every fill: since when the asset has been over `target + band` / under
+    /// `target - band`. A pair's auction starts at the later of the two.
+    pub over_since: i64,
+    pub under_since: i64,
     /// Amount the fund has booked as held in the vault.
     pub booked_balance: u64,
     /// Lifetime amount received through `deposit_fees` (measured at the vault).
@@ -295,6 +300,18 @@ impl Asset {
         self.class = p.class as u8;
         self.oracle = p.oracle.into();
         self.flags = p.flags;
+    }
+
+    /// Books a rebalance: `received` measured at the vault came in.
+    pub fn credit_rebalance_in(&mut self, received: u64) -> Result<()> {
+        self.booked_balance = self.booked_balance.safe_add(received)?;
+        Ok(())
+    }
+
+    /// Books a rebalance or payout: `amount` left the vault.
+    pub fn debit(&mut self, amount: u64) -> Result<()> {
+        self.booked_balance = self.booked_balance.safe_sub(amount)?;
+        Ok(())
     }
 
     /// Books an amount measured as received at the vault.

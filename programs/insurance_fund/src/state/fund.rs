@@ -23,9 +23,94 @@ pub mod pause_flags {
     }
 }
 
+/// Governance parameters of keeper rebalancing; all zero until `set_rebalance_params` (the
+/// fund cannot be rebalanced before). Bounds in `RebalanceConfig::validate`.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct RebalanceConfig {
+    /// An asset is eligible to leave when its weight exceeds `target + band`, to enter when
+    /// it is below `target - band` (bps).
+    pub band_bps: u16,
+    /// Keeper premium at the start of an auction and at its end (bps of the value delivered).
+    pub start_premium_bps: u16,
+    pub max_premium_bps: u16,
+    pub _pad: u16,
+    /// Time for the premium to rise from start to max; the auction then restarts.
+    pub auction_duration_secs: u32,
+    /// Both leaky buckets drain their full capacity over this many seconds.
+    pub window_secs: u32,
+    /// Capacity of the volume bucket (numeraire atoms delivered by keepers).
+    pub max_volume_per_window: u64,
+    /// Capacity of the premium bucket (numeraire atoms paid to keepers).
+    pub premium_budget_per_window: u64,
+    /// Smallest fill (numeraire atoms delivered), against dust griefing.
+    pub min_trade_value: u64,
+}
+
+impl RebalanceConfig {
+    pub fn is_configured(&self) -> bool {
+        *self != Self::default()
+    }
+
+    /// All zero (rebalancing not configured yet), or every bound holds, each with its error.
+    pub fn validate(&self) -> Result<()> {
+        if !self.is_configured() {
+            return Ok(());
+        }
+        require!(
+            (1..=MAX_BAND_BPS).contains(&self.band_bps),
+            FundError::InvalidRebalanceBand
+        );
+        require!(
+            self.start_premium_bps <= self.max_premium_bps
+                && self.max_premium_bps <= MAX_PREMIUM_BPS,
+            FundError::InvalidPremium
+        );
+        require!(
+            (MIN_AUCTION_DURATION_SECS..=MAX_AUCTION_DURATION_SECS)
+                .contains(&self.auction_duration_secs),
+            FundError::InvalidAuctionDuration
+        );
+        require!(
+            (MIN_WINDOW_SECS..=MAX_WINDOW_SECS).contains(&self.window_secs),
+            FundError::InvalidRateLimitWindow
+        );
+        require!(
+            self.max_volume_per_window > 0 && self.min_trade_value <= self.max_volume_per_window,
+            FundError::InvalidRateLimit
+        );
+        require!(self._pad == 0, FundError::InvalidRebalanceBand);
+        Ok(())
+    }
+
+    pub fn auction(&self) -> crate::math::rebalance::AuctionParams {
+        crate::math::rebalance::AuctionParams {
+            band_bps: self.band_bps,
+            start_premium_bps: self.start_premium_bps,
+            max_premium_bps: self.max_premium_bps,
+            duration_secs: self.auction_duration_secs,
+        }
+    }
+}
+
+/// Rate-limit buckets and lifetime counters of keeper rebalancing.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RebalanceState {
+    /// Bucket levels (numeraire atoms) as of `last_update`; each drains linearly at its
+    /// capacity per `window_secs`.
+    pub volume_level: u64,
+    pub premium_level: u64,
+    pub last_update: i64,
+    /// Lifetime totals (numeraire atoms).
+    pub total_volume: u64,
+    pub total_premium: u64,
+    pub fills: u64,
+}
+
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 3,232 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 3,576 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -55,6 +140,9 @@ pub struct Fund {
     /// Oldest cached price (seconds) an operation that needs NAV accepts.
     pub max_price_age_secs: u32,
     pub _reserved2: [u8; 4],
+    /// Keeper rebalancing: governance parameters and the rate-limit buckets.
+    pub rebalance: RebalanceConfig,
+    pub rebalance_state: RebalanceState,
     pub assets: [Asset; MAX_ASSETS],
 }
 
@@ -98,6 +186,7 @@ impl Fund {
     /// Rules (each with its own error):
     /// - `min_liquid_bps` <= 10,000;
     /// - `max_price_age_secs` in 1..=86,400;
+    /// - the rebalance parameters are all zero (not configured) or within their bounds;
     /// - every registered asset passes `Asset::validate` (bps bounds, max weight >= target,
     ///   known class, flags and oracle source);
     /// - target weights sum to exactly 10,000 bps, or to 0 while governance has not set them
@@ -113,6 +202,7 @@ impl Fund {
             (1..=MAX_ORACLE_AGE_SECS).contains(&self.max_price_age_secs),
             FundError::InvalidMaxPriceAge
         );
+        self.rebalance.validate()?;
         let mut target_sum: u32 = 0;
         let mut liquid_target_sum: u32 = 0;
         for asset in self.registered_assets() {
@@ -215,8 +305,8 @@ mod tests {
 
     #[test]
     fn account_size_is_exact() {
-        assert_eq!(core::mem::size_of::<Asset>(), 192);
-        assert_eq!(Fund::SPACE, 8 + 152 + 16 * 192);
+        assert_eq!(core::mem::size_of::<Asset>(), 208);
+        assert_eq!(Fund::SPACE, 8 + 240 + 16 * 208);
     }
 
     #[test]

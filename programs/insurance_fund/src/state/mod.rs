@@ -2,6 +2,7 @@
 pub mod asset;
 pub mod fund;
 pub mod nav;
+pub mod rebalance;
 pub mod seeds;
 
 pub use asset::*;

@@ -1,0 +1,305 @@
+use crate::error::FundError;
+use crate::events::Rebalanced;
+use crate::instructions::sync_auctions::next_clock;
+use crate::math::rate_limit::{drained_level_ceil, try_fill};
+use crate::math::rebalance::{
+    check_fill, imbalance_masks, premium_bps_floor, quote_fill, FillError,
+};
+use crate::math::SafeMath;
+use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund};
+use crate::token_policy::token_amount;
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{
+    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
+};
+
+#[derive(Accounts)]
+pub struct Rebalance<'info> {
+    pub keeper: Signer<'info>,
+    #[account(mut)]
+    pub fund: AccountLoader<'info, Fund>,
+    /// The under-weight asset the keeper delivers.
+    pub mint_in: InterfaceAccount<'info, Mint>,
+    #[account(mut)]
+    pub vault_in: InterfaceAccount<'info, TokenAccount>,
+    /// The keeper's token account the delivered asset comes from.
+    #[account(mut)]
+    pub keeper_in: InterfaceAccount<'info, TokenAccount>,
+    /// The over-weight asset the keeper receives.
+    pub mint_out: InterfaceAccount<'info, Mint>,
+    #[account(mut)]
+    pub vault_out: InterfaceAccount<'info, TokenAccount>,
+    /// The keeper's token account the received asset goes to.
+    #[account(mut)]
+    pub keeper_out: InterfaceAccount<'info, TokenAccount>,
+    pub token_program_in: Interface<'info, TokenInterface>,
+    pub token_program_out: Interface<'info, TokenInterface>,
+}
+
+/// A keeper fill of a rebalance auction: the keeper delivers `amount_in` of an under-weight
+/// asset and receives an over-weight asset at the oracle rate plus the auction's current
+/// premium.
+///
+/// Pricing: what arrives is valued at the in-asset's lower price bound after its haircut
+/// (what NAV books); the keeper receives that value times `1 + premium`, converted at the
+/// out-asset's upper price bound, rounded down. NAV therefore falls by at most the premium.
+///
+/// Specification:
+/// - Any keeper may call; `keeper` signs for `keeper_in`.
+/// - `amount_in` > 0 (`ZeroAmount`).
+/// - Rebalances are not paused (`RebalancesPaused`); rebalancing is configured
+///   (`RebalanceNotConfigured`); targets are set (`TargetsNotSet`); every price is fresh
+///   (`PriceStale`).
+/// - Both mints are registered (`UnknownAsset`) and differ (`InvalidPair`); each vault is the
+///   fund's vault for its mint (`VaultMismatch`); each token program is its asset's
+///   (`TokenProgramMismatch`); `keeper_in` holds `mint_in` and `keeper_out` holds `mint_out`
+///   (`SourceMintMismatch`).
+/// - The in-asset accepts keeper deliveries (`RebalanceInDisabled`), the out-asset keeper
+///   withdrawals (`RebalanceOutDisabled`).
+/// - By the current weights, out is over `target + band` (`OutNotOverweight`) and in is under
+///   `target - band` (`InNotUnderweight`).
+/// - The pair's auction has started: both clocks are set (`AuctionNotStarted`).
+/// - Moves `amount_in` from the keeper to the in-vault; the amount received is measured.
+/// - Bounds (the shared engine, `math::rebalance::check_fill`, which re-checks eligibility):
+///   amount out > 0 and
+///   held (`ZeroAmountOut`, `InsufficientVaultBalance`); out not pushed below its target and
+///   in not above its target (`OutPushedBelowTarget`, `InPushedAboveTarget`); liquidity
+///   bound (`LiquidityBound`); concentration bound (`ConcentrationBound`); distance to
+///   targets strictly decreases (`DistanceNotReduced`); NAV after + premium >= NAV before
+///   (`ValueBound`).
+/// - Amount out >= `min_amount_out` (`SlippageExceeded`); value delivered >= the minimum
+///   trade (`TradeTooSmall`).
+/// - Rate limits (leaky buckets): volume (`VolumeCapExceeded`) and premium
+///   (`PremiumBudgetExceeded`).
+/// - Moves the amount out from the out-vault to `keeper_out` (the fund signs).
+/// - Books both balances, fills both buckets, adds to the lifetime totals, and restarts the
+///   clocks of both assets (cleared if back inside the band).
+/// - Emits `Rebalanced`.
+pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
+    require!(amount_in > 0, FundError::ZeroAmount);
+    let now = Clock::get()?.unix_timestamp;
+    let a = &ctx.accounts;
+
+    // ---- checks that need no transfer ---------------------------------------------------
+    let (i, o, premium_bps, decimals_in, decimals_out, create_key, bump) = {
+        let fund = a.fund.load()?;
+        require!(
+            !fund.is_paused(pause_flags::REBALANCES),
+            FundError::RebalancesPaused
+        );
+        fund.require_rebalance_ready(now)?;
+        let i = fund.asset_index(&a.mint_in.key())?;
+        let o = fund.asset_index(&a.mint_out.key())?;
+        require!(i != o, FundError::InvalidPair);
+        let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
+        require_keys_eq!(a.vault_in.key(), ai.vault, FundError::VaultMismatch);
+        require_keys_eq!(a.vault_out.key(), ao.vault, FundError::VaultMismatch);
+        require_keys_eq!(
+            a.token_program_in.key(),
+            ai.token_program_id(),
+            FundError::TokenProgramMismatch
+        );
+        require_keys_eq!(
+            a.token_program_out.key(),
+            ao.token_program_id(),
+            FundError::TokenProgramMismatch
+        );
+        require_keys_eq!(a.keeper_in.mint, ai.mint, FundError::SourceMintMismatch);
+        require_keys_eq!(a.keeper_out.mint, ao.mint, FundError::SourceMintMismatch);
+        require!(
+            ai.has_flag(asset_flags::REBALANCE_IN),
+            FundError::RebalanceInDisabled
+        );
+        require!(
+            ao.has_flag(asset_flags::REBALANCE_OUT),
+            FundError::RebalanceOutDisabled
+        );
+        // eligibility from the weights themselves, then the auction clocks
+        let weights = fund.weights()?;
+        let n = fund.asset_count as usize;
+        let (over, under) = imbalance_masks(
+            &weights,
+            &fund.rebalance_assets()[..n],
+            fund.rebalance.band_bps,
+        )?;
+        require!(over & (1 << o) != 0, FundError::OutNotOverweight);
+        require!(under & (1 << i) != 0, FundError::InNotUnderweight);
+        require!(
+            ao.over_since != 0 && ai.under_since != 0,
+            FundError::AuctionNotStarted
+        );
+        let start = ao.over_since.max(ai.under_since);
+        let premium = premium_bps_floor(&fund.rebalance.auction(), now.saturating_sub(start));
+        (
+            i,
+            o,
+            premium,
+            ai.decimals,
+            ao.decimals,
+            fund.create_key,
+            fund.bump,
+        )
+    };
+
+    // ---- the keeper delivers -------------------------------------------------------------
+    let vault_in = a.vault_in.to_account_info();
+    let before_in = token_amount(&vault_in)?;
+    transfer_checked(
+        CpiContext::new(
+            a.token_program_in.key(),
+            TransferChecked {
+                from: a.keeper_in.to_account_info(),
+                mint: a.mint_in.to_account_info(),
+                to: vault_in.clone(),
+                authority: a.keeper.to_account_info(),
+            },
+        ),
+        amount_in,
+        decimals_in,
+    )?;
+    let received = token_amount(&vault_in)?.safe_sub(before_in)?;
+    require!(received > 0, FundError::NothingReceived);
+
+    // ---- price and check the fill with the shared engine ------------------------------------
+    let (quote, before, after, volume_level, premium_level, value_in, premium_value) = {
+        let fund = a.fund.load()?;
+        let assets = fund.rebalance_assets();
+        let n = fund.asset_count as usize;
+        let quote = quote_fill(
+            &assets[..n],
+            i,
+            o,
+            received,
+            premium_bps,
+            fund.numeraire_decimals,
+        )?;
+        let (before, after) = check_fill(
+            &assets[..n],
+            i,
+            o,
+            received,
+            &quote,
+            fund.min_liquid_bps,
+            fund.rebalance.band_bps,
+            fund.numeraire_decimals,
+        )
+        .map_err(fill_error)?;
+        require!(
+            quote.amount_out >= min_amount_out,
+            FundError::SlippageExceeded
+        );
+        let cfg = &fund.rebalance;
+        let value_in =
+            u64::try_from(quote.value_in).map_err(|_| error!(FundError::MathOverflow))?;
+        let premium_value =
+            u64::try_from(quote.premium_value).map_err(|_| error!(FundError::MathOverflow))?;
+        require!(value_in >= cfg.min_trade_value, FundError::TradeTooSmall);
+        let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
+        let volume = drained_level_ceil(
+            fund.rebalance_state.volume_level,
+            cfg.max_volume_per_window,
+            cfg.window_secs,
+            elapsed,
+        );
+        let volume_level = try_fill(volume, value_in, cfg.max_volume_per_window)?
+            .ok_or_else(|| error!(FundError::VolumeCapExceeded))?;
+        let premium = drained_level_ceil(
+            fund.rebalance_state.premium_level,
+            cfg.premium_budget_per_window,
+            cfg.window_secs,
+            elapsed,
+        );
+        let premium_level = try_fill(premium, premium_value, cfg.premium_budget_per_window)?
+            .ok_or_else(|| error!(FundError::PremiumBudgetExceeded))?;
+        (
+            quote,
+            before,
+            after,
+            volume_level,
+            premium_level,
+            value_in,
+            premium_value,
+        )
+    };
+
+    // ---- the fund pays -------------------------------------------------------------------
+    let bump_seed = [bump];
+    let seeds: &[&[u8]] = &[SEED_FUND, create_key.as_ref(), &bump_seed];
+    transfer_checked(
+        CpiContext::new_with_signer(
+            a.token_program_out.key(),
+            TransferChecked {
+                from: a.vault_out.to_account_info(),
+                mint: a.mint_out.to_account_info(),
+                to: a.keeper_out.to_account_info(),
+                authority: a.fund.to_account_info(),
+            },
+            &[seeds],
+        ),
+        quote.amount_out,
+        decimals_out,
+    )?;
+
+    // ---- book it ---------------------------------------------------------------------------
+    let mut fund = a.fund.load_mut()?;
+    fund.assets[i].credit_rebalance_in(received)?;
+    fund.assets[o].debit(quote.amount_out)?;
+    let assets = fund.rebalance_assets();
+    let n = fund.asset_count as usize;
+    let (over, under) = imbalance_masks(&after, &assets[..n], fund.rebalance.band_bps)?;
+    for k in [i, o] {
+        // restart: a further fill of this pair starts at the start premium again
+        let slot = &mut fund.assets[k];
+        slot.over_since = next_clock(0, over & (1 << k) != 0, now);
+        slot.under_since = next_clock(0, under & (1 << k) != 0, now);
+    }
+    let state = &mut fund.rebalance_state;
+    state.volume_level = volume_level;
+    state.premium_level = premium_level;
+    state.last_update = now;
+    state.total_volume = state.total_volume.safe_add(value_in)?;
+    state.total_premium = state.total_premium.safe_add(premium_value)?;
+    state.fills = state.fills.safe_add(1)?;
+    fund.invariant()?;
+
+    emit!(Rebalanced {
+        fund: a.fund.key(),
+        keeper: a.keeper.key(),
+        mint_in: a.mint_in.key(),
+        mint_out: a.mint_out.key(),
+        amount_in_sent: amount_in,
+        amount_in_received: received,
+        amount_out: quote.amount_out,
+        value_in: quote.value_in,
+        value_out: quote.value_out,
+        premium_bps,
+        premium_value: quote.premium_value,
+        nav_before: before.nav,
+        nav_after: after.nav,
+        distance_before_bps: before.distance_bps,
+        distance_after_bps: after.distance_bps,
+        liquid_before_bps: before.liquid_bps,
+        liquid_after_bps: after.liquid_bps,
+    });
+    Ok(())
+}
+
+/// Each refusal of the engine as the program's named error.
+fn fill_error(e: FillError) -> anchor_lang::error::Error {
+    match e {
+        FillError::InvalidPair => FundError::InvalidPair.into(),
+        FillError::InNotEnabled => FundError::RebalanceInDisabled.into(),
+        FillError::OutNotEnabled => FundError::RebalanceOutDisabled.into(),
+        FillError::OutNotOverweight => FundError::OutNotOverweight.into(),
+        FillError::InNotUnderweight => FundError::InNotUnderweight.into(),
+        FillError::ZeroAmountOut => FundError::ZeroAmountOut.into(),
+        FillError::InsufficientBalance => FundError::InsufficientVaultBalance.into(),
+        FillError::OutPushedBelowTarget => FundError::OutPushedBelowTarget.into(),
+        FillError::InPushedAboveTarget => FundError::InPushedAboveTarget.into(),
+        FillError::LiquidityBound => FundError::LiquidityBound.into(),
+        FillError::ConcentrationBound => FundError::ConcentrationBound.into(),
+        FillError::DistanceNotReduced => FundError::DistanceNotReduced.into(),
+        FillError::ValueBound => FundError::ValueBound.into(),
+        FillError::Math(m) => m.into(),
+    }
+}

@@ -1,0 +1,62 @@
+use crate::events::AuctionsSynced;
+use crate::math::rebalance::imbalance_masks;
+use crate::state::Fund;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct SyncAuctions<'info> {
+    #[account(mut)]
+    pub fund: AccountLoader<'info, Fund>,
+}
+
+/// Starts and ends rebalance auctions from the fund's current weights.
+///
+/// How auctions work: an asset is *over* when its weight exceeds `target + band` and *under*
+/// when it is below `target - band`; each asset records since when (`over_since`,
+/// `under_since`). The auction of a pair (under asset in, over asset out) starts at the later
+/// of the two; its premium rises linearly from `start_premium_bps` to `max_premium_bps` over
+/// `auction_duration_secs` and then restarts from the start premium (so an unfilled auction
+/// never sits at its maximum). It ends when either asset returns inside its band. After a
+/// fill, the clocks of both assets restart if they are still out of band, so the next fill
+/// starts cheap again.
+///
+/// Specification:
+/// - Anyone may call (keepers call it after `refresh_prices`); it changes only clocks.
+/// - Rebalancing is configured (`RebalanceNotConfigured`) and targets are set
+///   (`TargetsNotSet`).
+/// - Every registered asset has a fresh price (`PriceStale`).
+/// - For each asset: out of band and no clock yet → clock set to now; back inside → clock
+///   cleared; otherwise unchanged (a running auction is never restarted by a sync).
+/// - Emits `AuctionsSynced` with the over and under masks.
+pub fn handler(ctx: Context<SyncAuctions>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let mut fund = ctx.accounts.fund.load_mut()?;
+    fund.require_rebalance_ready(now)?;
+    let assets = fund.rebalance_assets();
+    let weights = fund.weights()?;
+    let n = fund.asset_count as usize;
+    let (over, under) = imbalance_masks(&weights, &assets[..n], fund.rebalance.band_bps)?;
+    for (i, a) in fund.registered_assets_mut().iter_mut().enumerate() {
+        a.over_since = next_clock(a.over_since, over & (1 << i) != 0, now);
+        a.under_since = next_clock(a.under_since, under & (1 << i) != 0, now);
+    }
+    fund.invariant()?;
+
+    emit!(AuctionsSynced {
+        fund: ctx.accounts.fund.key(),
+        over_mask: over,
+        under_mask: under,
+        now,
+    });
+    Ok(())
+}
+
+/// A clock after a sync: kept while the condition holds, started when it begins, cleared
+/// when it ends.
+pub fn next_clock(since: i64, holds: bool, now: i64) -> i64 {
+    match (holds, since) {
+        (false, _) => 0,
+        (true, 0) => now,
+        (true, s) => s,
+    }
+}
