@@ -9,8 +9,8 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{InstructionData, ToAccountMetas};
 use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
 use insurance_fund::state::{
-    asset_flags, seeds, AssetParams, Fund, LiquidityClass, OracleParams, OracleSource,
-    RebalanceConfig,
+    asset_flags, seeds, AssetParams, ClaimantCaps, DrawConfig, Fund, LiquidityClass, OracleParams,
+    OracleSource, RebalanceConfig,
 };
 use insurance_fund::{accounts as acc, instruction as ixd};
 use solana_keypair::Keypair;
@@ -509,6 +509,195 @@ impl FundHandle {
                 min_amount_out,
             },
         )
+    }
+
+    // ---- shortfalls and draws -------------------------------------------------------------
+
+    pub fn set_draw_params_ix(&self, governance: &Pubkey, params: DrawConfig) -> Instruction {
+        fund_ix(
+            acc::SetDrawParams {
+                governance: *governance,
+                fund: self.fund,
+            },
+            ixd::SetDrawParams { params },
+        )
+    }
+
+    /// `["claimant", fund, authority]`.
+    pub fn claimant_address(&self, authority: &Pubkey) -> Pubkey {
+        Pubkey::find_program_address(
+            &[seeds::SEED_CLAIMANT, self.fund.as_ref(), authority.as_ref()],
+            &insurance_fund::ID,
+        )
+        .0
+    }
+
+    /// `["shortfall", fund, id]`.
+    pub fn shortfall_address(&self, id: u64) -> Pubkey {
+        Pubkey::find_program_address(
+            &[seeds::SEED_SHORTFALL, self.fund.as_ref(), &id.to_le_bytes()],
+            &insurance_fund::ID,
+        )
+        .0
+    }
+
+    pub fn register_claimant_ix(
+        &self,
+        governance: &Pubkey,
+        authority: Pubkey,
+        payout_owner: Pubkey,
+        caps: ClaimantCaps,
+    ) -> Instruction {
+        fund_ix(
+            acc::RegisterClaimant {
+                governance: *governance,
+                fund: self.fund,
+                claimant: self.claimant_address(&authority),
+                payer: self.payer,
+                system_program: anchor_lang::system_program::ID,
+            },
+            ixd::RegisterClaimant {
+                authority,
+                payout_owner,
+                caps,
+            },
+        )
+    }
+
+    pub fn update_claimant_ix(
+        &self,
+        governance: &Pubkey,
+        claimant: Pubkey,
+        payout_owner: Pubkey,
+        caps: ClaimantCaps,
+        enabled: bool,
+    ) -> Instruction {
+        fund_ix(
+            acc::UpdateClaimant {
+                governance: *governance,
+                fund: self.fund,
+                claimant,
+            },
+            ixd::UpdateClaimant {
+                payout_owner,
+                caps,
+                enabled,
+            },
+        )
+    }
+
+    pub fn remove_claimant_ix(
+        &self,
+        governance: &Pubkey,
+        claimant: Pubkey,
+        rent_receiver: Pubkey,
+    ) -> Instruction {
+        fund_ix(
+            acc::RemoveClaimant {
+                governance: *governance,
+                fund: self.fund,
+                claimant,
+                rent_receiver,
+            },
+            ixd::RemoveClaimant {},
+        )
+    }
+
+    /// `declare_shortfall` by `declarer` for the claimant of `claimant_authority`; the
+    /// runtime's payer pays the rent.
+    pub fn declare_ix(
+        &self,
+        declarer: &Pubkey,
+        claimant_authority: &Pubkey,
+        id: u64,
+        amount: u64,
+        reference: [u8; 32],
+    ) -> Instruction {
+        fund_ix(
+            acc::DeclareShortfall {
+                declarer: *declarer,
+                payer: self.payer,
+                fund: self.fund,
+                claimant: self.claimant_address(claimant_authority),
+                shortfall: self.shortfall_address(id),
+                system_program: anchor_lang::system_program::ID,
+            },
+            ixd::DeclareShortfall {
+                id,
+                amount,
+                reference,
+            },
+        )
+    }
+
+    pub fn approve_ix(&self, governance: &Pubkey, id: u64) -> Instruction {
+        fund_ix(
+            acc::ApproveShortfall {
+                governance: *governance,
+                fund: self.fund,
+                shortfall: self.shortfall_address(id),
+            },
+            ixd::ApproveShortfall {},
+        )
+    }
+
+    pub fn cancel_ix(
+        &self,
+        authority: &Pubkey,
+        claimant_authority: &Pubkey,
+        id: u64,
+    ) -> Instruction {
+        fund_ix(
+            acc::CancelShortfall {
+                authority: *authority,
+                fund: self.fund,
+                claimant: self.claimant_address(claimant_authority),
+                shortfall: self.shortfall_address(id),
+            },
+            ixd::CancelShortfall {},
+        )
+    }
+
+    pub fn close_shortfall_ix(&self, id: u64, rent_payer: Pubkey) -> Instruction {
+        fund_ix(
+            acc::CloseShortfall {
+                fund: self.fund,
+                shortfall: self.shortfall_address(id),
+                rent_payer,
+            },
+            ixd::CloseShortfall {},
+        )
+    }
+
+    /// `draw` by `authority` for shortfall `id`, paying from assets `pay` (in the order
+    /// given) into the matching `destinations`.
+    pub fn draw_ix(
+        &self,
+        authority: &Pubkey,
+        id: u64,
+        max_value: u64,
+        pay: &[(usize, Pubkey)],
+    ) -> Instruction {
+        let mut ix = fund_ix(
+            acc::Draw {
+                authority: *authority,
+                fund: self.fund,
+                claimant: self.claimant_address(authority),
+                shortfall: self.shortfall_address(id),
+            },
+            ixd::Draw { max_value },
+        );
+        use anchor_lang::solana_program::instruction::AccountMeta;
+        for (k, destination) in pay {
+            let a = self.assets[*k];
+            ix.accounts.push(AccountMeta::new(a.vault, false));
+            ix.accounts
+                .push(AccountMeta::new_readonly(a.mint.key, false));
+            ix.accounts.push(AccountMeta::new(*destination, false));
+            ix.accounts
+                .push(AccountMeta::new_readonly(a.mint.program_id(), false));
+        }
+        ix
     }
 
     pub fn get_nav_ix(&self) -> Instruction {

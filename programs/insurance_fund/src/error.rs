@@ -74,6 +74,10 @@ pub enum FundError {
     InvalidRateLimitWindow,
     #[msg("Volume cap must be positive and at least the minimum trade value")]
     InvalidRateLimit,
+    #[msg("Fund-wide draw cap must be between 1 and 10,000 bps")]
+    InvalidDrawCap,
+    #[msg("Claimant caps must be positive and none above the lifetime cap")]
+    InvalidClaimantCaps,
 
     // ---- Token-2022 mint policy -----------------------------------------------------------
     #[msg("Mint has a permanent delegate that could move vault funds")]
@@ -180,6 +184,45 @@ pub enum FundError {
     VolumeCapExceeded,
     #[msg("Fill exceeds the premium budget for the window")]
     PremiumBudgetExceeded,
+
+    #[msg("While a shortfall is open, only fills that deliver a liquid asset for a non-liquid one are allowed")]
+    ShortfallModeLiquidOnly,
+
+    // ---- shortfalls and draws -------------------------------------------------------------
+    #[msg("Governance has not configured draws yet")]
+    DrawsNotConfigured = 180,
+    #[msg("Declarations are paused")]
+    DeclarationsPaused,
+    #[msg("Claimant is disabled")]
+    ClaimantDisabled,
+    #[msg("Signer is neither the claimant's authority nor governance")]
+    NotClaimantOrGovernance,
+    #[msg("Signer is not the claimant's authority")]
+    NotClaimantAuthority,
+    #[msg("Claimant belongs to another fund")]
+    ClaimantFundMismatch,
+    #[msg("Shortfall belongs to another fund or claimant")]
+    ShortfallMismatch,
+    #[msg("Shortfall is not open")]
+    ShortfallNotOpen,
+    #[msg("Shortfall is above the approval threshold and not approved")]
+    ShortfallNotApproved,
+    #[msg("Shortfall does not need approval or is already approved")]
+    ShortfallApprovalNotNeeded,
+    #[msg("Shortfall is still open")]
+    ShortfallStillOpen,
+    #[msg("Claimant still has open shortfalls")]
+    ClaimantHasOpenShortfalls,
+    #[msg("Nothing can be drawn: a cap is exhausted or no payable asset was given")]
+    NothingToDraw,
+    #[msg("Payout accounts are not in waterfall order")]
+    WaterfallOrderViolated,
+    #[msg("Payout token account is not owned by the claimant's payout owner")]
+    PayoutOwnerMismatch,
+    #[msg("Payout token account holds another mint")]
+    PayoutMintMismatch,
+    #[msg("Shortfall id is not the fund's next id")]
+    ShortfallIdMismatch,
 
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]

@@ -8,7 +8,7 @@
 
 use crate::instructions::BoundsArgs;
 use crate::state::AssetParams;
-use crate::state::RebalanceConfig;
+use crate::state::{ClaimantCaps, DrawConfig, RebalanceConfig};
 use anchor_lang::prelude::*;
 
 #[event]
@@ -165,4 +165,94 @@ pub struct Rebalanced {
     pub distance_after_bps: u32,
     pub liquid_before_bps: u16,
     pub liquid_after_bps: u16,
+}
+
+#[event]
+pub struct DrawParamsSet {
+    pub fund: Pubkey,
+    pub before: DrawConfig,
+    pub after: DrawConfig,
+}
+
+#[event]
+pub struct ClaimantRegistered {
+    pub fund: Pubkey,
+    pub claimant: Pubkey,
+    pub authority: Pubkey,
+    pub payout_owner: Pubkey,
+    pub caps: ClaimantCaps,
+}
+
+#[event]
+pub struct ClaimantUpdated {
+    pub fund: Pubkey,
+    pub claimant: Pubkey,
+    pub payout_owner: Pubkey,
+    pub caps_before: ClaimantCaps,
+    pub caps_after: ClaimantCaps,
+    pub enabled_before: bool,
+    pub enabled_after: bool,
+}
+
+#[event]
+pub struct ClaimantRemoved {
+    pub fund: Pubkey,
+    pub claimant: Pubkey,
+    pub authority: Pubkey,
+    pub drawn_lifetime: u64,
+}
+
+#[event]
+pub struct ShortfallDeclared {
+    pub fund: Pubkey,
+    pub shortfall: Pubkey,
+    pub claimant: Pubkey,
+    pub declarer: Pubkey,
+    pub id: u64,
+    pub amount: u64,
+    pub reference: [u8; 32],
+    pub needs_approval: bool,
+    /// Shortfalls open after this one (non-zero: the fund is in shortfall mode).
+    pub open_shortfalls: u32,
+}
+
+#[event]
+pub struct ShortfallApproved {
+    pub fund: Pubkey,
+    pub shortfall: Pubkey,
+    pub id: u64,
+    pub declared: u64,
+}
+
+/// One asset's part of a draw.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Payout {
+    pub mint: Pubkey,
+    /// Token atoms paid.
+    pub amount: u64,
+    /// Value credited to the shortfall (numeraire atoms, at the upper price, rounded down).
+    pub value: u64,
+}
+
+#[event]
+pub struct ShortfallDrawn {
+    pub fund: Pubkey,
+    pub shortfall: Pubkey,
+    pub id: u64,
+    pub payouts: Vec<Payout>,
+    /// Value paid by this draw, in total so far, and still owed.
+    pub paid: u64,
+    pub total_paid: u64,
+    pub remaining: u64,
+}
+
+#[event]
+pub struct ShortfallClosed {
+    pub fund: Pubkey,
+    pub shortfall: Pubkey,
+    pub id: u64,
+    pub declared: u64,
+    pub paid: u64,
+    /// Cancelled (true) or fully paid (false).
+    pub cancelled: bool,
 }

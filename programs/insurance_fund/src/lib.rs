@@ -86,6 +86,36 @@ pub mod insurance_fund {
         instructions::set_rebalance_params::handler(ctx, params)
     }
 
+    pub fn set_draw_params(ctx: Context<SetDrawParams>, params: state::DrawConfig) -> Result<()> {
+        instructions::set_draw_params::handler(ctx, params)
+    }
+
+    pub fn register_claimant(
+        ctx: Context<RegisterClaimant>,
+        authority: Pubkey,
+        payout_owner: Pubkey,
+        caps: state::ClaimantCaps,
+    ) -> Result<()> {
+        instructions::register_claimant::handler(ctx, authority, payout_owner, caps)
+    }
+
+    pub fn update_claimant(
+        ctx: Context<UpdateClaimant>,
+        payout_owner: Pubkey,
+        caps: state::ClaimantCaps,
+        enabled: bool,
+    ) -> Result<()> {
+        instructions::update_claimant::handler(ctx, payout_owner, caps, enabled)
+    }
+
+    pub fn remove_claimant(ctx: Context<RemoveClaimant>) -> Result<()> {
+        instructions::remove_claimant::handler(ctx)
+    }
+
+    pub fn approve_shortfall(ctx: Context<ApproveShortfall>) -> Result<()> {
+        instructions::approve_shortfall::handler(ctx)
+    }
+
     pub fn unpause(ctx: Context<Unpause>, flags: u8) -> Result<()> {
         instructions::unpause::handler(ctx, flags)
     }
@@ -95,7 +125,29 @@ pub mod insurance_fund {
         instructions::pause::handler(ctx, flags)
     }
 
+    // ---- claimants ----------------------------------------------------------------------
+    pub fn declare_shortfall(
+        ctx: Context<DeclareShortfall>,
+        id: u64,
+        amount: u64,
+        reference: [u8; 32],
+    ) -> Result<()> {
+        instructions::declare_shortfall::handler(ctx, id, amount, reference)
+    }
+
+    pub fn cancel_shortfall(ctx: Context<CancelShortfall>) -> Result<()> {
+        instructions::cancel_shortfall::handler(ctx)
+    }
+
+    pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<()> {
+        instructions::draw::handler(ctx, max_value)
+    }
+
     // ---- anyone -------------------------------------------------------------------------
+    pub fn close_shortfall(ctx: Context<CloseShortfall>) -> Result<()> {
+        instructions::close_shortfall::handler(ctx)
+    }
+
     pub fn refresh_prices<'info>(
         ctx: Context<'info, RefreshPrices<'info>>,
         assets: u16,

@@ -7,8 +7,10 @@ pub mod deposit;
 pub mod governance;
 pub mod guardian;
 pub mod keeper;
+pub mod shortfall;
 
 pub use deposit::*;
 pub use governance::*;
 pub use guardian::*;
 pub use keeper::*;
+pub use shortfall::*;

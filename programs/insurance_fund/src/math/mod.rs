@@ -1,4 +1,5 @@
 //! Runtime-free arithmetic used by the handlers.
+pub mod draw;
 pub mod rate_limit;
 pub mod rebalance;
 pub mod safe_math;

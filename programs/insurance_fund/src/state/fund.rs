@@ -11,7 +11,9 @@ pub mod pause_flags {
     pub const DEPOSITS: u8 = 1 << 0;
     /// Keeper rebalances.
     pub const REBALANCES: u8 = 1 << 1;
-    pub const ALL: u8 = DEPOSITS | REBALANCES;
+    /// New shortfall declarations (draws of declared shortfalls are never pausable).
+    pub const DECLARATIONS: u8 = 1 << 2;
+    pub const ALL: u8 = DEPOSITS | REBALANCES | DECLARATIONS;
 
     /// A pause or unpause request names at least one known flag and nothing else.
     pub fn check(flags: u8) -> anchor_lang::Result<()> {
@@ -108,9 +110,61 @@ pub struct RebalanceState {
     pub fills: u64,
 }
 
+/// Governance parameters of shortfalls and draws; zero until `set_draw_params` (no shortfall
+/// can be declared before).
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+pub struct DrawConfig {
+    /// Declarations above this value (numeraire atoms) need governance approval.
+    pub approval_threshold: u64,
+    /// Fund-wide cap: draws per window at most this share of NAV (bps).
+    pub fund_cap_bps: u16,
+    pub _pad: [u8; 2],
+    /// Window of every draw leaky bucket (fund-wide and per claimant).
+    pub window_secs: u32,
+}
+
+impl DrawConfig {
+    pub fn is_configured(&self) -> bool {
+        *self != Self::default()
+    }
+
+    /// All zero (not configured) or within bounds, each with its error.
+    pub fn validate(&self) -> Result<()> {
+        if !self.is_configured() {
+            return Ok(());
+        }
+        require!(
+            (1..=BPS_DENOMINATOR).contains(&self.fund_cap_bps),
+            FundError::InvalidDrawCap
+        );
+        require!(
+            (MIN_WINDOW_SECS..=MAX_WINDOW_SECS).contains(&self.window_secs),
+            FundError::InvalidRateLimitWindow
+        );
+        require!(self._pad == [0; 2], FundError::InvalidDrawCap);
+        Ok(())
+    }
+}
+
+/// Fund-wide draw accounting.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DrawState {
+    /// Leaky bucket of value drawn fund-wide (numeraire atoms), as of `updated_at`.
+    pub level: u64,
+    pub updated_at: i64,
+    pub total_drawn: u64,
+    /// Ids handed out so far (the next shortfall's id).
+    pub shortfall_count: u64,
+    /// Shortfalls open now; while non-zero the fund is in shortfall mode.
+    pub open_shortfalls: u32,
+    pub _pad: [u8; 4],
+}
+
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 3,576 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 3,632 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -143,6 +197,9 @@ pub struct Fund {
     /// Keeper rebalancing: governance parameters and the rate-limit buckets.
     pub rebalance: RebalanceConfig,
     pub rebalance_state: RebalanceState,
+    /// Shortfalls and draws: governance parameters and state.
+    pub draws: DrawConfig,
+    pub draw_state: DrawState,
     pub assets: [Asset; MAX_ASSETS],
 }
 
@@ -203,6 +260,7 @@ impl Fund {
             FundError::InvalidMaxPriceAge
         );
         self.rebalance.validate()?;
+        self.draws.validate()?;
         let mut target_sum: u32 = 0;
         let mut liquid_target_sum: u32 = 0;
         for asset in self.registered_assets() {
@@ -222,6 +280,20 @@ impl Fund {
                 FundError::LiquidTargetsBelowMinimum
             );
         }
+        Ok(())
+    }
+
+    /// A shortfall of `claimant` was paid or cancelled: one fewer open, here and there.
+    pub fn close_shortfall_count(&mut self, claimant: &mut crate::state::Claimant) -> Result<()> {
+        self.draw_state.open_shortfalls = self
+            .draw_state
+            .open_shortfalls
+            .checked_sub(1)
+            .ok_or_else(|| error!(FundError::InvariantViolated))?;
+        claimant.open_shortfalls = claimant
+            .open_shortfalls
+            .checked_sub(1)
+            .ok_or_else(|| error!(FundError::InvariantViolated))?;
         Ok(())
     }
 
@@ -306,7 +378,7 @@ mod tests {
     #[test]
     fn account_size_is_exact() {
         assert_eq!(core::mem::size_of::<Asset>(), 208);
-        assert_eq!(Fund::SPACE, 8 + 240 + 16 * 208);
+        assert_eq!(Fund::SPACE, 8 + 296 + 16 * 208);
     }
 
     #[test]

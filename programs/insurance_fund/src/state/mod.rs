@@ -1,9 +1,13 @@
 //! Account types, one file each; every PDA seed lives in `seeds.rs`.
 pub mod asset;
+pub mod claimant;
 pub mod fund;
 pub mod nav;
 pub mod rebalance;
 pub mod seeds;
+pub mod shortfall;
 
 pub use asset::*;
+pub use claimant::*;
 pub use fund::*;
+pub use shortfall::*;

@@ -6,7 +6,7 @@ use crate::math::rebalance::{
     check_fill, imbalance_masks, premium_bps_floor, quote_fill, FillError,
 };
 use crate::math::SafeMath;
-use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund};
+use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
 use crate::token_policy::token_amount;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{
@@ -56,6 +56,8 @@ pub struct Rebalance<'info> {
 ///   (`SourceMintMismatch`).
 /// - The in-asset accepts keeper deliveries (`RebalanceInDisabled`), the out-asset keeper
 ///   withdrawals (`RebalanceOutDisabled`).
+/// - While a shortfall is open (shortfall mode), only fills delivering a liquid asset for a
+///   non-liquid one, which always raise the liquid share (`ShortfallModeLiquidOnly`).
 /// - By the current weights, out is over `target + band` (`OutNotOverweight`) and in is under
 ///   `target - band` (`InNotUnderweight`).
 /// - The pair's auction has started: both clocks are set (`AuctionNotStarted`).
@@ -114,6 +116,14 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             ao.has_flag(asset_flags::REBALANCE_OUT),
             FundError::RebalanceOutDisabled
         );
+        // shortfall mode: only fills that raise the liquid share (liquid in, non-liquid out)
+        if fund.draw_state.open_shortfalls > 0 {
+            require!(
+                ai.class == LiquidityClass::Liquid as u8
+                    && ao.class != LiquidityClass::Liquid as u8,
+                FundError::ShortfallModeLiquidOnly
+            );
+        }
         // eligibility from the weights themselves, then the auction clocks
         let weights = fund.weights()?;
         let n = fund.asset_count as usize;

@@ -1,0 +1,115 @@
+use crate::error::FundError;
+use crate::events::ShortfallDeclared;
+use crate::state::{
+    pause_flags, seeds::SEED_SHORTFALL, Claimant, Fund, Shortfall, ShortfallStatus,
+};
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+#[instruction(id: u64)]
+pub struct DeclareShortfall<'info> {
+    /// The claimant's authority (directly or through `invoke_signed`), or governance on its
+    /// behalf.
+    pub declarer: Signer<'info>,
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    #[account(mut)]
+    pub fund: AccountLoader<'info, Fund>,
+    #[account(mut, has_one = fund @ FundError::ClaimantFundMismatch)]
+    pub claimant: Account<'info, Claimant>,
+    #[account(
+        init,
+        payer = payer,
+        space = Shortfall::SPACE,
+        seeds = [SEED_SHORTFALL, fund.key().as_ref(), &id.to_le_bytes()],
+        bump,
+    )]
+    pub shortfall: Account<'info, Shortfall>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Declares bad debt for the fund to cover.
+///
+/// Specification:
+/// - The claimant's authority or governance signs (`NotClaimantOrGovernance`); `payer` pays
+///   the record's rent (returned by `close_shortfall`).
+/// - The claimant belongs to this fund (`ClaimantFundMismatch`) and is enabled
+///   (`ClaimantDisabled`).
+/// - Draws are configured (`DrawsNotConfigured`); declarations are not paused
+///   (`DeclarationsPaused`).
+/// - `amount` > 0 (`ZeroAmount`).
+/// - `id` is the fund's next shortfall id (`ShortfallIdMismatch`); the record is PDA
+///   `["shortfall", fund, id]`, so ids are never reused.
+/// - Creates an open shortfall; above the fund's approval threshold it needs
+///   `approve_shortfall` before any draw.
+/// - Increments the fund's shortfall counter and open count (shortfall mode) and the
+///   claimant's open count.
+/// - Emits `ShortfallDeclared`.
+pub fn handler(
+    ctx: Context<DeclareShortfall>,
+    id: u64,
+    amount: u64,
+    reference: [u8; 32],
+) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let mut fund = ctx.accounts.fund.load_mut()?;
+    let claimant = &mut ctx.accounts.claimant;
+    let declarer = ctx.accounts.declarer.key();
+    require!(
+        declarer == claimant.authority || declarer == fund.governance,
+        FundError::NotClaimantOrGovernance
+    );
+    require!(claimant.enabled, FundError::ClaimantDisabled);
+    require!(fund.draws.is_configured(), FundError::DrawsNotConfigured);
+    require!(
+        !fund.is_paused(pause_flags::DECLARATIONS),
+        FundError::DeclarationsPaused
+    );
+    require!(amount > 0, FundError::ZeroAmount);
+    require!(
+        id == fund.draw_state.shortfall_count,
+        FundError::ShortfallIdMismatch
+    );
+
+    let needs_approval = amount > fund.draws.approval_threshold;
+    ctx.accounts.shortfall.set_inner(Shortfall {
+        fund: ctx.accounts.fund.key(),
+        claimant: claimant.key(),
+        id,
+        declared: amount,
+        paid: 0,
+        reference,
+        status: ShortfallStatus::Open,
+        needs_approval,
+        approved: false,
+        declared_at: now,
+        rent_payer: ctx.accounts.payer.key(),
+        bump: ctx.bumps.shortfall,
+    });
+    fund.draw_state.shortfall_count = id
+        .checked_add(1)
+        .ok_or_else(|| error!(FundError::MathOverflow))?;
+    fund.draw_state.open_shortfalls = fund
+        .draw_state
+        .open_shortfalls
+        .checked_add(1)
+        .ok_or_else(|| error!(FundError::MathOverflow))?;
+    claimant.open_shortfalls = claimant
+        .open_shortfalls
+        .checked_add(1)
+        .ok_or_else(|| error!(FundError::MathOverflow))?;
+    fund.invariant()?;
+
+    emit!(ShortfallDeclared {
+        fund: ctx.accounts.fund.key(),
+        shortfall: ctx.accounts.shortfall.key(),
+        claimant: claimant.key(),
+        declarer,
+        id,
+        amount,
+        reference,
+        needs_approval,
+        open_shortfalls: fund.draw_state.open_shortfalls,
+    });
+    Ok(())
+}

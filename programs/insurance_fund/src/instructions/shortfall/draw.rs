@@ -1,0 +1,233 @@
+use crate::constants::MAX_ASSETS;
+use crate::error::FundError;
+use crate::events::{Payout, ShortfallClosed, ShortfallDrawn};
+use crate::math::draw::{draw_limit, payout_floor, waterfall_order};
+use crate::math::rate_limit::drained_level_ceil;
+use crate::math::valuation::mul_div_floor;
+use crate::math::SafeMath;
+use crate::state::{asset_flags, seeds::SEED_FUND, Claimant, Fund, Shortfall, ShortfallStatus};
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{transfer_checked, TokenAccount, TransferChecked};
+
+#[derive(Accounts)]
+pub struct Draw<'info> {
+    /// The claimant's authority (a liquidation program's PDA through `invoke_signed`, or a
+    /// keypair).
+    pub authority: Signer<'info>,
+    #[account(mut)]
+    pub fund: AccountLoader<'info, Fund>,
+    #[account(
+        mut,
+        has_one = fund @ FundError::ClaimantFundMismatch,
+        has_one = authority @ FundError::NotClaimantAuthority,
+    )]
+    pub claimant: Account<'info, Claimant>,
+    #[account(
+        mut,
+        has_one = fund @ FundError::ShortfallMismatch,
+        has_one = claimant @ FundError::ShortfallMismatch,
+    )]
+    pub shortfall: Account<'info, Shortfall>,
+}
+
+/// Accounts per paid asset in `remaining_accounts`, in waterfall order.
+pub const PAYOUT_ACCOUNTS: usize = 4;
+
+/// Pays toward a declared shortfall, from the vaults in waterfall order.
+///
+/// Remaining accounts: for each asset paid, in waterfall order (liquid, then yield-bearing,
+/// then illiquid; within a class in asset order; only draw-enabled assets with a balance):
+/// `[vault (writable), mint, payout token account (writable), token program]`. The caller
+/// may pass fewer groups than the waterfall could use (the draw is then partial).
+///
+/// Specification:
+/// - The claimant's authority signs (`NotClaimantAuthority`); claimant and shortfall belong
+///   to this fund and to each other (`ClaimantFundMismatch`, `ShortfallMismatch`).
+/// - `max_value` > 0 (`ZeroAmount`).
+/// - The claimant is enabled (`ClaimantDisabled`); the shortfall is open
+///   (`ShortfallNotOpen`) and approved if it needs approval (`ShortfallNotApproved`). Pauses
+///   never block draws.
+/// - Draws are configured (`DrawsNotConfigured`); every price is fresh (`PriceStale`).
+/// - Pays at most the smallest of: `max_value`, what remains of the shortfall, the claimant's
+///   per-shortfall cap minus what this shortfall has been paid, the claimant's window room
+///   (leaky bucket) and lifetime room, and the fund-wide window room (`fund_cap_bps` of NAV,
+///   leaky bucket). Nothing payable is `NothingToDraw`.
+/// - Each group is the next asset in waterfall order (`WaterfallOrderViolated`), with its
+///   mint and token program (`UnknownAsset`, `TokenProgramMismatch`); the payout account
+///   holds that mint (`PayoutMintMismatch`) and is owned by the claimant's payout owner
+///   (`PayoutOwnerMismatch`). The next asset is used only when the previous one is
+///   exhausted; extra groups are `ExtraRemainingAccounts`.
+/// - Converts at each asset's upper price bound and rounds against the claimant (see
+///   `math::draw`); transfers with `transfer_checked`, the fund signing.
+/// - Books: vault balances, the shortfall's paid amount (`Paid` when nothing remains, then
+///   the open counts drop), the claimant's lifetime and window, the fund's window and total.
+/// - Emits `ShortfallDrawn` (per asset paid: amount and value; total; remaining) and, when
+///   fully paid, `ShortfallClosed`.
+pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<()> {
+    require!(max_value > 0, FundError::ZeroAmount);
+    let now = Clock::get()?.unix_timestamp;
+    let a = &ctx.accounts;
+    require!(a.claimant.enabled, FundError::ClaimantDisabled);
+    require!(
+        a.shortfall.status == ShortfallStatus::Open,
+        FundError::ShortfallNotOpen
+    );
+    require!(a.shortfall.is_drawable(), FundError::ShortfallNotApproved);
+
+    // ---- how much may be paid, and from where -------------------------------------------
+    let (limit, fund_level, claimant_level, order, n_order, create_key, bump) = {
+        let fund = a.fund.load()?;
+        require!(fund.draws.is_configured(), FundError::DrawsNotConfigured);
+        fund.require_fresh_prices(now)?;
+        let nav = fund.weights()?.nav;
+        let cfg = &fund.draws;
+        let fund_capacity =
+            u64::try_from(mul_div_floor(nav, cfg.fund_cap_bps, 10_000)?).unwrap_or(u64::MAX);
+        let fund_level = drained_level_ceil(
+            fund.draw_state.level,
+            fund_capacity,
+            cfg.window_secs,
+            now.saturating_sub(fund.draw_state.updated_at),
+        );
+        let c = &a.claimant;
+        let claimant_level = drained_level_ceil(
+            c.window_level,
+            c.caps.max_per_window,
+            cfg.window_secs,
+            now.saturating_sub(c.window_updated_at),
+        );
+        let s = &a.shortfall;
+        let limit = draw_limit(&[
+            max_value,
+            s.remaining(),
+            c.caps.max_per_shortfall.saturating_sub(s.paid),
+            c.caps.max_per_window.saturating_sub(claimant_level),
+            c.caps.lifetime_max.saturating_sub(c.drawn_lifetime),
+            fund_capacity.saturating_sub(fund_level),
+        ]);
+        require!(limit > 0, FundError::NothingToDraw);
+
+        let mut classes = [0u8; MAX_ASSETS];
+        let mut payable = [false; MAX_ASSETS];
+        for (k, asset) in fund.registered_assets().iter().enumerate() {
+            classes[k] = asset.class;
+            payable[k] = asset.has_flag(asset_flags::DRAW) && asset.booked_balance > 0;
+        }
+        let n = fund.asset_count as usize;
+        let (order, n_order) = waterfall_order(&classes[..n], &payable[..n]);
+        (
+            limit,
+            fund_level,
+            claimant_level,
+            order,
+            n_order,
+            fund.create_key,
+            fund.bump,
+        )
+    };
+
+    // ---- the waterfall -------------------------------------------------------------------
+    let bump_seed = [bump];
+    let seeds: &[&[u8]] = &[SEED_FUND, create_key.as_ref(), &bump_seed];
+    let mut left = u128::from(limit);
+    let mut payouts: Vec<Payout> = Vec::new();
+    let groups = ctx.remaining_accounts.chunks(PAYOUT_ACCOUNTS);
+    for (step, group) in groups.enumerate() {
+        require!(left > 0, FundError::ExtraRemainingAccounts);
+        let [vault, mint, destination, token_program] = group else {
+            return err!(FundError::MissingRemainingAccounts);
+        };
+        require!(step < n_order, FundError::WaterfallOrderViolated);
+        let k = order[step];
+        let asset = a.fund.load()?.assets[k];
+        require_keys_eq!(vault.key(), asset.vault, FundError::WaterfallOrderViolated);
+        require_keys_eq!(mint.key(), asset.mint, FundError::UnknownAsset);
+        require_keys_eq!(
+            token_program.key(),
+            asset.token_program_id(),
+            FundError::TokenProgramMismatch
+        );
+        let dest = InterfaceAccount::<TokenAccount>::try_from(destination)?;
+        require_keys_eq!(dest.mint, asset.mint, FundError::PayoutMintMismatch);
+        require_keys_eq!(
+            dest.owner,
+            a.claimant.payout_owner,
+            FundError::PayoutOwnerMismatch
+        );
+
+        let (amount, credited, exhausted) = payout_floor(
+            left,
+            asset.upper_price(),
+            asset.decimals,
+            a.fund.load()?.numeraire_decimals,
+            asset.booked_balance,
+        )?;
+        if amount > 0 {
+            transfer_checked(
+                CpiContext::new_with_signer(
+                    token_program.key(),
+                    TransferChecked {
+                        from: vault.clone(),
+                        mint: mint.clone(),
+                        to: destination.clone(),
+                        authority: a.fund.to_account_info(),
+                    },
+                    &[seeds],
+                ),
+                amount,
+                asset.decimals,
+            )?;
+            a.fund.load_mut()?.assets[k].debit(amount)?;
+            left = left.safe_sub(credited)?;
+            payouts.push(Payout {
+                mint: asset.mint,
+                amount,
+                value: credited as u64,
+            });
+        }
+        if !exhausted {
+            // what is left is less than one atom of this asset: stop rather than dip into
+            // the next (less liquid) asset
+            break;
+        }
+    }
+    let paid = limit.safe_sub(left as u64)?;
+    require!(paid > 0, FundError::NothingToDraw);
+
+    // ---- book it ---------------------------------------------------------------------------
+    let a = ctx.accounts;
+    let mut fund = a.fund.load_mut()?;
+    a.shortfall.record_payment(paid)?;
+    a.claimant.record_draw(paid, claimant_level, now)?;
+    fund.draw_state.level = fund_level.safe_add(paid)?;
+    fund.draw_state.updated_at = now;
+    fund.draw_state.total_drawn = fund.draw_state.total_drawn.safe_add(paid)?;
+    let closed = a.shortfall.status == ShortfallStatus::Paid;
+    if closed {
+        fund.close_shortfall_count(&mut a.claimant)?;
+    }
+    fund.invariant()?;
+    a.claimant.invariant()?;
+
+    let s = &a.shortfall;
+    emit!(ShortfallDrawn {
+        fund: s.fund,
+        shortfall: s.key(),
+        id: s.id,
+        payouts,
+        paid,
+        total_paid: s.paid,
+        remaining: s.remaining(),
+    });
+    if closed {
+        emit!(ShortfallClosed {
+            fund: s.fund,
+            shortfall: s.key(),
+            id: s.id,
+            declared: s.declared,
+            paid: s.paid,
+            cancelled: false,
+        });
+    }
+    Ok(())
+}

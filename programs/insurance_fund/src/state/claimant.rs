@@ -1,0 +1,68 @@
+//! A protocol (or keypair) governance allows to declare shortfalls and draw from the fund.
+
+use crate::error::FundError;
+use crate::math::SafeMath;
+use anchor_lang::prelude::*;
+
+/// PDA `["claimant", fund, authority]`.
+#[account]
+#[derive(Debug, PartialEq, Eq, InitSpace)]
+pub struct Claimant {
+    pub fund: Pubkey,
+    /// Signs declarations and draws: typically a PDA of a liquidation program (signing
+    /// through `invoke_signed`), or a keypair.
+    pub authority: Pubkey,
+    /// Payouts go only to token accounts owned by this key.
+    pub payout_owner: Pubkey,
+    pub caps: ClaimantCaps,
+    /// Lifetime value drawn (numeraire atoms).
+    pub drawn_lifetime: u64,
+    /// Leaky bucket of value drawn, draining `caps.max_per_window` per the fund's draw window.
+    pub window_level: u64,
+    pub window_updated_at: i64,
+    /// Shortfalls of this claimant still open (the claimant cannot be removed before 0).
+    pub open_shortfalls: u16,
+    pub enabled: bool,
+    pub bump: u8,
+}
+
+/// A claimant's caps, all in numeraire atoms.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq, InitSpace)]
+pub struct ClaimantCaps {
+    pub max_per_shortfall: u64,
+    pub max_per_window: u64,
+    pub lifetime_max: u64,
+}
+
+impl ClaimantCaps {
+    /// Every cap positive, and none above the lifetime cap.
+    pub fn validate(&self) -> Result<()> {
+        require!(
+            self.max_per_shortfall > 0 && self.max_per_window > 0 && self.lifetime_max > 0,
+            FundError::InvalidClaimantCaps
+        );
+        require!(
+            self.max_per_shortfall <= self.lifetime_max && self.max_per_window <= self.lifetime_max,
+            FundError::InvalidClaimantCaps
+        );
+        Ok(())
+    }
+}
+
+impl Claimant {
+    pub const SPACE: usize = 8 + Self::INIT_SPACE;
+
+    /// Books a draw of `value` at `now`, with the bucket already drained to `drained`.
+    pub fn record_draw(&mut self, value: u64, drained: u64, now: i64) -> Result<()> {
+        self.drawn_lifetime = self.drawn_lifetime.safe_add(value)?;
+        self.window_level = drained.safe_add(value)?;
+        self.window_updated_at = now;
+        Ok(())
+    }
+
+    /// Caps stay valid. (Drawn amounts may exceed caps governance lowered later; caps only
+    /// limit new draws.)
+    pub fn invariant(&self) -> Result<()> {
+        self.caps.validate()
+    }
+}
