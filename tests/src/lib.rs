@@ -11,11 +11,13 @@
 //! (see [`TestContext::event`]).
 
 pub mod fixture;
+pub mod liquidator;
 pub mod oracle;
 pub mod runtime;
 pub mod token;
 
 pub use fixture::*;
+pub use liquidator::*;
 pub use oracle::*;
 pub use runtime::*;
 pub use token::*;

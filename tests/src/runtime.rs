@@ -7,7 +7,9 @@ use insurance_fund::error::FundError;
 use solana_account::Account;
 use solana_keypair::Keypair;
 use solana_message::{v0, AddressLookupTableAccount, VersionedMessage};
-use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_program_test::{
+    processor, BanksClientError, EbpfVm, InvokeContext, ProgramTest, ProgramTestContext,
+};
 use solana_signer::Signer;
 use solana_transaction::{versioned::VersionedTransaction, Transaction};
 use solana_transaction_error::TransactionError;
@@ -30,32 +32,59 @@ pub fn mode() -> Mode {
     }
 }
 
-/// Adapts Anchor's `entry` to the `processor!` signature.
+/// An Anchor program's `entry`: one lifetime for the program id, the accounts (and their
+/// data) and the instruction data.
+type AnchorEntry = for<'info> fn(
+    &'info Pubkey,
+    &'info [AccountInfo<'info>],
+    &'info [u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult;
+
+/// Calls an Anchor program's `entry` from a `processor!` function.
 ///
 /// `entry` wants one lifetime `'info` for the program id, the account slice, the accounts'
 /// data and the instruction data; `processor!` hands us independent (elided) lifetimes.
 /// `AccountInfo<'a>` is invariant in `'a`, so the compiler cannot shorten it for us. The
 /// transmute only shortens lifetimes: every reference passed in outlives this call, and
 /// `entry` returns a `ProgramResult` that borrows nothing, so no reference escapes with the
-/// shortened lifetime. This is the only `unsafe` in the harness.
-fn native_entry(
+/// shortened lifetime. This is the only `unsafe` in the harness; every native program goes
+/// through it (see [`fund_entry`], [`mock_entry`]).
+fn call_anchor_entry(
+    entry: AnchorEntry,
     program_id: &Pubkey,
     accounts: &[AccountInfo],
     data: &[u8],
 ) -> anchor_lang::solana_program::entrypoint::ProgramResult {
     let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    insurance_fund::entry(program_id, accounts, data)
+    entry(program_id, accounts, data)
 }
 
-/// A `ProgramTest` with the fund program loaded in the selected mode.
+/// The insurance fund, natively.
+fn fund_entry(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    call_anchor_entry(insurance_fund::entry, program_id, accounts, data)
+}
+
+/// The test-only liquidation program (`tests/programs/mock_liquidator`), always natively.
+fn mock_entry(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    call_anchor_entry(mock_liquidator::entry, program_id, accounts, data)
+}
+
+/// A `ProgramTest` with the fund program loaded in the selected mode, and the mock
+/// liquidator (a CPI caller of the fund, never deployed, so it has no `.so`) loaded
+/// natively in both modes.
 pub fn program_test() -> ProgramTest {
     let mut pt = match mode() {
         Mode::Native => {
-            let mut pt = ProgramTest::new(
-                "insurance_fund",
-                insurance_fund::ID,
-                processor!(native_entry),
-            );
+            let mut pt =
+                ProgramTest::new("insurance_fund", insurance_fund::ID, processor!(fund_entry));
             pt.prefer_bpf(false);
             pt
         }
@@ -71,6 +100,16 @@ pub fn program_test() -> ProgramTest {
             pt
         }
     };
+    // `add_builtin_program` (unlike `add_program`, which would look for a `.so` in SBF mode)
+    // takes the bare function; the annotation is its type, `BuiltinFunctionWithContext`,
+    // which `processor!`'s closure needs to infer its signature.
+    type Builtin = fn(*mut EbpfVm<InvokeContext<'static, 'static>>, u64, u64, u64, u64, u64);
+    let mock: Option<Builtin> = processor!(mock_entry);
+    pt.add_builtin_program(
+        "mock_liquidator",
+        mock_liquidator::ID,
+        mock.expect("processor! yields Some"),
+    );
     pt.set_compute_max_units(1_400_000);
     pt
 }

@@ -5,10 +5,13 @@
 mod add_asset;
 mod config;
 mod deposit_fees;
+mod draw_properties;
 mod get_nav;
 mod governance;
 mod initialize_fund;
+mod liquidator_cpi;
 mod pause;
 mod rebalance;
 mod refresh_prices;
+mod shortfall;
 mod tx_size;

@@ -2,7 +2,7 @@
 
 use insurance_fund::error::FundError;
 use insurance_fund::events::PauseChanged;
-use insurance_fund::state::pause_flags::{ALL, DEPOSITS, REBALANCES};
+use insurance_fund::state::pause_flags::{ALL, DECLARATIONS, DEPOSITS, REBALANCES};
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -23,7 +23,10 @@ async fn guardian_pauses_and_only_governance_unpauses() {
         );
     }
     f.ctx
-        .send_ok(&[f.pause_ix(&guardian.pubkey(), REBALANCES)], &[&guardian])
+        .send_ok(
+            &[f.pause_ix(&guardian.pubkey(), REBALANCES | DECLARATIONS)],
+            &[&guardian],
+        )
         .await;
     assert_eq!(f.state().await.paused, ALL);
 
@@ -39,9 +42,12 @@ async fn guardian_pauses_and_only_governance_unpauses() {
         .send_gov(&[f.unpause_ix(&f.gov(), DEPOSITS)])
         .await
         .unwrap();
-    assert_eq!(f.state().await.paused, REBALANCES);
+    assert_eq!(f.state().await.paused, REBALANCES | DECLARATIONS);
     if let Some(e) = f.ctx.event::<PauseChanged>(&out) {
-        assert_eq!((e.paused_before, e.paused_after), (ALL, REBALANCES));
+        assert_eq!(
+            (e.paused_before, e.paused_after),
+            (ALL, REBALANCES | DECLARATIONS)
+        );
     }
 }
 
@@ -83,7 +89,7 @@ async fn unset_guardian_cannot_be_impersonated_by_the_default_key() {
 async fn pause_flags_are_validated() {
     let mut f = TestBuilder::new().build().await;
     let guardian = f.guardian.insecure_clone();
-    for flags in [0u8, 0b100, 0xff] {
+    for flags in [0u8, 0b1000, 0xff] {
         let ix = f.pause_ix(&guardian.pubkey(), flags);
         assert_fund_error(
             &f.ctx.send(&[ix], &[&guardian]).await,

@@ -8,7 +8,7 @@ use anchor_lang::prelude::*;
 /// How quickly an asset can be turned into the numeraire in a crisis. Draws pay from the most
 /// liquid class first; the fund keeps at least `min_liquid_bps` of NAV in `Liquid` assets.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[borsh(use_discriminant = true)]
+#[borsh(use_discriminant = false)]
 #[repr(u8)]
 pub enum LiquidityClass {
     /// Stablecoins and the numeraire itself.
@@ -34,7 +34,10 @@ impl TryFrom<u8> for LiquidityClass {
 /// Where an asset's price comes from. New sources (e.g. Switchboard On-Demand) are added as
 /// variants here and handled in the oracle module; callers only see a validated price.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[borsh(use_discriminant = true)]
+// On the wire (instruction arguments, events, IDL) Borsh encodes the variant index
+// (PythPull = 0, Fixed = 1); the byte stored in `OracleConfig::source` is the discriminant
+// below, so a zeroed slot (0) is never a valid source.
+#[borsh(use_discriminant = false)]
 #[repr(u8)]
 pub enum OracleSource {
     /// A Pyth pull-oracle `PriceUpdateV2` account for `feed_id`.

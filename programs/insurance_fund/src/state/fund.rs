@@ -28,7 +28,10 @@ pub mod pause_flags {
 /// Governance parameters of keeper rebalancing; all zero until `set_rebalance_params` (the
 /// fund cannot be rebalanced before). Bounds in `RebalanceConfig::validate`.
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+// `#[zero_copy]` already implements the IDL for this type; plain Borsh derives (not
+// Anchor's, which would implement it twice) let it travel as an instruction argument too.
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct RebalanceConfig {
     /// An asset is eligible to leave when its weight exceeds `target + band`, to enter when
     /// it is below `target - band` (bps).
@@ -113,7 +116,10 @@ pub struct RebalanceState {
 /// Governance parameters of shortfalls and draws; zero until `set_draw_params` (no shortfall
 /// can be declared before).
 #[zero_copy]
-#[derive(Debug, Default, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
+// `#[zero_copy]` already implements the IDL for this type; plain Borsh derives (not
+// Anchor's, which would implement it twice) let it travel as an instruction argument too.
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct DrawConfig {
     /// Declarations above this value (numeraire atoms) need governance approval.
     pub approval_threshold: u64,

@@ -131,9 +131,8 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     let seeds: &[&[u8]] = &[SEED_FUND, create_key.as_ref(), &bump_seed];
     let mut left = u128::from(limit);
     let mut payouts: Vec<Payout> = Vec::new();
-    let groups = ctx.remaining_accounts.chunks(PAYOUT_ACCOUNTS);
-    for (step, group) in groups.enumerate() {
-        require!(left > 0, FundError::ExtraRemainingAccounts);
+    let mut groups = ctx.remaining_accounts.chunks(PAYOUT_ACCOUNTS).enumerate();
+    for (step, group) in groups.by_ref() {
         let [vault, mint, destination, token_program] = group else {
             return err!(FundError::MissingRemainingAccounts);
         };
@@ -185,12 +184,13 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
                 value: credited as u64,
             });
         }
-        if !exhausted {
-            // what is left is less than one atom of this asset: stop rather than dip into
-            // the next (less liquid) asset
+        if !exhausted || left == 0 {
+            // paid in full, or what is left is less than one atom of this asset: stop rather
+            // than dip into the next (less liquid) asset
             break;
         }
     }
+    require!(groups.next().is_none(), FundError::ExtraRemainingAccounts);
     let paid = limit.safe_sub(left as u64)?;
     require!(paid > 0, FundError::NothingToDraw);
 
