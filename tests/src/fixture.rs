@@ -278,6 +278,24 @@ impl FundFixture {
         }
     }
 
+    /// Deposits `amount` atoms of asset `k` from a fresh depositor.
+    pub async fn deposit(&mut self, k: usize, amount: u64) {
+        let (who, source) = self.depositor(k, amount).await;
+        let ix = self.h.deposit_ix(&who.pubkey(), k, &source, amount);
+        self.ctx.send_ok(&[ix], &[&who]).await;
+    }
+
+    /// Publishes a Pyth price for asset `k` (EMA equal to spot, confidence `conf`, now).
+    pub async fn set_pyth_price(&mut self, k: usize, price: i64, expo: i32, conf: u64) {
+        let now = self.ctx.now().await;
+        let a = self.h.assets[k];
+        let mut p = PythPrice::new(a.feed_id, price, expo, now);
+        p.conf = conf;
+        p.ema_conf = conf;
+        self.ctx
+            .set_price(&a.oracle.expect("a Pyth-priced asset"), &p);
+    }
+
     /// Sends `ixs` signed by governance.
     pub async fn send_gov(&mut self, ixs: &[Instruction]) -> Outcome {
         let gov = self.h.governance.insecure_clone();

@@ -67,9 +67,7 @@ async fn fund_with(
         .unwrap();
     for (k, amount) in deposits.into_iter().enumerate() {
         if amount > 0 {
-            let (who, src) = f.depositor(k, amount * ONE).await;
-            let ix = f.deposit_ix(&who.pubkey(), k, &src, amount * ONE);
-            f.ctx.send_ok(&[ix], &[&who]).await;
+            f.deposit(k, amount * ONE).await;
         }
     }
     set_prices(&mut f, 100_000_000, 100_000_000).await;
@@ -82,13 +80,8 @@ async fn fund(deposits: [u64; 3]) -> FundFixture {
 
 /// USDT and LST at the given prices (expo -8), EMA equal, no confidence, published now.
 async fn set_prices(f: &mut FundFixture, usdt: i64, lst: i64) {
-    let now = f.ctx.now().await;
-    for (k, price) in [(USDT, usdt), (LST, lst)] {
-        let mut p = PythPrice::new(f.h.assets[k].feed_id, price, -8, now);
-        p.conf = 0;
-        p.ema_conf = 0;
-        f.ctx.set_price(&f.h.assets[k].oracle.unwrap(), &p);
-    }
+    f.set_pyth_price(USDT, usdt, -8, 0).await;
+    f.set_pyth_price(LST, lst, -8, 0).await;
 }
 
 /// refresh every price, then sync the auctions.
@@ -483,17 +476,11 @@ async fn four_asset_fund(p: RebalanceConfig) -> FundFixture {
         .unwrap();
     for (k, amount) in [500u64, 100, 0, 400].into_iter().enumerate() {
         if amount > 0 {
-            let (who, src) = f.depositor(k, amount * ONE).await;
-            let ix = f.deposit_ix(&who.pubkey(), k, &src, amount * ONE);
-            f.ctx.send_ok(&[ix], &[&who]).await;
+            f.deposit(k, amount * ONE).await;
         }
     }
-    let now = f.ctx.now().await;
     for k in 1..4 {
-        let mut price = PythPrice::new(f.h.assets[k].feed_id, 100_000_000, -8, now);
-        price.conf = 0;
-        price.ema_conf = 0;
-        f.ctx.set_price(&f.h.assets[k].oracle.unwrap(), &price);
+        f.set_pyth_price(k, 100_000_000, -8, 0).await;
     }
     crank(&mut f).await;
     f

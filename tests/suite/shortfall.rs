@@ -73,9 +73,7 @@ pub(crate) async fn setup_with(caps: ClaimantCaps) -> Setup {
         .await
         .unwrap();
     for (k, amount) in [100u64, 200, 300].into_iter().enumerate() {
-        let (who, src) = f.depositor(k, amount * ONE).await;
-        let ix = f.deposit_ix(&who.pubkey(), k, &src, amount * ONE);
-        f.ctx.send_ok(&[ix], &[&who]).await;
+        f.deposit(k, amount * ONE).await;
     }
     set_prices(&mut f, 100_000_000, 0, 200_000_000, 0).await;
     refresh(&mut f).await;
@@ -107,13 +105,8 @@ pub(crate) async fn set_prices(
     lst: i64,
     lst_conf: u64,
 ) {
-    let now = f.ctx.now().await;
-    for (k, price, conf) in [(USDT, usdt, usdt_conf), (LST, lst, lst_conf)] {
-        let mut p = PythPrice::new(f.h.assets[k].feed_id, price, -8, now);
-        p.conf = conf;
-        p.ema_conf = conf;
-        f.ctx.set_price(&f.h.assets[k].oracle.unwrap(), &p);
-    }
+    f.set_pyth_price(USDT, usdt, -8, usdt_conf).await;
+    f.set_pyth_price(LST, lst, -8, lst_conf).await;
 }
 
 pub(crate) async fn refresh(f: &mut FundFixture) {

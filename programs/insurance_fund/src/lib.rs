@@ -31,6 +31,16 @@ use state::AssetParams;
 
 declare_id!("FundXHmD3oC8mQmYhLfExXWk7TTVY6cGJW3bNLqR1m9t");
 
+#[cfg(not(feature = "no-entrypoint"))]
+solana_security_txt::security_txt! {
+    name: "Insurance Fund",
+    project_url: "https://github.com/insurance-fund/insurance-fund",
+    contacts: "email:security@insurance-fund.example",
+    policy: "https://github.com/insurance-fund/insurance-fund/blob/main/SECURITY.md",
+    preferred_languages: "en",
+    source_code: "https://github.com/insurance-fund/insurance-fund"
+}
+
 #[program]
 pub mod insurance_fund {
     use super::*;

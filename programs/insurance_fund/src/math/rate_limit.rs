@@ -25,6 +25,22 @@ pub fn try_fill(drained: u64, amount: u64, capacity: u64) -> Result<Option<u64>,
     Ok((next <= capacity).then_some(next))
 }
 
+/// Drains a bucket for `elapsed` seconds and adds `amount`: the new level, or `None` if it
+/// would exceed `capacity`.
+pub fn take(
+    level: u64,
+    capacity: u64,
+    window_secs: u32,
+    elapsed: i64,
+    amount: u64,
+) -> Result<Option<u64>, MathError> {
+    try_fill(
+        drained_level_ceil(level, capacity, window_secs, elapsed),
+        amount,
+        capacity,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

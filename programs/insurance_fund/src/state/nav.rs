@@ -37,6 +37,19 @@ impl Asset {
         }
     }
 
+    /// The weights engine's view of this asset: booked balance at the lower price.
+    pub fn weights_input(&self) -> AssetInput {
+        AssetInput {
+            balance: self.booked_balance,
+            price_lo: self.lower_price(),
+            decimals: self.decimals,
+            haircut_bps: self.haircut_bps,
+            liquid: self.class == LiquidityClass::Liquid as u8,
+            target_bps: self.target_bps,
+            max_weight_bps: self.max_weight_bps,
+        }
+    }
+
     /// A fixed price never goes stale; an oracle price must have been cached at most
     /// `max_age_secs` ago.
     pub fn price_is_fresh(&self, now: i64, max_age_secs: u32) -> bool {
@@ -76,15 +89,7 @@ impl Fund {
         let mut inputs = [AssetInput::default(); MAX_ASSETS];
         let n = self.asset_count as usize;
         for (input, a) in inputs.iter_mut().zip(self.registered_assets()) {
-            *input = AssetInput {
-                balance: a.booked_balance,
-                price_lo: a.lower_price(),
-                decimals: a.decimals,
-                haircut_bps: a.haircut_bps,
-                liquid: a.class == LiquidityClass::Liquid as u8,
-                target_bps: a.target_bps,
-                max_weight_bps: a.max_weight_bps,
-            };
+            *input = a.weights_input();
         }
         Ok(weights::compute(&inputs[..n], self.numeraire_decimals)?)
     }

@@ -3,8 +3,7 @@
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use crate::error::FundError;
 use crate::math::rebalance::RebalanceAsset;
-use crate::math::weights::AssetInput;
-use crate::state::{asset_flags, Fund, LiquidityClass};
+use crate::state::{asset_flags, Fund};
 use anchor_lang::prelude::*;
 
 impl Fund {
@@ -34,15 +33,7 @@ impl Fund {
         let mut out = Box::new([RebalanceAsset::default(); MAX_ASSETS]);
         for (slot, a) in out.iter_mut().zip(self.registered_assets()) {
             *slot = RebalanceAsset {
-                input: AssetInput {
-                    balance: a.booked_balance,
-                    price_lo: a.lower_price(),
-                    decimals: a.decimals,
-                    haircut_bps: a.haircut_bps,
-                    liquid: a.class == LiquidityClass::Liquid as u8,
-                    target_bps: a.target_bps,
-                    max_weight_bps: a.max_weight_bps,
-                },
+                input: a.weights_input(),
                 price_hi: a.upper_price(),
                 can_in: a.has_flag(asset_flags::REBALANCE_IN),
                 can_out: a.has_flag(asset_flags::REBALANCE_OUT),

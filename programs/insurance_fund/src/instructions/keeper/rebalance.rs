@@ -1,7 +1,7 @@
 use crate::error::FundError;
 use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
-use crate::math::rate_limit::{drained_level_ceil, try_fill};
+use crate::math::rate_limit::take;
 use crate::math::rebalance::{
     check_fill, imbalance_masks, premium_bps_floor, quote_fill, FillError,
 };
@@ -205,22 +205,23 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             u64::try_from(quote.premium_value).map_err(|_| error!(FundError::MathOverflow))?;
         require!(value_in >= cfg.min_trade_value, FundError::TradeTooSmall);
         let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
-        let volume = drained_level_ceil(
-            fund.rebalance_state.volume_level,
+        let state = &fund.rebalance_state;
+        let volume_level = take(
+            state.volume_level,
             cfg.max_volume_per_window,
             cfg.window_secs,
             elapsed,
-        );
-        let volume_level = try_fill(volume, value_in, cfg.max_volume_per_window)?
-            .ok_or_else(|| error!(FundError::VolumeCapExceeded))?;
-        let premium = drained_level_ceil(
-            fund.rebalance_state.premium_level,
+            value_in,
+        )?
+        .ok_or_else(|| error!(FundError::VolumeCapExceeded))?;
+        let premium_level = take(
+            state.premium_level,
             cfg.premium_budget_per_window,
             cfg.window_secs,
             elapsed,
-        );
-        let premium_level = try_fill(premium, premium_value, cfg.premium_budget_per_window)?
-            .ok_or_else(|| error!(FundError::PremiumBudgetExceeded))?;
+            premium_value,
+        )?
+        .ok_or_else(|| error!(FundError::PremiumBudgetExceeded))?;
         (
             quote,
             before,
