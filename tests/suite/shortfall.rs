@@ -201,6 +201,13 @@ async fn claimant_registration_and_updates() {
     let ix =
         s.f.register_claimant_ix(&s.f.gov(), Pubkey::default(), Pubkey::new_unique(), caps());
     assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidGovernance);
+    // the fund itself as payout owner: its vaults would be valid "payout" accounts
+    let ix =
+        s.f.register_claimant_ix(&s.f.gov(), Pubkey::new_unique(), s.f.fund, caps());
+    assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidPayoutOwner);
+    let ix =
+        s.f.update_claimant_ix(&s.f.gov(), key, s.f.fund, caps(), true);
+    assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidPayoutOwner);
     // update: lower caps and disable
     let lower = ClaimantCaps {
         max_per_shortfall: 10 * ONE,
@@ -428,6 +435,11 @@ async fn cancel_close_and_no_revival() {
         .send_ok(&[s.f.close_shortfall_ix(id, payer)], &[])
         .await;
     assert!(s.f.ctx.account(&s.f.shortfall_address(id)).await.is_none());
+    // a closed record cannot be drawn against
+    assert_anchor_error(
+        &s.draw(id, ONE, &[USDC]).await,
+        anchor_lang::error::ErrorCode::AccountNotInitialized,
+    );
     // the closed id can never be declared again
     let ix = s.f.declare_ix(&a, &a, id, ONE, [0; 32]);
     assert_fund_error(

@@ -223,6 +223,8 @@ pub enum FundError {
     PayoutMintMismatch,
     #[msg("Shortfall id is not the fund's next id")]
     ShortfallIdMismatch,
+    #[msg("Payout owner may not be the fund itself")]
+    InvalidPayoutOwner,
 
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]

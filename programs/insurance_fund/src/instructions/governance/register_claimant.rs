@@ -28,7 +28,8 @@ pub struct RegisterClaimant<'info> {
 /// - Only governance may call (`NotGovernance`); `payer` pays the rent.
 /// - The claimant account is PDA `["claimant", fund, authority]`; registering the same
 ///   authority twice fails (the account exists).
-/// - `authority` and `payout_owner` are not the default key (`InvalidGovernance`).
+/// - `authority` and `payout_owner` are not the default key (`InvalidGovernance`), and the
+///   payout owner is not the fund itself (`InvalidPayoutOwner`).
 /// - Caps are positive and none above the lifetime cap (`InvalidClaimantCaps`).
 /// - Creates the claimant enabled, with nothing drawn.
 /// - Emits `ClaimantRegistered`.
@@ -41,6 +42,13 @@ pub fn handler(
     require!(
         authority != Pubkey::default() && payout_owner != Pubkey::default(),
         FundError::InvalidGovernance
+    );
+    // the fund's own vaults are owned by the fund: paying "to" them would credit a shortfall
+    // without any tokens leaving
+    require_keys_neq!(
+        payout_owner,
+        ctx.accounts.fund.key(),
+        FundError::InvalidPayoutOwner
     );
     let claimant = &mut ctx.accounts.claimant;
     claimant.set_inner(Claimant {

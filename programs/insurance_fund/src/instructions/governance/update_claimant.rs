@@ -17,7 +17,8 @@ pub struct UpdateClaimant<'info> {
 /// Specification:
 /// - Only governance may call (`NotGovernance`); the claimant belongs to this fund
 ///   (`ClaimantFundMismatch`).
-/// - `payout_owner` is not the default key (`InvalidGovernance`); caps are valid
+/// - `payout_owner` is not the default key (`InvalidGovernance`) nor the fund itself
+///   (`InvalidPayoutOwner`); caps are valid
 ///   (`InvalidClaimantCaps`).
 /// - Replaces caps, payout owner and the enabled flag; drawn amounts are kept.
 /// - Emits `ClaimantUpdated` with caps and flag before and after.
@@ -30,6 +31,13 @@ pub fn handler(
     require!(
         payout_owner != Pubkey::default(),
         FundError::InvalidGovernance
+    );
+    // the fund's own vaults are owned by the fund: paying "to" them would credit a shortfall
+    // without any tokens leaving
+    require_keys_neq!(
+        payout_owner,
+        ctx.accounts.fund.key(),
+        FundError::InvalidPayoutOwner
     );
     let c = &mut ctx.accounts.claimant;
     let (caps_before, enabled_before) = (c.caps, c.enabled);
