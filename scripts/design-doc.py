@@ -57,6 +57,9 @@ FRAMEWORK_ERRORS = {
     "ConstraintDuplicateMutableAccount": "Anchor `ErrorCode` 2040",
 }
 
+# Rust and Solana names a Specification may show in backticks that are not errors.
+OTHER_NAMES = {"None", "Some", "Ok", "Err", "Pubkey"}
+
 ANCHOR_ERROR_OFFSET = 6000
 
 
@@ -93,7 +96,7 @@ def fund_errors():
 
 def program_identifiers():
     """Names of types, enum variants and events declared anywhere in the program (not errors)."""
-    names = set()
+    names = set(OTHER_NAMES)
     for f in PROGRAM.rglob("*.rs"):
         text = f.read_text()
         names.update(re.findall(r"\b(?:struct|enum|trait|type)\s+([A-Z][A-Za-z0-9]*)", text))

@@ -63,6 +63,7 @@ async fn reports_conservative_nav_and_weights() {
     assert_eq!((r.max_weight_index, r.max_weight_bps), (0, 6_742));
     assert_eq!(r.distance_bps, 1_742 + 1_743);
     assert_eq!(r.stale_assets, 0);
+    assert_eq!((r.open_shortfalls, r.paused), (0, 0));
     assert_eq!(r.now, now);
 }
 

@@ -273,6 +273,8 @@ async fn declaring_opens_a_shortfall_and_shortfall_mode() {
         (1, 1)
     );
     assert_eq!(s.claimant().await.open_shortfalls, 1);
+    // keepers see shortfall mode in get_nav
+    assert_eq!(s.f.nav_report().await.open_shortfalls, 1);
     if let Some(e) = s.f.ctx.event::<ShortfallDeclared>(&out) {
         assert_eq!((e.id, e.amount, e.open_shortfalls), (0, 250 * ONE, 1));
     }

@@ -317,6 +317,11 @@ impl Asset {
         Ok(())
     }
 
+    /// Books the vault balance as read (donations and Token-2022 effects included).
+    pub fn sync_balance(&mut self, vault_balance: u64) {
+        self.booked_balance = vault_balance;
+    }
+
     /// Books an amount measured as received at the vault.
     pub fn credit_deposit(&mut self, received: u64) -> Result<()> {
         self.booked_balance = self.booked_balance.safe_add(received)?;

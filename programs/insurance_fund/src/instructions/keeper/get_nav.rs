@@ -26,11 +26,15 @@ pub struct NavReport {
     /// not rely on `nav` unless this is 0.
     pub stale_assets: u16,
     pub max_price_age_secs: u32,
+    /// Shortfalls open now: non-zero means shortfall mode (only liquidity-raising fills).
+    pub open_shortfalls: u32,
+    /// `pause_flags` bits set.
+    pub paused: u8,
     /// The clock the report was computed at.
     pub now: i64,
 }
 
-/// Reports NAV, weights, liquid share and price staleness, for keepers (by simulation) and
+/// Reports NAV, weights, liquid share, price staleness, shortfall mode and pauses, for keepers (by simulation) and
 /// other programs (by CPI, e.g. a perps protocol checking its coverage).
 ///
 /// Specification:
@@ -58,6 +62,8 @@ impl NavReport {
             distance_bps: w.distance_bps,
             stale_assets: fund.stale_mask(now),
             max_price_age_secs: fund.max_price_age_secs,
+            open_shortfalls: fund.draw_state.open_shortfalls,
+            paused: fund.paused,
             now,
         })
     }

@@ -77,7 +77,7 @@ pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) ->
             expo: price.expo,
             _reserved: [0; 4],
         };
-        slot.booked_balance = balance;
+        slot.sync_balance(balance);
         refreshed.push(RefreshedAsset {
             index: i as u8,
             lower: price.lower,
