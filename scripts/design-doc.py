@@ -43,24 +43,27 @@ END = "<!-- END GENERATED: instructions -->"
 
 # Caller groups (the folders under instructions/), in the order the doc lists them.
 GROUPS = [
-    ("governance", "Governance", "the fund's governance authority signs"),
-    ("guardian", "Guardian", "the guardian, or governance"),
-    ("deposit", "Deposit", "anyone"),
-    ("keeper", "Keeper", "anyone (keepers, integrators, other programs)"),
-    ("shortfall", "Shortfall", "claimants, governance, or anyone, per instruction"),
+    ("governance", "Governance", "configuration, claimants, governance transfer, unpause"),
+    ("guardian", "Guardian", "emergency pause"),
+    ("deposit", "Deposit", "fee deposits"),
+    ("keeper", "Keeper", "prices, NAV, rebalancing"),
+    ("shortfall", "Shortfall", "the shortfall lifecycle and draws"),
 ]
 
 # Errors raised by the runtime, Anchor or the token programs, which a Specification may name
 # although they are not `FundError` variants.
 FRAMEWORK_ERRORS = {
-    "IncorrectProgramId": "Solana `InstructionError` (the token program refuses)",
-    "ConstraintDuplicateMutableAccount": "Anchor `ErrorCode` 2040",
+    "IncorrectProgramId": "Solana `InstructionError`",
+    "ConstraintDuplicateMutableAccount": "Anchor `ErrorCode`",
 }
 
 # Rust and Solana names a Specification may show in backticks that are not errors.
-OTHER_NAMES = {"None", "Some", "Ok", "Err", "Pubkey"}
+OTHER_NAMES = {"None", "Some", "Ok", "Err", "Pubkey", "InitSpace"}
 
 ANCHOR_ERROR_OFFSET = 6000
+
+# A backticked CamelCase identifier (an error, event, type or variant name).
+CAMEL = r"`([A-Z][a-z][A-Za-z0-9]*)`"
 
 
 def fail(msg):
@@ -161,6 +164,15 @@ def parse_instruction(group, path):
             fail(f"{rel(path)}: Specification line is not a bullet: {l!r}")
     if not bullets:
         fail(f"{rel(path)}: empty Specification")
+    # Who may call: the first clause of the first bullet that says so.
+    who = next(
+        (" ".join(l.strip() for l in b)[2:] for b in bullets
+         if re.search(r"\bmay call\b|\bsigns?\b", " ".join(b))),
+        None,
+    )
+    if who is None:
+        fail(f"{rel(path)}: no Specification bullet says who may call ('may call' or 'signs')")
+    who = re.split(r";\s", who)[0].rstrip(".")
     return {
         "name": path.stem,
         "group": group,
@@ -168,6 +180,7 @@ def parse_instruction(group, path):
         "summary": paragraphs[0],
         "notes": paragraphs[1:],
         "bullets": bullets,
+        "who": who,
     }
 
 
@@ -199,7 +212,7 @@ def mentioned_errors(ix, errors, others):
     """(program errors, framework errors, unknown names) the Specification mentions, in order."""
     text = "\n".join(l for b in ix["bullets"] for l in b)
     seen, prog, fw, unknown = set(), [], [], []
-    for name in re.findall(r"`([A-Z][A-Za-z0-9]*)`", text):
+    for name in re.findall(CAMEL, text):
         if name in seen:
             continue
         seen.add(name)
@@ -278,6 +291,10 @@ def code_list(names, errors):
     return ", ".join(f"`{n}` ({errors[n]})" for n in names)
 
 
+def esc(cell):
+    return cell.replace("|", "\\|")
+
+
 def render(ixs, errors, others):
     group_label = {g: label for g, label, _ in GROUPS}
     out = [
@@ -291,21 +308,21 @@ def render(ixs, errors, others):
         " the handler's doc comment is its specification, reproduced here. Error codes are Anchor's"
         f" (`{ANCHOR_ERROR_OFFSET}` + the `FundError` discriminant).",
         "",
-        "| instruction | caller group | summary |",
-        "|---|---|---|",
+        "| instruction | caller group | who may call | summary |",
+        "|---|---|---|---|",
     ]
     for ix in ixs:
         summary = " ".join(l.strip() for l in ix["summary"])
         out.append(
             f"| [`{ix['name']}`](#{ix['name']}) | {group_label[ix['group']]} | "
-            f"{summary.replace('|', chr(92) + '|')} |"
+            f"{esc(ix['who'])} | {esc(summary)} |"
         )
     problems = []
     for group, label, callers in GROUPS:
         members = [ix for ix in ixs if ix["group"] == group]
         if not members:
             continue
-        out += ["", f"### {label} (`instructions/{group}/`: {callers})"]
+        out += ["", f"### {label}: {callers} (`instructions/{group}/`)"]
         for ix in members:
             prog, fw, unknown = mentioned_errors(ix, errors, others)
             for n in unknown:
@@ -313,7 +330,8 @@ def render(ixs, errors, others):
                     f"{ix['path']}: Specification names `{n}`, which is not a FundError variant"
                     f" in {rel(ERRORS_RS)} (nor a program type, event or known framework error)"
                 )
-            out += ["", f"#### `{ix['name']}`", "", f"Source: `{ix['path']}`", ""]
+            out += ["", f"#### `{ix['name']}`", "",
+                    f"Source: `{ix['path']}`. Caller: {ix['who']}.", ""]
             out += ix["summary"]
             for para in ix["notes"]:
                 out += [""] + para
@@ -363,6 +381,15 @@ def main(argv):
     _, tail = rest.split(END, 1)
     expected = head + section + tail
     problems += check_sizes(expected)
+    # the hand-written part must not name errors that no longer exist either
+    for name in sorted(set(re.findall(CAMEL, head + tail))):
+        if 32 <= len(name) <= 44:
+            continue  # a base58 address, e.g. the program id
+        if name not in errors and name not in others and name not in FRAMEWORK_ERRORS:
+            problems.append(
+                f"{DOC_REL} (hand-written part) names `{name}`, which is not a FundError variant"
+                f" in {rel(ERRORS_RS)} (nor a program type, event or known framework error)"
+            )
 
     status = 0
     if check:

@@ -1,4 +1,4 @@
-//! Leaky buckets: the rate limits on rebalance volume and premium (and, later, draws).
+//! Leaky buckets: the rate limits on rebalance volume and premium and on draws (fund-wide and per claimant).
 //!
 //! A bucket holds a level that drains linearly at `capacity` per `window_secs`; an action of
 //! size `x` is allowed when `drained_level + x <= capacity`. Unlike fixed windows, nothing

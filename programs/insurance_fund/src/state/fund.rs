@@ -179,7 +179,7 @@ pub struct Fund {
     pub governance: Pubkey,
     /// Proposed successor in a two-step transfer; default key when none.
     pub pending_governance: Pubkey,
-    /// May pause deposits and rebalances; default key when unset.
+    /// May pause deposits, rebalances and declarations; default key when unset.
     pub guardian: Pubkey,
     /// The signer whose key seeds this fund's address.
     pub create_key: Pubkey,

@@ -25,7 +25,7 @@ pub struct InitializeFund<'info> {
 pub struct InitializeFundArgs {
     /// Any pubkey: a Squads vault PDA, an SPL Governance treasury, or a keypair.
     pub governance: Pubkey,
-    /// May pause deposits and rebalances; `None` leaves the role unset.
+    /// May pause deposits, rebalances and declarations; `None` leaves the role unset.
     pub guardian: Option<Pubkey>,
     /// Unit-of-account label, e.g. `b"USD\0\0\0\0\0"`.
     pub numeraire: [u8; 8],

@@ -11,7 +11,8 @@ pub struct Pause<'info> {
     pub fund: AccountLoader<'info, Fund>,
 }
 
-/// Pauses deposits and/or rebalances at once.
+/// Pauses deposits, rebalances and/or new shortfall declarations at once (draws are never
+/// pausable).
 ///
 /// Specification:
 /// - The guardian (when set) or governance may call (`NotGuardianOrGovernance`).

@@ -52,11 +52,13 @@ pub const PAYOUT_ACCOUNTS: usize = 4;
 ///   per-shortfall cap minus what this shortfall has been paid, the claimant's window room
 ///   (leaky bucket) and lifetime room, and the fund-wide window room (`fund_cap_bps` of NAV,
 ///   leaky bucket). Nothing payable is `NothingToDraw`.
-/// - Each group is the next asset in waterfall order (`WaterfallOrderViolated`), with its
-///   mint and token program (`UnknownAsset`, `TokenProgramMismatch`); the payout account
-///   holds that mint (`PayoutMintMismatch`) and is owned by the claimant's payout owner
-///   (`PayoutOwnerMismatch`). The next asset is used only when the previous one is
-///   exhausted; extra groups are `ExtraRemainingAccounts`.
+/// - Each group is the next asset in waterfall order (`WaterfallOrderViolated`, also for a
+///   group beyond the last payable asset), with its mint and token program (`UnknownAsset`,
+///   `TokenProgramMismatch`); the payout account holds that mint (`PayoutMintMismatch`) and
+///   is owned by the claimant's payout owner (`PayoutOwnerMismatch`); a group of fewer than
+///   four accounts is `MissingRemainingAccounts`. The next asset is used only when the
+///   previous one is exhausted; groups left over once the draw is complete are
+///   `ExtraRemainingAccounts`.
 /// - Converts at each asset's upper price bound and rounds against the claimant (see
 ///   `math::draw`); transfers with `transfer_checked`, the fund signing.
 /// - Books: vault balances, the shortfall's paid amount (`Paid` when nothing remains, then
