@@ -387,3 +387,30 @@ fn pyth_mirror_reads_exactly_what_the_sdk_writes() {
     )
     .is_none());
 }
+
+#[tokio::test]
+async fn a_new_oracle_configuration_drops_the_cached_price() {
+    let mut f = fund().await;
+    f.ctx.send_ok(&[f.refresh_ix(0b0010)], &[]).await;
+    assert!(f.state().await.assets[1].price.publish_time > 0);
+    let mint = f.assets[1].mint.key;
+    // same feed, other bounds: still a new configuration
+    let mut p = asset_params(LiquidityClass::YieldBearing, 10_000, pyth_oracle(1));
+    p.oracle.max_conf_bps = 50;
+    f.send_gov(&[f.update_asset_ix(&f.gov(), &mint, p)])
+        .await
+        .unwrap();
+    let s = f.state().await;
+    assert_eq!(
+        s.assets[1].price,
+        insurance_fund::state::PriceCache::default()
+    );
+    assert_eq!(s.stale_mask(f.ctx.now().await) & 0b0010, 0b0010);
+    // unchanged oracle: the cache stays
+    f.ctx.send_ok(&[f.refresh_ix(0b0010)], &[]).await;
+    p.max_weight_bps = 9_000;
+    f.send_gov(&[f.update_asset_ix(&f.gov(), &mint, p)])
+        .await
+        .unwrap();
+    assert!(f.state().await.assets[1].price.publish_time > 0);
+}

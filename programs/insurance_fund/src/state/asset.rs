@@ -297,11 +297,17 @@ impl Asset {
     }
 
     /// Applies governance parameters (target weight untouched).
+    /// A new oracle configuration drops the cached price: a price read under the old feed
+    /// must never value the asset under the new one, so the asset is stale until refreshed.
     pub fn apply_params(&mut self, p: &AssetParams) {
         self.max_weight_bps = p.max_weight_bps;
         self.haircut_bps = p.haircut_bps;
         self.class = p.class as u8;
-        self.oracle = p.oracle.into();
+        let oracle: OracleConfig = p.oracle.into();
+        if oracle != self.oracle {
+            self.oracle = oracle;
+            self.price = PriceCache::default();
+        }
         self.flags = p.flags;
     }
 

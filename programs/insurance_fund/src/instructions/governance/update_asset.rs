@@ -17,7 +17,8 @@ pub struct UpdateAsset<'info> {
 /// - `mint` must be registered in the fund (`UnknownAsset`).
 /// - The resulting configuration must pass `Fund::validate_config` as a whole (each rule its
 ///   own error, e.g. `MaxWeightBelowTarget`, `LiquidTargetsBelowMinimum` when reclassifying).
-/// - Changes only that asset's parameters; target, balances and vault are untouched.
+/// - Changes only that asset's parameters; target, balances and vault are untouched. A changed
+///   oracle configuration clears the asset's cached price (stale until the next refresh).
 /// - Emits `AssetUpdated` with the parameters before and after.
 pub fn handler(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
