@@ -3,6 +3,7 @@
 //! `INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=target/deploy` (see `scripts/test.sh`).
 
 mod add_asset;
+mod attacks;
 mod config;
 mod deposit_fees;
 mod draw_properties;
