@@ -427,6 +427,7 @@ impl FundHandle {
             BoundsArgs {
                 min_liquid_bps,
                 max_price_age_secs: insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS,
+                max_pause_secs: insurance_fund::constants::DEFAULT_MAX_PAUSE_SECS,
             },
         )
     }

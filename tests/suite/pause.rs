@@ -100,3 +100,89 @@ async fn pause_flags_are_validated() {
     }
     assert_eq!(f.state().await.paused, 0);
 }
+
+const WEEK: i64 = 7 * 24 * 60 * 60;
+
+#[tokio::test]
+async fn a_guardian_pause_expires_after_the_maximum() {
+    let mut f = TestBuilder::new().build().await;
+    let guardian = f.guardian.insecure_clone();
+    let (who, source) = f.depositor(0, 100).await;
+    let out = f
+        .ctx
+        .send_ok(&[f.pause_ix(&guardian.pubkey(), DEPOSITS)], &[&guardian])
+        .await;
+    let started = f.ctx.now().await;
+    assert_eq!(f.state().await.pause_expires_at, started + WEEK);
+    if let Some(e) = f.ctx.event::<PauseChanged>(&out) {
+        assert_eq!(e.expires_at, started + WEEK);
+    }
+    f.ctx.advance_clock(WEEK - 1).await;
+    let ix = f.deposit_ix(&who.pubkey(), 0, &source, 10);
+    assert_fund_error(&f.ctx.send(&[ix], &[&who]).await, FundError::DepositsPaused);
+    // one second later the pause is over without anyone unpausing
+    f.ctx.advance_clock(1).await;
+    let ix = f.deposit_ix(&who.pubkey(), 0, &source, 11);
+    f.ctx.send_ok(&[ix], &[&who]).await;
+    assert_eq!(f.nav_report().await.paused, 0);
+}
+
+#[tokio::test]
+async fn the_guardian_cannot_extend_a_pause_but_governance_can_renew_it() {
+    let mut f = TestBuilder::new().build().await;
+    let guardian = f.guardian.insecure_clone();
+    f.ctx
+        .send_ok(&[f.pause_ix(&guardian.pubkey(), DEPOSITS)], &[&guardian])
+        .await;
+    let expiry = f.state().await.pause_expires_at;
+    // six days in, the guardian adds a flag: the expiry does not move
+    f.ctx.advance_clock(6 * 24 * 3600).await;
+    f.ctx
+        .send_ok(&[f.pause_ix(&guardian.pubkey(), REBALANCES)], &[&guardian])
+        .await;
+    let s = f.state().await;
+    assert_eq!(
+        (s.paused, s.pause_expires_at),
+        (DEPOSITS | REBALANCES, expiry)
+    );
+    // governance renews: a full period from now
+    f.send_gov(&[f.pause_ix(&f.gov(), DEPOSITS)]).await.unwrap();
+    let now = f.ctx.now().await;
+    assert_eq!(f.state().await.pause_expires_at, now + WEEK);
+    // after the old expiry both flags are still in force
+    f.ctx.advance_clock(2 * 24 * 3600).await;
+    assert_eq!(f.nav_report().await.paused, DEPOSITS | REBALANCES);
+    // a new pause after expiry starts fresh, without the old flags
+    f.ctx.advance_clock(WEEK).await;
+    assert_eq!(f.nav_report().await.paused, 0);
+    f.ctx
+        .send_ok(
+            &[f.pause_ix(&guardian.pubkey(), DECLARATIONS)],
+            &[&guardian],
+        )
+        .await;
+    assert_eq!(f.state().await.paused, DECLARATIONS);
+}
+
+#[tokio::test]
+async fn the_maximum_pause_is_bounded() {
+    let mut f = TestBuilder::new().build().await;
+    for bad in [3_599u32, 2_592_001] {
+        let args = insurance_fund::instructions::BoundsArgs {
+            min_liquid_bps: 5_000,
+            max_price_age_secs: 120,
+            max_pause_secs: bad,
+        };
+        let ix = f.set_bounds_args_ix(&f.gov(), args);
+        assert_fund_error(&f.send_gov(&[ix]).await, FundError::InvalidMaxPause);
+    }
+    let args = insurance_fund::instructions::BoundsArgs {
+        min_liquid_bps: 5_000,
+        max_price_age_secs: 120,
+        max_pause_secs: 3_600,
+    };
+    f.send_gov(&[f.set_bounds_args_ix(&f.gov(), args)])
+        .await
+        .unwrap();
+    assert_eq!(f.state().await.max_pause_secs, 3_600);
+}

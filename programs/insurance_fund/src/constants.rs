@@ -34,3 +34,8 @@ pub const MIN_AUCTION_DURATION_SECS: u32 = 60;
 pub const MAX_AUCTION_DURATION_SECS: u32 = 7 * 24 * 60 * 60;
 pub const MIN_WINDOW_SECS: u32 = 60;
 pub const MAX_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
+
+/// Bounds and default of how long a pause lasts unless governance renews it.
+pub const MIN_PAUSE_SECS: u32 = 60 * 60;
+pub const MAX_PAUSE_SECS: u32 = 30 * 24 * 60 * 60;
+pub const DEFAULT_MAX_PAUSE_SECS: u32 = 7 * 24 * 60 * 60;

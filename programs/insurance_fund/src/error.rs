@@ -64,6 +64,8 @@ pub enum FundError {
     FixedPriceNotLiquid,
     #[msg("Max price age must be between 1 second and the protocol maximum")]
     InvalidMaxPriceAge,
+    #[msg("Max pause duration is outside the protocol bounds")]
+    InvalidMaxPause,
     #[msg("Rebalance band must be between 1 bps and the protocol maximum")]
     InvalidRebalanceBand,
     #[msg("Premiums must satisfy start <= max <= the protocol maximum")]

@@ -123,8 +123,11 @@ pub struct GuardianSet {
 pub struct PauseChanged {
     pub fund: Pubkey,
     pub by: Pubkey,
+    /// Pause bits in force before and after.
     pub paused_before: u8,
     pub paused_after: u8,
+    /// When the pause in force expires unless governance renews it.
+    pub expires_at: i64,
 }
 
 #[event]

@@ -170,7 +170,7 @@ pub struct DrawState {
 
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 3,632 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 3,640 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -199,7 +199,11 @@ pub struct Fund {
     pub _reserved: [u8; 1],
     /// Oldest cached price (seconds) an operation that needs NAV accepts.
     pub max_price_age_secs: u32,
-    pub _reserved2: [u8; 4],
+    /// Longest a pause lasts unless governance renews it (so a lost guardian key cannot
+    /// freeze the fund forever).
+    pub max_pause_secs: u32,
+    /// The set `paused` bits are in force until this time (unix seconds).
+    pub pause_expires_at: i64,
     /// Keeper rebalancing: governance parameters and the rate-limit buckets.
     pub rebalance: RebalanceConfig,
     pub rebalance_state: RebalanceState,
@@ -231,8 +235,17 @@ impl Fund {
             .ok_or_else(|| error!(FundError::UnknownAsset))
     }
 
-    pub fn is_paused(&self, flag: u8) -> bool {
-        self.paused & flag != 0
+    /// The pause bits in force at `now` (none once the pause has expired).
+    pub fn active_pauses(&self, now: i64) -> u8 {
+        if now < self.pause_expires_at {
+            self.paused
+        } else {
+            0
+        }
+    }
+
+    pub fn is_paused(&self, flag: u8, now: i64) -> bool {
+        self.active_pauses(now) & flag != 0
     }
 
     pub fn has_guardian(&self) -> bool {
@@ -248,7 +261,7 @@ impl Fund {
     ///
     /// Rules (each with its own error):
     /// - `min_liquid_bps` <= 10,000;
-    /// - `max_price_age_secs` in 1..=86,400;
+    /// - `max_price_age_secs` in 1..=86,400; `max_pause_secs` in 3,600..=2,592,000;
     /// - the rebalance parameters are all zero (not configured) or within their bounds;
     /// - every registered asset passes `Asset::validate` (bps bounds, max weight >= target,
     ///   known class, flags and oracle source);
@@ -264,6 +277,10 @@ impl Fund {
         require!(
             (1..=MAX_ORACLE_AGE_SECS).contains(&self.max_price_age_secs),
             FundError::InvalidMaxPriceAge
+        );
+        require!(
+            (MIN_PAUSE_SECS..=MAX_PAUSE_SECS).contains(&self.max_pause_secs),
+            FundError::InvalidMaxPause
         );
         self.rebalance.validate()?;
         self.draws.validate()?;
@@ -365,6 +382,7 @@ mod tests {
         f.governance = Pubkey::new_from_array([9; 32]);
         f.min_liquid_bps = min_liquid;
         f.max_price_age_secs = 60;
+        f.max_pause_secs = 86_400;
         f.asset_count = assets.len() as u8;
         f.assets[..assets.len()].copy_from_slice(assets);
         f
@@ -384,7 +402,7 @@ mod tests {
     #[test]
     fn account_size_is_exact() {
         assert_eq!(core::mem::size_of::<Asset>(), 208);
-        assert_eq!(Fund::SPACE, 8 + 296 + 16 * 208);
+        assert_eq!(Fund::SPACE, 8 + 304 + 16 * 208);
     }
 
     #[test]

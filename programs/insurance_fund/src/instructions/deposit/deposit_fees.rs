@@ -50,7 +50,7 @@ pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
     let (index, decimals) = {
         let fund = accounts.fund.load()?;
         require!(
-            !fund.is_paused(pause_flags::DEPOSITS),
+            !fund.is_paused(pause_flags::DEPOSITS, Clock::get()?.unix_timestamp),
             FundError::DepositsPaused
         );
         let index = fund.asset_index(&mint_key)?;

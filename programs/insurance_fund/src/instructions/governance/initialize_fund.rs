@@ -44,7 +44,8 @@ pub struct InitializeFundArgs {
 /// - `numeraire_decimals` <= 18 (`NumeraireDecimalsTooHigh`).
 /// - `min_liquid_bps` <= 10,000 (`MinLiquidShareTooHigh`).
 /// - Stores governance, guardian, create_key, numeraire, bounds and bump; max price age starts
-///   at `DEFAULT_MAX_PRICE_AGE_SECS` (120 s); no assets, no pending governance, nothing paused.
+///   at `DEFAULT_MAX_PRICE_AGE_SECS` (120 s) and the longest pause at
+///   `DEFAULT_MAX_PAUSE_SECS` (7 days); no assets, no pending governance, nothing paused.
 /// - Emits `FundInitialized`.
 pub fn handler(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result<()> {
     require!(
@@ -73,6 +74,7 @@ pub fn handler(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result
     fund.numeraire_decimals = args.numeraire_decimals;
     fund.min_liquid_bps = args.min_liquid_bps;
     fund.max_price_age_secs = DEFAULT_MAX_PRICE_AGE_SECS;
+    fund.max_pause_secs = DEFAULT_MAX_PAUSE_SECS;
     fund.bump = ctx.bumps.fund;
     fund.version = Fund::VERSION;
     fund.invariant()?;

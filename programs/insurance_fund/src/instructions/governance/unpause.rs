@@ -20,7 +20,8 @@ pub struct Unpause<'info> {
 pub fn handler(ctx: Context<Unpause>, flags: u8) -> Result<()> {
     pause_flags::check(flags)?;
     let mut fund = ctx.accounts.fund.load_mut()?;
-    let before = fund.paused;
+    let now = Clock::get()?.unix_timestamp;
+    let before = fund.active_pauses(now);
     fund.paused &= !flags;
     fund.invariant()?;
 
@@ -28,7 +29,8 @@ pub fn handler(ctx: Context<Unpause>, flags: u8) -> Result<()> {
         fund: ctx.accounts.fund.key(),
         by: ctx.accounts.governance.key(),
         paused_before: before,
-        paused_after: fund.paused,
+        paused_after: fund.active_pauses(now),
+        expires_at: fund.pause_expires_at,
     });
     Ok(())
 }

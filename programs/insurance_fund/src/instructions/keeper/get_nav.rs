@@ -28,7 +28,7 @@ pub struct NavReport {
     pub max_price_age_secs: u32,
     /// Shortfalls open now: non-zero means shortfall mode (only liquidity-raising fills).
     pub open_shortfalls: u32,
-    /// `pause_flags` bits set.
+    /// `pause_flags` bits in force (expired pauses excluded).
     pub paused: u8,
     /// The clock the report was computed at.
     pub now: i64,
@@ -63,7 +63,7 @@ impl NavReport {
             stale_assets: fund.stale_mask(now),
             max_price_age_secs: fund.max_price_age_secs,
             open_shortfalls: fund.draw_state.open_shortfalls,
-            paused: fund.paused,
+            paused: fund.active_pauses(now),
             now,
         })
     }

@@ -86,7 +86,7 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let (i, o, premium_bps, decimals_in, decimals_out, create_key, bump) = {
         let fund = a.fund.load()?;
         require!(
-            !fund.is_paused(pause_flags::REBALANCES),
+            !fund.is_paused(pause_flags::REBALANCES, now),
             FundError::RebalancesPaused
         );
         fund.require_rebalance_ready(now)?;

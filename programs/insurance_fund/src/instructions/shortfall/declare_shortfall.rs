@@ -62,7 +62,7 @@ pub fn handler(
     require!(claimant.enabled, FundError::ClaimantDisabled);
     require!(fund.draws.is_configured(), FundError::DrawsNotConfigured);
     require!(
-        !fund.is_paused(pause_flags::DECLARATIONS),
+        !fund.is_paused(pause_flags::DECLARATIONS, now),
         FundError::DeclarationsPaused
     );
     require!(amount > 0, FundError::ZeroAmount);
