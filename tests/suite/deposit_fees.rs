@@ -228,7 +228,13 @@ async fn rejects_mismatched_token_program() {
 async fn rejects_source_of_another_mint() {
     let mut f = TestBuilder::new().build().await;
     let a = f.assets[0];
-    let (who, wrong_source) = f.depositor(1, 1_000).await;
+    // an SPL Token account (the asset's token program) of another mint
+    let (who, _) = f.depositor(0, 0).await;
+    let stranger = f.ctx.create_mint(TokenKind::Spl, 6, &[]).await;
+    let wrong_source = f
+        .ctx
+        .funded_token_account(&stranger, &who.pubkey(), 1_000)
+        .await;
     let ix = f.deposit_ix_with(
         &who.pubkey(),
         &a.mint.key,
@@ -256,9 +262,43 @@ async fn rejects_the_vault_as_source() {
         &a.mint.program_id(),
         10,
     );
-    assert_anchor_error(
+    assert_fund_error(&f.ctx.send(&[ix], &[&who]).await, FundError::SourceIsVault);
+}
+
+#[tokio::test]
+async fn rejects_a_source_that_is_not_a_token_account_of_the_asset() {
+    let mut f = TestBuilder::new().build().await;
+    let a = f.assets[1]; // Token-2022 asset
+    let (who, _) = f.depositor(1, 0).await;
+    // the mint itself, and a system account, in the source slot
+    for source in [a.mint.key, who.pubkey()] {
+        let ix = f.deposit_ix_with(
+            &who.pubkey(),
+            &a.mint.key,
+            &a.vault,
+            &source,
+            &a.mint.program_id(),
+            10,
+        );
+        assert_fund_error(
+            &f.ctx.send(&[ix], &[&who]).await,
+            FundError::InvalidTokenAccount,
+        );
+    }
+    // an SPL Token account (another token program) for the Token-2022 asset
+    let spl = f.assets[0].mint;
+    let other = f.ctx.funded_token_account(&spl, &who.pubkey(), 100).await;
+    let ix = f.deposit_ix_with(
+        &who.pubkey(),
+        &a.mint.key,
+        &a.vault,
+        &other,
+        &a.mint.program_id(),
+        10,
+    );
+    assert_fund_error(
         &f.ctx.send(&[ix], &[&who]).await,
-        anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount,
+        FundError::InvalidTokenAccount,
     );
 }
 

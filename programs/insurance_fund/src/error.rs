@@ -110,6 +110,10 @@ pub enum FundError {
     VaultMismatch,
     #[msg("Source token account holds a different mint")]
     SourceMintMismatch,
+    #[msg("Account is not an initialized token account of the asset's token program")]
+    InvalidTokenAccount,
+    #[msg("Source token account is the fund's vault")]
+    SourceIsVault,
     #[msg("Deposits are paused")]
     DepositsPaused,
     #[msg("Deposits are disabled for this asset")]

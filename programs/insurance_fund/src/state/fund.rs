@@ -326,12 +326,22 @@ impl Fund {
         let n = self.asset_count as usize;
         require!(n <= MAX_ASSETS, FundError::InvariantViolated);
         let registered = self.registered_assets();
+        // every mint registered once: compare 8-byte prefixes (cheap on SBF) and the full
+        // keys only where prefixes collide
+        let mut prefixes = [0u64; MAX_ASSETS];
         for (i, a) in registered.iter().enumerate() {
             require!(a.is_registered(), FundError::InvariantViolated);
-            require!(
-                registered[..i].iter().all(|b| b.mint != a.mint),
-                FundError::InvariantViolated
-            );
+            let bytes = a.mint.to_bytes();
+            let prefix = u64::from_le_bytes([
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+            ]);
+            for (j, p) in prefixes[..i].iter().enumerate() {
+                require!(
+                    *p != prefix || registered[j].mint != a.mint,
+                    FundError::InvariantViolated
+                );
+            }
+            prefixes[i] = prefix;
         }
         require!(
             self.assets[n..].iter().all(|a| *a == Asset::default()),

@@ -2,24 +2,27 @@ use crate::error::FundError;
 use crate::events::FeesDeposited;
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, Fund};
-use crate::token_policy::token_amount;
+use crate::token_policy::{token_account_mint, token_amount};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{
-    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
-};
+use anchor_spl::token_interface::{transfer_checked, TokenInterface, TransferChecked};
 
+/// The hot path of every fee collector, so the token accounts are not unpacked: the mint and
+/// vault are checked against the addresses the fund stored at `add_asset` (only those exact
+/// accounts pass), and the source's owner and mint are read from its fixed layout.
 #[derive(Accounts)]
 pub struct DepositFees<'info> {
     pub depositor: Signer<'info>,
     #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
-    pub mint: InterfaceAccount<'info, Mint>,
-    /// The fund's vault for `mint`; checked against the address stored in the fund.
+    /// CHECK: must be a registered asset's mint (looked up in the fund by key).
+    pub mint: UncheckedAccount<'info>,
+    /// CHECK: must be the vault address the fund stored for `mint`.
     #[account(mut)]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
-    /// The depositor's token account (the depositor is its owner or delegate).
+    pub vault: UncheckedAccount<'info>,
+    /// CHECK: a token account of `mint` under the asset's token program (checked in the
+    /// handler); the depositor must be its owner or delegate (checked by the token program).
     #[account(mut)]
-    pub source: InterfaceAccount<'info, TokenAccount>,
+    pub source: UncheckedAccount<'info>,
     pub token_program: Interface<'info, TokenInterface>,
 }
 
@@ -34,8 +37,9 @@ pub struct DepositFees<'info> {
 /// - `vault` is this fund's vault for `mint` (`VaultMismatch`), so another fund's vault is
 ///   refused.
 /// - `token_program` is the asset's token program (`TokenProgramMismatch`).
-/// - `source` holds `mint` (`SourceMintMismatch`); it cannot be the vault, because Anchor
-///   refuses the same writable account twice (`ConstraintDuplicateMutableAccount`).
+/// - `source` is an initialized token account of the asset's token program
+///   (`InvalidTokenAccount`) holding `mint` (`SourceMintMismatch`), and is not the vault
+///   (`SourceIsVault`).
 /// - Moves `amount` from `source` to `vault` with `transfer_checked`.
 /// - Books the amount actually received, measured as the vault balance after minus before
 ///   (a Token-2022 transfer fee is withheld from it); that must be > 0 (`NothingReceived`).
@@ -49,8 +53,10 @@ pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
 
     let (index, decimals) = {
         let fund = accounts.fund.load()?;
+        // the clock is read only when a deposit pause could be in force
         require!(
-            !fund.is_paused(pause_flags::DEPOSITS, Clock::get()?.unix_timestamp),
+            fund.paused & pause_flags::DEPOSITS == 0
+                || !fund.is_paused(pause_flags::DEPOSITS, Clock::get()?.unix_timestamp),
             FundError::DepositsPaused
         );
         let index = fund.asset_index(&mint_key)?;
@@ -67,8 +73,13 @@ pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
         );
         (index, asset.decimals)
     };
+    require_keys_neq!(
+        accounts.source.key(),
+        accounts.vault.key(),
+        FundError::SourceIsVault
+    );
     require_keys_eq!(
-        accounts.source.mint,
+        token_account_mint(&accounts.source, &accounts.token_program.key())?,
         mint_key,
         FundError::SourceMintMismatch
     );
