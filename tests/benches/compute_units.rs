@@ -1280,7 +1280,7 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
         "`close_shortfall`",
         own("close_shortfall", "", 16),
         "the cheapest instruction: dispatch, `AccountLoader<Fund>` (read-only), a borsh \
-         `Account<Shortfall>` with two `has_one`, closing it, Anchor's `Instruction:` log",
+         `Account<Shortfall>` with two `has_one`, closing it",
     );
     line(
         "`set_bounds`, 1 asset",
@@ -1291,7 +1291,7 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
     line(
         "`set_bounds`, 16 minus 1 asset",
         diff(own("set_bounds", "", 16), own("set_bounds", "", 1)),
-        "per-asset validation and `invariant` (its mint-uniqueness check is quadratic) for \
+        "per-asset validation and `invariant` (mint uniqueness compared on 8-byte prefixes) for \
          15 more assets: every writer of the fund pays it",
     );
     line(
@@ -1302,7 +1302,7 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
     line(
         "probe `deposit_fees` (amount 0)",
         probe("deposit_fees(0)", 16),
-        "+ `Signer`, 3 `InterfaceAccount`s (mint, vault, source), 1 `Interface`",
+        "+ `Signer`, 3 `UncheckedAccount`s (mint, vault, source; checked in the handler against the stored addresses and the token layout), 1 `Interface`",
     );
     line(
         "probe `rebalance` (amount 0)",
@@ -1315,8 +1315,8 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
         "+ `Signer`, borsh `Account<Claimant>` and `Account<Shortfall>` with 4 `has_one`",
     );
     line(
-        "one `InterfaceAccount` (probes: (`rebalance` - `deposit_fees`) / 3)",
-        diff(probe("rebalance(0)", 16), probe("deposit_fees(0)", 16)).map(|d| d / 3),
+        "one `InterfaceAccount` (probes: (`rebalance` - `deposit_fees`) / 6)",
+        diff(probe("rebalance(0)", 16), probe("deposit_fees(0)", 16)).map(|d| d / 6),
         "unpacking a token account or mint (`StateWithExtensions`, owner check) incl. a \
          third of one more `Interface`",
     );
@@ -1410,7 +1410,7 @@ fn where_text(b: &Bench) -> String {
     let nav1 = own("get_nav", "", 1) - own("set_bounds", "", 1);
     let nav_slope = (own("get_nav", "", 16) - own("get_nav", "", 1)) / 15;
     let nav16 = nav1 + 15 * nav_slope;
-    let iface = (probe("rebalance(0)") - probe("deposit_fees(0)")) / 3;
+    let iface = (probe("rebalance(0)") - probe("deposit_fees(0)")) / 6;
     let iface_raw = iface;
     let deposit_handler = own("deposit_fees", "asset #1", 16) - probe("deposit_fees(0)");
     let rebalance_tail = own("rebalance", "", 16) - probe("rebalance(reverse)");
@@ -1440,25 +1440,25 @@ fn where_text(b: &Bench) -> String {
          powers of ten per asset; computing the weights once per instruction and sharing them, \
          or caching each asset's value at `refresh_prices`, would remove whole passes.\n\
          - **Accounts.** One `InterfaceAccount` costs about {iface} CU to deserialize and check; \
-         `deposit_fees` has 3 and `rebalance` 6, so their account structs alone cost about \
-         {dep_accts} and {reb_accts} CU of own units. The borsh `Claimant` and `Shortfall` with their \
+         `rebalance` has 6, so its account struct alone costs about {reb_accts} CU of own \
+         units (`deposit_fees` has none: it checks raw accounts against stored addresses). The borsh `Claimant` and `Shortfall` with their \
          four `has_one` checks and a `Signer` cost about {borsh} CU together (`draw` probe \
          minus the `refresh_prices` probe); the zero-copy `Fund` costs little to load, but every instruction that \
          writes it re-validates the whole configuration (`invariant`): about {inv} CU more at \
          16 assets than at 1, in every writer, including `deposit_fees`.\n\
          - **`deposit_fees`** ({dep} CU at 16): about {dep_probe} CU are spent before the \
-         handler's first line (dispatch, 3 `InterfaceAccount`s, an `Interface`, the writable \
+         handler's first line (dispatch, 3 unchecked accounts, an `Interface`, the writable \
          `Fund`; this includes the probe's error log, so the split overstates the accounts and \
          understates the handler by that log's cost), {deposit_handler} CU in the handler, of which \
-         the CPI's invoke cost and account serialization is roughly 1,000 to 1,500. Reaching \
-         6,000 would need the vault and mint as plain `AccountInfo`s checked against the \
-         fund's stored addresses (the handler already reads the vault balance from raw bytes) \
-         and a cheaper `invariant` on this path.\n\
+         the CPI's invoke cost and account serialization is roughly 1,000 to 1,500. What is \
+         left to reach 6,000: the instruction builds the `transfer_checked` instruction on the \
+         heap (Anchor's CPI helper), loads the fund twice (read, then write) and validates the \
+         whole configuration at the end.\n\
          - **`draw`**: each payout group costs about {group} CU (a destination \
          `InterfaceAccount`, checks, rounding, a CPI); of the fixed part, the weights engine (NAV \
          for the fund cap) is about half and the account struct (probe: {draw_probe}) most \
          of the rest.\n\
-         - **Logging** is minor: one `Instruction:` log line (about 100 CU) and one event per \
+         - **Logging** is minor: no `Instruction:` log line (the program's default `no-log-ix-name` feature) and one event per \
          instruction (`sol_log_data`: 100 CU + 100 per field + 1 per byte after borsh \
          serialization; 876 bytes for a 16-asset draw). \
          **`find_program_address`** (1,500 CU per bump tried) runs only where accounts are \
@@ -1470,7 +1470,6 @@ fn where_text(b: &Bench) -> String {
         borsh = n(probe("draw(0)") - probe("refresh_prices(0)")),
         draw_probe = n(probe("draw(0)")),
         dep_probe = n(probe("deposit_fees(0)")),
-        dep_accts = n(3 * iface_raw),
         reb_accts = n(6 * iface_raw),
         inv = n(own("set_bounds", "", 16) - own("set_bounds", "", 1)),
     )
