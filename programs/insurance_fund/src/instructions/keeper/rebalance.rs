@@ -58,17 +58,17 @@ pub struct Rebalance<'info> {
 ///   withdrawals (`RebalanceOutDisabled`).
 /// - While a shortfall is open (shortfall mode), only fills delivering a liquid asset for a
 ///   non-liquid one, which always raise the liquid share (`ShortfallModeLiquidOnly`).
-/// - By the current weights, out is over `target + band` (`OutNotOverweight`) and in is under
-///   `target - band` (`InNotUnderweight`).
-/// - The pair's auction has started: both clocks are set (`AuctionNotStarted`).
+/// - The pair's auction clocks give the premium (see `sync_auctions`).
 /// - Moves `amount_in` from the keeper to the in-vault; the amount received is measured.
-/// - Bounds (the shared engine, `math::rebalance::check_fill`, which re-checks eligibility):
-///   amount out > 0 and
+/// - Bounds (the shared engine, `math::rebalance::check_fill`), in this order: out is over
+///   `target + band` and in is under `target - band` by the current weights
+///   (`OutNotOverweight`, `InNotUnderweight`); amount out > 0 and
 ///   held (`ZeroAmountOut`, `InsufficientVaultBalance`); out not pushed below its target and
 ///   in not above its target (`OutPushedBelowTarget`, `InPushedAboveTarget`); liquidity
 ///   bound (`LiquidityBound`); concentration bound (`ConcentrationBound`); distance to
 ///   targets strictly decreases (`DistanceNotReduced`); NAV after + premium >= NAV before
 ///   (`ValueBound`).
+/// - The pair's auction has started: both clocks are set (`AuctionNotStarted`).
 /// - Amount out >= `min_amount_out` (`SlippageExceeded`); value delivered >= the minimum
 ///   trade (`TradeTooSmall`).
 /// - Rate limits (leaky buckets): volume (`VolumeCapExceeded`) and premium
@@ -83,7 +83,7 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let a = &ctx.accounts;
 
     // ---- checks that need no transfer ---------------------------------------------------
-    let (i, o, premium_bps, decimals_in, decimals_out, create_key, bump) = {
+    let (i, o, started, premium_bps, decimals_in, decimals_out, create_key, bump) = {
         let fund = a.fund.load()?;
         require!(
             !fund.is_paused(pause_flags::REBALANCES, now),
@@ -124,25 +124,15 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
                 FundError::ShortfallModeLiquidOnly
             );
         }
-        // eligibility from the weights themselves, then the auction clocks
-        let weights = fund.weights()?;
-        let n = fund.asset_count as usize;
-        let (over, under) = imbalance_masks(
-            &weights,
-            &fund.rebalance_assets()[..n],
-            fund.rebalance.band_bps,
-        )?;
-        require!(over & (1 << o) != 0, FundError::OutNotOverweight);
-        require!(under & (1 << i) != 0, FundError::InNotUnderweight);
-        require!(
-            ao.over_since != 0 && ai.under_since != 0,
-            FundError::AuctionNotStarted
-        );
+        // Eligibility (out over target + band, in under target - band) is checked by the
+        // engine with the fill below; here only the auction clocks, which price it.
+        let started = ao.over_since != 0 && ai.under_since != 0;
         let start = ao.over_since.max(ai.under_since);
         let premium = premium_bps_floor(&fund.rebalance.auction(), now.saturating_sub(start));
         (
             i,
             o,
+            started,
             premium,
             ai.decimals,
             ao.decimals,
@@ -194,6 +184,7 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             fund.numeraire_decimals,
         )
         .map_err(fill_error)?;
+        require!(started, FundError::AuctionNotStarted);
         require!(
             quote.amount_out >= min_amount_out,
             FundError::SlippageExceeded
