@@ -86,6 +86,24 @@ pub fn share_bps_floor(value: u128, nav: u128) -> Result<u16, MathError> {
 ///
 /// Errors: `TooManyAssets` if `assets.len() > MAX_ASSETS`; `InvalidBps` if a haircut exceeds
 /// 10,000 bps; `Overflow` if an asset's value or the NAV exceeds `u128::MAX`.
+/// NAV alone: the sum of every asset's `value_floor` (the same figure as `compute(..).nav`),
+/// without the weights, liquid share and distance, for callers that only size against NAV.
+pub fn nav_floor(assets: &[AssetInput], numeraire_decimals: u8) -> Result<u128, MathError> {
+    if assets.len() > MAX_ASSETS {
+        return Err(MathError::TooManyAssets);
+    }
+    assets.iter().try_fold(0u128, |nav, a| {
+        let value = value_floor(
+            a.balance,
+            a.price_lo,
+            a.decimals,
+            numeraire_decimals,
+            a.haircut_bps,
+        )?;
+        nav.checked_add(value).ok_or(MathError::Overflow)
+    })
+}
+
 pub fn compute(assets: &[AssetInput], numeraire_decimals: u8) -> Result<Weights, MathError> {
     if assets.len() > MAX_ASSETS {
         return Err(MathError::TooManyAssets);
@@ -171,6 +189,39 @@ pub fn share_at_least(value: u128, nav: u128, bps: u16) -> Result<bool, MathErro
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn nav_floor_matches_compute() {
+        let a = AssetInput {
+            balance: 1_234_567,
+            price_lo: Price {
+                mantissa: 150,
+                expo: -2,
+            },
+            decimals: 6,
+            haircut_bps: 250,
+            liquid: true,
+            target_bps: 5_000,
+            max_weight_bps: 10_000,
+        };
+        let b = AssetInput {
+            balance: 99,
+            price_lo: Price {
+                mantissa: 7,
+                expo: 0,
+            },
+            decimals: 0,
+            ..a
+        };
+        let assets = [a, b, AssetInput::default()];
+        assert_eq!(
+            nav_floor(&assets, 6).unwrap(),
+            compute(&assets, 6).unwrap().nav
+        );
+        assert_eq!(nav_floor(&[], 6).unwrap(), 0);
+        assert_eq!(nav_floor(&[a; 17], 6), Err(MathError::TooManyAssets));
+    }
+
     use super::*;
     use crate::math::valuation::reference::*;
     use proptest::prelude::*;

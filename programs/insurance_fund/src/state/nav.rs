@@ -84,13 +84,25 @@ impl Fund {
         Ok(())
     }
 
-    /// The weights engine's view of the fund (booked balances, lower prices).
-    pub fn weights(&self) -> Result<Weights> {
+    /// NAV alone (booked balances at lower prices, after haircuts, rounded down): what draws
+    /// size the fund-wide cap against, without the cost of the weights.
+    pub fn nav(&self) -> Result<u128> {
+        let (inputs, n) = self.engine_inputs();
+        Ok(weights::nav_floor(&inputs[..n], self.numeraire_decimals)?)
+    }
+
+    /// Every registered asset as the engine sees it, and how many there are.
+    fn engine_inputs(&self) -> ([AssetInput; MAX_ASSETS], usize) {
         let mut inputs = [AssetInput::default(); MAX_ASSETS];
-        let n = self.asset_count as usize;
         for (input, a) in inputs.iter_mut().zip(self.registered_assets()) {
             *input = a.weights_input();
         }
+        (inputs, self.asset_count as usize)
+    }
+
+    /// The weights engine's view of the fund (booked balances, lower prices).
+    pub fn weights(&self) -> Result<Weights> {
+        let (inputs, n) = self.engine_inputs();
         Ok(weights::compute(&inputs[..n], self.numeraire_decimals)?)
     }
 }

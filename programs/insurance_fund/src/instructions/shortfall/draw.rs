@@ -81,7 +81,7 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
         let fund = a.fund.load()?;
         require!(fund.draws.is_configured(), FundError::DrawsNotConfigured);
         fund.require_fresh_prices(now)?;
-        let nav = fund.weights()?.nav;
+        let nav = fund.nav()?;
         let cfg = &fund.draws;
         let fund_capacity =
             u64::try_from(mul_div_floor(nav, cfg.fund_cap_bps, 10_000)?).unwrap_or(u64::MAX);
