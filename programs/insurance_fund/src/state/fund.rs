@@ -2,6 +2,7 @@
 
 use crate::constants::*;
 use crate::error::FundError;
+use crate::math::SafeMath;
 use crate::state::{Asset, LiquidityClass};
 use anchor_lang::prelude::*;
 
@@ -303,6 +304,15 @@ impl Fund {
                 FundError::LiquidTargetsBelowMinimum
             );
         }
+        Ok(())
+    }
+
+    /// A shortfall of `claimant` was declared with the fund's next id: the id is used up, and
+    /// one more is open, here and there.
+    pub fn open_shortfall_count(&mut self, claimant: &mut crate::state::Claimant) -> Result<()> {
+        self.draw_state.shortfall_count = self.draw_state.shortfall_count.safe_add(1)?;
+        self.draw_state.open_shortfalls = self.draw_state.open_shortfalls.safe_add(1)?;
+        claimant.open_shortfalls = claimant.open_shortfalls.safe_add(1)?;
         Ok(())
     }
 

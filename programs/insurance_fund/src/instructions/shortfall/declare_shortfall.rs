@@ -86,18 +86,7 @@ pub fn handler(
         rent_payer: ctx.accounts.payer.key(),
         bump: ctx.bumps.shortfall,
     });
-    fund.draw_state.shortfall_count = id
-        .checked_add(1)
-        .ok_or_else(|| error!(FundError::MathOverflow))?;
-    fund.draw_state.open_shortfalls = fund
-        .draw_state
-        .open_shortfalls
-        .checked_add(1)
-        .ok_or_else(|| error!(FundError::MathOverflow))?;
-    claimant.open_shortfalls = claimant
-        .open_shortfalls
-        .checked_add(1)
-        .ok_or_else(|| error!(FundError::MathOverflow))?;
+    fund.open_shortfall_count(claimant)?;
     fund.invariant()?;
 
     emit!(ShortfallDeclared {

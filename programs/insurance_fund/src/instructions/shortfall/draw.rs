@@ -77,7 +77,7 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     require!(a.shortfall.is_drawable(), FundError::ShortfallNotApproved);
 
     // ---- how much may be paid, and from where -------------------------------------------
-    let (limit, fund_level, claimant_level, order, n_order, create_key, bump) = {
+    let (limit, fund_level, claimant_level, order, n_order, numeraire_decimals, create_key, bump) = {
         let fund = a.fund.load()?;
         require!(fund.draws.is_configured(), FundError::DrawsNotConfigured);
         fund.require_fresh_prices(now)?;
@@ -123,6 +123,7 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
             claimant_level,
             order,
             n_order,
+            fund.numeraire_decimals,
             fund.create_key,
             fund.bump,
         )
@@ -160,7 +161,7 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
             left,
             asset.upper_price(),
             asset.decimals,
-            a.fund.load()?.numeraire_decimals,
+            numeraire_decimals,
             asset.booked_balance,
         )?;
         if amount > 0 {
