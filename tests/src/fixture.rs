@@ -380,13 +380,15 @@ impl FundHandle {
     ) -> Instruction {
         fund_ix(
             acc::AddAsset {
-                governance: *governance,
+                authority: *governance,
                 fund: self.fund,
                 mint: mint.key,
                 vault: vault_address(&self.fund, &mint.key),
                 payer: self.payer,
                 token_program: mint.program_id(),
                 system_program: anchor_lang::system_program::ID,
+                pending_change: None,
+                rent_recipient: None,
             },
             ixd::AddAsset { params },
         )
@@ -400,8 +402,10 @@ impl FundHandle {
     ) -> Instruction {
         fund_ix(
             acc::UpdateAsset {
-                governance: *governance,
+                authority: *governance,
                 fund: self.fund,
+                pending_change: None,
+                rent_recipient: None,
             },
             ixd::UpdateAsset {
                 mint: *mint,
@@ -428,6 +432,7 @@ impl FundHandle {
                 min_liquid_bps,
                 max_price_age_secs: insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS,
                 max_pause_secs: insurance_fund::constants::DEFAULT_MAX_PAUSE_SECS,
+                timelock_secs: 0,
             },
         )
     }
@@ -435,8 +440,10 @@ impl FundHandle {
     pub fn set_bounds_args_ix(&self, governance: &Pubkey, args: BoundsArgs) -> Instruction {
         fund_ix(
             acc::SetBounds {
-                governance: *governance,
+                authority: *governance,
                 fund: self.fund,
+                pending_change: None,
+                rent_recipient: None,
             },
             ixd::SetBounds { args },
         )
@@ -485,8 +492,10 @@ impl FundHandle {
     ) -> Instruction {
         fund_ix(
             acc::SetRebalanceParams {
-                governance: *governance,
+                authority: *governance,
                 fund: self.fund,
+                pending_change: None,
+                rent_recipient: None,
             },
             ixd::SetRebalanceParams { params },
         )
@@ -535,8 +544,10 @@ impl FundHandle {
     pub fn set_draw_params_ix(&self, governance: &Pubkey, params: DrawConfig) -> Instruction {
         fund_ix(
             acc::SetDrawParams {
-                governance: *governance,
+                authority: *governance,
                 fund: self.fund,
+                pending_change: None,
+                rent_recipient: None,
             },
             ixd::SetDrawParams { params },
         )
@@ -569,14 +580,16 @@ impl FundHandle {
     ) -> Instruction {
         fund_ix(
             acc::RegisterClaimant {
-                governance: *governance,
+                authority: *governance,
                 fund: self.fund,
                 claimant: self.claimant_address(&authority),
                 payer: self.payer,
                 system_program: anchor_lang::system_program::ID,
+                pending_change: None,
+                rent_recipient: None,
             },
             ixd::RegisterClaimant {
-                authority,
+                claimant_authority: authority,
                 payout_owner,
                 caps,
             },
@@ -593,9 +606,11 @@ impl FundHandle {
     ) -> Instruction {
         fund_ix(
             acc::UpdateClaimant {
-                governance: *governance,
+                authority: *governance,
                 fund: self.fund,
                 claimant,
+                pending_change: None,
+                rent_recipient: None,
             },
             ixd::UpdateClaimant {
                 payout_owner,
@@ -760,8 +775,10 @@ impl FundHandle {
     pub fn set_guardian_ix(&self, governance: &Pubkey, guardian: Option<Pubkey>) -> Instruction {
         fund_ix(
             acc::SetGuardian {
-                governance: *governance,
+                authority: *governance,
                 fund: self.fund,
+                pending_change: None,
+                rent_recipient: None,
             },
             ixd::SetGuardian { guardian },
         )

@@ -11,12 +11,14 @@
 //! (see [`TestContext::event`]).
 
 pub mod fixture;
+pub mod governance;
 pub mod liquidator;
 pub mod oracle;
 pub mod runtime;
 pub mod token;
 
 pub use fixture::*;
+pub use governance::*;
 pub use liquidator::*;
 pub use oracle::*;
 pub use runtime::*;

@@ -77,9 +77,18 @@ fn mock_entry(
     call_anchor_entry(mock_liquidator::entry, program_id, accounts, data)
 }
 
+/// The test-only governance program (`tests/programs/mock_governance`), always natively.
+fn governance_entry(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo],
+    data: &[u8],
+) -> anchor_lang::solana_program::entrypoint::ProgramResult {
+    call_anchor_entry(mock_governance::entry, program_id, accounts, data)
+}
+
 /// A `ProgramTest` with the fund program loaded in the selected mode, and the mock
-/// liquidator (a CPI caller of the fund, never deployed, so it has no `.so`) loaded
-/// natively in both modes.
+/// liquidator and mock governance (CPI callers of the fund, never deployed, so they have no
+/// `.so`) loaded natively in both modes.
 pub fn program_test() -> ProgramTest {
     let mut pt = match mode() {
         Mode::Native => {
@@ -109,6 +118,12 @@ pub fn program_test() -> ProgramTest {
         "mock_liquidator",
         mock_liquidator::ID,
         mock.expect("processor! yields Some"),
+    );
+    let governance: Option<Builtin> = processor!(governance_entry);
+    pt.add_builtin_program(
+        "mock_governance",
+        mock_governance::ID,
+        governance.expect("processor! yields Some"),
     );
     pt.set_compute_max_units(1_400_000);
     pt

@@ -15,4 +15,5 @@ mod pause;
 mod rebalance;
 mod refresh_prices;
 mod shortfall;
+mod timelock;
 mod tx_size;

@@ -172,6 +172,7 @@ async fn the_maximum_pause_is_bounded() {
             min_liquid_bps: 5_000,
             max_price_age_secs: 120,
             max_pause_secs: bad,
+            timelock_secs: 0,
         };
         let ix = f.set_bounds_args_ix(&f.gov(), args);
         assert_fund_error(&f.send_gov(&[ix]).await, FundError::InvalidMaxPause);
@@ -180,6 +181,7 @@ async fn the_maximum_pause_is_bounded() {
         min_liquid_bps: 5_000,
         max_price_age_secs: 120,
         max_pause_secs: 3_600,
+        timelock_secs: 0,
     };
     f.send_gov(&[f.set_bounds_args_ix(&f.gov(), args)])
         .await

@@ -39,3 +39,8 @@ pub const MAX_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
 pub const MIN_PAUSE_SECS: u32 = 60 * 60;
 pub const MAX_PAUSE_SECS: u32 = 30 * 24 * 60 * 60;
 pub const DEFAULT_MAX_PAUSE_SECS: u32 = 7 * 24 * 60 * 60;
+
+/// Longest timelock governance can set on loosening changes (`set_bounds`). A new fund starts
+/// at 0 so its creator can configure it in one go; raising the delay tightens and applies at
+/// once.
+pub const MAX_TIMELOCK_SECS: u32 = 30 * 24 * 60 * 60;

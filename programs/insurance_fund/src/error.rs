@@ -232,6 +232,24 @@ pub enum FundError {
     #[msg("Payout owner may not be the fund itself")]
     InvalidPayoutOwner,
 
+    // ---- timelock -------------------------------------------------------------------------
+    #[msg("This change loosens the configuration: queue it and execute it after the timelock")]
+    TimelockRequired = 220,
+    #[msg("The queued change's timelock has not elapsed")]
+    TimelockNotElapsed,
+    #[msg("Governance changed since this change was queued; it can only be cancelled")]
+    PendingChangeStale,
+    #[msg("The queued change belongs to another fund or describes a different change")]
+    PendingChangeMismatch,
+    #[msg("The change hash is not the sha256 of the change")]
+    ChangeHashMismatch,
+    #[msg("Rent recipient is not the account that paid for the queued change")]
+    RentRecipientMismatch,
+    #[msg("Timelock exceeds the protocol maximum")]
+    InvalidTimelock,
+    #[msg("Only governance may cancel a queued change that is still valid")]
+    NotGovernanceOrStale,
+
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]
     MathOverflow = 100,

@@ -259,3 +259,29 @@ pub struct ShortfallClosed {
     /// Cancelled (true) or fully paid (false).
     pub cancelled: bool,
 }
+
+#[event]
+pub struct ChangeQueued {
+    pub fund: Pubkey,
+    pub pending_change: Pubkey,
+    pub change_hash: [u8; 32],
+    pub change: crate::timelock::ConfigChange,
+    /// Executable by anyone from this time on.
+    pub eta: i64,
+}
+
+#[event]
+pub struct ChangeExecuted {
+    pub fund: Pubkey,
+    pub pending_change: Pubkey,
+    pub executor: Pubkey,
+}
+
+#[event]
+pub struct ChangeCancelled {
+    pub fund: Pubkey,
+    pub pending_change: Pubkey,
+    pub cancelled_by: Pubkey,
+    /// Void because governance changed since it was queued (anyone may then cancel it).
+    pub stale: bool,
+}

@@ -6,8 +6,8 @@
 //!
 //! Layout: `instructions/` (one file per instruction, grouped by caller), `state/` (one file
 //! per account, seeds in `state/seeds.rs`), `math/` (runtime-free arithmetic), `oracle.rs`
-//! (price sources),
-//! `token_policy.rs` (which mints a vault may hold). Each handler's doc comment is its
+//! (price sources), `token_policy.rs` (which mints a vault may hold), `timelock.rs` (which
+//! configuration changes wait, enforced in one function). Each handler's doc comment is its
 //! specification.
 #![deny(arithmetic_overflow, unused_must_use)]
 // Anchor's macros expand to code these lints flag.
@@ -23,6 +23,7 @@ pub mod instructions;
 pub mod math;
 pub mod oracle;
 pub mod state;
+pub mod timelock;
 pub mod token_policy;
 
 use anchor_lang::prelude::*;
@@ -102,11 +103,11 @@ pub mod insurance_fund {
 
     pub fn register_claimant(
         ctx: Context<RegisterClaimant>,
-        authority: Pubkey,
+        claimant_authority: Pubkey,
         payout_owner: Pubkey,
         caps: state::ClaimantCaps,
     ) -> Result<()> {
-        instructions::register_claimant::handler(ctx, authority, payout_owner, caps)
+        instructions::register_claimant::handler(ctx, claimant_authority, payout_owner, caps)
     }
 
     pub fn update_claimant(
@@ -124,6 +125,18 @@ pub mod insurance_fund {
 
     pub fn approve_shortfall(ctx: Context<ApproveShortfall>) -> Result<()> {
         instructions::approve_shortfall::handler(ctx)
+    }
+
+    pub fn queue_change(
+        ctx: Context<QueueChange>,
+        change_hash: [u8; 32],
+        change: timelock::ConfigChange,
+    ) -> Result<()> {
+        instructions::queue_change::handler(ctx, change_hash, change)
+    }
+
+    pub fn cancel_change(ctx: Context<CancelChange>) -> Result<()> {
+        instructions::cancel_change::handler(ctx)
     }
 
     pub fn unpause(ctx: Context<Unpause>, flags: u8) -> Result<()> {

@@ -171,7 +171,7 @@ pub struct DrawState {
 
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 3,640 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 3,656 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -205,6 +205,12 @@ pub struct Fund {
     pub max_pause_secs: u32,
     /// The set `paused` bits are in force until this time (unix seconds).
     pub pause_expires_at: i64,
+    /// Delay (seconds) between queueing a loosening change and executing it; 0 = none.
+    pub timelock_secs: u32,
+    pub _reserved2: [u8; 4],
+    /// Incremented by every governance transfer; a queued change records the epoch it was
+    /// queued in and is void in any other, so a departing authority leaves no trap behind.
+    pub governance_epoch: u64,
     /// Keeper rebalancing: governance parameters and the rate-limit buckets.
     pub rebalance: RebalanceConfig,
     pub rebalance_state: RebalanceState,
@@ -263,6 +269,7 @@ impl Fund {
     /// Rules (each with its own error):
     /// - `min_liquid_bps` <= 10,000;
     /// - `max_price_age_secs` in 1..=86,400; `max_pause_secs` in 3,600..=2,592,000;
+    /// - `timelock_secs` <= 2,592,000;
     /// - the rebalance parameters are all zero (not configured) or within their bounds;
     /// - every registered asset passes `Asset::validate` (bps bounds, max weight >= target,
     ///   known class, flags and oracle source);
@@ -282,6 +289,10 @@ impl Fund {
         require!(
             (MIN_PAUSE_SECS..=MAX_PAUSE_SECS).contains(&self.max_pause_secs),
             FundError::InvalidMaxPause
+        );
+        require!(
+            self.timelock_secs <= MAX_TIMELOCK_SECS,
+            FundError::InvalidTimelock
         );
         self.rebalance.validate()?;
         self.draws.validate()?;
@@ -362,7 +373,7 @@ impl Fund {
             FundError::InvariantViolated
         );
         require!(
-            self.paused & !pause_flags::ALL == 0,
+            self.paused & !pause_flags::ALL == 0 && self._reserved2 == [0; 4],
             FundError::InvariantViolated
         );
         require!(
@@ -422,7 +433,7 @@ mod tests {
     #[test]
     fn account_size_is_exact() {
         assert_eq!(core::mem::size_of::<Asset>(), 208);
-        assert_eq!(Fund::SPACE, 8 + 304 + 16 * 208);
+        assert_eq!(Fund::SPACE, 8 + 320 + 16 * 208);
     }
 
     #[test]

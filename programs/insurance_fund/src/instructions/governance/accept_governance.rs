@@ -1,5 +1,6 @@
 use crate::error::FundError;
 use crate::events::GovernanceTransferred;
+use crate::math::SafeMath;
 use crate::state::Fund;
 use anchor_lang::prelude::*;
 
@@ -15,7 +16,9 @@ pub struct AcceptGovernance<'info> {
 /// Specification:
 /// - A transfer must be pending (`NoPendingGovernance`).
 /// - Only the pending governance may call (`NotPendingGovernance`).
-/// - Sets `governance` to the signer and clears `pending_governance`.
+/// - Sets `governance` to the signer, clears `pending_governance`, and increments
+///   `governance_epoch`: every change queued under the previous governance becomes void
+///   (executing it fails with `PendingChangeStale`; anyone may cancel it).
 /// - Emits `GovernanceTransferred` with governance before and after.
 pub fn handler(ctx: Context<AcceptGovernance>) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
@@ -31,6 +34,7 @@ pub fn handler(ctx: Context<AcceptGovernance>) -> Result<()> {
     let before = fund.governance;
     fund.governance = fund.pending_governance;
     fund.pending_governance = Pubkey::default();
+    fund.governance_epoch = fund.governance_epoch.safe_add(1)?;
     fund.invariant()?;
 
     emit!(GovernanceTransferred {

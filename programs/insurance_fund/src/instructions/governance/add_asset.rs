@@ -1,15 +1,17 @@
 use crate::constants::MAX_ASSETS;
 use crate::error::FundError;
 use crate::events::AssetAdded;
-use crate::state::{seeds::SEED_VAULT, Asset, AssetParams, Fund, TokenProgramKind};
+use crate::state::{seeds::SEED_VAULT, Asset, AssetParams, Fund, PendingChange, TokenProgramKind};
+use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use crate::token_policy::check_mint_extensions;
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 #[derive(Accounts)]
 pub struct AddAsset<'info> {
-    pub governance: Signer<'info>,
-    #[account(mut, has_one = governance @ FundError::NotGovernance)]
+    /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
+    pub authority: Signer<'info>,
+    #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
     pub mint: InterfaceAccount<'info, Mint>,
     /// The fund's vault for `mint`, created here and owned by the fund PDA.
@@ -27,12 +29,24 @@ pub struct AddAsset<'info> {
     pub payer: Signer<'info>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
+    /// The queued change being executed; omitted when governance applies the change itself.
+    #[account(mut)]
+    pub pending_change: Option<Account<'info, PendingChange>>,
+    /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
+    /// change's payer.
+    #[account(mut)]
+    pub rent_recipient: Option<UncheckedAccount<'info>>,
 }
 
 /// Registers a mint (SPL Token or Token-2022) and creates the fund's vault for it.
 ///
 /// Specification:
-/// - Only governance may call (`NotGovernance`); `payer` pays the vault's rent.
+/// - Governance may call (`NotGovernance`), but a change that loosens needs a zero timelock
+///   (`TimelockRequired`); or anyone may call with the matured queued change, which is then
+///   closed (`PendingChangeMismatch`, `PendingChangeStale`, `TimelockNotElapsed`,
+///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
+/// - The change loosens (so it waits for the timelock) when: always.
+/// - `payer` pays the vault's rent.
 /// - `token_program` must own `mint`: the token program refuses to create the vault otherwise
 ///   (`IncorrectProgramId`).
 /// - The mint's Token-2022 extensions must pass the vault policy in `token_policy`
@@ -48,11 +62,22 @@ pub struct AddAsset<'info> {
 /// - The transaction fails as a whole on any error, so a rejected mint leaves no vault behind.
 /// - Emits `AssetAdded`.
 pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
-    check_mint_extensions(&ctx.accounts.mint.to_account_info())?;
     let mint_key = ctx.accounts.mint.key();
+    let mut fund = ctx.accounts.fund.load_mut()?;
+    let change = ConfigChange::AddAsset {
+        mint: mint_key,
+        params,
+    };
+    authorize_change(
+        &fund,
+        ctx.accounts.fund.key(),
+        change_authority!(ctx.accounts),
+        &change,
+        || change.effect(&fund, None),
+    )?;
+    check_mint_extensions(&ctx.accounts.mint.to_account_info())?;
     let token_program = TokenProgramKind::from_program_id(&ctx.accounts.token_program.key())?;
 
-    let mut fund = ctx.accounts.fund.load_mut()?;
     require!(
         fund.registered_assets().iter().all(|a| a.mint != mint_key),
         FundError::AssetAlreadyRegistered

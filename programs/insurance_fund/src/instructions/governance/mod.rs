@@ -1,9 +1,11 @@
 #![allow(ambiguous_glob_reexports)]
 pub mod accept_governance;
 pub mod add_asset;
+pub mod cancel_change;
 pub mod cancel_governance_transfer;
 pub mod initialize_fund;
 pub mod propose_governance;
+pub mod queue_change;
 pub mod register_claimant;
 pub mod remove_claimant;
 pub mod set_bounds;
@@ -17,9 +19,11 @@ pub mod update_claimant;
 
 pub use accept_governance::*;
 pub use add_asset::*;
+pub use cancel_change::*;
 pub use cancel_governance_transfer::*;
 pub use initialize_fund::*;
 pub use propose_governance::*;
+pub use queue_change::*;
 pub use register_claimant::*;
 pub use remove_claimant::*;
 pub use set_bounds::*;

@@ -1,46 +1,74 @@
 use crate::error::FundError;
 use crate::events::ClaimantRegistered;
-use crate::state::{seeds::SEED_CLAIMANT, Claimant, ClaimantCaps, Fund};
+use crate::state::{seeds::SEED_CLAIMANT, Claimant, ClaimantCaps, Fund, PendingChange};
+use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
-#[instruction(authority: Pubkey)]
+#[instruction(claimant_authority: Pubkey)]
 pub struct RegisterClaimant<'info> {
-    pub governance: Signer<'info>,
-    #[account(has_one = governance @ FundError::NotGovernance)]
+    /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
+    pub authority: Signer<'info>,
     pub fund: AccountLoader<'info, Fund>,
     #[account(
         init,
         payer = payer,
         space = Claimant::SPACE,
-        seeds = [SEED_CLAIMANT, fund.key().as_ref(), authority.as_ref()],
+        seeds = [SEED_CLAIMANT, fund.key().as_ref(), claimant_authority.as_ref()],
         bump,
     )]
     pub claimant: Account<'info, Claimant>,
     #[account(mut)]
     pub payer: Signer<'info>,
     pub system_program: Program<'info, System>,
+    /// The queued change being executed; omitted when governance applies the change itself.
+    #[account(mut)]
+    pub pending_change: Option<Account<'info, PendingChange>>,
+    /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
+    /// change's payer.
+    #[account(mut)]
+    pub rent_recipient: Option<UncheckedAccount<'info>>,
 }
 
 /// Registers a claimant: who may declare shortfalls and draw, where payouts go, and caps.
 ///
 /// Specification:
-/// - Only governance may call (`NotGovernance`); `payer` pays the rent.
-/// - The claimant account is PDA `["claimant", fund, authority]`; registering the same
+/// - Governance may call (`NotGovernance`), but a change that loosens needs a zero timelock
+///   (`TimelockRequired`); or anyone may call with the matured queued change, which is then
+///   closed (`PendingChangeMismatch`, `PendingChangeStale`, `TimelockNotElapsed`,
+///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
+/// - The change loosens (so it waits for the timelock) when: always.
+/// - `payer` pays the rent.
+/// - The claimant account is PDA `["claimant", fund, claimant_authority]`; registering the same
 ///   authority twice fails (the account exists).
-/// - `authority` and `payout_owner` are not the default key (`InvalidGovernance`), and the
+/// - `claimant_authority` and `payout_owner` are not the default key (`InvalidGovernance`), and the
 ///   payout owner is not the fund itself (`InvalidPayoutOwner`).
 /// - Caps are positive and none above the lifetime cap (`InvalidClaimantCaps`).
 /// - Creates the claimant enabled, with nothing drawn.
 /// - Emits `ClaimantRegistered`.
 pub fn handler(
     ctx: Context<RegisterClaimant>,
-    authority: Pubkey,
+    claimant_authority: Pubkey,
     payout_owner: Pubkey,
     caps: ClaimantCaps,
 ) -> Result<()> {
+    let change = ConfigChange::RegisterClaimant {
+        authority: claimant_authority,
+        payout_owner,
+        caps,
+    };
+    {
+        let fund = ctx.accounts.fund.load()?;
+        authorize_change(
+            &fund,
+            ctx.accounts.fund.key(),
+            change_authority!(ctx.accounts),
+            &change,
+            || change.effect(&fund, None),
+        )?;
+    }
     require!(
-        authority != Pubkey::default() && payout_owner != Pubkey::default(),
+        claimant_authority != Pubkey::default() && payout_owner != Pubkey::default(),
         FundError::InvalidGovernance
     );
     // the fund's own vaults are owned by the fund: paying "to" them would credit a shortfall
@@ -53,7 +81,7 @@ pub fn handler(
     let claimant = &mut ctx.accounts.claimant;
     claimant.set_inner(Claimant {
         fund: ctx.accounts.fund.key(),
-        authority,
+        authority: claimant_authority,
         payout_owner,
         caps,
         drawn_lifetime: 0,
@@ -67,7 +95,7 @@ pub fn handler(
     emit!(ClaimantRegistered {
         fund: claimant.fund,
         claimant: claimant.key(),
-        authority,
+        authority: claimant_authority,
         payout_owner,
         caps,
     });

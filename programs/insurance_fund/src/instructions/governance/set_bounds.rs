@@ -1,13 +1,21 @@
-use crate::error::FundError;
 use crate::events::BoundsSet;
-use crate::state::Fund;
+use crate::state::{Fund, PendingChange};
+use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct SetBounds<'info> {
-    pub governance: Signer<'info>,
-    #[account(mut, has_one = governance @ FundError::NotGovernance)]
+    /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
+    pub authority: Signer<'info>,
+    #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
+    /// The queued change being executed; omitted when governance applies the change itself.
+    #[account(mut)]
+    pub pending_change: Option<Account<'info, PendingChange>>,
+    /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
+    /// change's payer.
+    #[account(mut)]
+    pub rent_recipient: Option<UncheckedAccount<'info>>,
 }
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,30 +26,48 @@ pub struct BoundsArgs {
     pub max_price_age_secs: u32,
     /// Longest a pause lasts unless governance renews it: 3,600..=2,592,000 s.
     pub max_pause_secs: u32,
+    /// Delay before a queued loosening change may execute: 0..=2,592,000 s (0: none).
+    pub timelock_secs: u32,
 }
 
 /// Sets the fund-level bounds.
 ///
 /// Specification:
-/// - Only governance may call (`NotGovernance`).
+/// - Governance may call (`NotGovernance`), but a change that loosens needs a zero timelock
+///   (`TimelockRequired`); or anyone may call with the matured queued change, which is then
+///   closed (`PendingChangeMismatch`, `PendingChangeStale`, `TimelockNotElapsed`,
+///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
+/// - The change loosens (so it waits for the timelock) when: the liquid floor falls, the max
+///   price age or the max pause rises, or the timelock falls.
 /// - `min_liquid_bps` <= 10,000 (`MinLiquidShareTooHigh`).
 /// - `max_price_age_secs` in 1..=86,400 (`InvalidMaxPriceAge`).
 /// - `max_pause_secs` in 3,600..=2,592,000 (`InvalidMaxPause`); a running pause keeps its
 ///   expiry.
+/// - `timelock_secs` <= 2,592,000 (`InvalidTimelock`); queued changes keep the eta they got.
 /// - The resulting configuration must pass `Fund::validate_config` (liquid targets must still
 ///   cover the new minimum: `LiquidTargetsBelowMinimum`).
 /// - Changes only the fund-level bounds.
 /// - Emits `BoundsSet` with values before and after.
 pub fn handler(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
+    let change = ConfigChange::SetBounds { bounds: args };
+    authorize_change(
+        &fund,
+        ctx.accounts.fund.key(),
+        change_authority!(ctx.accounts),
+        &change,
+        || change.effect(&fund, None),
+    )?;
     let before = BoundsArgs {
         min_liquid_bps: fund.min_liquid_bps,
         max_price_age_secs: fund.max_price_age_secs,
         max_pause_secs: fund.max_pause_secs,
+        timelock_secs: fund.timelock_secs,
     };
     fund.min_liquid_bps = args.min_liquid_bps;
     fund.max_price_age_secs = args.max_price_age_secs;
     fund.max_pause_secs = args.max_pause_secs;
+    fund.timelock_secs = args.timelock_secs;
     fund.invariant()?;
 
     emit!(BoundsSet {

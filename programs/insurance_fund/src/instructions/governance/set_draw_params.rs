@@ -1,19 +1,33 @@
 use crate::error::FundError;
 use crate::events::DrawParamsSet;
-use crate::state::{DrawConfig, Fund};
+use crate::state::{DrawConfig, Fund, PendingChange};
+use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct SetDrawParams<'info> {
-    pub governance: Signer<'info>,
-    #[account(mut, has_one = governance @ FundError::NotGovernance)]
+    /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
+    pub authority: Signer<'info>,
+    #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
+    /// The queued change being executed; omitted when governance applies the change itself.
+    #[account(mut)]
+    pub pending_change: Option<Account<'info, PendingChange>>,
+    /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
+    /// change's payer.
+    #[account(mut)]
+    pub rent_recipient: Option<UncheckedAccount<'info>>,
 }
 
 /// Sets the shortfall parameters: approval threshold, fund-wide draw cap and draw window.
 ///
 /// Specification:
-/// - Only governance may call (`NotGovernance`).
+/// - Governance may call (`NotGovernance`), but a change that loosens needs a zero timelock
+///   (`TimelockRequired`); or anyone may call with the matured queued change, which is then
+///   closed (`PendingChangeMismatch`, `PendingChangeStale`, `TimelockNotElapsed`,
+///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
+/// - The change loosens (so it waits for the timelock) when: the approval threshold or
+///   fund-wide cap rises or the window shortens.
 /// - `fund_cap_bps` in 1..=10,000 (`InvalidDrawCap`); `window_secs` in 60..=2,592,000
 ///   (`InvalidRateLimitWindow`); `approval_threshold` any value (0: every declaration needs
 ///   approval).
@@ -21,8 +35,16 @@ pub struct SetDrawParams<'info> {
 /// - Replaces the parameters; the draw bucket is kept.
 /// - Emits `DrawParamsSet` with the parameters before and after.
 pub fn handler(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
-    require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
     let mut fund = ctx.accounts.fund.load_mut()?;
+    let change = ConfigChange::SetDrawParams { params };
+    authorize_change(
+        &fund,
+        ctx.accounts.fund.key(),
+        change_authority!(ctx.accounts),
+        &change,
+        || change.effect(&fund, None),
+    )?;
+    require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
     let before = fund.draws;
     fund.draws = params;
     fund.invariant()?;

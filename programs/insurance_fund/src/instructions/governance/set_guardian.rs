@@ -1,30 +1,52 @@
 use crate::error::FundError;
 use crate::events::GuardianSet;
-use crate::state::Fund;
+use crate::state::{Fund, PendingChange};
+use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct SetGuardian<'info> {
-    pub governance: Signer<'info>,
-    #[account(mut, has_one = governance @ FundError::NotGovernance)]
+    /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
+    pub authority: Signer<'info>,
+    #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
+    /// The queued change being executed; omitted when governance applies the change itself.
+    #[account(mut)]
+    pub pending_change: Option<Account<'info, PendingChange>>,
+    /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
+    /// change's payer.
+    #[account(mut)]
+    pub rent_recipient: Option<UncheckedAccount<'info>>,
 }
 
 /// Sets or clears the guardian.
 ///
 /// Specification:
-/// - Only governance may call (`NotGovernance`).
+/// - Governance may call (`NotGovernance`), but a change that loosens needs a zero timelock
+///   (`TimelockRequired`); or anyone may call with the matured queued change, which is then
+///   closed (`PendingChangeMismatch`, `PendingChangeStale`, `TimelockNotElapsed`,
+///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
+/// - The change loosens (so it waits for the timelock) when: a new guardian is set (removing
+///   the guardian applies at once).
 /// - `guardian`, when given, must not be the default key (`InvalidGovernance`); `None`
 ///   clears the role.
 /// - Changes only the guardian.
 /// - Emits `GuardianSet` with the guardian before and after (default key = unset).
 pub fn handler(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()> {
+    let mut fund = ctx.accounts.fund.load_mut()?;
+    let change = ConfigChange::SetGuardian { guardian };
+    authorize_change(
+        &fund,
+        ctx.accounts.fund.key(),
+        change_authority!(ctx.accounts),
+        &change,
+        || change.effect(&fund, None),
+    )?;
     let new_guardian = guardian.unwrap_or_default();
     require!(
         guardian.is_none() || new_guardian != Pubkey::default(),
         FundError::InvalidGovernance
     );
-    let mut fund = ctx.accounts.fund.load_mut()?;
     let before = fund.guardian;
     fund.guardian = new_guardian;
     fund.invariant()?;

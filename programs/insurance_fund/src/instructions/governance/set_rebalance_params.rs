@@ -1,19 +1,34 @@
 use crate::error::FundError;
 use crate::events::RebalanceParamsSet;
-use crate::state::{Fund, RebalanceConfig};
+use crate::state::{Fund, PendingChange, RebalanceConfig};
+use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct SetRebalanceParams<'info> {
-    pub governance: Signer<'info>,
-    #[account(mut, has_one = governance @ FundError::NotGovernance)]
+    /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
+    pub authority: Signer<'info>,
+    #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
+    /// The queued change being executed; omitted when governance applies the change itself.
+    #[account(mut)]
+    pub pending_change: Option<Account<'info, PendingChange>>,
+    /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
+    /// change's payer.
+    #[account(mut)]
+    pub rent_recipient: Option<UncheckedAccount<'info>>,
 }
 
 /// Sets the keeper-rebalancing parameters: band, auction premiums and duration, rate limits.
 ///
 /// Specification:
-/// - Only governance may call (`NotGovernance`).
+/// - Governance may call (`NotGovernance`), but a change that loosens needs a zero timelock
+///   (`TimelockRequired`); or anyone may call with the matured queued change, which is then
+///   closed (`PendingChangeMismatch`, `PendingChangeStale`, `TimelockNotElapsed`,
+///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
+/// - The change loosens (so it waits for the timelock) when: the band narrows, a premium, the
+///   volume cap or the premium budget rises, the auction or window shortens, or the minimum
+///   trade falls.
 /// - `band_bps` in 1..=2,000 (`InvalidRebalanceBand`).
 /// - `start_premium_bps <= max_premium_bps <= 1,000` (`InvalidPremium`).
 /// - `auction_duration_secs` in 60..=604,800 (`InvalidAuctionDuration`).
@@ -25,6 +40,14 @@ pub struct SetRebalanceParams<'info> {
 /// - Emits `RebalanceParamsSet` with the parameters before and after.
 pub fn handler(ctx: Context<SetRebalanceParams>, params: RebalanceConfig) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
+    let change = ConfigChange::SetRebalanceParams { params };
+    authorize_change(
+        &fund,
+        ctx.accounts.fund.key(),
+        change_authority!(ctx.accounts),
+        &change,
+        || change.effect(&fund, None),
+    )?;
     require!(params.is_configured(), FundError::InvalidRebalanceBand);
     let before = fund.rebalance;
     fund.rebalance = params;

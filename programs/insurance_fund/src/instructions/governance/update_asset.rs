@@ -1,19 +1,32 @@
-use crate::error::FundError;
 use crate::events::AssetUpdated;
-use crate::state::{AssetParams, Fund};
+use crate::state::{AssetParams, Fund, PendingChange};
+use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct UpdateAsset<'info> {
-    pub governance: Signer<'info>,
-    #[account(mut, has_one = governance @ FundError::NotGovernance)]
+    /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
+    pub authority: Signer<'info>,
+    #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
+    /// The queued change being executed; omitted when governance applies the change itself.
+    #[account(mut)]
+    pub pending_change: Option<Account<'info, PendingChange>>,
+    /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
+    /// change's payer.
+    #[account(mut)]
+    pub rent_recipient: Option<UncheckedAccount<'info>>,
 }
 
 /// Replaces a registered asset's parameters (max weight, haircut, class, oracle, flags).
 ///
 /// Specification:
-/// - Only governance may call (`NotGovernance`).
+/// - Governance may call (`NotGovernance`), but a change that loosens needs a zero timelock
+///   (`TimelockRequired`); or anyone may call with the matured queued change, which is then
+///   closed (`PendingChangeMismatch`, `PendingChangeStale`, `TimelockNotElapsed`,
+///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
+/// - The change loosens (so it waits for the timelock) when: the oracle changes, max weight
+///   rises, haircut falls, the class becomes more liquid, or a clear flag is set.
 /// - `mint` must be registered in the fund (`UnknownAsset`).
 /// - The resulting configuration must pass `Fund::validate_config` as a whole (each rule its
 ///   own error, e.g. `MaxWeightBelowTarget`, `LiquidTargetsBelowMinimum` when reclassifying).
@@ -22,6 +35,14 @@ pub struct UpdateAsset<'info> {
 /// - Emits `AssetUpdated` with the parameters before and after.
 pub fn handler(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
+    let change = ConfigChange::UpdateAsset { mint, params };
+    authorize_change(
+        &fund,
+        ctx.accounts.fund.key(),
+        change_authority!(ctx.accounts),
+        &change,
+        || change.effect(&fund, None),
+    )?;
     let index = fund.asset_index(&mint)?;
     let before = fund.assets[index].params()?;
     fund.assets[index].apply_params(&params);

@@ -1,22 +1,35 @@
 use crate::error::FundError;
 use crate::events::ClaimantUpdated;
-use crate::state::{Claimant, ClaimantCaps, Fund};
+use crate::state::{Claimant, ClaimantCaps, Fund, PendingChange};
+use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
 pub struct UpdateClaimant<'info> {
-    pub governance: Signer<'info>,
-    #[account(has_one = governance @ FundError::NotGovernance)]
+    /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
+    pub authority: Signer<'info>,
     pub fund: AccountLoader<'info, Fund>,
     #[account(mut, has_one = fund @ FundError::ClaimantFundMismatch)]
     pub claimant: Account<'info, Claimant>,
+    /// The queued change being executed; omitted when governance applies the change itself.
+    #[account(mut)]
+    pub pending_change: Option<Account<'info, PendingChange>>,
+    /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
+    /// change's payer.
+    #[account(mut)]
+    pub rent_recipient: Option<UncheckedAccount<'info>>,
 }
 
 /// Changes a claimant's caps, payout owner, or enables/disables it.
 ///
 /// Specification:
-/// - Only governance may call (`NotGovernance`); the claimant belongs to this fund
-///   (`ClaimantFundMismatch`).
+/// - Governance may call (`NotGovernance`), but a change that loosens needs a zero timelock
+///   (`TimelockRequired`); or anyone may call with the matured queued change, which is then
+///   closed (`PendingChangeMismatch`, `PendingChangeStale`, `TimelockNotElapsed`,
+///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
+/// - The change loosens (so it waits for the timelock) when: the payout owner changes, a cap
+///   rises, or a disabled claimant is enabled.
+/// - The claimant belongs to this fund (`ClaimantFundMismatch`).
 /// - `payout_owner` is not the default key (`InvalidGovernance`) nor the fund itself
 ///   (`InvalidPayoutOwner`); caps are valid
 ///   (`InvalidClaimantCaps`).
@@ -28,6 +41,22 @@ pub fn handler(
     caps: ClaimantCaps,
     enabled: bool,
 ) -> Result<()> {
+    let change = ConfigChange::UpdateClaimant {
+        authority: ctx.accounts.claimant.authority,
+        payout_owner,
+        caps,
+        enabled,
+    };
+    {
+        let fund = ctx.accounts.fund.load()?;
+        authorize_change(
+            &fund,
+            ctx.accounts.fund.key(),
+            change_authority!(ctx.accounts),
+            &change,
+            || change.effect(&fund, Some(&ctx.accounts.claimant)),
+        )?;
+    }
     require!(
         payout_owner != Pubkey::default(),
         FundError::InvalidGovernance

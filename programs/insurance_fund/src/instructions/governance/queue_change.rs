@@ -1,0 +1,70 @@
+use crate::error::FundError;
+use crate::events::ChangeQueued;
+use crate::state::{seeds::SEED_CHANGE, Fund, PendingChange};
+use crate::timelock::ConfigChange;
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+#[instruction(change_hash: [u8; 32])]
+pub struct QueueChange<'info> {
+    pub governance: Signer<'info>,
+    #[account(has_one = governance @ FundError::NotGovernance)]
+    pub fund: AccountLoader<'info, Fund>,
+    #[account(
+        init,
+        payer = payer,
+        space = PendingChange::SPACE,
+        seeds = [SEED_CHANGE, fund.key().as_ref(), change_hash.as_ref()],
+        bump,
+    )]
+    pub pending_change: Account<'info, PendingChange>,
+    /// Pays the record's rent and gets it back when the change executes or is cancelled.
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+/// Queues a configuration change; anyone may execute it once the fund's timelock has passed.
+///
+/// Specification:
+/// - Only governance may call (`NotGovernance`); `payer` pays the record's rent.
+/// - `change_hash` must be `sha256(borsh(change))` (`ChangeHashMismatch`); the record lives at
+///   PDA `["change", fund, change_hash]`, so the same change cannot be queued twice at once.
+/// - Checks that need no fund state run now (`ConfigChange::validate_shape`: rebalance and
+///   draw parameter bounds, claimant caps, the timelock bound); the whole configuration is
+///   validated again when the change executes.
+/// - Creates the record with `eta = now + timelock_secs` and the current governance epoch;
+///   the fund is not modified.
+/// - Emits `ChangeQueued` with the change and its eta.
+pub fn handler(
+    ctx: Context<QueueChange>,
+    change_hash: [u8; 32],
+    change: ConfigChange,
+) -> Result<()> {
+    require!(change.hash()? == change_hash, FundError::ChangeHashMismatch);
+    change.validate_shape()?;
+    let fund = ctx.accounts.fund.load()?;
+    let now = Clock::get()?.unix_timestamp;
+    let eta = now
+        .checked_add(i64::from(fund.timelock_secs))
+        .ok_or_else(|| error!(FundError::MathOverflow))?;
+    let pending = &mut ctx.accounts.pending_change;
+    pending.set_inner(PendingChange {
+        fund: ctx.accounts.fund.key(),
+        payer: ctx.accounts.payer.key(),
+        change_hash,
+        queued_at: now,
+        eta,
+        governance_epoch: fund.governance_epoch,
+        bump: ctx.bumps.pending_change,
+        change: change.clone(),
+    });
+    emit!(ChangeQueued {
+        fund: pending.fund,
+        pending_change: pending.key(),
+        change_hash,
+        change,
+        eta,
+    });
+    Ok(())
+}

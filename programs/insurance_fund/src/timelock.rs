@@ -1,0 +1,363 @@
+//! The timelock: which configuration changes wait, and the one place that enforces it.
+//!
+//! A change that makes the fund riskier ("loosens") applies only after the fund's
+//! `timelock_secs`: governance queues it (`queue_change`), anyone executes it after the delay by
+//! calling the ordinary instruction with the queued record, and governance can cancel it
+//! meanwhile. A change that only tightens applies at once. With `timelock_secs = 0` every
+//! change applies at once (a new fund starts so, to be configured in one go).
+//!
+//! | instruction | loosens (waits) when | otherwise (applies at once) |
+//! |---|---|---|
+//! | `add_asset` | always | - |
+//! | `update_asset` | the oracle changes; max weight rises; haircut falls; class becomes more liquid; a flag is set that was clear | caps lowered, haircut raised, flags cleared, class made less liquid |
+//! | `set_bounds` | min liquid share falls; max price age rises; max pause rises; timelock falls | the opposite moves |
+//! | `set_rebalance_params` | band narrows; start or max premium rises; auction or window shortens; volume cap or premium budget rises; min trade falls | the opposite moves |
+//! | `set_draw_params` | approval threshold rises; fund-wide cap rises; window shortens | the opposite moves |
+//! | `set_guardian` | a new guardian is set | the guardian is removed or unchanged |
+//! | `register_claimant` | always | - |
+//! | `update_claimant` | payout owner changes; a cap rises; a disabled claimant is enabled | caps lowered, claimant disabled |
+//! | `set_targets` | never: targets move value only within the timelocked caps, floor and premium budget | always |
+//! | `remove_claimant`, `pause` | never | always |
+//! | `unpause` | never: lifting a pause restores the configuration governance already accepted | always |
+//!
+//! A change with several fields loosens when any one field loosens. (`docs/design.md` renders
+//! this table; `ConfigChange::effect` is the code.)
+
+use crate::error::FundError;
+use crate::events::ChangeExecuted;
+use crate::instructions::BoundsArgs;
+use crate::state::{
+    AssetParams, Claimant, ClaimantCaps, DrawConfig, Fund, OracleConfig, PendingChange,
+    RebalanceConfig,
+};
+use anchor_lang::prelude::*;
+
+/// One configuration change, as queued and as executed. Its Borsh encoding, hashed, is the
+/// identity of a queued change.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub enum ConfigChange {
+    AddAsset {
+        mint: Pubkey,
+        params: AssetParams,
+    },
+    UpdateAsset {
+        mint: Pubkey,
+        params: AssetParams,
+    },
+    SetBounds {
+        bounds: BoundsArgs,
+    },
+    SetRebalanceParams {
+        params: RebalanceConfig,
+    },
+    SetDrawParams {
+        params: DrawConfig,
+    },
+    SetGuardian {
+        guardian: Option<Pubkey>,
+    },
+    RegisterClaimant {
+        authority: Pubkey,
+        payout_owner: Pubkey,
+        caps: ClaimantCaps,
+    },
+    /// The claimant is named by its authority (its address is `["claimant", fund, authority]`).
+    UpdateClaimant {
+        authority: Pubkey,
+        payout_owner: Pubkey,
+        caps: ClaimantCaps,
+        enabled: bool,
+    },
+}
+
+/// Whether a change makes the fund riskier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    Tightens,
+    Loosens,
+}
+
+impl Effect {
+    fn loosens_if(cond: bool) -> Self {
+        if cond {
+            Effect::Loosens
+        } else {
+            Effect::Tightens
+        }
+    }
+}
+
+impl ConfigChange {
+    /// Largest Borsh encoding of any variant (`AddAsset`/`UpdateAsset`/`UpdateClaimant`: tag,
+    /// 32-byte key and 57 or 57 bytes of parameters); checked by a unit test.
+    pub const MAX_SIZE: usize = 90;
+
+    /// `sha256(borsh(self))`: the last seed of the queued change's address.
+    pub fn hash(&self) -> Result<[u8; 32]> {
+        let bytes = borsh::to_vec(self)?;
+        Ok(solana_sha256_hasher::hashv(&[&bytes]).to_bytes())
+    }
+
+    /// The classification table at the top of this module. `claimant` is the current record
+    /// for `UpdateClaimant` (ignored otherwise).
+    pub fn effect(&self, fund: &Fund, claimant: Option<&Claimant>) -> Result<Effect> {
+        Ok(match self {
+            ConfigChange::AddAsset { .. } | ConfigChange::RegisterClaimant { .. } => {
+                Effect::Loosens
+            }
+            ConfigChange::UpdateAsset { mint, params } => {
+                let index = fund.asset_index(mint)?;
+                let old = fund.assets[index].params()?;
+                Effect::loosens_if(
+                    OracleConfig::from(params.oracle) != fund.assets[index].oracle
+                        || params.max_weight_bps > old.max_weight_bps
+                        || params.haircut_bps < old.haircut_bps
+                        || (params.class as u8) < (old.class as u8)
+                        || params.flags & !old.flags != 0,
+                )
+            }
+            ConfigChange::SetBounds { bounds } => Effect::loosens_if(
+                bounds.min_liquid_bps < fund.min_liquid_bps
+                    || bounds.max_price_age_secs > fund.max_price_age_secs
+                    || bounds.max_pause_secs > fund.max_pause_secs
+                    || bounds.timelock_secs < fund.timelock_secs,
+            ),
+            ConfigChange::SetRebalanceParams { params: new } => {
+                let old = &fund.rebalance;
+                Effect::loosens_if(
+                    new.band_bps < old.band_bps
+                        || new.start_premium_bps > old.start_premium_bps
+                        || new.max_premium_bps > old.max_premium_bps
+                        || new.auction_duration_secs < old.auction_duration_secs
+                        || new.window_secs < old.window_secs
+                        || new.max_volume_per_window > old.max_volume_per_window
+                        || new.premium_budget_per_window > old.premium_budget_per_window
+                        || new.min_trade_value < old.min_trade_value,
+                )
+            }
+            ConfigChange::SetDrawParams { params: new } => {
+                let old = &fund.draws;
+                Effect::loosens_if(
+                    new.approval_threshold > old.approval_threshold
+                        || new.fund_cap_bps > old.fund_cap_bps
+                        || new.window_secs < old.window_secs,
+                )
+            }
+            ConfigChange::SetGuardian { guardian } => {
+                Effect::loosens_if(guardian.is_some_and(|g| g != fund.guardian))
+            }
+            ConfigChange::UpdateClaimant {
+                payout_owner,
+                caps,
+                enabled,
+                ..
+            } => {
+                let old = claimant.ok_or_else(|| error!(FundError::PendingChangeMismatch))?;
+                Effect::loosens_if(
+                    *payout_owner != old.payout_owner
+                        || caps.max_per_shortfall > old.caps.max_per_shortfall
+                        || caps.max_per_window > old.caps.max_per_window
+                        || caps.lifetime_max > old.caps.lifetime_max
+                        || (*enabled && !old.enabled),
+                )
+            }
+        })
+    }
+
+    /// Checks that need no fund state, run when the change is queued so a malformed change
+    /// fails now rather than after the delay. Execution validates the whole configuration.
+    pub fn validate_shape(&self) -> Result<()> {
+        match self {
+            ConfigChange::SetRebalanceParams { params } => {
+                require!(params.is_configured(), FundError::InvalidRebalanceBand);
+                params.validate()
+            }
+            ConfigChange::SetDrawParams { params } => {
+                require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
+                params.validate()
+            }
+            ConfigChange::RegisterClaimant { caps, .. }
+            | ConfigChange::UpdateClaimant { caps, .. } => caps.validate(),
+            ConfigChange::SetBounds { bounds } => {
+                require!(
+                    bounds.timelock_secs <= crate::constants::MAX_TIMELOCK_SECS,
+                    FundError::InvalidTimelock
+                );
+                Ok(())
+            }
+            ConfigChange::AddAsset { .. }
+            | ConfigChange::UpdateAsset { .. }
+            | ConfigChange::SetGuardian { .. } => Ok(()),
+        }
+    }
+}
+
+/// `ChangeAuthority` from an instruction's `authority`, `pending_change` and `rent_recipient`.
+macro_rules! change_authority {
+    ($accounts:expr) => {
+        $crate::timelock::ChangeAuthority {
+            signer: &$accounts.authority,
+            pending_change: &$accounts.pending_change,
+            rent_recipient: &$accounts.rent_recipient,
+        }
+    };
+}
+pub(crate) use change_authority;
+
+/// The accounts a timelock-aware instruction carries besides its own.
+pub struct ChangeAuthority<'a, 'info> {
+    /// Governance (direct path) or anyone (executing a matured queued change).
+    pub signer: &'a Signer<'info>,
+    pub pending_change: &'a Option<Account<'info, PendingChange>>,
+    pub rent_recipient: &'a Option<UncheckedAccount<'info>>,
+}
+
+/// The timelock's single enforcement point; every loosening-capable instruction calls it
+/// before changing anything.
+///
+/// - Without a queued change: the signer must be governance (`NotGovernance`), and a change
+///   whose `effect` loosens needs a zero timelock (`TimelockRequired`).
+/// - With a queued change (anyone may sign): it must be this fund's and describe exactly this
+///   change (`PendingChangeMismatch`), be queued under the current governance
+///   (`PendingChangeStale`), and have reached its eta (`TimelockNotElapsed`); the rent
+///   recipient must be its payer (`RentRecipientMismatch`). The record is closed, so it
+///   executes once, and `ChangeExecuted` is emitted.
+pub fn authorize_change(
+    fund: &Fund,
+    fund_key: Pubkey,
+    accounts: ChangeAuthority<'_, '_>,
+    change: &ConfigChange,
+    effect: impl FnOnce() -> Result<Effect>,
+) -> Result<()> {
+    let Some(pending) = accounts.pending_change else {
+        require_keys_eq!(
+            accounts.signer.key(),
+            fund.governance,
+            FundError::NotGovernance
+        );
+        require!(
+            fund.timelock_secs == 0 || effect()? == Effect::Tightens,
+            FundError::TimelockRequired
+        );
+        return Ok(());
+    };
+    require!(
+        pending.fund == fund_key && pending.change == *change,
+        FundError::PendingChangeMismatch
+    );
+    require!(
+        pending.governance_epoch == fund.governance_epoch,
+        FundError::PendingChangeStale
+    );
+    let now = Clock::get()?.unix_timestamp;
+    require!(now >= pending.eta, FundError::TimelockNotElapsed);
+    let recipient = accounts
+        .rent_recipient
+        .as_ref()
+        .ok_or_else(|| error!(FundError::RentRecipientMismatch))?;
+    require_keys_eq!(
+        recipient.key(),
+        pending.payer,
+        FundError::RentRecipientMismatch
+    );
+    emit!(ChangeExecuted {
+        fund: fund_key,
+        pending_change: pending.key(),
+        executor: accounts.signer.key(),
+    });
+    pending.close(recipient.to_account_info())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{LiquidityClass, OracleParams, OracleSource};
+
+    fn params() -> AssetParams {
+        AssetParams {
+            max_weight_bps: u16::MAX,
+            haircut_bps: u16::MAX,
+            class: LiquidityClass::Illiquid,
+            oracle: OracleParams {
+                source: OracleSource::PythPull,
+                feed_id: [255; 32],
+                max_age_secs: u32::MAX,
+                max_conf_bps: u16::MAX,
+                fixed_price: u64::MAX,
+                fixed_expo: i32::MIN,
+            },
+            flags: u8::MAX,
+        }
+    }
+
+    #[test]
+    fn max_size_covers_every_variant() {
+        let key = Pubkey::new_unique();
+        let caps = ClaimantCaps {
+            max_per_shortfall: u64::MAX,
+            max_per_window: u64::MAX,
+            lifetime_max: u64::MAX,
+        };
+        let all = [
+            ConfigChange::AddAsset {
+                mint: key,
+                params: params(),
+            },
+            ConfigChange::UpdateAsset {
+                mint: key,
+                params: params(),
+            },
+            ConfigChange::SetBounds {
+                bounds: BoundsArgs {
+                    min_liquid_bps: 1,
+                    max_price_age_secs: 1,
+                    max_pause_secs: 1,
+                    timelock_secs: 1,
+                },
+            },
+            ConfigChange::SetRebalanceParams {
+                params: RebalanceConfig::default(),
+            },
+            ConfigChange::SetDrawParams {
+                params: DrawConfig::default(),
+            },
+            ConfigChange::SetGuardian {
+                guardian: Some(key),
+            },
+            ConfigChange::RegisterClaimant {
+                authority: key,
+                payout_owner: key,
+                caps,
+            },
+            ConfigChange::UpdateClaimant {
+                authority: key,
+                payout_owner: key,
+                caps,
+                enabled: true,
+            },
+        ];
+        let largest = all.iter().map(|c| borsh::to_vec(c).unwrap().len()).max();
+        assert_eq!(largest, Some(ConfigChange::MAX_SIZE));
+    }
+
+    #[test]
+    fn hash_is_sha256_of_the_borsh_encoding() {
+        let change = ConfigChange::SetGuardian { guardian: None };
+        // borsh: variant tag 5, then Option::None (0)
+        assert_eq!(borsh::to_vec(&change).unwrap(), vec![5, 0]);
+        // sha256([5, 0]), computed independently (Python's hashlib)
+        let expected = [
+            41, 33, 161, 31, 37, 218, 218, 162, 74, 167, 154, 84, 142, 78, 129, 80, 140, 46, 94,
+            86, 175, 45, 131, 61, 101, 226, 188, 206, 68, 140, 226, 245,
+        ];
+        assert_eq!(change.hash().unwrap(), expected);
+        assert_ne!(
+            change.hash().unwrap(),
+            ConfigChange::SetGuardian {
+                guardian: Some(Pubkey::default())
+            }
+            .hash()
+            .unwrap()
+        );
+    }
+}
