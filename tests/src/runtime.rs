@@ -384,3 +384,18 @@ pub fn assert_instruction_error(out: &Outcome, expected: InstructionError) {
 pub fn assert_anchor_error(out: &Outcome, code: anchor_lang::error::ErrorCode) {
     assert_instruction_error(out, InstructionError::Custom(code as u32));
 }
+
+/// Asserts the transaction failed with Anchor's own error `code`, naming `what` (e.g. the
+/// instruction under attack) when it did not.
+#[track_caller]
+pub fn expect_anchor_error(out: &Outcome, code: anchor_lang::error::ErrorCode, what: &str) {
+    match &out.result {
+        Err(TransactionError::InstructionError(_, InstructionError::Custom(c)))
+            if *c == code as u32 => {}
+        other => panic!(
+            "{what}: expected {code:?} ({}), got {other:?}\n{}",
+            code as u32,
+            out.logs.join("\n")
+        ),
+    }
+}
