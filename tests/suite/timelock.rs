@@ -638,3 +638,54 @@ async fn a_governance_program_queues_waits_executes_and_cancels() {
         (5_000, rebalance_params(110))
     );
 }
+
+/// The queued-change slot of every timelocked instruction takes only a genuine record:
+/// another program's byte-identical copy and another account type are refused, and the
+/// record must be writable to be closed.
+#[tokio::test]
+async fn a_forged_queued_change_is_refused() {
+    let (mut f, claimant) = timelocked_fund().await;
+    let change = ConfigChange::SetGuardian { guardian: None };
+    let pending = f.pending_change_address(&change);
+    let payer = f.payer;
+    f.send_gov(&[f.queue_change_ix(&f.gov(), &payer, change)])
+        .await
+        .unwrap();
+    f.ctx.advance_clock(i64::from(DAY)).await;
+    let mut copy = f.ctx.account(&pending).await.unwrap();
+    copy.owner = mock_liquidator::ID;
+    let forged = Pubkey::new_unique();
+    f.ctx.ctx.set_account(&forged, &copy.into());
+    let keeper = Keypair::new();
+    let exec = |at: Pubkey, f: &FundFixture| {
+        with_pending_change(f.set_guardian_ix(&keeper.pubkey(), None), at, payer)
+    };
+    let before = f.state().await;
+    let ix = exec(forged, &f);
+    expect_anchor_error(
+        &f.ctx.send(&[ix], &[&keeper]).await,
+        anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram,
+        "set_guardian",
+    );
+    let ix = exec(f.claimant_address(&claimant.pubkey()), &f);
+    expect_anchor_error(
+        &f.ctx.send(&[ix], &[&keeper]).await,
+        anchor_lang::error::ErrorCode::AccountDiscriminatorMismatch,
+        "set_guardian",
+    );
+    let ix = exec(f.fund, &f);
+    assert_fund_error(
+        &f.ctx.send(&[ix], &[&keeper]).await,
+        FundError::PendingChangeMismatch,
+    );
+    assert_eq!(f.state().await, before);
+    // the genuine record, passed read-only, cannot be closed: the runtime refuses
+    let mut ix = exec(pending, &f);
+    let n = ix.accounts.len();
+    ix.accounts[n - 2].is_writable = false;
+    assert!(f.ctx.send(&[ix], &[&keeper]).await.result.is_err());
+    assert!(f.ctx.pending_change(&pending).await.is_some());
+    assert_eq!(f.state().await, before);
+    f.ctx.send_ok(&[exec(pending, &f)], &[&keeper]).await;
+    assert!(f.ctx.account(&pending).await.is_none());
+}

@@ -208,7 +208,7 @@ pub(crate) use change_authority;
 pub struct ChangeAuthority<'a, 'info> {
     /// Governance (direct path) or anyone (executing a matured queued change).
     pub signer: &'a Signer<'info>,
-    pub pending_change: &'a Option<Account<'info, PendingChange>>,
+    pub pending_change: &'a Option<UncheckedAccount<'info>>,
     pub rent_recipient: &'a Option<UncheckedAccount<'info>>,
 }
 
@@ -217,15 +217,18 @@ pub struct ChangeAuthority<'a, 'info> {
 ///
 /// - Without a queued change: the signer must be governance (`NotGovernance`), and a change
 ///   whose `effect` loosens needs a zero timelock (`TimelockRequired`).
-/// - With a queued change (anyone may sign): it must be this fund's and describe exactly this
-///   change (`PendingChangeMismatch`), be queued under the current governance
+/// - With a queued change (anyone may sign): it must be a live `PendingChange` of this program
+///   (`AccountNotInitialized` once closed, `AccountOwnedByWrongProgram`,
+///   `AccountDiscriminatorMismatch`), this fund's, describing exactly this change
+///   (`PendingChangeMismatch`), be queued under the current governance
 ///   (`PendingChangeStale`), and have reached its eta (`TimelockNotElapsed`); the rent
 ///   recipient must be its payer (`RentRecipientMismatch`). The record is closed, so it
 ///   executes once, and `ChangeExecuted` is emitted.
-pub fn authorize_change(
+#[inline(never)]
+pub fn authorize_change<'a, 'info>(
     fund: &Fund,
     fund_key: Pubkey,
-    accounts: ChangeAuthority<'_, '_>,
+    accounts: ChangeAuthority<'a, 'info>,
     change: &ConfigChange,
     effect: impl FnOnce() -> Result<Effect>,
 ) -> Result<()> {
@@ -241,6 +244,22 @@ pub fn authorize_change(
         );
         return Ok(());
     };
+    // decoded here rather than by each instruction's accounts struct: one copy of the
+    // (sizeable) `ConfigChange` decoder in the binary instead of eight
+    let info = pending.to_account_info();
+    // the fund itself (already borrowed by the caller) is no queued change
+    require_keys_neq!(info.key(), fund_key, FundError::PendingChangeMismatch);
+    // as Anchor reports it for an `Account`: a closed (executed, cancelled) record is gone
+    if *info.owner == anchor_lang::system_program::ID && info.data_is_empty() {
+        return err!(anchor_lang::error::ErrorCode::AccountNotInitialized);
+    }
+    require_keys_eq!(
+        *info.owner,
+        crate::ID,
+        anchor_lang::error::ErrorCode::AccountOwnedByWrongProgram
+    );
+    let record = PendingChange::try_deserialize(&mut &info.try_borrow_data()?[..])?;
+    let pending = &record;
     require!(
         pending.fund == fund_key && pending.change == *change,
         FundError::PendingChangeMismatch
@@ -262,10 +281,24 @@ pub fn authorize_change(
     );
     emit!(ChangeExecuted {
         fund: fund_key,
-        pending_change: pending.key(),
+        pending_change: info.key(),
         executor: accounts.signer.key(),
     });
-    pending.close(recipient.to_account_info())
+    close_record(&info, &recipient.to_account_info())
+}
+
+/// Closes a program-owned record: its lamports to `recipient`, its data and owner handed back
+/// to the system program, so it can never be read again (nor revived with stale contents).
+fn close_record<'info>(record: &AccountInfo<'info>, recipient: &AccountInfo<'info>) -> Result<()> {
+    let lamports = record.lamports();
+    **recipient.try_borrow_mut_lamports()? = recipient
+        .lamports()
+        .checked_add(lamports)
+        .ok_or_else(|| error!(FundError::MathOverflow))?;
+    **record.try_borrow_mut_lamports()? = 0;
+    record.assign(&anchor_lang::system_program::ID);
+    record.resize(0)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 use crate::constants::MAX_ASSETS;
 use crate::error::FundError;
 use crate::events::AssetAdded;
-use crate::state::{seeds::SEED_VAULT, Asset, AssetParams, Fund, PendingChange, TokenProgramKind};
+use crate::state::{seeds::SEED_VAULT, Asset, AssetParams, Fund, TokenProgramKind};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use crate::token_policy::check_mint_extensions;
 use anchor_lang::prelude::*;
@@ -29,9 +29,11 @@ pub struct AddAsset<'info> {
     pub payer: Signer<'info>,
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
-    /// The queued change being executed; omitted when governance applies the change itself.
+    /// CHECK: the queued change being executed (a `PendingChange`), omitted when governance
+    /// applies the change itself; `timelock::authorize_change` loads it (owner and
+    /// discriminator) and checks its contents, in one place for every instruction.
     #[account(mut)]
-    pub pending_change: Option<Account<'info, PendingChange>>,
+    pub pending_change: Option<UncheckedAccount<'info>>,
     /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
     /// change's payer.
     #[account(mut)]

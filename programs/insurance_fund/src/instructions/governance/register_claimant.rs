@@ -1,6 +1,6 @@
 use crate::error::FundError;
 use crate::events::ClaimantRegistered;
-use crate::state::{seeds::SEED_CLAIMANT, Claimant, ClaimantCaps, Fund, PendingChange};
+use crate::state::{seeds::SEED_CLAIMANT, Claimant, ClaimantCaps, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
@@ -21,9 +21,11 @@ pub struct RegisterClaimant<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
     pub system_program: Program<'info, System>,
-    /// The queued change being executed; omitted when governance applies the change itself.
+    /// CHECK: the queued change being executed (a `PendingChange`), omitted when governance
+    /// applies the change itself; `timelock::authorize_change` loads it (owner and
+    /// discriminator) and checks its contents, in one place for every instruction.
     #[account(mut)]
-    pub pending_change: Option<Account<'info, PendingChange>>,
+    pub pending_change: Option<UncheckedAccount<'info>>,
     /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
     /// change's payer.
     #[account(mut)]

@@ -1,5 +1,5 @@
 use crate::events::BoundsSet;
-use crate::state::{Fund, PendingChange};
+use crate::state::Fund;
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
@@ -9,9 +9,11 @@ pub struct SetBounds<'info> {
     pub authority: Signer<'info>,
     #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
-    /// The queued change being executed; omitted when governance applies the change itself.
+    /// CHECK: the queued change being executed (a `PendingChange`), omitted when governance
+    /// applies the change itself; `timelock::authorize_change` loads it (owner and
+    /// discriminator) and checks its contents, in one place for every instruction.
     #[account(mut)]
-    pub pending_change: Option<Account<'info, PendingChange>>,
+    pub pending_change: Option<UncheckedAccount<'info>>,
     /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
     /// change's payer.
     #[account(mut)]

@@ -1,6 +1,6 @@
 use crate::error::FundError;
 use crate::events::DrawParamsSet;
-use crate::state::{DrawConfig, Fund, PendingChange};
+use crate::state::{DrawConfig, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
@@ -10,9 +10,11 @@ pub struct SetDrawParams<'info> {
     pub authority: Signer<'info>,
     #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
-    /// The queued change being executed; omitted when governance applies the change itself.
+    /// CHECK: the queued change being executed (a `PendingChange`), omitted when governance
+    /// applies the change itself; `timelock::authorize_change` loads it (owner and
+    /// discriminator) and checks its contents, in one place for every instruction.
     #[account(mut)]
-    pub pending_change: Option<Account<'info, PendingChange>>,
+    pub pending_change: Option<UncheckedAccount<'info>>,
     /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
     /// change's payer.
     #[account(mut)]

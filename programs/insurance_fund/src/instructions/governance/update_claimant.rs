@@ -1,6 +1,6 @@
 use crate::error::FundError;
 use crate::events::ClaimantUpdated;
-use crate::state::{Claimant, ClaimantCaps, Fund, PendingChange};
+use crate::state::{Claimant, ClaimantCaps, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
@@ -11,9 +11,11 @@ pub struct UpdateClaimant<'info> {
     pub fund: AccountLoader<'info, Fund>,
     #[account(mut, has_one = fund @ FundError::ClaimantFundMismatch)]
     pub claimant: Account<'info, Claimant>,
-    /// The queued change being executed; omitted when governance applies the change itself.
+    /// CHECK: the queued change being executed (a `PendingChange`), omitted when governance
+    /// applies the change itself; `timelock::authorize_change` loads it (owner and
+    /// discriminator) and checks its contents, in one place for every instruction.
     #[account(mut)]
-    pub pending_change: Option<Account<'info, PendingChange>>,
+    pub pending_change: Option<UncheckedAccount<'info>>,
     /// CHECK: receives the queued change's rent; `timelock::authorize_change` checks it is the
     /// change's payer.
     #[account(mut)]
