@@ -230,7 +230,8 @@ pub fn authorize_change<'a, 'info>(
     fund_key: Pubkey,
     accounts: ChangeAuthority<'a, 'info>,
     change: &ConfigChange,
-    effect: impl FnOnce() -> Result<Effect>,
+    // `dyn`, not generic: one copy of this function in the binary, not one per instruction
+    effect: &dyn Fn() -> Result<Effect>,
 ) -> Result<()> {
     let Some(pending) = accounts.pending_change else {
         require_keys_eq!(

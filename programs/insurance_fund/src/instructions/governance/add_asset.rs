@@ -75,7 +75,7 @@ pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        || change.effect(&fund, None),
+        &|| change.effect(&fund, None),
     )?;
     check_mint_extensions(&ctx.accounts.mint.to_account_info())?;
     let token_program = TokenProgramKind::from_program_id(&ctx.accounts.token_program.key())?;

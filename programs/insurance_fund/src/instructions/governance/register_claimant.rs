@@ -66,7 +66,7 @@ pub fn handler(
             ctx.accounts.fund.key(),
             change_authority!(ctx.accounts),
             &change,
-            || change.effect(&fund, None),
+            &|| change.effect(&fund, None),
         )?;
     }
     require!(

@@ -58,7 +58,7 @@ pub fn handler(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        || change.effect(&fund, None),
+        &|| change.effect(&fund, None),
     )?;
     let before = BoundsArgs {
         min_liquid_bps: fund.min_liquid_bps,

@@ -44,7 +44,7 @@ pub fn handler(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        || change.effect(&fund, None),
+        &|| change.effect(&fund, None),
     )?;
     require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
     let before = fund.draws;

@@ -42,7 +42,7 @@ pub fn handler(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        || change.effect(&fund, None),
+        &|| change.effect(&fund, None),
     )?;
     let new_guardian = guardian.unwrap_or_default();
     require!(

@@ -48,7 +48,7 @@ pub fn handler(ctx: Context<SetRebalanceParams>, params: RebalanceConfig) -> Res
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        || change.effect(&fund, None),
+        &|| change.effect(&fund, None),
     )?;
     require!(params.is_configured(), FundError::InvalidRebalanceBand);
     let before = fund.rebalance;

@@ -43,7 +43,7 @@ pub fn handler(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> 
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        || change.effect(&fund, None),
+        &|| change.effect(&fund, None),
     )?;
     let index = fund.asset_index(&mint)?;
     let before = fund.assets[index].params()?;

@@ -56,7 +56,7 @@ pub fn handler(
             ctx.accounts.fund.key(),
             change_authority!(ctx.accounts),
             &change,
-            || change.effect(&fund, Some(&ctx.accounts.claimant)),
+            &|| change.effect(&fund, Some(&ctx.accounts.claimant)),
         )?;
     }
     require!(
