@@ -23,7 +23,7 @@
 //! Pyth, liquid), an LST (SPL, 9 decimals, Pyth ~150, yield-bearing) and an LP token (SPL,
 //! Pyth ~2.5, illiquid), started off target so auctions run.
 //!
-//! `PROPTEST_CASES` sets the number of sequences: default 256 natively, 32 in SBF mode. The
+//! `PROPTEST_CASES` sets the number of sequences: default 256 natively, 64 in SBF mode. The
 //! longer run:
 //! `PROPTEST_CASES=5000 cargo test -p insurance_fund_tests --test suite state_machine`
 //! (add `INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=target/deploy` for the VM).
@@ -273,12 +273,7 @@ struct PlannedFill {
 struct PlannedDraw {
     payouts: Vec<(usize, u64, u64)>,
     paid: u64,
-    limit_inputs: DrawLimits,
-}
-
-/// The caps in force when a draw was sized.
-#[derive(Clone, Copy, Debug)]
-struct DrawLimits {
+    /// The fund-wide window capacity the draw was sized against.
     fund_capacity: u64,
 }
 
@@ -422,14 +417,15 @@ fn waterfall(f: &Fund) -> Vec<usize> {
     order[..k].to_vec()
 }
 
-/// The most a draw of `max_value` may pay now, or the handler's refusal before the waterfall.
+/// The most a draw of `max_value` may pay now and the fund-wide window capacity, or the
+/// handler's refusal before the waterfall.
 fn draw_room(
     f: &Fund,
     c: &Claimant,
     s: &Shortfall,
     now: i64,
     max_value: u64,
-) -> std::result::Result<(u64, DrawLimits), FundError> {
+) -> std::result::Result<(u64, u64), FundError> {
     if max_value == 0 {
         return Err(FundError::ZeroAmount);
     }
@@ -475,7 +471,7 @@ fn draw_room(
     if limit == 0 {
         return Err(FundError::NothingToDraw);
     }
-    Ok((limit, DrawLimits { fund_capacity }))
+    Ok((limit, fund_capacity))
 }
 
 /// The waterfall over `groups` (asset indices) for `limit`: payouts, value left and how many
@@ -524,7 +520,7 @@ fn predict_draw(
     max_value: u64,
     groups: &[usize],
 ) -> std::result::Result<PlannedDraw, FundError> {
-    let (limit, limit_inputs) = draw_room(f, c, s, now, max_value)?;
+    let (limit, fund_capacity) = draw_room(f, c, s, now, max_value)?;
     let (payouts, left, used) = walk(f, limit, groups)?;
     if used < groups.len() {
         return Err(FundError::ExtraRemainingAccounts);
@@ -536,7 +532,7 @@ fn predict_draw(
     Ok(PlannedDraw {
         payouts,
         paid,
-        limit_inputs,
+        fund_capacity,
     })
 }
 
@@ -1042,7 +1038,7 @@ impl Sm {
             Some(self.f.ctx.send(&ixs, &signers).await)
         };
         let after = self.snapshot().await;
-        let ok = outcome.as_ref().map_or(true, |o| o.result.is_ok());
+        let ok = outcome.as_ref().is_none_or(|o| o.result.is_ok());
         let counter = if ok { &ACCEPTED } else { &REFUSED };
         counter[op_index(op)].fetch_add(1, Relaxed);
         if let Some(out) = &outcome {
@@ -1280,8 +1276,15 @@ impl Sm {
                     booked(fa),
                     "refresh: booked already matched the vaults"
                 );
+                // each Pyth asset caches [spot - conf, spot + conf] (EMA = spot here)
                 for k in 1..N {
-                    assert_eq!(fa.assets[k].price.publish_time, now);
+                    let c = &fa.assets[k].price;
+                    let (p, conf) = (self.price[k] as u64, self.conf[k]);
+                    assert_eq!(
+                        (c.lower, c.upper, c.expo, c.publish_time),
+                        (p - conf, p + conf, EXPO, now),
+                        "asset {k}: cached price"
+                    );
                 }
             }
             Effect::Fill(p) => {
@@ -1344,10 +1347,8 @@ impl Sm {
             }
             Effect::Draw(id, p) => {
                 let mut expected = booked(fb);
-                let mut count = 0u128;
                 for &(k, amount, _) in &p.payouts {
                     expected[k] -= amount;
-                    count += 1;
                     assert_eq!(
                         a.balance(&self.payout[k]) - b.balance(&self.payout[k]),
                         amount - self.fee(k, amount),
@@ -1373,24 +1374,19 @@ impl Sm {
                 assert!(s1.paid <= c1.caps.max_per_shortfall, "per-shortfall cap");
                 assert!(c1.window_level <= c1.caps.max_per_window, "window cap");
                 assert!(c1.drawn_lifetime <= c1.caps.lifetime_max, "lifetime cap");
-                assert!(
-                    fa.draw_state.level <= p.limit_inputs.fund_capacity,
-                    "fund-wide cap"
-                );
+                assert!(fa.draw_state.level <= p.fund_capacity, "fund-wide cap");
                 assert_eq!(
                     fa.draw_state.total_drawn - fb.draw_state.total_drawn,
                     p.paid
                 );
-                // NAV falls by what was credited (each asset's floored value may drop by one
-                // atom more than its floored credit: see the report in docs/threat-model.md)
+                // NAV falls by at most what was credited (open finding, docs/threat-model.md:
+                // with a fractional atom value the floored credit can be one atom short)
                 let fall = wb.nav - wa.nav;
-                let _ = count;
                 assert!(
                     fall <= u128::from(p.paid),
                     "NAV fell by {fall}, credited {}",
                     p.paid
                 );
-                let _ = count;
             }
         }
     }
@@ -1436,7 +1432,7 @@ async fn run(ctx: TestContext, ops: Vec<Op>) -> TestContext {
 fn random_operation_sequences_keep_the_fund_invariants() {
     let default = match mode() {
         Mode::Native => 256,
-        Mode::Sbf => 32,
+        Mode::Sbf => 64,
     };
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
@@ -1478,4 +1474,53 @@ fn random_operation_sequences_keep_the_fund_invariants() {
         })
         .collect();
     eprintln!("accepted/total steps: {}", report.join(", "));
+}
+
+/// Regression for the draw rounding reported from this test (see the `## Findings` note in
+/// docs/threat-model.md): a draw credits the shortfall `value_floor(amount, upper)`, so when
+/// an atom's value is not a whole numeraire atom the claimant receives up to one numeraire
+/// atom per asset more than is credited, and NAV falls by one more than the credit, against
+/// the invariant "NAV falls by at most the value credited" (and paid <= declared in value).
+/// Ignored until the program credits `value_ceil` (or the invariant is restated).
+#[tokio::test]
+#[ignore = "program finding: a draw credits less than the value it pays (see docs/threat-model.md)"]
+async fn a_draw_never_pays_more_value_than_it_credits() {
+    // one liquid Pyth asset at 1.00000003 with no confidence (lower = upper = the price),
+    // the fixed-price numeraire asset empty so the draw pays from the Pyth asset alone
+    let mut f = TestBuilder::new().build().await;
+    f.deposit(1, 1_000 * USD).await;
+    f.set_pyth_price(1, 100_000_003, EXPO, 0).await;
+    f.ctx.send_ok(&[f.refresh_ix(f.all_assets())], &[]).await;
+    let claimant = Keypair::new();
+    let owner = Pubkey::new_unique();
+    let gov = f.gov();
+    f.send_gov(&[
+        f.set_draw_params_ix(&gov, draw_params()),
+        f.register_claimant_ix(&gov, claimant.pubkey(), owner, claimant_caps()),
+    ])
+    .await
+    .unwrap();
+    let mint = f.h.assets[1].mint;
+    let payout = f.ctx.create_token_account(&mint, &owner).await;
+    let ca = claimant.pubkey();
+    f.ctx
+        .send_ok(
+            &[f.declare_ix(&ca, &ca, 0, 100 * USD, [0; 32])],
+            &[&claimant],
+        )
+        .await;
+    let nav_before = f.state().await.weights().unwrap().nav;
+    let ix = f.draw_ix(&ca, 0, 100 * USD, &[(1, payout)]);
+    f.ctx.send_ok(&[ix], &[&claimant]).await;
+    let fund = f.state().await;
+    let credited = u128::from(fund.draw_state.total_drawn);
+    let nav_fall = nav_before - fund.weights().unwrap().nav;
+    // 99,999,997 atoms at 1.00000003 are worth 99,999,999.99999991 numeraire atoms: credited
+    // 99,999,999, NAV falls by 100,000,000
+    let received = f.ctx.token_balance(&payout).await;
+    assert_eq!((received, credited), (99_999_997, 99_999_999));
+    assert!(
+        nav_fall <= credited,
+        "NAV fell by {nav_fall}, the shortfall was credited {credited}"
+    );
 }
