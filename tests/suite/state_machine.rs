@@ -19,14 +19,19 @@
 //!   every claimant and fund-wide cap, and the books agree (sum of shortfall payments =
 //!   claimant lifetime = fund total; open counts match the records).
 //!
+//! "NAV falls by at most what a draw credited" does not hold in general: see the ignored
+//! `a_draw_never_pays_more_value_than_it_credits` below and the Findings in
+//! docs/threat-model.md. The property still asserts it; random sequences rarely reach the
+//! case (it needs a zero-confidence price with a fractional atom value in the asset paying).
+//!
 //! The fund: USDC (SPL, fixed 1.00, liquid), USDT (Token-2022 with a 0.25 % transfer fee,
 //! Pyth, liquid), an LST (SPL, 9 decimals, Pyth ~150, yield-bearing) and an LP token (SPL,
 //! Pyth ~2.5, illiquid), started off target so auctions run.
 //!
 //! `PROPTEST_CASES` sets the number of sequences: default 256 natively, 64 in SBF mode. The
 //! longer run:
-//! `PROPTEST_CASES=5000 cargo test -p insurance_fund_tests --test suite state_machine`
-//! (add `INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=target/deploy` for the VM).
+//! `PROPTEST_CASES=5000 cargo test -p insurance_fund_tests --test suite state_machine -- --nocapture`
+//! (about 20 minutes natively; it prints how many steps of each kind were accepted; add `INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=target/deploy` for the VM).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::spl_token_2022::extension::transfer_fee::TransferFeeConfig;
