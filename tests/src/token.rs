@@ -274,3 +274,67 @@ impl TestContext {
             .base
     }
 }
+
+impl TestContext {
+    /// One token account per mint in `mints`, each owned by `owner` and holding `amount`,
+    /// created and funded in a single transaction (scenario tests need many of them).
+    pub async fn funded_token_accounts(
+        &mut self,
+        mints: &[TestMint],
+        owner: &Pubkey,
+        amount: u64,
+    ) -> Vec<Pubkey> {
+        let rent = self.ctx.banks_client.get_rent().await.unwrap();
+        let mut ixs = vec![];
+        let mut keys = vec![];
+        for mint in mints {
+            let account = Keypair::new();
+            let program = mint.program_id();
+            let space = match mint.kind {
+                TokenKind::Spl => TokenAccountState::LEN,
+                TokenKind::Token2022 => {
+                    let data = self.account(&mint.key).await.unwrap().data;
+                    let state = StateWithExtensions::<MintState>::unpack(&data).unwrap();
+                    let required = ExtensionType::get_required_init_account_extensions(
+                        &state.get_extension_types().unwrap(),
+                    );
+                    ExtensionType::try_calculate_account_len::<TokenAccountState>(&required)
+                        .unwrap()
+                }
+            };
+            ixs.push(system_instruction::create_account(
+                &self.payer_key(),
+                &account.pubkey(),
+                rent.minimum_balance(space),
+                space as u64,
+                &program,
+            ));
+            ixs.push(
+                t22::instruction::initialize_account3(
+                    &program,
+                    &account.pubkey(),
+                    &mint.key,
+                    owner,
+                )
+                .unwrap(),
+            );
+            if amount > 0 {
+                ixs.push(
+                    t22::instruction::mint_to(
+                        &program,
+                        &mint.key,
+                        &account.pubkey(),
+                        &self.payer_key(),
+                        &[],
+                        amount,
+                    )
+                    .unwrap(),
+                );
+            }
+            keys.push(account);
+        }
+        let signers: Vec<&Keypair> = keys.iter().collect();
+        self.send_ok(&ixs, &signers).await;
+        keys.iter().map(|k| k.pubkey()).collect()
+    }
+}

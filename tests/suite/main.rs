@@ -15,5 +15,6 @@ mod pause;
 mod rebalance;
 mod refresh_prices;
 mod shortfall;
+mod state_machine;
 mod timelock;
 mod tx_size;
