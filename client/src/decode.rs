@@ -169,7 +169,7 @@ mod tests {
         );
         let mut ok = zeros;
         ok[..8].copy_from_slice(Fund::DISCRIMINATOR);
-        ok[8 + 144] = 0x10; // min_liquid_bps low byte
+        ok[144] = 0x10; // min_liquid_bps low byte (offset 144 from the account start)
         assert_eq!(fund(&ok).unwrap().min_liquid_bps, 0x10);
     }
 

@@ -17,7 +17,7 @@ use insurance_fund::{accounts as acc, instruction as ixd};
 
 /// The SPL Associated Token Account program.
 pub const ASSOCIATED_TOKEN_PROGRAM_ID: Pubkey =
-    anchor_lang::pubkey!("ATokenGPvbdGVxr1b2hRZbpiP1Wn8Cn4N8T9kYXhEBjB");
+    anchor_lang::pubkey!("ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL");
 
 fn fund_ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {

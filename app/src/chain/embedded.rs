@@ -25,6 +25,10 @@ pub struct EmbeddedChain {
 impl EmbeddedChain {
     /// Starts a bank with the fund program loaded natively, at the genesis clock.
     pub fn start() -> anyhow::Result<Self> {
+        // The runtime logs every instruction at debug level unless told otherwise.
+        if std::env::var_os("RUST_LOG").is_none() {
+            std::env::set_var("RUST_LOG", "error");
+        }
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -20,6 +20,9 @@ pub struct Snapshot {
     pub slot: u64,
     pub unix_timestamp: i64,
     pub accounts: Vec<SnapshotAccount>,
+    /// Display names of mints: (mint, name).
+    #[serde(default)]
+    pub labels: Vec<(String, String)>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -51,6 +54,7 @@ impl Snapshot {
             slot: clock.slot,
             unix_timestamp: clock.unix_timestamp,
             accounts,
+            labels: vec![],
         })
     }
 
@@ -65,6 +69,8 @@ pub struct SnapshotChain {
     pub fund: Pubkey,
     clock: Clock,
     accounts: HashMap<Pubkey, Account>,
+    /// Mint display names saved by the simulation.
+    pub labels: HashMap<Pubkey, String>,
 }
 
 impl SnapshotChain {
@@ -107,6 +113,11 @@ impl SnapshotChain {
                 ..Clock::default()
             },
             accounts,
+            labels: snap
+                .labels
+                .iter()
+                .filter_map(|(k, v)| Pubkey::from_str(k).ok().map(|k| (k, v.clone())))
+                .collect(),
         })
     }
 }
