@@ -36,7 +36,12 @@ pub struct Cli {
 pub struct Global {
     /// Cluster: a URL or a moniker (m = mainnet-beta, d = devnet, t = testnet, l = localhost).
     /// Default: the Solana CLI config's json_rpc_url.
-    #[arg(short = 'u', long = "url", global = true, value_name = "URL_OR_MONIKER")]
+    #[arg(
+        short = 'u',
+        long = "url",
+        global = true,
+        value_name = "URL_OR_MONIKER"
+    )]
     pub url: Option<String>,
     /// Keypair file that signs and pays. Default: the Solana CLI config's keypair_path, else
     /// ~/.config/solana/id.json.
@@ -150,7 +155,10 @@ fn solana_cli_config() -> (Option<String>, Option<PathBuf>) {
                 .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
         })
     };
-    (field("json_rpc_url"), field("keypair_path").map(PathBuf::from))
+    (
+        field("json_rpc_url"),
+        field("keypair_path").map(PathBuf::from),
+    )
 }
 
 /// A URL from a URL or moniker.
@@ -220,12 +228,17 @@ pub fn load_keypair(path: &Path) -> anyhow::Result<Keypair> {
             path.display()
         );
     }
-    solana_keypair::read_keypair_file(path)
-        .map_err(|e| anyhow::anyhow!("keypair file {} is not a Solana keypair: {e}", path.display()))
+    solana_keypair::read_keypair_file(path).map_err(|e| {
+        anyhow::anyhow!(
+            "keypair file {} is not a Solana keypair: {e}",
+            path.display()
+        )
+    })
 }
 
 fn parse_pubkey(s: &str, what: &str) -> anyhow::Result<Pubkey> {
-    Pubkey::from_str(s.trim()).map_err(|_| anyhow::anyhow!("{what} {s:?} is not a valid base58 address"))
+    Pubkey::from_str(s.trim())
+        .map_err(|_| anyhow::anyhow!("{what} {s:?} is not a valid base58 address"))
 }
 
 /// Runs the command; the binary prints the error and exits non-zero.
@@ -277,7 +290,10 @@ fn status_cmd(g: &Global, a: StatusArgs) -> anyhow::Result<()> {
             .context("--fund ADDRESS is required with --url")?;
         let fund = parse_pubkey(fund, "--fund")?;
         let mut chain = g.rpc()?;
-        print!("{}", crate::status::render(&mut chain, &fund, &HashMap::new())?);
+        print!(
+            "{}",
+            crate::status::render(&mut chain, &fund, &HashMap::new())?
+        );
     } else {
         let mut chain = SnapshotChain::open(&a.from.join("state.json"))?;
         let fund = match a.fund.as_deref() {
@@ -300,15 +316,15 @@ fn keeper_cmd(g: &Global, a: KeeperArgs) -> anyhow::Result<()> {
         let (mint, addr) = spec
             .split_once('=')
             .with_context(|| format!("--price-account {spec:?}: expected MINT=ADDRESS"))?;
-        overrides.insert(parse_pubkey(mint, "--price-account mint")?, parse_pubkey(addr, "--price-account address")?);
+        overrides.insert(
+            parse_pubkey(mint, "--price-account mint")?,
+            parse_pubkey(addr, "--price-account address")?,
+        );
     }
     let prices = move |_: usize, asset: &insurance_fund::state::Asset| {
-        Some(
-            overrides
-                .get(&asset.mint)
-                .copied()
-                .unwrap_or_else(|| insurance_fund_client::pda::pyth_push_feed_address(0, &asset.oracle.feed_id)),
-        )
+        Some(overrides.get(&asset.mint).copied().unwrap_or_else(|| {
+            insurance_fund_client::pda::pyth_push_feed_address(0, &asset.oracle.feed_id)
+        }))
     };
     let keeper_accounts = KeeperAccounts::associated(signer, &fund);
     let send = SendOptions {
@@ -319,7 +335,10 @@ fn keeper_cmd(g: &Global, a: KeeperArgs) -> anyhow::Result<()> {
     let nd = fund.numeraire_decimals;
     let to_atoms = |x: f64| -> anyhow::Result<u64> {
         let v = (x * 10f64.powi(i32::from(nd))).round();
-        anyhow::ensure!(v.is_finite() && v >= 0.0 && v < u64::MAX as f64, "amount {x} out of range");
+        anyhow::ensure!(
+            v.is_finite() && v >= 0.0 && v < u64::MAX as f64,
+            "amount {x} out of range"
+        );
         Ok(v as u64)
     };
     let fee_lamports = 5_000 + send.priority_fee_lamports();
@@ -336,13 +355,21 @@ fn keeper_cmd(g: &Global, a: KeeperArgs) -> anyhow::Result<()> {
         "keeper {} on {} for fund {fund_key}{}",
         solana_signer::Signer::pubkey(&keeper_accounts.signer),
         chain.describe(),
-        if a.dry_run { " (dry run: nothing is sent)" } else { "" }
+        if a.dry_run {
+            " (dry run: nothing is sent)"
+        } else {
+            ""
+        }
     ));
     loop {
         match keeper::round(&mut chain, &fund_key, &keeper_accounts, &prices, &opts) {
             Ok((crank, outcome)) => {
                 if let Some(c) = crank {
-                    log(&format!("refresh_prices + sync_auctions {} {}", c.describe(), c.signature));
+                    log(&format!(
+                        "refresh_prices + sync_auctions {} {}",
+                        c.describe(),
+                        c.signature
+                    ));
                 }
                 log(&describe_outcome(&outcome));
             }

@@ -88,7 +88,12 @@ impl fmt::Display for Skip {
 }
 
 /// Plans the best fill at `now` for a keeper holding `inventory[k]` atoms of asset `k`.
-pub fn plan(fund: &Fund, now: i64, inventory: &[u64], params: PlanParams) -> Result<PlannedFill, Skip> {
+pub fn plan(
+    fund: &Fund,
+    now: i64,
+    inventory: &[u64],
+    params: PlanParams,
+) -> Result<PlannedFill, Skip> {
     if !fund.rebalance.is_configured() {
         return Err(Skip::RebalanceNotConfigured);
     }
@@ -120,24 +125,28 @@ pub fn plan(fund: &Fund, now: i64, inventory: &[u64], params: PlanParams) -> Res
         cfg.window_secs,
         elapsed,
     ));
-    let premium_room = cfg.premium_budget_per_window.saturating_sub(drained_level_ceil(
-        fund.rebalance_state.premium_level,
-        cfg.premium_budget_per_window,
-        cfg.window_secs,
-        elapsed,
-    ));
+    let premium_room = cfg
+        .premium_budget_per_window
+        .saturating_sub(drained_level_ceil(
+            fund.rebalance_state.premium_level,
+            cfg.premium_budget_per_window,
+            cfg.window_secs,
+            elapsed,
+        ));
     if volume_room < cfg.min_trade_value.max(1) {
         return Err(Skip::RateLimited);
     }
 
     let mut best: Option<PlannedFill> = None;
     let mut best_unprofitable: Option<i128> = None;
-    let (mut any_started, mut any_pair, mut any_inventory, mut any_limited) = (false, false, false, false);
+    let (mut any_started, mut any_pair, mut any_inventory, mut any_limited) =
+        (false, false, false, false);
     for o in (0..n).filter(|k| over & (1 << k) != 0) {
         for i in (0..n).filter(|k| under & (1 << k) != 0) {
             let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
             if shortfall_mode
-                && !(ai.class == LiquidityClass::Liquid as u8 && ao.class != LiquidityClass::Liquid as u8)
+                && !(ai.class == LiquidityClass::Liquid as u8
+                    && ao.class != LiquidityClass::Liquid as u8)
             {
                 continue;
             }
@@ -153,10 +162,20 @@ pub fn plan(fund: &Fund, now: i64, inventory: &[u64], params: PlanParams) -> Res
             any_inventory = true;
             let start = ao.over_since.max(ai.under_since);
             let premium = premium_bps_floor(&cfg.auction(), now.saturating_sub(start));
-            let Some((amount, quote)) = fill_within_room(fund, assets, i, o, premium, cap, volume_room, premium_room)
+            let Some((amount, quote)) =
+                fill_within_room(fund, assets, i, o, premium, cap, volume_room, premium_room)
             else {
-                if max_fill(assets, i, o, premium, fund.min_liquid_bps, cfg.band_bps, fund.numeraire_decimals, cap)
-                    .is_some()
+                if max_fill(
+                    assets,
+                    i,
+                    o,
+                    premium,
+                    fund.min_liquid_bps,
+                    cfg.band_bps,
+                    fund.numeraire_decimals,
+                    cap,
+                )
+                .is_some()
                 {
                     any_limited = true;
                 }
@@ -196,10 +215,14 @@ pub fn plan(fund: &Fund, now: i64, inventory: &[u64], params: PlanParams) -> Res
                 None => true,
                 Some(b) => {
                     let (gain, best_gain) = (
-                        candidate.distance_before_bps.saturating_sub(candidate.distance_after_bps),
+                        candidate
+                            .distance_before_bps
+                            .saturating_sub(candidate.distance_after_bps),
                         b.distance_before_bps.saturating_sub(b.distance_after_bps),
                     );
-                    gain > best_gain || (gain == best_gain && candidate.quote.premium_value < b.quote.premium_value)
+                    gain > best_gain
+                        || (gain == best_gain
+                            && candidate.quote.premium_value < b.quote.premium_value)
                 }
             };
             if better {
@@ -241,8 +264,16 @@ fn fill_within_room(
     let cfg = &fund.rebalance;
     let mut cap = cap;
     for _ in 0..4 {
-        let (amount, quote) =
-            max_fill(assets, i, o, premium, fund.min_liquid_bps, cfg.band_bps, fund.numeraire_decimals, cap)?;
+        let (amount, quote) = max_fill(
+            assets,
+            i,
+            o,
+            premium,
+            fund.min_liquid_bps,
+            cfg.band_bps,
+            fund.numeraire_decimals,
+            cap,
+        )?;
         let over_volume = quote.value_in > u128::from(volume_room);
         let over_premium = quote.premium_value > u128::from(premium_room);
         if !over_volume && !over_premium {
@@ -250,11 +281,9 @@ fn fill_within_room(
         }
         // scale the amount by the tightest room, rounded down
         let scale = |room: u64, used: u128| -> u128 {
-            if used == 0 {
-                u128::from(amount)
-            } else {
-                u128::from(amount) * u128::from(room) / used
-            }
+            (u128::from(amount) * u128::from(room))
+                .checked_div(used)
+                .unwrap_or(u128::from(amount))
         };
         let mut next = u128::from(amount);
         if over_volume {
@@ -274,7 +303,14 @@ fn fill_within_room(
 
 /// What the keeper receives (valued at the out-asset's lower bound) minus what it gives
 /// (valued at the in-asset's upper bound, no haircut) minus its cost, numeraire atoms.
-fn keeper_profit(fund: &Fund, i: usize, o: usize, amount_in: u64, q: &FillQuote, cost: u64) -> i128 {
+fn keeper_profit(
+    fund: &Fund,
+    i: usize,
+    o: usize,
+    amount_in: u64,
+    q: &FillQuote,
+    cost: u64,
+) -> i128 {
     let nd = fund.numeraire_decimals;
     let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
     let got = value_floor(q.amount_out, ao.lower_price(), ao.decimals, nd, 0).unwrap_or(0);
@@ -282,7 +318,9 @@ fn keeper_profit(fund: &Fund, i: usize, o: usize, amount_in: u64, q: &FillQuote,
     let gave = value_floor(amount_in, ai.upper_price(), ai.decimals, nd, 0)
         .unwrap_or(u128::MAX / 4)
         .saturating_add(1);
-    i128::try_from(got).unwrap_or(i128::MAX) - i128::try_from(gave).unwrap_or(i128::MAX) - i128::from(cost)
+    i128::try_from(got).unwrap_or(i128::MAX)
+        - i128::try_from(gave).unwrap_or(i128::MAX)
+        - i128::from(cost)
 }
 
 /// A keeper's identity and token accounts (by asset index; `None`: it holds none of it).
@@ -314,14 +352,20 @@ impl KeeperAccounts {
 
     /// Balances of the keeper's token accounts (0 where missing).
     pub fn inventory(&self, chain: &mut dyn Chain) -> anyhow::Result<Vec<u64>> {
-        let keys: Vec<Pubkey> = self.token_accounts.iter().map(|k| k.unwrap_or_default()).collect();
+        let keys: Vec<Pubkey> = self
+            .token_accounts
+            .iter()
+            .map(|k| k.unwrap_or_default())
+            .collect();
         let accounts = chain.get_accounts(&keys)?;
         Ok(self
             .token_accounts
             .iter()
             .zip(accounts)
             .map(|(k, a)| match (k, a) {
-                (Some(_), Some(a)) => decode::token_account(&a.data).map(|t| t.amount).unwrap_or(0),
+                (Some(_), Some(a)) => decode::token_account(&a.data)
+                    .map(|t| t.amount)
+                    .unwrap_or(0),
                 _ => 0,
             })
             .collect())

@@ -9,10 +9,10 @@
 //! - [`cli`]: the command line.
 
 pub mod chain;
-pub mod keeper;
-pub mod scenario;
-pub mod report;
-pub mod simulate;
-pub mod status;
 pub mod cli;
 pub mod config;
+pub mod keeper;
+pub mod report;
+pub mod scenario;
+pub mod simulate;
+pub mod status;

@@ -68,7 +68,11 @@ impl Chart<'_> {
             self.id,
             esc(&self.title)
         );
-        let _ = write!(s, r#"<text x="{left}" y="16" class="title">{}</text>"#, esc(&self.title));
+        let _ = write!(
+            s,
+            r#"<text x="{left}" y="16" class="title">{}</text>"#,
+            esc(&self.title)
+        );
         if let Some((lo, hi)) = self.band {
             let (y1, y2) = (y(hi.min(self.y_max)), y(lo.max(self.y_min)));
             let _ = write!(
@@ -100,7 +104,11 @@ impl Chart<'_> {
                 r##"<line x1="{xx:.1}" x2="{xx:.1}" y1="{top}" y2="{}" stroke="#eee"/><text x="{xx:.1}" y="{}" class="tick" text-anchor="middle">{}</text>"##,
                 top + ph,
                 h - 12.0,
-                if d == 0.0 { "day 0".to_string() } else { format!("{d:.0}") }
+                if d == 0.0 {
+                    "day 0".to_string()
+                } else {
+                    format!("{d:.0}")
+                }
             );
             d += day_step;
         }
@@ -129,7 +137,11 @@ impl Chart<'_> {
                 .iter()
                 .map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(v.clamp(self.y_min, self.y_max))))
                 .collect();
-            let dash = if ser.dashed { r#" stroke-dasharray="6,4""# } else { "" };
+            let dash = if ser.dashed {
+                r#" stroke-dasharray="6,4""#
+            } else {
+                ""
+            };
             let _ = write!(
                 s,
                 r#"<polyline class="series" data-series="{}" fill="none" stroke="{}" stroke-width="1.5"{dash} points="{}"/>"#,
@@ -194,21 +206,13 @@ fn bounds(values: impl Iterator<Item = f64>, floor_zero: bool) -> (f64, f64) {
     (if floor_zero { lo } else { lo - pad }, hi + pad)
 }
 
+/// Whole numeraire units, rounded, thousands separated.
 fn money(v: f64) -> String {
-    let neg = v < 0.0;
-    let whole = v.abs().round() as u64;
-    let digits = whole.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if neg {
-        format!("-{out}")
+    let grouped = crate::status::group_thousands(&(v.abs().round() as u64).to_string());
+    if v < 0.0 && grouped != "0" {
+        format!("-{grouped}")
     } else {
-        out
+        grouped
     }
 }
 
@@ -217,29 +221,59 @@ pub fn metric_rows(r: &SimResult) -> Vec<(String, String)> {
     let m = &r.metrics;
     let hours = |h: Option<f64>| h.map_or("-".to_string(), |h| format!("{h:.0} h"));
     vec![
-        ("days simulated (steps)".into(), format!("{} ({})", m.days, m.steps)),
+        (
+            "days simulated (steps)".into(),
+            format!("{} ({})", m.days, m.steps),
+        ),
         ("seed".into(), m.seed.to_string()),
-        ("NAV start -> end".into(), format!("{} -> {}", money(m.initial_nav), money(m.final_nav))),
-        ("distance to targets, mean".into(), format!("{:.1} bps", m.mean_distance_bps)),
-        ("distance to targets, max".into(), format!("{} bps", m.max_distance_bps)),
+        (
+            "NAV start -> end".into(),
+            format!("{} -> {}", money(m.initial_nav), money(m.final_nav)),
+        ),
+        (
+            "distance to targets, mean".into(),
+            format!("{:.1} bps", m.mean_distance_bps),
+        ),
+        (
+            "distance to targets, max".into(),
+            format!("{} bps", m.max_distance_bps),
+        ),
         (
             "time below liquidity floor".into(),
-            format!("{:.2} % (floor {} bps)", m.time_below_floor * 100.0, m.min_liquid_bps),
+            format!(
+                "{:.2} % (floor {} bps)",
+                m.time_below_floor * 100.0,
+                m.min_liquid_bps
+            ),
         ),
-        ("keeper premium, total".into(), money(m.keeper_premium_total)),
+        (
+            "keeper premium, total".into(),
+            money(m.keeper_premium_total),
+        ),
         (
             "keeper premium, bps of NAV per year".into(),
             format!("{:.2} bps", m.keeper_premium_bps_per_year),
         ),
-        ("keeper fills (volume)".into(), format!("{} ({})", m.fills, money(m.rebalance_volume))),
+        (
+            "keeper fills (volume)".into(),
+            format!("{} ({})", m.fills, money(m.rebalance_volume)),
+        ),
         ("fees deposited".into(), money(m.fees_deposited)),
         (
             "shortfalls declared / paid".into(),
-            format!("{} / {}", money(m.shortfall_declared), money(m.shortfall_paid)),
+            format!(
+                "{} / {}",
+                money(m.shortfall_declared),
+                money(m.shortfall_paid)
+            ),
         ),
         (
             "time to pay, mean / max".into(),
-            format!("{} / {}", hours(m.mean_hours_to_pay), hours(m.max_hours_to_pay)),
+            format!(
+                "{} / {}",
+                hours(m.mean_hours_to_pay),
+                hours(m.max_hours_to_pay)
+            ),
         ),
         (
             "transactions (failed)".into(),
@@ -253,7 +287,7 @@ pub fn summary_table(r: &SimResult) -> String {
     let rows = metric_rows(r);
     let w = rows.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     let mut s = String::new();
-    let _ = writeln!(s, "{:<w$}  {}", "metric", "value");
+    let _ = writeln!(s, "{:<w$}  value", "metric");
     let _ = writeln!(s, "{}  {}", "-".repeat(w), "-".repeat(30));
     for (l, v) in &rows {
         let _ = writeln!(s, "{l:<w$}  {v}");
@@ -291,7 +325,8 @@ pub fn summary_table(r: &SimResult) -> String {
                 money(x.declared),
                 money(x.paid),
                 x.declared_hour / 24.0,
-                x.hours_to_pay.map_or("open".to_string(), |h| format!("{h:.0} h")),
+                x.hours_to_pay
+                    .map_or("open".to_string(), |h| format!("{h:.0} h")),
                 x.draws
             );
         }
@@ -304,7 +339,9 @@ pub fn html(r: &SimResult) -> String {
     let idx = stride(r.samples.len());
     let x_max = r.samples.last().map_or(1.0, |s| s.t_hours).max(1.0);
     let pick = |f: &dyn Fn(&crate::simulate::Sample) -> f64| -> Vec<(f64, f64)> {
-        idx.iter().map(|&i| (r.samples[i].t_hours, f(&r.samples[i]))).collect()
+        idx.iter()
+            .map(|&i| (r.samples[i].t_hours, f(&r.samples[i])))
+            .collect()
     };
     let mut charts = String::new();
 
@@ -315,21 +352,42 @@ pub fn html(r: &SimResult) -> String {
         let cap = f64::from(r.max_weights_bps[k]) / 100.0;
         let weights = pick(&|s| f64::from(s.weights_bps.get(k).copied().unwrap_or(0)) / 100.0);
         let (lo, hi) = bounds(
-            weights.iter().map(|p| p.1).chain([target - band, target + band, cap.min(target + 3.0 * band)]),
+            weights.iter().map(|p| p.1).chain([
+                target - band,
+                target + band,
+                cap.min(target + 3.0 * band),
+            ]),
             false,
         );
         let id = format!("weights-{k}");
         let chart = Chart {
             id: &id,
-            title: format!("{name}: weight vs target {target:.1} % (band ±{band:.1} %, cap {cap:.1} %)"),
+            title: format!(
+                "{name}: weight vs target {target:.1} % (band ±{band:.1} %, cap {cap:.1} %)"
+            ),
             y_label: "% of NAV",
             x_max,
             y_min: lo.max(0.0),
             y_max: hi.min(100.0),
             series: vec![
-                Series { name: "weight", color: COLORS[k % COLORS.len()], dashed: false, points: weights },
-                Series { name: "target", color: "#333", dashed: true, points: vec![(0.0, target), (x_max, target)] },
-                Series { name: "cap", color: "#d62728", dashed: true, points: vec![(0.0, cap), (x_max, cap)] },
+                Series {
+                    name: "weight",
+                    color: COLORS[k % COLORS.len()],
+                    dashed: false,
+                    points: weights,
+                },
+                Series {
+                    name: "target",
+                    color: "#333",
+                    dashed: true,
+                    points: vec![(0.0, target), (x_max, target)],
+                },
+                Series {
+                    name: "cap",
+                    color: "#d62728",
+                    dashed: true,
+                    points: vec![(0.0, cap), (x_max, cap)],
+                },
             ],
             band: Some((target - band, target + band)),
             events: &r.events,
@@ -348,7 +406,12 @@ pub fn html(r: &SimResult) -> String {
             x_max,
             y_min: lo,
             y_max: hi,
-            series: vec![Series { name: "NAV", color: COLORS[0], dashed: false, points: nav }],
+            series: vec![Series {
+                name: "NAV",
+                color: COLORS[0],
+                dashed: false,
+                points: nav,
+            }],
             band: None,
             events: &r.events,
         }
@@ -368,8 +431,18 @@ pub fn html(r: &SimResult) -> String {
             y_min: lo.max(0.0),
             y_max: hi.min(100.0),
             series: vec![
-                Series { name: "liquid share", color: COLORS[2], dashed: false, points: liquid },
-                Series { name: "floor", color: "#d62728", dashed: true, points: vec![(0.0, floor), (x_max, floor)] },
+                Series {
+                    name: "liquid share",
+                    color: COLORS[2],
+                    dashed: false,
+                    points: liquid,
+                },
+                Series {
+                    name: "floor",
+                    color: "#d62728",
+                    dashed: true,
+                    points: vec![(0.0, floor), (x_max, floor)],
+                },
             ],
             band: None,
             events: &r.events,
@@ -388,7 +461,12 @@ pub fn html(r: &SimResult) -> String {
             x_max,
             y_min: 0.0,
             y_max: hi,
-            series: vec![Series { name: "premium", color: COLORS[4], dashed: false, points: premium }],
+            series: vec![Series {
+                name: "premium",
+                color: COLORS[4],
+                dashed: false,
+                points: premium,
+            }],
             band: None,
             events: &r.events,
         }
@@ -404,7 +482,12 @@ pub fn html(r: &SimResult) -> String {
             x_max,
             y_min: 0.0,
             y_max: hi,
-            series: vec![Series { name: "drawn", color: COLORS[1], dashed: false, points: drawn }],
+            series: vec![Series {
+                name: "drawn",
+                color: COLORS[1],
+                dashed: false,
+                points: drawn,
+            }],
             band: None,
             events: &r.events,
         }
@@ -412,7 +495,11 @@ pub fn html(r: &SimResult) -> String {
     );
 
     // prices, relative to the start
-    let first = r.samples.first().map(|s| s.prices.clone()).unwrap_or_default();
+    let first = r
+        .samples
+        .first()
+        .map(|s| s.prices.clone())
+        .unwrap_or_default();
     let price_series: Vec<Series> = r
         .asset_names
         .iter()
@@ -421,10 +508,18 @@ pub fn html(r: &SimResult) -> String {
             name,
             color: COLORS[k % COLORS.len()],
             dashed: false,
-            points: pick(&|s| s.prices.get(k).copied().unwrap_or(0.0) / first.get(k).copied().unwrap_or(1.0).max(1e-12)),
+            points: pick(&|s| {
+                s.prices.get(k).copied().unwrap_or(0.0)
+                    / first.get(k).copied().unwrap_or(1.0).max(1e-12)
+            }),
         })
         .collect();
-    let (lo, hi) = bounds(price_series.iter().flat_map(|s| s.points.iter().map(|p| p.1)), false);
+    let (lo, hi) = bounds(
+        price_series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.1)),
+        false,
+    );
     charts.push_str(
         &Chart {
             id: "prices",
@@ -441,7 +536,8 @@ pub fn html(r: &SimResult) -> String {
     );
 
     // tables
-    let mut metrics = String::from("<table class=\"metrics\"><tr><th>metric</th><th>value</th></tr>");
+    let mut metrics =
+        String::from("<table class=\"metrics\"><tr><th>metric</th><th>value</th></tr>");
     for (l, v) in metric_rows(r) {
         let _ = write!(metrics, "<tr><td>{}</td><td>{}</td></tr>", esc(&l), esc(&v));
     }
@@ -473,7 +569,8 @@ pub fn html(r: &SimResult) -> String {
             money(x.declared),
             money(x.paid),
             x.declared_hour / 24.0,
-            x.hours_to_pay.map_or("open".to_string(), |h| format!("{h:.0} h")),
+            x.hours_to_pay
+                .map_or("open".to_string(), |h| format!("{h:.0} h")),
             x.draws
         );
     }

@@ -191,8 +191,7 @@ impl fmt::Display for ScenarioError {
             write!(
                 f,
                 "{} {}: `{}` = {}: {}",
-                self.kind,
-                self.source, self.field, self.value, self.reason
+                self.kind, self.source, self.field, self.value, self.reason
             )
         }
     }
@@ -241,7 +240,11 @@ impl Scenario {
         };
         let sim = &self.simulation;
         if sim.days == 0 || sim.days > 3650 {
-            return Err(err("simulation.days".into(), sim.days.to_string(), "must be between 1 and 3650"));
+            return Err(err(
+                "simulation.days".into(),
+                sim.days.to_string(),
+                "must be between 1 and 3650",
+            ));
         }
         if !(60..=86_400).contains(&sim.step_secs) {
             return Err(err(
@@ -266,23 +269,47 @@ impl Scenario {
         for (k, a) in self.assets.iter().enumerate() {
             let f = |name: &str| format!("assets[{k}].{name} ({})", a.name);
             if a.name.trim().is_empty() {
-                return Err(err(format!("assets[{k}].name"), "\"\"".into(), "must not be empty"));
+                return Err(err(
+                    format!("assets[{k}].name"),
+                    "\"\"".into(),
+                    "must not be empty",
+                ));
             }
             if self.assets[..k].iter().any(|b| b.name == a.name) {
-                return Err(err(f("name"), format!("{:?}", a.name), "two assets have this name"));
+                return Err(err(
+                    f("name"),
+                    format!("{:?}", a.name),
+                    "two assets have this name",
+                ));
             }
             if a.decimals > 12 {
-                return Err(err(f("decimals"), a.decimals.to_string(), "must be at most 12"));
+                return Err(err(
+                    f("decimals"),
+                    a.decimals.to_string(),
+                    "must be at most 12",
+                ));
             }
             positive(&err, &f("price"), a.price)?;
             if !(0.0..=5.0).contains(&a.annual_vol) {
-                return Err(err(f("annual_vol"), a.annual_vol.to_string(), "must be between 0 and 5 (500 %)"));
+                return Err(err(
+                    f("annual_vol"),
+                    a.annual_vol.to_string(),
+                    "must be between 0 and 5 (500 %)",
+                ));
             }
             if !(-1.0..=1.0).contains(&a.annual_drift) {
-                return Err(err(f("annual_drift"), a.annual_drift.to_string(), "must be between -1 and 1"));
+                return Err(err(
+                    f("annual_drift"),
+                    a.annual_drift.to_string(),
+                    "must be between -1 and 1",
+                ));
             }
             if a.target_bps > 10_000 {
-                return Err(err(f("target_bps"), a.target_bps.to_string(), "must be at most 10000"));
+                return Err(err(
+                    f("target_bps"),
+                    a.target_bps.to_string(),
+                    "must be at most 10000",
+                ));
             }
             if a.max_weight_bps > 10_000 || a.max_weight_bps < a.target_bps {
                 return Err(err(
@@ -292,18 +319,34 @@ impl Scenario {
                 ));
             }
             if a.haircut_bps >= 10_000 {
-                return Err(err(f("haircut_bps"), a.haircut_bps.to_string(), "must be below 10000"));
+                return Err(err(
+                    f("haircut_bps"),
+                    a.haircut_bps.to_string(),
+                    "must be below 10000",
+                ));
             }
             if a.oracle == OracleKind::Pyth && !(1..=500).contains(&a.conf_bps) {
-                return Err(err(f("conf_bps"), a.conf_bps.to_string(), "must be between 1 and 500"));
+                return Err(err(
+                    f("conf_bps"),
+                    a.conf_bps.to_string(),
+                    "must be between 1 and 500",
+                ));
             }
             if a.oracle == OracleKind::Fixed {
                 fixed += 1;
                 if a.class != Class::Liquid {
-                    return Err(err(f("oracle"), "\"fixed\"".into(), "only a liquid asset (the numeraire) may have a fixed price"));
+                    return Err(err(
+                        f("oracle"),
+                        "\"fixed\"".into(),
+                        "only a liquid asset (the numeraire) may have a fixed price",
+                    ));
                 }
                 if a.annual_vol != 0.0 || a.annual_drift != 0.0 {
-                    return Err(err(f("annual_vol"), a.annual_vol.to_string(), "a fixed-price asset cannot move"));
+                    return Err(err(
+                        f("annual_vol"),
+                        a.annual_vol.to_string(),
+                        "a fixed-price asset cannot move",
+                    ));
                 }
             }
             target_sum += u32::from(a.target_bps);
@@ -313,10 +356,18 @@ impl Scenario {
             initial_sum += u32::from(a.initial_weight_bps.unwrap_or(a.target_bps));
         }
         if fixed > 1 {
-            return Err(err("assets[].oracle".into(), format!("{fixed} fixed"), "at most one asset (the numeraire) has a fixed price"));
+            return Err(err(
+                "assets[].oracle".into(),
+                format!("{fixed} fixed"),
+                "at most one asset (the numeraire) has a fixed price",
+            ));
         }
         if target_sum != 10_000 {
-            return Err(err("assets[].target_bps".into(), format!("sum {target_sum}"), "targets must sum to exactly 10000"));
+            return Err(err(
+                "assets[].target_bps".into(),
+                format!("sum {target_sum}"),
+                "targets must sum to exactly 10000",
+            ));
         }
         if initial_sum != 10_000 {
             return Err(err(
@@ -334,7 +385,11 @@ impl Scenario {
             ));
         }
         if !(1..=2_000).contains(&fp.band_bps) {
-            return Err(err("fund.band_bps".into(), fp.band_bps.to_string(), "must be between 1 and 2000"));
+            return Err(err(
+                "fund.band_bps".into(),
+                fp.band_bps.to_string(),
+                "must be between 1 and 2000",
+            ));
         }
         if fp.start_premium_bps > fp.max_premium_bps || fp.max_premium_bps > 1_000 {
             return Err(err(
@@ -344,21 +399,44 @@ impl Scenario {
             ));
         }
         if !(60..=604_800).contains(&fp.auction_duration_secs) {
-            return Err(err("fund.auction_duration_secs".into(), fp.auction_duration_secs.to_string(), "must be between 60 and 604800"));
+            return Err(err(
+                "fund.auction_duration_secs".into(),
+                fp.auction_duration_secs.to_string(),
+                "must be between 60 and 604800",
+            ));
         }
-        for (name, v) in [("fund.rebalance_window_secs", fp.rebalance_window_secs), ("fund.draw_window_secs", fp.draw_window_secs)] {
+        for (name, v) in [
+            ("fund.rebalance_window_secs", fp.rebalance_window_secs),
+            ("fund.draw_window_secs", fp.draw_window_secs),
+        ] {
             if !(60..=2_592_000).contains(&v) {
-                return Err(err(name.into(), v.to_string(), "must be between 60 and 2592000"));
+                return Err(err(
+                    name.into(),
+                    v.to_string(),
+                    "must be between 60 and 2592000",
+                ));
             }
         }
         positive(&err, "fund.max_volume_per_window", fp.max_volume_per_window)?;
-        non_negative(&err, "fund.premium_budget_per_window", fp.premium_budget_per_window)?;
+        non_negative(
+            &err,
+            "fund.premium_budget_per_window",
+            fp.premium_budget_per_window,
+        )?;
         non_negative(&err, "fund.min_trade_value", fp.min_trade_value)?;
         if fp.min_trade_value > fp.max_volume_per_window {
-            return Err(err("fund.min_trade_value".into(), fp.min_trade_value.to_string(), "must be at most max_volume_per_window"));
+            return Err(err(
+                "fund.min_trade_value".into(),
+                fp.min_trade_value.to_string(),
+                "must be at most max_volume_per_window",
+            ));
         }
         if !(1..=10_000).contains(&fp.draw_fund_cap_bps) {
-            return Err(err("fund.draw_fund_cap_bps".into(), fp.draw_fund_cap_bps.to_string(), "must be between 1 and 10000"));
+            return Err(err(
+                "fund.draw_fund_cap_bps".into(),
+                fp.draw_fund_cap_bps.to_string(),
+                "must be between 1 and 10000",
+            ));
         }
         non_negative(&err, "fund.approval_threshold", fp.approval_threshold)?;
         let names: Vec<&str> = self.assets.iter().map(|a| a.name.as_str()).collect();
@@ -366,7 +444,11 @@ impl Scenario {
             if names.contains(&name) {
                 Ok(())
             } else {
-                Err(err(field, format!("{name:?}"), &format!("no asset has this name (assets: {})", names.join(", "))))
+                Err(err(
+                    field,
+                    format!("{name:?}"),
+                    &format!("no asset has this name (assets: {})", names.join(", ")),
+                ))
             }
         };
         for (k, fee) in self.fees.iter().enumerate() {
@@ -377,17 +459,33 @@ impl Scenario {
             non_negative(&err, &format!("keepers[{k}].inventory"), kp.inventory)?;
             non_negative(&err, &format!("keepers[{k}].min_profit"), kp.min_profit)?;
             if !(0.0..=1.0).contains(&kp.activity) {
-                return Err(err(format!("keepers[{k}].activity"), kp.activity.to_string(), "must be between 0 and 1"));
+                return Err(err(
+                    format!("keepers[{k}].activity"),
+                    kp.activity.to_string(),
+                    "must be between 0 and 1",
+                ));
             }
         }
         for (k, s) in self.shocks.iter().enumerate() {
             known(format!("shocks[{k}].asset"), &s.asset)?;
-            let a = self.assets.iter().find(|a| a.name == s.asset).expect("checked");
+            let a = self
+                .assets
+                .iter()
+                .find(|a| a.name == s.asset)
+                .expect("checked");
             if a.oracle == OracleKind::Fixed {
-                return Err(err(format!("shocks[{k}].asset"), format!("{:?}", s.asset), "a fixed-price asset cannot be shocked"));
+                return Err(err(
+                    format!("shocks[{k}].asset"),
+                    format!("{:?}", s.asset),
+                    "a fixed-price asset cannot be shocked",
+                ));
             }
             if !(s.move_ > -0.95 && s.move_ < 10.0) {
-                return Err(err(format!("shocks[{k}].move"), s.move_.to_string(), "must be above -0.95 and below 10"));
+                return Err(err(
+                    format!("shocks[{k}].move"),
+                    s.move_.to_string(),
+                    "must be above -0.95 and below 10",
+                ));
             }
             day_in_range(&err, &format!("shocks[{k}].day"), s.day, sim.days)?;
             non_negative(&err, &format!("shocks[{k}].recover_days"), s.recover_days)?;
@@ -395,14 +493,22 @@ impl Scenario {
         for (k, b) in self.bad_debt.iter().enumerate() {
             day_in_range(&err, &format!("bad_debt[{k}].day"), b.day, sim.days)?;
             positive(&err, &format!("bad_debt[{k}].amount"), b.amount)?;
-            non_negative(&err, &format!("bad_debt[{k}].approval_delay_hours"), b.approval_delay_hours)?;
+            non_negative(
+                &err,
+                &format!("bad_debt[{k}].approval_delay_hours"),
+                b.approval_delay_hours,
+            )?;
         }
         let c = &self.claimant;
         positive(&err, "claimant.max_per_shortfall", c.max_per_shortfall)?;
         positive(&err, "claimant.max_per_window", c.max_per_window)?;
         positive(&err, "claimant.lifetime_max", c.lifetime_max)?;
         if c.max_per_shortfall > c.lifetime_max || c.max_per_window > c.lifetime_max {
-            return Err(err("claimant.lifetime_max".into(), c.lifetime_max.to_string(), "must be at least max_per_shortfall and max_per_window"));
+            return Err(err(
+                "claimant.lifetime_max".into(),
+                c.lifetime_max.to_string(),
+                "must be at least max_per_shortfall and max_per_window",
+            ));
         }
         Ok(())
     }
@@ -416,7 +522,11 @@ fn positive(
     if v.is_finite() && v > 0.0 && v < 1e15 {
         Ok(())
     } else {
-        Err(err(field.to_string(), v.to_string(), "must be a positive number below 1e15"))
+        Err(err(
+            field.to_string(),
+            v.to_string(),
+            "must be a positive number below 1e15",
+        ))
     }
 }
 
@@ -428,7 +538,11 @@ fn non_negative(
     if v.is_finite() && (0.0..1e15).contains(&v) {
         Ok(())
     } else {
-        Err(err(field.to_string(), v.to_string(), "must be a number between 0 and 1e15"))
+        Err(err(
+            field.to_string(),
+            v.to_string(),
+            "must be a number between 0 and 1e15",
+        ))
     }
 }
 
@@ -441,6 +555,10 @@ fn day_in_range(
     if day.is_finite() && day >= 0.0 && day < f64::from(days) {
         Ok(())
     } else {
-        Err(err(field.to_string(), day.to_string(), &format!("must be a day within the simulation (0 to {days})")))
+        Err(err(
+            field.to_string(),
+            day.to_string(),
+            &format!("must be a day within the simulation (0 to {days})"),
+        ))
     }
 }

@@ -212,11 +212,16 @@ fn shock_factor(s: &Scenario, asset: &str, day: f64) -> f64 {
 
 /// Runs `scenario` and writes the report, summary and state snapshot into `opts.out`.
 pub fn run(scenario: &Scenario, opts: &SimOptions) -> anyhow::Result<SimResult> {
-    scenario.validate("(as given)").map_err(anyhow::Error::new)?;
+    scenario
+        .validate("(as given)")
+        .map_err(anyhow::Error::new)?;
     let mut s = scenario.clone();
     if let Some(d) = opts.days {
         // events past a shorter horizon are simply never reached
-        anyhow::ensure!((1..=3650).contains(&d), "--days {d}: must be between 1 and 3650");
+        anyhow::ensure!(
+            (1..=3650).contains(&d),
+            "--days {d}: must be between 1 and 3650"
+        );
         s.simulation.days = d;
     }
     if let Some(seed) = opts.seed {
@@ -244,7 +249,10 @@ pub fn run(scenario: &Scenario, opts: &SimOptions) -> anyhow::Result<SimResult> 
         sim.step(&s, step)?;
         if step % 24 == 0 || step == steps {
             bar.set_position(step);
-            bar.set_message(format!("{}", step * u64::from(s.simulation.step_secs) / 86_400));
+            bar.set_message(format!(
+                "{}",
+                step * u64::from(s.simulation.step_secs) / 86_400
+            ));
         }
     }
     bar.finish_and_clear();
@@ -277,8 +285,19 @@ pub struct Sim {
 }
 
 impl Sim {
-    fn send(&mut self, signers: &[&Keypair], ixs: &[Instruction], what: &str) -> anyhow::Result<()> {
-        let r = send(&mut self.chain, &self.payer, signers, ixs, &SendOptions::default())?;
+    fn send(
+        &mut self,
+        signers: &[&Keypair],
+        ixs: &[Instruction],
+        what: &str,
+    ) -> anyhow::Result<()> {
+        let r = send(
+            &mut self.chain,
+            &self.payer,
+            signers,
+            ixs,
+            &SendOptions::default(),
+        )?;
         self.tx += 1;
         if !r.is_ok() {
             self.failed_tx += 1;
@@ -423,7 +442,14 @@ impl Sim {
                 oracle,
                 flags: asset_flags::ALL,
             };
-            let add = ix::add_asset(&sim.fund, &gov, &sim.payer.pubkey(), &a.mint.pubkey(), &a.token_program, params);
+            let add = ix::add_asset(
+                &sim.fund,
+                &gov,
+                &sim.payer.pubkey(),
+                &a.mint.pubkey(),
+                &a.token_program,
+                params,
+            );
             let g = sim.governance.insecure_clone();
             sim.send(&[&g], &[add], &format!("add_asset {}", spec.name))?;
         }
@@ -451,7 +477,11 @@ impl Sim {
             lifetime_max: atoms(c.lifetime_max, nd)?,
         };
         let gov_ixs = vec![
-            ix::set_targets(&sim.fund, &gov, s.assets.iter().map(|a| a.target_bps).collect()),
+            ix::set_targets(
+                &sim.fund,
+                &gov,
+                s.assets.iter().map(|a| a.target_bps).collect(),
+            ),
             ix::set_rebalance_params(&sim.fund, &gov, cfg),
             ix::set_draw_params(&sim.fund, &gov, draws),
             ix::register_claimant(
@@ -490,7 +520,8 @@ impl Sim {
             let owner = signer.pubkey();
             let accounts = KeeperAccounts::associated(signer, &fund_state);
             // SOL for a year of fees
-            let fund_sol = system_instruction::transfer(&sim.payer.pubkey(), &owner, 1_000_000_000_000);
+            let fund_sol =
+                system_instruction::transfer(&sim.payer.pubkey(), &owner, 1_000_000_000_000);
             sim.send(&[], &[fund_sol], "funding a keeper with SOL")?;
             sim.create_atas(&owner)?;
             for (k, spec) in s.assets.iter().enumerate() {
@@ -606,7 +637,13 @@ impl Sim {
                 &[],
                 amount,
             )?,
-            ix::deposit_fees(&self.fund, &self.depositor.pubkey(), &keys, &self.deposit_accounts[k], amount),
+            ix::deposit_fees(
+                &self.fund,
+                &self.depositor.pubkey(),
+                &keys,
+                &self.deposit_accounts[k],
+                amount,
+            ),
         ];
         let d = self.depositor.insecure_clone();
         self.send(&[&d], &ixs, "deposit_fees")
@@ -645,7 +682,6 @@ impl Sim {
         Ok(())
     }
 
-
     /// Moves the clock to step `step` and publishes that step's prices; returns the time.
     pub fn advance(&mut self, s: &Scenario, step: u64) -> anyhow::Result<i64> {
         let now = self.start + step as i64 * i64::from(s.simulation.step_secs);
@@ -678,7 +714,11 @@ impl Sim {
         // fee inflows, once a day
         if (now - self.start) % 86_400 == 0 {
             for fee in &s.fees {
-                let k = s.assets.iter().position(|a| a.name == fee.asset).expect("validated");
+                let k = s
+                    .assets
+                    .iter()
+                    .position(|a| a.name == fee.asset)
+                    .expect("validated");
                 let amount = atoms(fee.daily / self.assets[k].spot, self.assets[k].decimals)?;
                 if amount > 0 {
                     self.deposit(k, amount)?;
@@ -690,8 +730,9 @@ impl Sim {
         // the crank: refresh every price and sync the auctions (keepers take turns)
         let fund = load_fund(&mut self.chain, &self.fund)?;
         let oracles: Vec<Option<Pubkey>> = self.assets.iter().map(|a| a.oracle).collect();
-        let crank_ixs =
-            keeper::crank_instructions(&self.fund, &fund, &|k, _| oracles.get(k).copied().flatten())?;
+        let crank_ixs = keeper::crank_instructions(&self.fund, &fund, &|k, _| {
+            oracles.get(k).copied().flatten()
+        })?;
         if !self.keepers.is_empty() {
             let kidx = (step as usize) % self.keepers.len();
             let signer = self.keepers[kidx].accounts.signer.insecure_clone();
@@ -703,7 +744,11 @@ impl Sim {
             k.stats.costs += k.cost_value;
             if !r.is_ok() {
                 self.failed_tx += 1;
-                bail!("refresh_prices/sync_auctions failed at hour {}: {}", step, r.describe());
+                bail!(
+                    "refresh_prices/sync_auctions failed at hour {}: {}",
+                    step,
+                    r.describe()
+                );
             }
         } else {
             self.send(&[], &crank_ixs, "refresh_prices")?;
@@ -734,7 +779,8 @@ impl Sim {
             let inventory = self.keepers[kidx].accounts.inventory(&mut self.chain)?;
             let plan = keeper::plan(&fund, now, &inventory, self.keepers[kidx].params);
             let Ok(fill) = plan else { continue };
-            let ixn = keeper::fill_instruction(&self.fund, &fund, &self.keepers[kidx].accounts, &fill)?;
+            let ixn =
+                keeper::fill_instruction(&self.fund, &fund, &self.keepers[kidx].accounts, &fill)?;
             let signer = self.keepers[kidx].accounts.signer.insecure_clone();
             let opts = self.keepers[kidx].send;
             let r = send(&mut self.chain, &signer, &[], &[ixn], &opts)?;
@@ -759,21 +805,38 @@ impl Sim {
             weights_bps: report.weights_bps.clone(),
             liquid_bps: report.liquid_bps,
             distance_bps: report.distance_bps,
-            premium_total: units(u128::from(fund.rebalance_state.total_premium), NUMERAIRE_DECIMALS),
+            premium_total: units(
+                u128::from(fund.rebalance_state.total_premium),
+                NUMERAIRE_DECIMALS,
+            ),
             drawn_total: units(u128::from(fund.draw_state.total_drawn), NUMERAIRE_DECIMALS),
             prices: self.assets.iter().map(|a| a.spot).collect(),
         });
         Ok(())
     }
 
-    fn declare(&mut self, s: &Scenario, amount: f64, delay_hours: f64, now: i64) -> anyhow::Result<()> {
+    fn declare(
+        &mut self,
+        s: &Scenario,
+        amount: f64,
+        delay_hours: f64,
+        now: i64,
+    ) -> anyhow::Result<()> {
         let fund = load_fund(&mut self.chain, &self.fund)?;
         let id = fund.draw_state.shortfall_count;
         let value = atoms(amount, NUMERAIRE_DECIMALS)?;
         let mut reference = [0u8; 32];
         reference[..8].copy_from_slice(&id.to_le_bytes());
         let authority = self.claimant.pubkey();
-        let declare = ix::declare_shortfall(&self.fund, &authority, &self.payer.pubkey(), &authority, id, value, reference);
+        let declare = ix::declare_shortfall(
+            &self.fund,
+            &authority,
+            &self.payer.pubkey(),
+            &authority,
+            id,
+            value,
+            reference,
+        );
         let c = self.claimant.insecure_clone();
         self.send(&[&c], &[declare], "declare_shortfall")?;
         let needs_approval = value > atoms(s.fund.approval_threshold, NUMERAIRE_DECIMALS)?;
@@ -797,7 +860,11 @@ impl Sim {
         let authority = self.claimant.pubkey();
         let mut k = 0;
         while k < self.open.len() {
-            let (id, approve_at, si) = (self.open[k].id, self.open[k].approve_at, self.open[k].stats_index);
+            let (id, approve_at, si) = (
+                self.open[k].id,
+                self.open[k].approve_at,
+                self.open[k].stats_index,
+            );
             if let Some(at) = approve_at {
                 if now < at {
                     k += 1;
@@ -805,24 +872,37 @@ impl Sim {
                 }
                 let gov = self.governance.pubkey();
                 let g = self.governance.insecure_clone();
-                self.send(&[&g], &[ix::approve_shortfall(&self.fund, &gov, id)], "approve_shortfall")?;
+                self.send(
+                    &[&g],
+                    &[ix::approve_shortfall(&self.fund, &gov, id)],
+                    "approve_shortfall",
+                )?;
                 self.open[k].approve_at = None;
             }
             let fund = load_fund(&mut self.chain, &self.fund)?;
             let claimant_key = pda::claimant_address(&self.fund, &authority);
             let shortfall_key = pda::shortfall_address(&self.fund, id);
             let accs = self.chain.get_accounts(&[claimant_key, shortfall_key])?;
-            let claimant = decode::claimant(&accs[0].as_ref().context("claimant account missing")?.data)?;
-            let shortfall = decode::shortfall(&accs[1].as_ref().context("shortfall account missing")?.data)?;
+            let claimant =
+                decode::claimant(&accs[0].as_ref().context("claimant account missing")?.data)?;
+            let shortfall =
+                decode::shortfall(&accs[1].as_ref().context("shortfall account missing")?.data)?;
             let plan = remaining::plan_draw(&fund, &claimant, &shortfall, u64::MAX, now)?;
             if plan.limit > 0 && plan.paid > 0 {
                 let payout = self.payout_accounts.clone();
                 let metas = remaining::draw_accounts(&fund, &plan.assets, |i, _| payout[i]);
                 let c = self.claimant.insecure_clone();
-                self.send(&[&c], &[ix::draw(&self.fund, &authority, id, u64::MAX, metas)], "draw")?;
+                self.send(
+                    &[&c],
+                    &[ix::draw(&self.fund, &authority, id, u64::MAX, metas)],
+                    "draw",
+                )?;
                 self.shortfalls[si].draws += 1;
             }
-            let acc = self.chain.get_account(&shortfall_key)?.context("shortfall account missing")?;
+            let acc = self
+                .chain
+                .get_account(&shortfall_key)?
+                .context("shortfall account missing")?;
             let shortfall = decode::shortfall(&acc.data)?;
             self.shortfalls[si].paid = units(u128::from(shortfall.paid), NUMERAIRE_DECIMALS);
             if shortfall.status == ShortfallStatus::Paid {
@@ -847,9 +927,16 @@ impl Sim {
             .iter()
             .filter(|x| x.liquid_bps < s.fund.min_liquid_bps)
             .count() as f64;
-        let premium_total = units(u128::from(fund.rebalance_state.total_premium), NUMERAIRE_DECIMALS);
+        let premium_total = units(
+            u128::from(fund.rebalance_state.total_premium),
+            NUMERAIRE_DECIMALS,
+        );
         let years = f64::from(s.simulation.days) / 365.0;
-        let paid_hours: Vec<f64> = self.shortfalls.iter().filter_map(|x| x.hours_to_pay).collect();
+        let paid_hours: Vec<f64> = self
+            .shortfalls
+            .iter()
+            .filter_map(|x| x.hours_to_pay)
+            .collect();
         let initial_nav = s.simulation.initial_nav;
         let metrics = Metrics {
             days: s.simulation.days,
@@ -857,8 +944,18 @@ impl Sim {
             seed: s.simulation.seed,
             initial_nav,
             final_nav: self.samples.last().map_or(0.0, |x| x.nav),
-            mean_distance_bps: self.samples.iter().map(|x| f64::from(x.distance_bps)).sum::<f64>() / n,
-            max_distance_bps: self.samples.iter().map(|x| x.distance_bps).max().unwrap_or(0),
+            mean_distance_bps: self
+                .samples
+                .iter()
+                .map(|x| f64::from(x.distance_bps))
+                .sum::<f64>()
+                / n,
+            max_distance_bps: self
+                .samples
+                .iter()
+                .map(|x| x.distance_bps)
+                .max()
+                .unwrap_or(0),
             time_below_floor: below / n,
             min_liquid_bps: s.fund.min_liquid_bps,
             keeper_premium_total: premium_total,
@@ -868,7 +965,10 @@ impl Sim {
                 0.0
             },
             fills: fund.rebalance_state.fills,
-            rebalance_volume: units(u128::from(fund.rebalance_state.total_volume), NUMERAIRE_DECIMALS),
+            rebalance_volume: units(
+                u128::from(fund.rebalance_state.total_volume),
+                NUMERAIRE_DECIMALS,
+            ),
             fees_deposited: self.fees_deposited,
             shortfall_declared: self.shortfalls.iter().map(|x| x.declared).sum(),
             shortfall_paid: self.shortfalls.iter().map(|x| x.paid).sum(),

@@ -20,16 +20,29 @@ pub fn render(
 ) -> anyhow::Result<String> {
     let fund = load_fund(chain, fund_key)?;
     let now = chain.clock()?.unix_timestamp;
-    let first = fund.draw_state.shortfall_count.saturating_sub(SHORTFALLS_SCANNED);
+    let first = fund
+        .draw_state
+        .shortfall_count
+        .saturating_sub(SHORTFALLS_SCANNED);
     let ids: Vec<u64> = (first..fund.draw_state.shortfall_count).collect();
-    let keys: Vec<Pubkey> = ids.iter().map(|id| pda::shortfall_address(fund_key, *id)).collect();
+    let keys: Vec<Pubkey> = ids
+        .iter()
+        .map(|id| pda::shortfall_address(fund_key, *id))
+        .collect();
     let shortfalls = chain
         .get_accounts(&keys)?
         .into_iter()
         .flatten()
         .filter_map(|a| decode::shortfall(&a.data).ok())
         .collect::<Vec<_>>();
-    Ok(render_fund(fund_key, &fund, now, &shortfalls, labels, &chain.describe()))
+    Ok(render_fund(
+        fund_key,
+        &fund,
+        now,
+        &shortfalls,
+        labels,
+        &chain.describe(),
+    ))
 }
 
 /// The table for a decoded fund at `now` (pure: tests assert on its text).
@@ -53,13 +66,20 @@ pub fn render_fund(
     let _ = writeln!(
         s,
         "  guardian      {}",
-        if fund.has_guardian() { fund.guardian.to_string() } else { "none".into() }
+        if fund.has_guardian() {
+            fund.guardian.to_string()
+        } else {
+            "none".into()
+        }
     );
     let _ = writeln!(
         s,
         "  pending       {}",
         if fund.has_pending_governance() {
-            format!("governance transfer to {} (awaiting accept_governance)", fund.pending_governance)
+            format!(
+                "governance transfer to {} (awaiting accept_governance)",
+                fund.pending_governance
+            )
         } else {
             "no pending governance change".into()
         }
@@ -71,7 +91,11 @@ pub fn render_fund(
         if paused == 0 {
             "nothing".to_string()
         } else {
-            format!("{} (until {})", pause_names(paused), utc(fund.pause_expires_at))
+            format!(
+                "{} (until {})",
+                pause_names(paused),
+                utc(fund.pause_expires_at)
+            )
         }
     );
 
@@ -87,7 +111,11 @@ pub fn render_fund(
         s,
         "  NAV           {} {unit}{}",
         amount(report.nav, nd, 2),
-        if stale != 0 { "  (STALE PRICES: not reliable until refreshed)" } else { "" }
+        if stale != 0 {
+            "  (STALE PRICES: not reliable until refreshed)"
+        } else {
+            ""
+        }
     );
     let floor_ok = report.liquid_bps >= fund.min_liquid_bps;
     let _ = writeln!(
@@ -101,8 +129,7 @@ pub fn render_fund(
     let _ = writeln!(
         s,
         "  distance      {} bps from targets (band {} bps per asset)",
-        report.distance_bps,
-        band
+        report.distance_bps, band
     );
     let _ = writeln!(s);
 
@@ -143,7 +170,11 @@ pub fn render_fund(
             "never".to_string()
         } else {
             let age = now.saturating_sub(a.price.publish_time);
-            format!("{}s{}", age, if stale & (1 << k) != 0 { " STALE" } else { "" })
+            format!(
+                "{}s{}",
+                age,
+                if stale & (1 << k) != 0 { " STALE" } else { "" }
+            )
         };
         let _ = writeln!(
             s,
@@ -180,7 +211,15 @@ pub fn render_fund(
             }
         }
     }
-    let _ = writeln!(s, "  open auctions: {}", if auctions.is_empty() { "none".to_string() } else { auctions.len().to_string() });
+    let _ = writeln!(
+        s,
+        "  open auctions: {}",
+        if auctions.is_empty() {
+            "none".to_string()
+        } else {
+            auctions.len().to_string()
+        }
+    );
     for a in auctions {
         let _ = writeln!(s, "{a}");
     }
@@ -193,12 +232,23 @@ pub fn render_fund(
         amount(rs.total_premium.into(), nd, 2)
     );
 
-    let open: Vec<_> = shortfalls.iter().filter(|x| x.status == ShortfallStatus::Open).collect();
+    let open: Vec<_> = shortfalls
+        .iter()
+        .filter(|x| x.status == ShortfallStatus::Open)
+        .collect();
     let _ = writeln!(
         s,
         "  open shortfalls: {}{}",
-        if open.is_empty() { "none".to_string() } else { open.len().to_string() },
-        if fund.draw_state.open_shortfalls > 0 { " (shortfall mode: only liquidity-raising fills)" } else { "" }
+        if open.is_empty() {
+            "none".to_string()
+        } else {
+            open.len().to_string()
+        },
+        if fund.draw_state.open_shortfalls > 0 {
+            " (shortfall mode: only liquidity-raising fills)"
+        } else {
+            ""
+        }
     );
     for x in open {
         let _ = writeln!(
@@ -257,18 +307,23 @@ pub fn amount(atoms: u128, decimals: u8, shown: u8) -> String {
     let scale = 10u128.pow(u32::from(decimals));
     let whole = atoms / scale;
     let frac = atoms % scale;
-    let digits = whole.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
+    let mut out = group_thousands(&whole.to_string());
     let shown = shown.min(decimals);
     if shown > 0 {
         let f = frac / 10u128.pow(u32::from(decimals - shown));
         let _ = write!(out, ".{:0width$}", f, width = usize::from(shown));
+    }
+    out
+}
+
+/// A digit string with thousands separators: `1234567` -> `1,234,567`.
+pub fn group_thousands(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
     out
 }

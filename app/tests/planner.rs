@@ -80,7 +80,8 @@ fn keeper_rounds_drive_an_off_target_fund_into_its_bands() {
     let mut sim = Sim::setup(&s).unwrap();
     let fund_key = sim.fund_key();
     let oracles = sim.oracle_accounts();
-    let prices = move |k: usize, _: &insurance_fund::state::Asset| oracles.get(k).copied().flatten();
+    let prices =
+        move |k: usize, _: &insurance_fund::state::Asset| oracles.get(k).copied().flatten();
     let keeper = sim.keeper(0).signer.insecure_clone();
     let keeper_accounts = ifund::keeper::KeeperAccounts {
         signer: keeper,
@@ -88,7 +89,10 @@ fn keeper_rounds_drive_an_off_target_fund_into_its_bands() {
     };
     let opts = RoundOptions {
         send: SendOptions::default(),
-        params: PlanParams { cost: 0, min_profit: 0 },
+        params: PlanParams {
+            cost: 0,
+            min_profit: 0,
+        },
         dry_run: false,
         crank: true,
     };
@@ -99,13 +103,18 @@ fn keeper_rounds_drive_an_off_target_fund_into_its_bands() {
         imbalance_masks(&w, &assets[..3], f.rebalance.band_bps).unwrap()
     };
     let (over, under) = out_of_band(&mut sim);
-    assert_eq!((over, under), (0b001, 0b110), "USDC over, USDT and LST under at the start");
+    assert_eq!(
+        (over, under),
+        (0b001, 0b110),
+        "USDC over, USDT and LST under at the start"
+    );
 
     let mut fills = 0;
     let mut distance = vec![];
     for step in 1..=60 {
         sim.advance(&s, step).unwrap();
-        let (crank, outcome) = round(sim.chain(), &fund_key, &keeper_accounts, &prices, &opts).unwrap();
+        let (crank, outcome) =
+            round(sim.chain(), &fund_key, &keeper_accounts, &prices, &opts).unwrap();
         assert!(crank.unwrap().is_ok());
         match outcome {
             RoundOutcome::Filled { fill, .. } => {

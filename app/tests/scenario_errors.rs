@@ -11,7 +11,13 @@ fn the_built_in_scenario_is_valid() {
     let s = Scenario::parse(DEFAULT_SCENARIO, "default").unwrap();
     assert_eq!(s.simulation.days, 365);
     assert_eq!(s.assets.len(), 5);
-    assert_eq!(s.assets.iter().map(|a| u32::from(a.target_bps)).sum::<u32>(), 10_000);
+    assert_eq!(
+        s.assets
+            .iter()
+            .map(|a| u32::from(a.target_bps))
+            .sum::<u32>(),
+        10_000
+    );
 }
 
 #[test]
@@ -27,16 +33,23 @@ fn targets_that_do_not_sum_to_10000_name_the_field_and_sum() {
 fn an_out_of_range_value_names_the_asset_field_and_value() {
     let text = DEFAULT_SCENARIO.replacen("max_weight_bps = 6000", "max_weight_bps = 3000", 1);
     let e = err(&text);
-    assert!(e.contains("`assets[0].max_weight_bps (USDC)` = 3000"), "{e}");
+    assert!(
+        e.contains("`assets[0].max_weight_bps (USDC)` = 3000"),
+        "{e}"
+    );
     assert!(e.contains("target_bps"), "{e}");
 }
 
 #[test]
 fn a_reference_to_an_unknown_asset_lists_the_assets() {
-    let text = DEFAULT_SCENARIO.replacen("asset = \"USDT\"\nday = 60", "asset = \"DAI\"\nday = 60", 1);
+    let text =
+        DEFAULT_SCENARIO.replacen("asset = \"USDT\"\nday = 60", "asset = \"DAI\"\nday = 60", 1);
     let e = err(&text);
     assert!(e.contains("`shocks[0].asset` = \"DAI\""), "{e}");
-    assert!(e.contains("assets: USDC, USDT, jitoSOL, kUSDC, SOL-USDC LP"), "{e}");
+    assert!(
+        e.contains("assets: USDC, USDT, jitoSOL, kUSDC, SOL-USDC LP"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -7,7 +7,11 @@ use ifund::simulate::{run, SimOptions};
 
 fn small() -> Scenario {
     // the built-in scenario, two days long, with its first bad debt moved into them
-    let text = ifund::scenario::DEFAULT_SCENARIO.replacen("day = 120\namount = 250000", "day = 1\namount = 250000", 1);
+    let text = ifund::scenario::DEFAULT_SCENARIO.replacen(
+        "day = 120\namount = 250000",
+        "day = 1\namount = 250000",
+        1,
+    );
     Scenario::parse(&text, "small").unwrap()
 }
 
@@ -31,8 +35,19 @@ fn a_small_simulation_writes_a_report_with_its_charts_and_data() {
     assert_eq!(r.metrics.shortfall_paid, 250_000.0);
 
     let html = std::fs::read_to_string(&r.report_path).unwrap();
-    for id in ["weights-0", "weights-4", "nav", "liquid", "premium", "draws", "prices"] {
-        assert!(html.contains(&format!("<svg id=\"{id}\"")), "chart {id} missing");
+    for id in [
+        "weights-0",
+        "weights-4",
+        "nav",
+        "liquid",
+        "premium",
+        "draws",
+        "prices",
+    ] {
+        assert!(
+            html.contains(&format!("<svg id=\"{id}\"")),
+            "chart {id} missing"
+        );
     }
     assert!(html.contains("data-series=\"weight\""));
     assert!(html.contains("data-series=\"floor\""));
@@ -43,7 +58,16 @@ fn a_small_simulation_writes_a_report_with_its_charts_and_data() {
     let data: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
     assert_eq!(data["nav"].as_array().unwrap().len(), 48);
     assert_eq!(data["weights_bps"][0].as_array().unwrap().len(), 5);
-    assert_eq!(data["drawn_total"].as_array().unwrap().last().unwrap().as_f64().unwrap(), 250_000.0);
+    assert_eq!(
+        data["drawn_total"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_f64()
+            .unwrap(),
+        250_000.0
+    );
     assert!(html.contains("SOL-USDC LP"));
     assert!(dir.path().join("a/summary.txt").exists());
 
@@ -53,10 +77,20 @@ fn a_small_simulation_writes_a_report_with_its_charts_and_data() {
     let labels = chain.labels.clone();
     let text = ifund::status::render(&mut chain, &fund, &labels).unwrap();
     assert!(text.contains("jitoSOL"), "{text}");
-    assert!(text.contains("draws paid:    250,000.00 USD in total, 1 shortfalls declared"), "{text}");
+    assert!(
+        text.contains("draws paid:    250,000.00 USD in total, 1 shortfalls declared"),
+        "{text}"
+    );
 
     // same seed, same report
-    let again = run(&small(), &SimOptions { out: dir.path().join("b"), ..opts }).unwrap();
+    let again = run(
+        &small(),
+        &SimOptions {
+            out: dir.path().join("b"),
+            ..opts
+        },
+    )
+    .unwrap();
     let html2 = std::fs::read_to_string(&again.report_path).unwrap();
     assert!(html == html2, "the same seed must give the same report");
 }

@@ -90,7 +90,10 @@ fn status_shows_nav_weights_floor_auctions_shortfalls_and_pauses() {
     let expect = [
         "read from     a test at 2026-01-01 00:00:00 UTC",
         "guardian      none",
-        &format!("governance transfer to {} (awaiting accept_governance)", Pubkey::new_from_array([2; 32])),
+        &format!(
+            "governance transfer to {} (awaiting accept_governance)",
+            Pubkey::new_from_array([2; 32])
+        ),
         "paused        rebalances (until 2026-01-01 01:00:00 UTC)",
         "NAV           1,000.00 USD",
         "liquid share  70.00% vs floor 60.00%  ok",
@@ -105,11 +108,26 @@ fn status_shows_nav_weights_floor_auctions_shortfalls_and_pauses() {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
     }
     // the asset rows: weight, target, cap, state and price age
-    let usdc = text.lines().find(|l| l.trim_start().starts_with("USDC")).unwrap();
-    assert!(usdc.contains("700.00") && usdc.contains("70.00%") && usdc.contains("50.00%"), "{usdc}");
-    assert!(usdc.contains("OVER CAP") && usdc.contains("fixed"), "{usdc}");
-    let lst = text.lines().find(|l| l.trim_start().starts_with("LST")).unwrap();
-    assert!(lst.contains("30.00%") && lst.contains("under") && lst.contains("30s"), "{lst}");
+    let usdc = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("USDC"))
+        .unwrap();
+    assert!(
+        usdc.contains("700.00") && usdc.contains("70.00%") && usdc.contains("50.00%"),
+        "{usdc}"
+    );
+    assert!(
+        usdc.contains("OVER CAP") && usdc.contains("fixed"),
+        "{usdc}"
+    );
+    let lst = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("LST"))
+        .unwrap();
+    assert!(
+        lst.contains("30.00%") && lst.contains("under") && lst.contains("30s"),
+        "{lst}"
+    );
     assert!(lst.contains("yield-bearing"), "{lst}");
 }
 
@@ -119,8 +137,14 @@ fn stale_prices_and_a_liquid_share_below_the_floor_are_flagged() {
     f.assets[1].price.publish_time = NOW - 1_000;
     f.min_liquid_bps = 8_000;
     let text = ifund::status::render_fund(&Pubkey::default(), &f, NOW, &[], &HashMap::new(), "t");
-    assert!(text.contains("(STALE PRICES: not reliable until refreshed)"), "{text}");
-    assert!(text.contains("liquid share  70.00% vs floor 80.00%  BELOW FLOOR"), "{text}");
+    assert!(
+        text.contains("(STALE PRICES: not reliable until refreshed)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("liquid share  70.00% vs floor 80.00%  BELOW FLOOR"),
+        "{text}"
+    );
     assert!(text.contains("1000s STALE"), "{text}");
     assert!(text.contains("open shortfalls: none"), "{text}");
 }

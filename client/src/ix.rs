@@ -58,7 +58,11 @@ impl AssetKeys {
 // ---- governance ---------------------------------------------------------------------------
 
 /// `initialize_fund`: the fund lands at `["fund", create_key]`; `create_key` and `payer` sign.
-pub fn initialize_fund(payer: &Pubkey, create_key: &Pubkey, args: InitializeFundArgs) -> Instruction {
+pub fn initialize_fund(
+    payer: &Pubkey,
+    create_key: &Pubkey,
+    args: InitializeFundArgs,
+) -> Instruction {
     fund_ix(
         acc::InitializeFund {
             payer: *payer,
@@ -93,7 +97,12 @@ pub fn add_asset(
     )
 }
 
-pub fn update_asset(fund: &Pubkey, governance: &Pubkey, mint: &Pubkey, params: AssetParams) -> Instruction {
+pub fn update_asset(
+    fund: &Pubkey,
+    governance: &Pubkey,
+    mint: &Pubkey,
+    params: AssetParams,
+) -> Instruction {
     fund_ix(
         acc::UpdateAsset {
             governance: *governance,
@@ -126,7 +135,11 @@ pub fn set_bounds(fund: &Pubkey, governance: &Pubkey, args: BoundsArgs) -> Instr
     )
 }
 
-pub fn set_rebalance_params(fund: &Pubkey, governance: &Pubkey, params: RebalanceConfig) -> Instruction {
+pub fn set_rebalance_params(
+    fund: &Pubkey,
+    governance: &Pubkey,
+    params: RebalanceConfig,
+) -> Instruction {
     fund_ix(
         acc::SetRebalanceParams {
             governance: *governance,
@@ -156,7 +169,11 @@ pub fn set_guardian(fund: &Pubkey, governance: &Pubkey, guardian: Option<Pubkey>
     )
 }
 
-pub fn propose_governance(fund: &Pubkey, governance: &Pubkey, new_governance: Pubkey) -> Instruction {
+pub fn propose_governance(
+    fund: &Pubkey,
+    governance: &Pubkey,
+    new_governance: Pubkey,
+) -> Instruction {
     fund_ix(
         acc::ProposeGovernance {
             governance: *governance,
@@ -276,7 +293,13 @@ pub fn pause(fund: &Pubkey, authority: &Pubkey, flags: u8) -> Instruction {
 
 /// `deposit_fees` of `amount` atoms of `asset` from `source` (owned or delegated to
 /// `depositor`).
-pub fn deposit_fees(fund: &Pubkey, depositor: &Pubkey, asset: &AssetKeys, source: &Pubkey, amount: u64) -> Instruction {
+pub fn deposit_fees(
+    fund: &Pubkey,
+    depositor: &Pubkey,
+    asset: &AssetKeys,
+    source: &Pubkey,
+    amount: u64,
+) -> Instruction {
     fund_ix(
         acc::DepositFees {
             depositor: *depositor,
@@ -383,7 +406,12 @@ pub fn approve_shortfall(fund: &Pubkey, governance: &Pubkey, id: u64) -> Instruc
     )
 }
 
-pub fn cancel_shortfall(fund: &Pubkey, authority: &Pubkey, claimant_authority: &Pubkey, id: u64) -> Instruction {
+pub fn cancel_shortfall(
+    fund: &Pubkey,
+    authority: &Pubkey,
+    claimant_authority: &Pubkey,
+    id: u64,
+) -> Instruction {
     fund_ix(
         acc::CancelShortfall {
             authority: *authority,
@@ -408,7 +436,13 @@ pub fn close_shortfall(fund: &Pubkey, id: u64, rent_payer: Pubkey) -> Instructio
 
 /// `draw` toward shortfall `id` by the claimant `authority`, with its payout groups (build
 /// them with [`crate::remaining::draw_accounts`]).
-pub fn draw(fund: &Pubkey, authority: &Pubkey, id: u64, max_value: u64, remaining: Vec<AccountMeta>) -> Instruction {
+pub fn draw(
+    fund: &Pubkey,
+    authority: &Pubkey,
+    id: u64,
+    max_value: u64,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
     let mut ix = fund_ix(
         acc::Draw {
             authority: *authority,

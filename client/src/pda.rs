@@ -5,7 +5,11 @@ use insurance_fund::state::seeds;
 
 /// `["fund", create_key]`.
 pub fn fund_address(create_key: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(&[seeds::SEED_FUND, create_key.as_ref()], &insurance_fund::ID).0
+    Pubkey::find_program_address(
+        &[seeds::SEED_FUND, create_key.as_ref()],
+        &insurance_fund::ID,
+    )
+    .0
 }
 
 /// `["vault", fund, mint]`.

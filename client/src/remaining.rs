@@ -54,8 +54,10 @@ pub fn refresh_prices_accounts(
             continue;
         }
         if a.oracle.source == OracleSource::PythPull as u8 {
-            let key = price_account(i, a)
-                .ok_or(RemainingError::MissingPriceAccount { index: i, mint: a.mint })?;
+            let key = price_account(i, a).ok_or(RemainingError::MissingPriceAccount {
+                index: i,
+                mint: a.mint,
+            })?;
             metas.push(AccountMeta::new_readonly(key, false));
         }
         metas.push(AccountMeta::new_readonly(a.vault, false));
@@ -106,9 +108,15 @@ pub fn plan_draw(
     let limit = draw_limit(&[
         max_value,
         shortfall.remaining(),
-        claimant.caps.max_per_shortfall.saturating_sub(shortfall.paid),
+        claimant
+            .caps
+            .max_per_shortfall
+            .saturating_sub(shortfall.paid),
         claimant.caps.max_per_window.saturating_sub(claimant_level),
-        claimant.caps.lifetime_max.saturating_sub(claimant.drawn_lifetime),
+        claimant
+            .caps
+            .lifetime_max
+            .saturating_sub(claimant.drawn_lifetime),
         fund_capacity.saturating_sub(fund_level),
     ]);
     let mut plan = DrawPlan {

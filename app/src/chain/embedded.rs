@@ -63,8 +63,7 @@ impl EmbeddedChain {
 
     /// Writes an account directly (oracle price accounts in simulations).
     pub fn set_account(&mut self, key: &Pubkey, account: Account) {
-        self.ctx
-            .set_account(key, &AccountSharedData::from(account));
+        self.ctx.set_account(key, &AccountSharedData::from(account));
     }
 
     fn fresh_blockhash(&mut self) -> anyhow::Result<Hash> {

@@ -161,7 +161,12 @@ pub fn send(
     }
     all.extend_from_slice(ixs);
     let mut keys: Vec<&Keypair> = vec![payer];
-    keys.extend(signers.iter().copied().filter(|k| k.pubkey() != payer.pubkey()));
+    keys.extend(
+        signers
+            .iter()
+            .copied()
+            .filter(|k| k.pubkey() != payer.pubkey()),
+    );
     let mut attempt = 0;
     loop {
         let blockhash = chain.latest_blockhash()?;
