@@ -350,8 +350,8 @@ impl KeeperAccounts {
         }
     }
 
-    /// Balances of the keeper's token accounts (0 where missing).
-    pub fn inventory(&self, chain: &mut dyn Chain) -> anyhow::Result<Vec<u64>> {
+    /// Balances of the keeper's token accounts; `None` where the account does not exist.
+    pub fn balances(&self, chain: &mut dyn Chain) -> anyhow::Result<Vec<Option<u64>>> {
         let keys: Vec<Pubkey> = self
             .token_accounts
             .iter()
@@ -363,11 +363,18 @@ impl KeeperAccounts {
             .iter()
             .zip(accounts)
             .map(|(k, a)| match (k, a) {
-                (Some(_), Some(a)) => decode::token_account(&a.data)
-                    .map(|t| t.amount)
-                    .unwrap_or(0),
-                _ => 0,
+                (Some(_), Some(a)) => decode::token_account(&a.data).ok().map(|t| t.amount),
+                _ => None,
             })
+            .collect())
+    }
+
+    /// Balances of the keeper's token accounts (0 where missing).
+    pub fn inventory(&self, chain: &mut dyn Chain) -> anyhow::Result<Vec<u64>> {
+        Ok(self
+            .balances(chain)?
+            .into_iter()
+            .map(|b| b.unwrap_or(0))
             .collect())
     }
 }
@@ -452,13 +459,25 @@ pub fn round(
     }
     let fund = load_fund(chain, fund_key)?;
     let now = chain.clock()?.unix_timestamp;
-    let inventory = keeper.inventory(chain)?;
+    let balances = keeper.balances(chain)?;
+    let inventory: Vec<u64> = balances.iter().map(|b| b.unwrap_or(0)).collect();
     let outcome = match plan(&fund, now, &inventory, opts.params) {
         Err(skip) => RoundOutcome::Skipped(skip),
         Ok(fill) if opts.dry_run => RoundOutcome::WouldFill(fill),
         Ok(fill) => {
-            let ix = fill_instruction(fund_key, &fund, keeper, &fill)?;
-            let tx = send(chain, &keeper.signer, &[], &[ix], &opts.send)?;
+            let mut ixs = vec![];
+            // the account receiving the out-asset must exist: create the keeper's ATA
+            if balances.get(fill.asset_out).copied().flatten().is_none() {
+                let a = &fund.assets[fill.asset_out];
+                ixs.push(ix::create_associated_token_account_idempotent(
+                    &keeper.signer.pubkey(),
+                    &keeper.signer.pubkey(),
+                    &a.mint,
+                    &a.token_program_id(),
+                ));
+            }
+            ixs.push(fill_instruction(fund_key, &fund, keeper, &fill)?);
+            let tx = send(chain, &keeper.signer, &[], &ixs, &opts.send)?;
             if tx.is_ok() {
                 RoundOutcome::Filled { fill, tx }
             } else {

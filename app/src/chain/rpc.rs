@@ -96,6 +96,24 @@ impl Chain for RpcChain {
                     result: Err(te),
                     logs: preflight_logs(&e),
                 }),
+                // The client gave up confirming (usually: the blockhash expired before the
+                // transaction landed). Ask once whether it landed after all; if not, it never
+                // will, and the caller may sign again with a fresh blockhash.
+                None if e.to_string().contains("unable to confirm transaction") => {
+                    match tx
+                        .signatures
+                        .first()
+                        .map(|s| self.client.get_signature_status(s))
+                    {
+                        Some(Ok(Some(result))) => Ok(TxResult {
+                            signature,
+                            result,
+                            logs: vec![],
+                        }),
+                        Some(Ok(None)) => Err(ChainError::BlockhashExpired),
+                        _ => Err(unreachable_error(&self.url, &e)),
+                    }
+                }
                 None => Err(unreachable_error(&self.url, &e)),
             },
         }
