@@ -359,6 +359,30 @@ pub fn html(r: &SimResult) -> String {
             ]),
             false,
         );
+        let y_max = hi.min(100.0);
+        let mut series = vec![
+            Series {
+                name: "weight",
+                color: COLORS[k % COLORS.len()],
+                dashed: false,
+                points: weights,
+            },
+            Series {
+                name: "target",
+                color: "#333",
+                dashed: true,
+                points: vec![(0.0, target), (x_max, target)],
+            },
+        ];
+        // the cap only when it is within the chart (the title always states it)
+        if cap <= y_max {
+            series.push(Series {
+                name: "cap",
+                color: "#d62728",
+                dashed: true,
+                points: vec![(0.0, cap), (x_max, cap)],
+            });
+        }
         let id = format!("weights-{k}");
         let chart = Chart {
             id: &id,
@@ -368,27 +392,8 @@ pub fn html(r: &SimResult) -> String {
             y_label: "% of NAV",
             x_max,
             y_min: lo.max(0.0),
-            y_max: hi.min(100.0),
-            series: vec![
-                Series {
-                    name: "weight",
-                    color: COLORS[k % COLORS.len()],
-                    dashed: false,
-                    points: weights,
-                },
-                Series {
-                    name: "target",
-                    color: "#333",
-                    dashed: true,
-                    points: vec![(0.0, target), (x_max, target)],
-                },
-                Series {
-                    name: "cap",
-                    color: "#d62728",
-                    dashed: true,
-                    points: vec![(0.0, cap), (x_max, cap)],
-                },
-            ],
+            y_max,
+            series,
             band: Some((target - band, target + band)),
             events: &r.events,
         };
