@@ -87,13 +87,9 @@ impl fmt::Display for Skip {
     }
 }
 
-/// Plans the best fill at `now` for a keeper holding `inventory[k]` atoms of asset `k`.
-pub fn plan(
-    fund: &Fund,
-    now: i64,
-    inventory: &[u64],
-    params: PlanParams,
-) -> Result<PlannedFill, Skip> {
+/// The checks that need no inventory: configured, not paused, fresh prices, some asset out
+/// of band with a running auction. `Ok` means planning may find a fill.
+pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
     if !fund.rebalance.is_configured() {
         return Err(Skip::RebalanceNotConfigured);
     }
@@ -109,14 +105,40 @@ pub fn plan(
     }
     let n = fund.asset_count as usize;
     let assets = fund.rebalance_assets();
+    let w = fund.weights().map_err(|e| Skip::Engine(e.to_string()))?;
+    let (over, under) = imbalance_masks(&w, &assets[..n], fund.rebalance.band_bps)
+        .map_err(|e| Skip::Engine(format!("{e:?}")))?;
+    if over == 0 || under == 0 {
+        return Err(Skip::InBands);
+    }
+    let running =
+        fund.registered_assets().iter().enumerate().any(|(o, ao)| {
+            over & (1 << o) != 0
+                && fund.registered_assets().iter().enumerate().any(|(i, ai)| {
+                    under & (1 << i) != 0 && ao.over_since != 0 && ai.under_since != 0
+                })
+        });
+    if !running {
+        return Err(Skip::AuctionsNotStarted);
+    }
+    Ok(())
+}
+
+/// Plans the best fill at `now` for a keeper holding `inventory[k]` atoms of asset `k`.
+pub fn plan(
+    fund: &Fund,
+    now: i64,
+    inventory: &[u64],
+    params: PlanParams,
+) -> Result<PlannedFill, Skip> {
+    precheck(fund, now)?;
+    let n = fund.asset_count as usize;
+    let assets = fund.rebalance_assets();
     let assets = &assets[..n];
     let w = fund.weights().map_err(|e| Skip::Engine(e.to_string()))?;
     let cfg = &fund.rebalance;
     let (over, under) =
         imbalance_masks(&w, assets, cfg.band_bps).map_err(|e| Skip::Engine(format!("{e:?}")))?;
-    if over == 0 || under == 0 {
-        return Err(Skip::InBands);
-    }
     let shortfall_mode = fund.draw_state.open_shortfalls > 0;
     let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
     let volume_room = cfg.max_volume_per_window.saturating_sub(drained_level_ceil(

@@ -273,6 +273,8 @@ pub struct Sim {
     deposit_accounts: Vec<Pubkey>,
     assets: Vec<SimAsset>,
     keepers: Vec<SimKeeper>,
+    /// `refresh_prices` + `sync_auctions`: the same accounts every step.
+    crank_ixs: Vec<Instruction>,
     open: Vec<OpenShortfall>,
     shortfalls: Vec<ShortfallStats>,
     samples: Vec<Sample>,
@@ -361,6 +363,7 @@ impl Sim {
             deposit_accounts: vec![],
             assets,
             keepers: vec![],
+            crank_ixs: vec![],
             open: vec![],
             shortfalls: vec![],
             samples: vec![],
@@ -515,6 +518,10 @@ impl Sim {
 
         // keepers
         let fund_state = load_fund(&mut sim.chain, &sim.fund)?;
+        let oracles: Vec<Option<Pubkey>> = sim.assets.iter().map(|a| a.oracle).collect();
+        sim.crank_ixs = keeper::crank_instructions(&sim.fund, &fund_state, &|k, _| {
+            oracles.get(k).copied().flatten()
+        })?;
         for kspec in &s.keepers {
             let signer = keypair(&mut sim.rng);
             let owner = signer.pubkey();
@@ -728,11 +735,7 @@ impl Sim {
         }
 
         // the crank: refresh every price and sync the auctions (keepers take turns)
-        let fund = load_fund(&mut self.chain, &self.fund)?;
-        let oracles: Vec<Option<Pubkey>> = self.assets.iter().map(|a| a.oracle).collect();
-        let crank_ixs = keeper::crank_instructions(&self.fund, &fund, &|k, _| {
-            oracles.get(k).copied().flatten()
-        })?;
+        let crank_ixs = self.crank_ixs.clone();
         if !self.keepers.is_empty() {
             let kidx = (step as usize) % self.keepers.len();
             let signer = self.keepers[kidx].accounts.signer.insecure_clone();
@@ -770,12 +773,14 @@ impl Sim {
             let j = self.rng.random_range(0..=i);
             order.swap(i, j);
         }
+        let mut fund = load_fund(&mut self.chain, &self.fund)?;
+        // nothing to fill for anyone (in bands, no auction running, ...): skip the keepers
+        let skip_all = keeper::precheck(&fund, now).is_err();
         for kidx in order {
             let roll: f64 = self.rng.random();
-            if roll >= self.keepers[kidx].activity {
+            if skip_all || roll >= self.keepers[kidx].activity {
                 continue;
             }
-            let fund = load_fund(&mut self.chain, &self.fund)?;
             let inventory = self.keepers[kidx].accounts.inventory(&mut self.chain)?;
             let plan = keeper::plan(&fund, now, &inventory, self.keepers[kidx].params);
             let Ok(fill) = plan else { continue };
@@ -794,10 +799,10 @@ impl Sim {
                 k.stats.failed += 1;
                 self.failed_tx += 1;
             }
+            fund = load_fund(&mut self.chain, &self.fund)?;
         }
 
         // the sample
-        let fund = load_fund(&mut self.chain, &self.fund)?;
         let report = NavReport::build(&fund, now).map_err(|e| anyhow::anyhow!("NAV: {e}"))?;
         self.samples.push(Sample {
             t_hours: (now - self.start) as f64 / 3600.0,
