@@ -136,3 +136,133 @@ fn keeper_rounds_drive_an_off_target_fund_into_its_bands() {
     assert_eq!(f.rebalance_state.fills, fills);
     assert!(f.rebalance_state.total_premium > 0);
 }
+
+// ---- the planner alone, on a fund state built by hand -------------------------------------
+
+mod pure {
+    use anchor_lang::prelude::Pubkey;
+    use ifund::keeper::{plan, PlanParams, Skip};
+    use insurance_fund::state::{asset_flags, Fund, LiquidityClass, OracleSource, RebalanceConfig};
+
+    const NOW: i64 = 1_000_000;
+    const ONE: u64 = 1_000_000;
+
+    /// USDC (fixed 1.00) 800, USDT (Pyth 1.00, no spread) 100, LST (Pyth 1.00) 100 whole
+    /// tokens; targets 50/30/20, band 2 %.
+    fn fund() -> Box<Fund> {
+        let mut f: Box<Fund> = Box::new(bytemuck::Zeroable::zeroed());
+        f.governance = Pubkey::new_from_array([1; 32]);
+        f.numeraire_decimals = 6;
+        f.max_price_age_secs = 120;
+        f.max_pause_secs = 86_400;
+        f.rebalance = RebalanceConfig {
+            band_bps: 200,
+            start_premium_bps: 10,
+            max_premium_bps: 110,
+            _pad: 0,
+            auction_duration_secs: 1_000,
+            window_secs: 86_400,
+            max_volume_per_window: 1_000_000 * ONE,
+            premium_budget_per_window: 10_000 * ONE,
+            min_trade_value: ONE,
+        };
+        f.asset_count = 3;
+        for (k, (balance, target, class)) in [
+            (800, 5_000, LiquidityClass::Liquid),
+            (100, 3_000, LiquidityClass::Liquid),
+            (100, 2_000, LiquidityClass::YieldBearing),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let a = &mut f.assets[k];
+            a.mint = Pubkey::new_from_array([10 + k as u8; 32]);
+            a.decimals = 6;
+            a.booked_balance = balance * ONE;
+            a.target_bps = target;
+            a.max_weight_bps = 9_000;
+            a.class = class as u8;
+            a.flags = asset_flags::ALL;
+            if k == 0 {
+                a.oracle.source = OracleSource::Fixed as u8;
+                a.oracle.fixed_price = 1;
+            } else {
+                a.oracle.source = OracleSource::PythPull as u8;
+                a.price.lower = 100_000_000;
+                a.price.upper = 100_000_000;
+                a.price.expo = -8;
+                a.price.publish_time = NOW;
+            }
+        }
+        f
+    }
+
+    fn started(mut f: Box<Fund>) -> Box<Fund> {
+        f.assets[0].over_since = NOW - 500; // premium 10 + 100 * 500 / 1000 = 60 bps
+        f.assets[1].under_since = NOW - 500;
+        f.assets[2].under_since = NOW - 500;
+        f
+    }
+
+    const P: PlanParams = PlanParams {
+        cost: 0,
+        min_profit: 0,
+    };
+
+    #[test]
+    fn every_skip_has_its_reason() {
+        assert_eq!(
+            plan(&fund(), NOW, &[0; 3], P).unwrap_err(),
+            Skip::AuctionsNotStarted
+        );
+        assert_eq!(
+            plan(&started(fund()), NOW, &[0; 3], P).unwrap_err(),
+            Skip::NoInventory
+        );
+        let mut stale = started(fund());
+        stale.assets[2].price.publish_time = NOW - 121;
+        assert_eq!(
+            plan(&stale, NOW, &[ONE; 3], P).unwrap_err(),
+            Skip::StalePrices { mask: 0b100 }
+        );
+        let mut paused = started(fund());
+        paused.paused = 2;
+        paused.pause_expires_at = NOW + 1;
+        assert_eq!(
+            plan(&paused, NOW, &[ONE; 3], P).unwrap_err(),
+            Skip::RebalancesPaused
+        );
+        let mut balanced = fund();
+        for (k, b) in [500, 300, 200].into_iter().enumerate() {
+            balanced.assets[k].booked_balance = b * ONE;
+        }
+        assert_eq!(
+            plan(&balanced, NOW, &[ONE; 3], P).unwrap_err(),
+            Skip::InBands
+        );
+        let greedy = PlanParams {
+            cost: 0,
+            min_profit: 1_000_000 * ONE,
+        };
+        assert!(matches!(
+            plan(&started(fund()), NOW, &[1_000 * ONE; 3], greedy).unwrap_err(),
+            Skip::Unprofitable { .. }
+        ));
+    }
+
+    #[test]
+    fn the_best_fill_reduces_distance_the_most_within_inventory() {
+        let f = started(fund());
+        let p = plan(&f, NOW, &[1_000 * ONE; 3], P).unwrap();
+        // USDT is 20 points under target, LST 10: delivering USDT reduces the distance most
+        assert_eq!((p.asset_in, p.asset_out), (1, 0));
+        assert_eq!(p.premium_bps, 60);
+        assert!(p.distance_after_bps < p.distance_before_bps);
+        assert!(p.expected_profit > 0);
+        // within a small inventory the fill is capped by it
+        let small = plan(&f, NOW, &[0, 7 * ONE, 0], P).unwrap();
+        assert_eq!((small.asset_in, small.amount_in), (1, 7 * ONE));
+        // the premium value is the fund's: value in times the premium, rounded down
+        assert_eq!(small.quote.premium_value, 7 * ONE as u128 * 60 / 10_000);
+    }
+}
