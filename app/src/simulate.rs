@@ -719,7 +719,8 @@ impl Sim {
         let day = (now - self.start) as f64 / 86_400.0;
 
         // fee inflows, once a day
-        if (now - self.start) % 86_400 == 0 {
+        let step_secs = i64::from(s.simulation.step_secs);
+        if (now - self.start) / 86_400 != (now - step_secs - self.start) / 86_400 {
             for fee in &s.fees {
                 let k = s
                     .assets
