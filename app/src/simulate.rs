@@ -155,6 +155,8 @@ struct SimAsset {
 
 struct SimKeeper {
     accounts: KeeperAccounts,
+    /// Atoms of each asset the keeper holds at the start and restocks to once a day.
+    stock: Vec<u64>,
     params: PlanParams,
     send: SendOptions,
     activity: f64,
@@ -531,8 +533,10 @@ impl Sim {
                 system_instruction::transfer(&sim.payer.pubkey(), &owner, 1_000_000_000_000);
             sim.send(&[], &[fund_sol], "funding a keeper with SOL")?;
             sim.create_atas(&owner)?;
+            let mut stock = vec![];
             for (k, spec) in s.assets.iter().enumerate() {
                 let amount = atoms(kspec.inventory / spec.price, spec.decimals)?;
+                stock.push(amount);
                 if amount > 0 {
                     let to = accounts.token_accounts[k].expect("an ATA per asset");
                     let a = &sim.assets[k];
@@ -556,6 +560,7 @@ impl Sim {
             let cost_value = lamports as f64 / 1e9 * s.simulation.sol_price;
             sim.keepers.push(SimKeeper {
                 accounts,
+                stock,
                 params: PlanParams {
                     cost: atoms(cost_value, nd)?,
                     min_profit: atoms(kspec.min_profit, nd)?,
@@ -720,7 +725,8 @@ impl Sim {
 
         // fee inflows, once a day
         let step_secs = i64::from(s.simulation.step_secs);
-        if (now - self.start) / 86_400 != (now - step_secs - self.start) / 86_400 {
+        let new_day = (now - self.start) / 86_400 != (now - step_secs - self.start) / 86_400;
+        if new_day {
             for fee in &s.fees {
                 let k = s
                     .assets
@@ -731,6 +737,34 @@ impl Sim {
                 if amount > 0 {
                     self.deposit(k, amount)?;
                     self.fees_deposited += fee.daily;
+                }
+            }
+        }
+
+        // keepers restock once a day: what they delivered is bought back at market, off
+        // chain (minted here); what they received stays in their accounts
+        if new_day {
+            for kidx in 0..self.keepers.len() {
+                let balances = self.keepers[kidx].accounts.inventory(&mut self.chain)?;
+                let mut ixs = vec![];
+                for (k, a) in self.assets.iter().enumerate() {
+                    let want = self.keepers[kidx].stock[k];
+                    let have = balances.get(k).copied().unwrap_or(0);
+                    if have < want {
+                        let to = self.keepers[kidx].accounts.token_accounts[k]
+                            .context("a keeper token account per asset")?;
+                        ixs.push(t22::instruction::mint_to(
+                            &a.token_program,
+                            &a.mint.pubkey(),
+                            &to,
+                            &self.payer.pubkey(),
+                            &[],
+                            want - have,
+                        )?);
+                    }
+                }
+                if !ixs.is_empty() {
+                    self.send(&[], &ixs, "restocking a keeper")?;
                 }
             }
         }
