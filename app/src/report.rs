@@ -68,6 +68,10 @@ impl Chart<'_> {
             self.id,
             esc(&self.title)
         );
+        // styles inside the SVG, so a chart stands alone outside the report too
+        s.push_str(
+            "<style>.title{font:600 13px sans-serif}.tick,.legend{font:10px sans-serif;fill:#555}</style>",
+        );
         let _ = write!(
             s,
             r#"<text x="{left}" y="16" class="title">{}</text>"#,
