@@ -1,0 +1,408 @@
+//! The command line (clap), following the Solana CLI's conventions: `--url/-u` with the
+//! `m`/`d`/`t`/`l` monikers, `--keypair/-k` defaulting to `~/.config/solana/id.json` (or the
+//! Solana CLI config's `keypair_path`), `--commitment`.
+
+use crate::chain::{Chain, RpcChain, SendOptions, SnapshotChain};
+use crate::keeper::{self, KeeperAccounts, PlanParams, RoundOptions, RoundOutcome};
+use crate::scenario::Scenario;
+use crate::simulate::{self, SimOptions};
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use solana_commitment_config::CommitmentConfig;
+use solana_keypair::Keypair;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "ifund",
+    version,
+    about = "Operator app of the Solana insurance fund: simulate it, watch it, keep it.",
+    long_about = "Operator app of the Solana insurance fund.\n\n\
+        The main job, `ifund simulate`, runs the real program in an embedded Solana runtime \
+        (no cluster needed) through a year of prices, fees, keepers and bad debt, and writes \
+        an HTML report. `status`, `keeper` and `init` work against a cluster (--url) too."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Global {
+    /// Cluster: a URL or a moniker (m = mainnet-beta, d = devnet, t = testnet, l = localhost).
+    /// Default: the Solana CLI config's json_rpc_url.
+    #[arg(
+        short = 'u',
+        long = "url",
+        global = true,
+        value_name = "URL_OR_MONIKER"
+    )]
+    pub url: Option<String>,
+    /// Keypair file that signs and pays. Default: the Solana CLI config's keypair_path, else
+    /// ~/.config/solana/id.json.
+    #[arg(short = 'k', long = "keypair", global = true, value_name = "PATH")]
+    pub keypair: Option<PathBuf>,
+    /// Commitment of reads and confirmations.
+    #[arg(long, global = true, default_value = "confirmed", value_parser = ["processed", "confirmed", "finalized"])]
+    pub commitment: String,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate a fund on an embedded Solana runtime and write an HTML report (the main job).
+    Simulate(SimulateArgs),
+    /// Show a fund's state: from a cluster (--url and --fund) or from the last simulation.
+    Status(StatusArgs),
+    /// Run the permissionless keeper against a cluster: refresh prices, sync auctions, fill.
+    Keeper(KeeperArgs),
+    /// Create and configure a fund from a TOML file (see migrations/fund.example.toml).
+    Init(InitArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// Scenario TOML file (default: the built-in scenario, see --print-scenario).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Days to simulate (overrides the scenario).
+    #[arg(long, value_name = "N")]
+    pub days: Option<u32>,
+    /// Random seed (overrides the scenario); the same seed gives the same report.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Output directory for report.html, summary.txt and state.json.
+    #[arg(long, value_name = "DIR", default_value = "ifund-sim")]
+    pub out: PathBuf,
+    /// Print the built-in scenario (a starting point for your own) and exit.
+    #[arg(long)]
+    pub print_scenario: bool,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The fund's address (required with --url).
+    #[arg(long, value_name = "ADDRESS")]
+    pub fund: Option<String>,
+    /// Directory of the simulation to read when no --url is given.
+    #[arg(long = "from", value_name = "DIR", default_value = "ifund-sim")]
+    pub from: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct KeeperArgs {
+    /// The fund's address.
+    #[arg(long, value_name = "ADDRESS")]
+    pub fund: String,
+    /// One round, then exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Plan and log, send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds between rounds.
+    #[arg(long, default_value_t = 30)]
+    pub interval: u64,
+    /// Least profit after fees worth a fill, in whole numeraire units.
+    #[arg(long, default_value_t = 1.0)]
+    pub min_profit: f64,
+    /// Priority fee in micro-lamports per compute unit.
+    #[arg(long, default_value_t = 10_000)]
+    pub priority_fee: u64,
+    /// Compute-unit limit of each transaction.
+    #[arg(long, default_value_t = 400_000)]
+    pub compute_units: u32,
+    /// SOL price in the numeraire, to weigh fees against profit.
+    #[arg(long, default_value_t = 150.0)]
+    pub sol_price: f64,
+    /// Price account of a Pyth-priced asset, MINT=ADDRESS (default: the Pyth push feed of the
+    /// asset's feed id on shard 0).
+    #[arg(long = "price-account", value_name = "MINT=ADDRESS")]
+    pub price_accounts: Vec<String>,
+    /// Skip refresh_prices/sync_auctions (when another crank runs).
+    #[arg(long)]
+    pub no_crank: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Fund configuration TOML.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+}
+
+/// The Solana CLI config file's `json_rpc_url` and `keypair_path`, if present.
+fn solana_cli_config() -> (Option<String>, Option<PathBuf>) {
+    let Some(home) = std::env::var_os("HOME") else {
+        return (None, None);
+    };
+    let path = Path::new(&home).join(".config/solana/cli/config.yml");
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return (None, None);
+    };
+    let field = |name: &str| {
+        text.lines().find_map(|l| {
+            l.trim()
+                .strip_prefix(name)
+                .and_then(|r| r.trim_start().strip_prefix(':'))
+                .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+        })
+    };
+    (
+        field("json_rpc_url"),
+        field("keypair_path").map(PathBuf::from),
+    )
+}
+
+/// A URL from a URL or moniker.
+pub fn resolve_url(u: &str) -> String {
+    match u {
+        "m" | "mainnet-beta" => "https://api.mainnet-beta.solana.com".into(),
+        "d" | "devnet" => "https://api.devnet.solana.com".into(),
+        "t" | "testnet" => "https://api.testnet.solana.com".into(),
+        "l" | "localhost" => "http://localhost:8899".into(),
+        other => other.into(),
+    }
+}
+
+impl Global {
+    fn url(&self) -> anyhow::Result<String> {
+        if let Some(u) = &self.url {
+            return Ok(resolve_url(u));
+        }
+        match solana_cli_config().0 {
+            Some(u) => Ok(u),
+            None => bail!("no cluster given: pass --url (a URL, or m/d/t/l)"),
+        }
+    }
+
+    fn commitment(&self) -> CommitmentConfig {
+        match self.commitment.as_str() {
+            "processed" => CommitmentConfig::processed(),
+            "finalized" => CommitmentConfig::finalized(),
+            _ => CommitmentConfig::confirmed(),
+        }
+    }
+
+    fn rpc(&self) -> anyhow::Result<RpcChain> {
+        let url = self.url()?;
+        let chain = RpcChain::new(&url, self.commitment());
+        chain.check_reachable()?;
+        Ok(chain)
+    }
+
+    pub fn keypair_path(&self) -> PathBuf {
+        if let Some(p) = &self.keypair {
+            return p.clone();
+        }
+        if let Some(p) = solana_cli_config().1 {
+            return p;
+        }
+        let home = std::env::var_os("HOME").unwrap_or_default();
+        Path::new(&home).join(".config/solana/id.json")
+    }
+
+    pub fn load_keypair(&self) -> anyhow::Result<Keypair> {
+        load_keypair(&self.keypair_path())
+    }
+}
+
+/// The JSON-RPC chain the global options name (checked reachable).
+pub fn rpc_for(g: &Global) -> anyhow::Result<RpcChain> {
+    g.rpc()
+}
+
+/// Reads a Solana keypair file with a clear error when it is missing or malformed.
+pub fn load_keypair(path: &Path) -> anyhow::Result<Keypair> {
+    if !path.exists() {
+        bail!(
+            "keypair file {} does not exist (create one with `solana-keygen new -o {}`, or pass --keypair PATH)",
+            path.display(),
+            path.display()
+        );
+    }
+    solana_keypair::read_keypair_file(path).map_err(|e| {
+        anyhow::anyhow!(
+            "keypair file {} is not a Solana keypair: {e}",
+            path.display()
+        )
+    })
+}
+
+fn parse_pubkey(s: &str, what: &str) -> anyhow::Result<Pubkey> {
+    Pubkey::from_str(s.trim())
+        .map_err(|_| anyhow::anyhow!("{what} {s:?} is not a valid base58 address"))
+}
+
+/// Runs the command; the binary prints the error and exits non-zero.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Simulate(a) => simulate_cmd(a),
+        Command::Status(a) => status_cmd(&cli.global, a),
+        Command::Keeper(a) => keeper_cmd(&cli.global, a),
+        Command::Init(a) => crate::config::init_cmd(&cli.global, &a.config),
+    }
+}
+
+fn simulate_cmd(a: SimulateArgs) -> anyhow::Result<()> {
+    if a.print_scenario {
+        print!("{}", crate::scenario::DEFAULT_SCENARIO);
+        return Ok(());
+    }
+    let scenario = match &a.scenario {
+        Some(p) => Scenario::load(p)?,
+        None => Scenario::default_scenario(),
+    };
+    let started = std::time::Instant::now();
+    let result = simulate::run(
+        &scenario,
+        &SimOptions {
+            days: a.days,
+            seed: a.seed,
+            out: a.out.clone(),
+            progress: !a.quiet,
+        },
+    )?;
+    print!("{}", crate::report::summary_table(&result));
+    println!();
+    println!(
+        "report  {}\nstate   {} (`ifund status --from {}`)\ntook    {:.1} s",
+        result.report_path.display(),
+        result.snapshot_path.display(),
+        a.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn status_cmd(g: &Global, a: StatusArgs) -> anyhow::Result<()> {
+    if g.url.is_some() {
+        let fund = a
+            .fund
+            .as_deref()
+            .context("--fund ADDRESS is required with --url")?;
+        let fund = parse_pubkey(fund, "--fund")?;
+        let mut chain = g.rpc()?;
+        print!(
+            "{}",
+            crate::status::render(&mut chain, &fund, &HashMap::new())?
+        );
+    } else {
+        let mut chain = SnapshotChain::open(&a.from.join("state.json"))?;
+        let fund = match a.fund.as_deref() {
+            Some(f) => parse_pubkey(f, "--fund")?,
+            None => chain.fund,
+        };
+        let labels = chain.labels.clone();
+        print!("{}", crate::status::render(&mut chain, &fund, &labels)?);
+    }
+    Ok(())
+}
+
+fn keeper_cmd(g: &Global, a: KeeperArgs) -> anyhow::Result<()> {
+    let fund_key = parse_pubkey(&a.fund, "--fund")?;
+    let signer = g.load_keypair()?;
+    let mut chain = g.rpc()?;
+    let fund = crate::chain::load_fund(&mut chain, &fund_key)?;
+    let mut overrides: HashMap<Pubkey, Pubkey> = HashMap::new();
+    for spec in &a.price_accounts {
+        let (mint, addr) = spec
+            .split_once('=')
+            .with_context(|| format!("--price-account {spec:?}: expected MINT=ADDRESS"))?;
+        overrides.insert(
+            parse_pubkey(mint, "--price-account mint")?,
+            parse_pubkey(addr, "--price-account address")?,
+        );
+    }
+    let prices = move |_: usize, asset: &insurance_fund::state::Asset| {
+        Some(overrides.get(&asset.mint).copied().unwrap_or_else(|| {
+            insurance_fund_client::pda::pyth_push_feed_address(0, &asset.oracle.feed_id)
+        }))
+    };
+    let keeper_accounts = KeeperAccounts::associated(signer, &fund);
+    let send = SendOptions {
+        compute_unit_limit: a.compute_units,
+        priority_micro_lamports: a.priority_fee,
+        retries: 3,
+    };
+    let nd = fund.numeraire_decimals;
+    let to_atoms = |x: f64| -> anyhow::Result<u64> {
+        let v = (x * 10f64.powi(i32::from(nd))).round();
+        anyhow::ensure!(
+            v.is_finite() && v >= 0.0 && v < u64::MAX as f64,
+            "amount {x} out of range"
+        );
+        Ok(v as u64)
+    };
+    let fee_lamports = 5_000 + send.priority_fee_lamports();
+    let opts = RoundOptions {
+        send,
+        params: PlanParams {
+            cost: to_atoms(fee_lamports as f64 / 1e9 * a.sol_price)?,
+            min_profit: to_atoms(a.min_profit)?,
+        },
+        dry_run: a.dry_run,
+        crank: !a.no_crank,
+    };
+    log(&format!(
+        "keeper {} on {} for fund {fund_key}{}",
+        solana_signer::Signer::pubkey(&keeper_accounts.signer),
+        chain.describe(),
+        if a.dry_run {
+            " (dry run: nothing is sent)"
+        } else {
+            ""
+        }
+    ));
+    loop {
+        match keeper::round(&mut chain, &fund_key, &keeper_accounts, &prices, &opts) {
+            Ok((crank, outcome)) => {
+                if let Some(c) = crank {
+                    log(&format!(
+                        "refresh_prices + sync_auctions {} {}",
+                        c.describe(),
+                        c.signature
+                    ));
+                }
+                log(&describe_outcome(&outcome));
+            }
+            Err(e) => log(&format!("round failed: {e:#}")),
+        }
+        if a.once {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_secs(a.interval));
+    }
+}
+
+fn describe_outcome(o: &RoundOutcome) -> String {
+    let fill = |f: &keeper::PlannedFill| {
+        format!(
+            "asset {} in ({} atoms) for asset {} out ({} atoms) at {} bps premium, distance {} -> {} bps, expected profit {} atoms",
+            f.asset_in, f.amount_in, f.asset_out, f.quote.amount_out, f.premium_bps, f.distance_before_bps, f.distance_after_bps, f.expected_profit
+        )
+    };
+    match o {
+        RoundOutcome::Filled { fill: f, tx } => format!("filled: {} ({})", fill(f), tx.signature),
+        RoundOutcome::WouldFill(f) => format!("would fill: {}", fill(f)),
+        RoundOutcome::Skipped(s) => format!("skipped: {s}"),
+        RoundOutcome::FillFailed { fill: f, tx } => {
+            format!("fill {} {} ({})", fill(f), tx.describe(), tx.signature)
+        }
+    }
+}
+
+fn log(msg: &str) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    println!("[{}] {msg}", crate::status::utc(now));
+}

@@ -1,0 +1,511 @@
+//! The keeper: plans fills with the program's own engine (`insurance_fund::math`) and cranks
+//! the fund through any [`Chain`].
+//!
+//! Planning ([`plan`]) is pure: for every eligible pair (an over-weight asset out, an
+//! under-weight asset in, auction clocks running) it takes the auction's current premium,
+//! asks `math::rebalance::max_fill` for the largest fill the program will accept within the
+//! keeper's inventory and the fund's rate-limit room, values what the keeper gives and gets
+//! at the fund's own conservative price bounds, subtracts the keeper's cost, and keeps the
+//! fill that reduces the distance to targets the most among those paying at least the
+//! minimum profit (ties: the smaller premium). Every skip has a reason.
+
+use crate::chain::{load_fund, send, Chain, SendOptions, TxResult};
+use anchor_lang::prelude::Pubkey;
+use insurance_fund::math::rate_limit::drained_level_ceil;
+use insurance_fund::math::rebalance::{
+    check_fill, imbalance_masks, max_fill, premium_bps_floor, FillQuote,
+};
+use insurance_fund::math::valuation::value_floor;
+use insurance_fund::state::{pause_flags, Fund, LiquidityClass};
+use insurance_fund_client::{decode, ix, remaining};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::fmt;
+
+/// What the keeper requires of a fill.
+#[derive(Clone, Copy, Debug)]
+pub struct PlanParams {
+    /// The fill's cost to the keeper (fees), numeraire atoms.
+    pub cost: u64,
+    /// Least profit after cost worth sending for, numeraire atoms.
+    pub min_profit: u64,
+}
+
+/// A fill the program will accept, with what it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedFill {
+    /// Asset delivered by the keeper (under-weight) and asset received (over-weight).
+    pub asset_in: usize,
+    pub asset_out: usize,
+    pub amount_in: u64,
+    pub quote: FillQuote,
+    pub premium_bps: u16,
+    /// Distance to targets (sum of |weight - target|, bps) before and after.
+    pub distance_before_bps: u32,
+    pub distance_after_bps: u32,
+    /// What the keeper gets minus what it gives (at the fund's lower and upper price bounds,
+    /// so a pessimistic estimate) minus its cost, numeraire atoms.
+    pub expected_profit: i128,
+}
+
+/// Why the keeper does nothing this round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    RebalanceNotConfigured,
+    TargetsNotSet,
+    RebalancesPaused,
+    StalePrices { mask: u16 },
+    InBands,
+    AuctionsNotStarted,
+    ShortfallModeNoLiquidPair,
+    RateLimited,
+    NoInventory,
+    NoAcceptableFill,
+    Unprofitable { best_profit: i128, min_profit: u64 },
+    Engine(String),
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::RebalanceNotConfigured => write!(f, "rebalancing is not configured"),
+            Skip::TargetsNotSet => write!(f, "targets are not set"),
+            Skip::RebalancesPaused => write!(f, "rebalances are paused"),
+            Skip::StalePrices { mask } => write!(f, "stale prices (assets mask {mask:#06x})"),
+            Skip::InBands => write!(f, "every asset is inside its band"),
+            Skip::AuctionsNotStarted => write!(f, "out-of-band assets have no running auction yet (sync_auctions)"),
+            Skip::ShortfallModeNoLiquidPair => write!(f, "shortfall mode: no liquid-in/non-liquid-out pair is eligible"),
+            Skip::RateLimited => write!(f, "the fund's volume or premium budget is used up for now"),
+            Skip::NoInventory => write!(f, "no inventory of any under-weight asset"),
+            Skip::NoAcceptableFill => write!(f, "no fill passes the program's bounds"),
+            Skip::Unprofitable { best_profit, min_profit } => write!(
+                f,
+                "best fill earns {best_profit} numeraire atoms after cost, below the minimum {min_profit}"
+            ),
+            Skip::Engine(e) => write!(f, "engine error: {e}"),
+        }
+    }
+}
+
+/// The checks that need no inventory: configured, not paused, fresh prices, some asset out
+/// of band with a running auction. `Ok` means planning may find a fill.
+pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
+    if !fund.rebalance.is_configured() {
+        return Err(Skip::RebalanceNotConfigured);
+    }
+    if !fund.targets_set() {
+        return Err(Skip::TargetsNotSet);
+    }
+    if fund.is_paused(pause_flags::REBALANCES, now) {
+        return Err(Skip::RebalancesPaused);
+    }
+    let stale = fund.stale_mask(now);
+    if stale != 0 {
+        return Err(Skip::StalePrices { mask: stale });
+    }
+    let n = fund.asset_count as usize;
+    let assets = fund.rebalance_assets();
+    let w = fund.weights().map_err(|e| Skip::Engine(e.to_string()))?;
+    let (over, under) = imbalance_masks(&w, &assets[..n], fund.rebalance.band_bps)
+        .map_err(|e| Skip::Engine(format!("{e:?}")))?;
+    if over == 0 || under == 0 {
+        return Err(Skip::InBands);
+    }
+    let running =
+        fund.registered_assets().iter().enumerate().any(|(o, ao)| {
+            over & (1 << o) != 0
+                && fund.registered_assets().iter().enumerate().any(|(i, ai)| {
+                    under & (1 << i) != 0 && ao.over_since != 0 && ai.under_since != 0
+                })
+        });
+    if !running {
+        return Err(Skip::AuctionsNotStarted);
+    }
+    Ok(())
+}
+
+/// Plans the best fill at `now` for a keeper holding `inventory[k]` atoms of asset `k`.
+pub fn plan(
+    fund: &Fund,
+    now: i64,
+    inventory: &[u64],
+    params: PlanParams,
+) -> Result<PlannedFill, Skip> {
+    precheck(fund, now)?;
+    let n = fund.asset_count as usize;
+    let assets = fund.rebalance_assets();
+    let assets = &assets[..n];
+    let w = fund.weights().map_err(|e| Skip::Engine(e.to_string()))?;
+    let cfg = &fund.rebalance;
+    let (over, under) =
+        imbalance_masks(&w, assets, cfg.band_bps).map_err(|e| Skip::Engine(format!("{e:?}")))?;
+    let shortfall_mode = fund.draw_state.open_shortfalls > 0;
+    let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
+    let volume_room = cfg.max_volume_per_window.saturating_sub(drained_level_ceil(
+        fund.rebalance_state.volume_level,
+        cfg.max_volume_per_window,
+        cfg.window_secs,
+        elapsed,
+    ));
+    let premium_room = cfg
+        .premium_budget_per_window
+        .saturating_sub(drained_level_ceil(
+            fund.rebalance_state.premium_level,
+            cfg.premium_budget_per_window,
+            cfg.window_secs,
+            elapsed,
+        ));
+    if volume_room < cfg.min_trade_value.max(1) {
+        return Err(Skip::RateLimited);
+    }
+
+    let mut best: Option<PlannedFill> = None;
+    let mut best_unprofitable: Option<i128> = None;
+    let (mut any_started, mut any_pair, mut any_inventory, mut any_limited) =
+        (false, false, false, false);
+    for o in (0..n).filter(|k| over & (1 << k) != 0) {
+        for i in (0..n).filter(|k| under & (1 << k) != 0) {
+            let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
+            if shortfall_mode
+                && !(ai.class == LiquidityClass::Liquid as u8
+                    && ao.class != LiquidityClass::Liquid as u8)
+            {
+                continue;
+            }
+            any_pair = true;
+            if ao.over_since == 0 || ai.under_since == 0 {
+                continue;
+            }
+            any_started = true;
+            let cap = inventory.get(i).copied().unwrap_or(0);
+            if cap == 0 {
+                continue;
+            }
+            any_inventory = true;
+            let start = ao.over_since.max(ai.under_since);
+            let premium = premium_bps_floor(&cfg.auction(), now.saturating_sub(start));
+            let Some((amount, quote)) =
+                fill_within_room(fund, assets, i, o, premium, cap, volume_room, premium_room)
+            else {
+                if max_fill(
+                    assets,
+                    i,
+                    o,
+                    premium,
+                    fund.min_liquid_bps,
+                    cfg.band_bps,
+                    fund.numeraire_decimals,
+                    cap,
+                )
+                .is_some()
+                {
+                    any_limited = true;
+                }
+                continue;
+            };
+            if quote.value_in < u128::from(cfg.min_trade_value) {
+                continue;
+            }
+            let Ok((before, after)) = check_fill(
+                assets,
+                i,
+                o,
+                amount,
+                &quote,
+                fund.min_liquid_bps,
+                cfg.band_bps,
+                fund.numeraire_decimals,
+            ) else {
+                continue;
+            };
+            let profit = keeper_profit(fund, i, o, amount, &quote, params.cost);
+            if profit < i128::from(params.min_profit) {
+                best_unprofitable = Some(best_unprofitable.map_or(profit, |b| b.max(profit)));
+                continue;
+            }
+            let candidate = PlannedFill {
+                asset_in: i,
+                asset_out: o,
+                amount_in: amount,
+                quote,
+                premium_bps: premium,
+                distance_before_bps: before.distance_bps,
+                distance_after_bps: after.distance_bps,
+                expected_profit: profit,
+            };
+            let better = match &best {
+                None => true,
+                Some(b) => {
+                    let (gain, best_gain) = (
+                        candidate
+                            .distance_before_bps
+                            .saturating_sub(candidate.distance_after_bps),
+                        b.distance_before_bps.saturating_sub(b.distance_after_bps),
+                    );
+                    gain > best_gain
+                        || (gain == best_gain
+                            && candidate.quote.premium_value < b.quote.premium_value)
+                }
+            };
+            if better {
+                best = Some(candidate);
+            }
+        }
+    }
+    match best {
+        Some(b) => Ok(b),
+        None if !any_pair => Err(Skip::ShortfallModeNoLiquidPair),
+        None if !any_started => Err(Skip::AuctionsNotStarted),
+        None if !any_inventory => Err(Skip::NoInventory),
+        None => match best_unprofitable {
+            Some(p) => Err(Skip::Unprofitable {
+                best_profit: p,
+                min_profit: params.min_profit,
+            }),
+            None if any_limited => Err(Skip::RateLimited),
+            None => Err(Skip::NoAcceptableFill),
+        },
+    }
+}
+
+/// The largest fill of pair (i, o) within `cap` atoms whose value fits the volume room and
+/// whose premium fits the premium room: `max_fill`, then shrunk proportionally (twice at
+/// most; each pass keeps the program's acceptance, since `max_fill` only returns passing
+/// fills).
+#[allow(clippy::too_many_arguments)]
+fn fill_within_room(
+    fund: &Fund,
+    assets: &[insurance_fund::math::rebalance::RebalanceAsset],
+    i: usize,
+    o: usize,
+    premium: u16,
+    cap: u64,
+    volume_room: u64,
+    premium_room: u64,
+) -> Option<(u64, FillQuote)> {
+    let cfg = &fund.rebalance;
+    let mut cap = cap;
+    for _ in 0..4 {
+        let (amount, quote) = max_fill(
+            assets,
+            i,
+            o,
+            premium,
+            fund.min_liquid_bps,
+            cfg.band_bps,
+            fund.numeraire_decimals,
+            cap,
+        )?;
+        let over_volume = quote.value_in > u128::from(volume_room);
+        let over_premium = quote.premium_value > u128::from(premium_room);
+        if !over_volume && !over_premium {
+            return Some((amount, quote));
+        }
+        // scale the amount by the tightest room, rounded down
+        let scale = |room: u64, used: u128| -> u128 {
+            (u128::from(amount) * u128::from(room))
+                .checked_div(used)
+                .unwrap_or(u128::from(amount))
+        };
+        let mut next = u128::from(amount);
+        if over_volume {
+            next = next.min(scale(volume_room, quote.value_in));
+        }
+        if over_premium {
+            next = next.min(scale(premium_room, quote.premium_value));
+        }
+        let next = u64::try_from(next).ok()?.min(amount.saturating_sub(1));
+        if next == 0 {
+            return None;
+        }
+        cap = next;
+    }
+    None
+}
+
+/// What the keeper receives (valued at the out-asset's lower bound) minus what it gives
+/// (valued at the in-asset's upper bound, no haircut) minus its cost, numeraire atoms.
+fn keeper_profit(
+    fund: &Fund,
+    i: usize,
+    o: usize,
+    amount_in: u64,
+    q: &FillQuote,
+    cost: u64,
+) -> i128 {
+    let nd = fund.numeraire_decimals;
+    let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
+    let got = value_floor(q.amount_out, ao.lower_price(), ao.decimals, nd, 0).unwrap_or(0);
+    // what the keeper gives, rounded up by one atom (against the keeper's estimate)
+    let gave = value_floor(amount_in, ai.upper_price(), ai.decimals, nd, 0)
+        .unwrap_or(u128::MAX / 4)
+        .saturating_add(1);
+    i128::try_from(got).unwrap_or(i128::MAX)
+        - i128::try_from(gave).unwrap_or(i128::MAX)
+        - i128::from(cost)
+}
+
+/// A keeper's identity and token accounts (by asset index; `None`: it holds none of it).
+pub struct KeeperAccounts {
+    pub signer: Keypair,
+    pub token_accounts: Vec<Option<Pubkey>>,
+}
+
+impl KeeperAccounts {
+    /// The keeper's associated token accounts for every asset of `fund`.
+    pub fn associated(signer: Keypair, fund: &Fund) -> Self {
+        let owner = signer.pubkey();
+        let token_accounts = fund
+            .registered_assets()
+            .iter()
+            .map(|a| {
+                Some(insurance_fund_client::pda::associated_token_address(
+                    &owner,
+                    &a.mint,
+                    &a.token_program_id(),
+                ))
+            })
+            .collect();
+        Self {
+            signer,
+            token_accounts,
+        }
+    }
+
+    /// Balances of the keeper's token accounts; `None` where the account does not exist.
+    pub fn balances(&self, chain: &mut dyn Chain) -> anyhow::Result<Vec<Option<u64>>> {
+        let keys: Vec<Pubkey> = self
+            .token_accounts
+            .iter()
+            .map(|k| k.unwrap_or_default())
+            .collect();
+        let accounts = chain.get_accounts(&keys)?;
+        Ok(self
+            .token_accounts
+            .iter()
+            .zip(accounts)
+            .map(|(k, a)| match (k, a) {
+                (Some(_), Some(a)) => decode::token_account(&a.data).ok().map(|t| t.amount),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Balances of the keeper's token accounts (0 where missing).
+    pub fn inventory(&self, chain: &mut dyn Chain) -> anyhow::Result<Vec<u64>> {
+        Ok(self
+            .balances(chain)?
+            .into_iter()
+            .map(|b| b.unwrap_or(0))
+            .collect())
+    }
+}
+
+/// Where each Pyth-priced asset's price account is (asset index → address).
+pub type PriceAccounts<'a> = dyn Fn(usize, &insurance_fund::state::Asset) -> Option<Pubkey> + 'a;
+
+/// `refresh_prices` of every asset, followed by `sync_auctions` when rebalancing is set up.
+pub fn crank_instructions(
+    fund_key: &Pubkey,
+    fund: &Fund,
+    prices: &PriceAccounts<'_>,
+) -> anyhow::Result<Vec<anchor_lang::solana_program::instruction::Instruction>> {
+    let mask = remaining::all_assets_mask(fund);
+    anyhow::ensure!(mask != 0, "the fund has no assets to refresh");
+    let metas = remaining::refresh_prices_accounts(fund, mask, prices)?;
+    let mut ixs = vec![ix::refresh_prices(fund_key, mask, metas)];
+    if fund.rebalance.is_configured() && fund.targets_set() {
+        ixs.push(ix::sync_auctions(fund_key));
+    }
+    Ok(ixs)
+}
+
+/// The rebalance instruction of a planned fill (slippage bound: the planned amount out).
+pub fn fill_instruction(
+    fund_key: &Pubkey,
+    fund: &Fund,
+    keeper: &KeeperAccounts,
+    p: &PlannedFill,
+) -> anyhow::Result<anchor_lang::solana_program::instruction::Instruction> {
+    let acct = |k: usize| {
+        keeper
+            .token_accounts
+            .get(k)
+            .copied()
+            .flatten()
+            .ok_or_else(|| anyhow::anyhow!("the keeper has no token account for asset {k}"))
+    };
+    Ok(ix::rebalance(
+        fund_key,
+        &keeper.signer.pubkey(),
+        &ix::AssetKeys::of(&fund.assets[p.asset_in]),
+        &acct(p.asset_in)?,
+        &ix::AssetKeys::of(&fund.assets[p.asset_out]),
+        &acct(p.asset_out)?,
+        p.amount_in,
+        p.quote.amount_out,
+    ))
+}
+
+/// What one keeper round did.
+#[derive(Debug)]
+pub enum RoundOutcome {
+    Filled { fill: PlannedFill, tx: TxResult },
+    WouldFill(PlannedFill),
+    Skipped(Skip),
+    FillFailed { fill: PlannedFill, tx: TxResult },
+}
+
+/// Options of a keeper round.
+pub struct RoundOptions {
+    pub send: SendOptions,
+    pub params: PlanParams,
+    pub dry_run: bool,
+    /// Send `refresh_prices` + `sync_auctions` first.
+    pub crank: bool,
+}
+
+/// One keeper round against `chain`: crank (optional), plan on the fresh state, fill.
+pub fn round(
+    chain: &mut dyn Chain,
+    fund_key: &Pubkey,
+    keeper: &KeeperAccounts,
+    prices: &PriceAccounts<'_>,
+    opts: &RoundOptions,
+) -> anyhow::Result<(Option<TxResult>, RoundOutcome)> {
+    let mut crank_tx = None;
+    if opts.crank && !opts.dry_run {
+        let fund = load_fund(chain, fund_key)?;
+        let ixs = crank_instructions(fund_key, &fund, prices)?;
+        crank_tx = Some(send(chain, &keeper.signer, &[], &ixs, &opts.send)?);
+    }
+    let fund = load_fund(chain, fund_key)?;
+    let now = chain.clock()?.unix_timestamp;
+    let balances = keeper.balances(chain)?;
+    let inventory: Vec<u64> = balances.iter().map(|b| b.unwrap_or(0)).collect();
+    let outcome = match plan(&fund, now, &inventory, opts.params) {
+        Err(skip) => RoundOutcome::Skipped(skip),
+        Ok(fill) if opts.dry_run => RoundOutcome::WouldFill(fill),
+        Ok(fill) => {
+            let mut ixs = vec![];
+            // the account receiving the out-asset must exist: create the keeper's ATA
+            if balances.get(fill.asset_out).copied().flatten().is_none() {
+                let a = &fund.assets[fill.asset_out];
+                ixs.push(ix::create_associated_token_account_idempotent(
+                    &keeper.signer.pubkey(),
+                    &keeper.signer.pubkey(),
+                    &a.mint,
+                    &a.token_program_id(),
+                ));
+            }
+            ixs.push(fill_instruction(fund_key, &fund, keeper, &fill)?);
+            let tx = send(chain, &keeper.signer, &[], &ixs, &opts.send)?;
+            if tx.is_ok() {
+                RoundOutcome::Filled { fill, tx }
+            } else {
+                RoundOutcome::FillFailed { fill, tx }
+            }
+        }
+    };
+    Ok((crank_tx, outcome))
+}

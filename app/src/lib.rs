@@ -1,0 +1,18 @@
+//! `ifund`: the insurance fund's operator app, as a library so tests drive it directly.
+//!
+//! - [`chain`]: the one interface to a chain, with the embedded runtime, JSON-RPC and
+//!   snapshot implementations;
+//! - [`keeper`]: the keeper planner (the program's own engine) and the crank;
+//! - [`status`]: the fund's state as a table;
+//! - [`scenario`], [`simulate`], [`report`]: the simulation and its HTML report;
+//! - [`config`]: `ifund init`'s fund configuration file;
+//! - [`cli`]: the command line.
+
+pub mod chain;
+pub mod cli;
+pub mod config;
+pub mod keeper;
+pub mod report;
+pub mod scenario;
+pub mod simulate;
+pub mod status;

@@ -1,0 +1,564 @@
+//! Simulation scenarios: TOML files (the built-in default is `scenarios/default.toml`),
+//! parsed with serde and then validated field by field, so a bad file is refused with the
+//! field, the value and the reason.
+
+use serde::Deserialize;
+use std::fmt;
+use std::path::Path;
+
+/// The built-in scenario.
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub simulation: Simulation,
+    pub fund: FundParams,
+    pub assets: Vec<AssetSpec>,
+    #[serde(default)]
+    pub fees: Vec<FeeFlow>,
+    #[serde(default)]
+    pub keepers: Vec<KeeperSpec>,
+    #[serde(default)]
+    pub shocks: Vec<Shock>,
+    #[serde(default)]
+    pub bad_debt: Vec<BadDebt>,
+    pub claimant: ClaimantSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    pub days: u32,
+    #[serde(default = "default_step")]
+    pub step_secs: u32,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "default_start")]
+    pub start_unix: i64,
+    pub initial_nav: f64,
+    #[serde(default = "default_sol_price")]
+    pub sol_price: f64,
+}
+
+fn default_step() -> u32 {
+    3600
+}
+fn default_start() -> i64 {
+    1_767_225_600
+}
+fn default_sol_price() -> f64 {
+    150.0
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FundParams {
+    pub min_liquid_bps: u16,
+    pub band_bps: u16,
+    pub start_premium_bps: u16,
+    pub max_premium_bps: u16,
+    pub auction_duration_secs: u32,
+    pub rebalance_window_secs: u32,
+    pub max_volume_per_window: f64,
+    pub premium_budget_per_window: f64,
+    pub min_trade_value: f64,
+    pub draw_fund_cap_bps: u16,
+    pub draw_window_secs: u32,
+    pub approval_threshold: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum TokenKind {
+    #[serde(rename = "spl")]
+    Spl,
+    #[serde(rename = "token-2022")]
+    Token2022,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Class {
+    Liquid,
+    YieldBearing,
+    Illiquid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OracleKind {
+    Fixed,
+    Pyth,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetSpec {
+    pub name: String,
+    pub token: TokenKind,
+    pub decimals: u8,
+    pub class: Class,
+    pub oracle: OracleKind,
+    pub price: f64,
+    #[serde(default)]
+    pub annual_vol: f64,
+    #[serde(default)]
+    pub annual_drift: f64,
+    #[serde(default = "default_conf")]
+    pub conf_bps: u16,
+    pub target_bps: u16,
+    pub max_weight_bps: u16,
+    #[serde(default)]
+    pub haircut_bps: u16,
+    /// Share of `initial_nav` the fund starts with in this asset (default: its target).
+    pub initial_weight_bps: Option<u16>,
+}
+
+fn default_conf() -> u16 {
+    5
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeFlow {
+    pub asset: String,
+    pub daily: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeeperSpec {
+    pub name: String,
+    pub inventory: f64,
+    #[serde(default)]
+    pub min_profit: f64,
+    #[serde(default)]
+    pub priority_micro_lamports: u64,
+    #[serde(default = "default_activity")]
+    pub activity: f64,
+}
+
+fn default_activity() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shock {
+    #[serde(default)]
+    pub name: String,
+    pub asset: String,
+    pub day: f64,
+    #[serde(rename = "move")]
+    pub move_: f64,
+    #[serde(default)]
+    pub recover_days: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BadDebt {
+    pub day: f64,
+    pub amount: f64,
+    #[serde(default)]
+    pub approval_delay_hours: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimantSpec {
+    pub max_per_shortfall: f64,
+    pub max_per_window: f64,
+    pub lifetime_max: f64,
+}
+
+/// A scenario that could not be used: where (file), which field, which value, why.
+#[derive(Debug)]
+pub struct ScenarioError {
+    /// "scenario" or "fund config".
+    pub kind: &'static str,
+    pub source: String,
+    pub field: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{} {}: {}", self.kind, self.source, self.reason)
+        } else {
+            write!(
+                f,
+                "{} {}: `{}` = {}: {}",
+                self.kind, self.source, self.field, self.value, self.reason
+            )
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl Scenario {
+    /// The built-in scenario.
+    pub fn default_scenario() -> Self {
+        Self::parse(DEFAULT_SCENARIO, "(built-in)").expect("the built-in scenario is valid")
+    }
+
+    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            kind: "scenario",
+            source: path.display().to_string(),
+            field: String::new(),
+            value: String::new(),
+            reason: format!("cannot read the file: {e}"),
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates; `source` names the file in errors.
+    pub fn parse(text: &str, source: &str) -> Result<Self, ScenarioError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError {
+            kind: "scenario",
+            source: source.to_string(),
+            field: String::new(),
+            value: String::new(),
+            reason: format!("not a valid scenario: {}", e.to_string().trim_end()),
+        })?;
+        s.validate(source)?;
+        Ok(s)
+    }
+
+    /// Every rule the simulation relies on, each with its field.
+    pub fn validate(&self, source: &str) -> Result<(), ScenarioError> {
+        let err = |field: String, value: String, reason: &str| ScenarioError {
+            kind: "scenario",
+            source: source.to_string(),
+            field,
+            value,
+            reason: reason.to_string(),
+        };
+        let sim = &self.simulation;
+        if sim.days == 0 || sim.days > 3650 {
+            return Err(err(
+                "simulation.days".into(),
+                sim.days.to_string(),
+                "must be between 1 and 3650",
+            ));
+        }
+        if !(60..=86_400).contains(&sim.step_secs) {
+            return Err(err(
+                "simulation.step_secs".into(),
+                sim.step_secs.to_string(),
+                "must be between 60 and 86400 seconds",
+            ));
+        }
+        positive(&err, "simulation.initial_nav", sim.initial_nav)?;
+        positive(&err, "simulation.sol_price", sim.sol_price)?;
+        if self.assets.is_empty() || self.assets.len() > 16 {
+            return Err(err(
+                "assets".into(),
+                format!("{} assets", self.assets.len()),
+                "a fund holds between 1 and 16 assets",
+            ));
+        }
+        let mut target_sum = 0u32;
+        let mut initial_sum = 0u32;
+        let mut liquid_targets = 0u32;
+        let mut fixed = 0;
+        for (k, a) in self.assets.iter().enumerate() {
+            let f = |name: &str| format!("assets[{k}].{name} ({})", a.name);
+            if a.name.trim().is_empty() {
+                return Err(err(
+                    format!("assets[{k}].name"),
+                    "\"\"".into(),
+                    "must not be empty",
+                ));
+            }
+            if self.assets[..k].iter().any(|b| b.name == a.name) {
+                return Err(err(
+                    f("name"),
+                    format!("{:?}", a.name),
+                    "two assets have this name",
+                ));
+            }
+            if a.decimals > 12 {
+                return Err(err(
+                    f("decimals"),
+                    a.decimals.to_string(),
+                    "must be at most 12",
+                ));
+            }
+            positive(&err, &f("price"), a.price)?;
+            if !(0.0..=5.0).contains(&a.annual_vol) {
+                return Err(err(
+                    f("annual_vol"),
+                    a.annual_vol.to_string(),
+                    "must be between 0 and 5 (500 %)",
+                ));
+            }
+            if !(-1.0..=1.0).contains(&a.annual_drift) {
+                return Err(err(
+                    f("annual_drift"),
+                    a.annual_drift.to_string(),
+                    "must be between -1 and 1",
+                ));
+            }
+            if a.target_bps > 10_000 {
+                return Err(err(
+                    f("target_bps"),
+                    a.target_bps.to_string(),
+                    "must be at most 10000",
+                ));
+            }
+            if a.max_weight_bps > 10_000 || a.max_weight_bps < a.target_bps {
+                return Err(err(
+                    f("max_weight_bps"),
+                    a.max_weight_bps.to_string(),
+                    "must be between the asset's target_bps and 10000",
+                ));
+            }
+            if a.haircut_bps >= 10_000 {
+                return Err(err(
+                    f("haircut_bps"),
+                    a.haircut_bps.to_string(),
+                    "must be below 10000",
+                ));
+            }
+            if a.oracle == OracleKind::Pyth && !(1..=500).contains(&a.conf_bps) {
+                return Err(err(
+                    f("conf_bps"),
+                    a.conf_bps.to_string(),
+                    "must be between 1 and 500",
+                ));
+            }
+            if a.oracle == OracleKind::Fixed {
+                fixed += 1;
+                if a.class != Class::Liquid {
+                    return Err(err(
+                        f("oracle"),
+                        "\"fixed\"".into(),
+                        "only a liquid asset (the numeraire) may have a fixed price",
+                    ));
+                }
+                if a.annual_vol != 0.0 || a.annual_drift != 0.0 {
+                    return Err(err(
+                        f("annual_vol"),
+                        a.annual_vol.to_string(),
+                        "a fixed-price asset cannot move",
+                    ));
+                }
+            }
+            target_sum += u32::from(a.target_bps);
+            if a.class == Class::Liquid {
+                liquid_targets += u32::from(a.target_bps);
+            }
+            initial_sum += u32::from(a.initial_weight_bps.unwrap_or(a.target_bps));
+        }
+        if fixed > 1 {
+            return Err(err(
+                "assets[].oracle".into(),
+                format!("{fixed} fixed"),
+                "at most one asset (the numeraire) has a fixed price",
+            ));
+        }
+        if target_sum != 10_000 {
+            return Err(err(
+                "assets[].target_bps".into(),
+                format!("sum {target_sum}"),
+                "targets must sum to exactly 10000",
+            ));
+        }
+        if initial_sum != 10_000 {
+            return Err(err(
+                "assets[].initial_weight_bps".into(),
+                format!("sum {initial_sum}"),
+                "initial weights (default: the targets) must sum to exactly 10000",
+            ));
+        }
+        let fp = &self.fund;
+        if fp.min_liquid_bps > 10_000 || u32::from(fp.min_liquid_bps) > liquid_targets {
+            return Err(err(
+                "fund.min_liquid_bps".into(),
+                fp.min_liquid_bps.to_string(),
+                &format!("must be at most the liquid assets' targets ({liquid_targets})"),
+            ));
+        }
+        if !(1..=2_000).contains(&fp.band_bps) {
+            return Err(err(
+                "fund.band_bps".into(),
+                fp.band_bps.to_string(),
+                "must be between 1 and 2000",
+            ));
+        }
+        if fp.start_premium_bps > fp.max_premium_bps || fp.max_premium_bps > 1_000 {
+            return Err(err(
+                "fund.max_premium_bps".into(),
+                fp.max_premium_bps.to_string(),
+                "must be at least start_premium_bps and at most 1000",
+            ));
+        }
+        if !(60..=604_800).contains(&fp.auction_duration_secs) {
+            return Err(err(
+                "fund.auction_duration_secs".into(),
+                fp.auction_duration_secs.to_string(),
+                "must be between 60 and 604800",
+            ));
+        }
+        for (name, v) in [
+            ("fund.rebalance_window_secs", fp.rebalance_window_secs),
+            ("fund.draw_window_secs", fp.draw_window_secs),
+        ] {
+            if !(60..=2_592_000).contains(&v) {
+                return Err(err(
+                    name.into(),
+                    v.to_string(),
+                    "must be between 60 and 2592000",
+                ));
+            }
+        }
+        positive(&err, "fund.max_volume_per_window", fp.max_volume_per_window)?;
+        non_negative(
+            &err,
+            "fund.premium_budget_per_window",
+            fp.premium_budget_per_window,
+        )?;
+        non_negative(&err, "fund.min_trade_value", fp.min_trade_value)?;
+        if fp.min_trade_value > fp.max_volume_per_window {
+            return Err(err(
+                "fund.min_trade_value".into(),
+                fp.min_trade_value.to_string(),
+                "must be at most max_volume_per_window",
+            ));
+        }
+        if !(1..=10_000).contains(&fp.draw_fund_cap_bps) {
+            return Err(err(
+                "fund.draw_fund_cap_bps".into(),
+                fp.draw_fund_cap_bps.to_string(),
+                "must be between 1 and 10000",
+            ));
+        }
+        non_negative(&err, "fund.approval_threshold", fp.approval_threshold)?;
+        let names: Vec<&str> = self.assets.iter().map(|a| a.name.as_str()).collect();
+        let known = |field: String, name: &str| {
+            if names.contains(&name) {
+                Ok(())
+            } else {
+                Err(err(
+                    field,
+                    format!("{name:?}"),
+                    &format!("no asset has this name (assets: {})", names.join(", ")),
+                ))
+            }
+        };
+        for (k, fee) in self.fees.iter().enumerate() {
+            known(format!("fees[{k}].asset"), &fee.asset)?;
+            non_negative(&err, &format!("fees[{k}].daily"), fee.daily)?;
+        }
+        for (k, kp) in self.keepers.iter().enumerate() {
+            non_negative(&err, &format!("keepers[{k}].inventory"), kp.inventory)?;
+            non_negative(&err, &format!("keepers[{k}].min_profit"), kp.min_profit)?;
+            if !(0.0..=1.0).contains(&kp.activity) {
+                return Err(err(
+                    format!("keepers[{k}].activity"),
+                    kp.activity.to_string(),
+                    "must be between 0 and 1",
+                ));
+            }
+        }
+        for (k, s) in self.shocks.iter().enumerate() {
+            known(format!("shocks[{k}].asset"), &s.asset)?;
+            let a = self
+                .assets
+                .iter()
+                .find(|a| a.name == s.asset)
+                .expect("checked");
+            if a.oracle == OracleKind::Fixed {
+                return Err(err(
+                    format!("shocks[{k}].asset"),
+                    format!("{:?}", s.asset),
+                    "a fixed-price asset cannot be shocked",
+                ));
+            }
+            if !(s.move_ > -0.95 && s.move_ < 10.0) {
+                return Err(err(
+                    format!("shocks[{k}].move"),
+                    s.move_.to_string(),
+                    "must be above -0.95 and below 10",
+                ));
+            }
+            day_in_range(&err, &format!("shocks[{k}].day"), s.day, sim.days)?;
+            non_negative(&err, &format!("shocks[{k}].recover_days"), s.recover_days)?;
+        }
+        for (k, b) in self.bad_debt.iter().enumerate() {
+            day_in_range(&err, &format!("bad_debt[{k}].day"), b.day, sim.days)?;
+            positive(&err, &format!("bad_debt[{k}].amount"), b.amount)?;
+            non_negative(
+                &err,
+                &format!("bad_debt[{k}].approval_delay_hours"),
+                b.approval_delay_hours,
+            )?;
+        }
+        let c = &self.claimant;
+        positive(&err, "claimant.max_per_shortfall", c.max_per_shortfall)?;
+        positive(&err, "claimant.max_per_window", c.max_per_window)?;
+        positive(&err, "claimant.lifetime_max", c.lifetime_max)?;
+        if c.max_per_shortfall > c.lifetime_max || c.max_per_window > c.lifetime_max {
+            return Err(err(
+                "claimant.lifetime_max".into(),
+                c.lifetime_max.to_string(),
+                "must be at least max_per_shortfall and max_per_window",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn positive(
+    err: &impl Fn(String, String, &str) -> ScenarioError,
+    field: &str,
+    v: f64,
+) -> Result<(), ScenarioError> {
+    if v.is_finite() && v > 0.0 && v < 1e15 {
+        Ok(())
+    } else {
+        Err(err(
+            field.to_string(),
+            v.to_string(),
+            "must be a positive number below 1e15",
+        ))
+    }
+}
+
+fn non_negative(
+    err: &impl Fn(String, String, &str) -> ScenarioError,
+    field: &str,
+    v: f64,
+) -> Result<(), ScenarioError> {
+    if v.is_finite() && (0.0..1e15).contains(&v) {
+        Ok(())
+    } else {
+        Err(err(
+            field.to_string(),
+            v.to_string(),
+            "must be a number between 0 and 1e15",
+        ))
+    }
+}
+
+fn day_in_range(
+    err: &impl Fn(String, String, &str) -> ScenarioError,
+    field: &str,
+    day: f64,
+    days: u32,
+) -> Result<(), ScenarioError> {
+    if day.is_finite() && day >= 0.0 && day < f64::from(days) {
+        Ok(())
+    } else {
+        Err(err(
+            field.to_string(),
+            day.to_string(),
+            &format!("must be a day within the simulation (0 to {days})"),
+        ))
+    }
+}

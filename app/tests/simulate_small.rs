@@ -1,0 +1,96 @@
+//! A small scenario end to end: report, summary and state snapshot are written, the report
+//! carries the charts and their data, and `status` reads the snapshot. Same seed, same report.
+
+use ifund::chain::SnapshotChain;
+use ifund::scenario::Scenario;
+use ifund::simulate::{run, SimOptions};
+
+fn small() -> Scenario {
+    // the built-in scenario, two days long, with its first bad debt moved into them
+    let text = ifund::scenario::DEFAULT_SCENARIO.replacen(
+        "day = 120\namount = 250000",
+        "day = 1\namount = 250000",
+        1,
+    );
+    Scenario::parse(&text, "small").unwrap()
+}
+
+#[test]
+fn a_small_simulation_writes_a_report_with_its_charts_and_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SimOptions {
+        days: Some(2),
+        seed: None,
+        out: dir.path().join("a"),
+        progress: false,
+    };
+    let r = run(&small(), &opts).unwrap();
+    assert_eq!(r.metrics.steps, 48);
+    assert!(r.metrics.transactions > 48, "a crank per step at least");
+    assert_eq!(r.metrics.failed_transactions, 0);
+    // the 250k shortfall (below the approval threshold) was paid in full
+    assert_eq!(r.shortfalls.len(), 1);
+    assert_eq!(r.shortfalls[0].paid, 250_000.0);
+    assert!(r.shortfalls[0].hours_to_pay.is_some());
+    assert_eq!(r.metrics.shortfall_paid, 250_000.0);
+
+    let html = std::fs::read_to_string(&r.report_path).unwrap();
+    for id in [
+        "weights-0",
+        "weights-4",
+        "nav",
+        "liquid",
+        "premium",
+        "draws",
+        "prices",
+    ] {
+        assert!(
+            html.contains(&format!("<svg id=\"{id}\"")),
+            "chart {id} missing"
+        );
+    }
+    assert!(html.contains("data-series=\"weight\""));
+    assert!(html.contains("data-series=\"floor\""));
+    assert!(html.contains("<script type=\"application/json\" id=\"ifund-data\">"));
+    // the embedded data is the samples: 48 points of NAV, one weight vector each
+    let start = html.find("id=\"ifund-data\">").unwrap() + "id=\"ifund-data\">".len();
+    let end = start + html[start..].find("</script>").unwrap();
+    let data: serde_json::Value = serde_json::from_str(&html[start..end]).unwrap();
+    assert_eq!(data["nav"].as_array().unwrap().len(), 48);
+    assert_eq!(data["weights_bps"][0].as_array().unwrap().len(), 5);
+    assert_eq!(
+        data["drawn_total"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .as_f64()
+            .unwrap(),
+        250_000.0
+    );
+    assert!(html.contains("SOL-USDC LP"));
+    assert!(dir.path().join("a/summary.txt").exists());
+
+    // status reads the snapshot
+    let mut chain = SnapshotChain::open(&r.snapshot_path).unwrap();
+    let fund = chain.fund;
+    let labels = chain.labels.clone();
+    let text = ifund::status::render(&mut chain, &fund, &labels).unwrap();
+    assert!(text.contains("jitoSOL"), "{text}");
+    assert!(
+        text.contains("draws paid:    250,000.00 USD in total, 1 shortfalls declared"),
+        "{text}"
+    );
+
+    // same seed, same report
+    let again = run(
+        &small(),
+        &SimOptions {
+            out: dir.path().join("b"),
+            ..opts
+        },
+    )
+    .unwrap();
+    let html2 = std::fs::read_to_string(&again.report_path).unwrap();
+    assert!(html == html2, "the same seed must give the same report");
+}

@@ -1,0 +1,150 @@
+//! `status` output for a known fund state.
+
+use anchor_lang::prelude::Pubkey;
+use insurance_fund::state::{
+    asset_flags, Fund, LiquidityClass, OracleSource, RebalanceConfig, Shortfall, ShortfallStatus,
+};
+use std::collections::HashMap;
+
+const NOW: i64 = 1_767_225_600; // 2026-01-01 00:00:00 UTC
+
+fn fund() -> Box<Fund> {
+    let mut f: Box<Fund> = Box::new(bytemuck::Zeroable::zeroed());
+    f.governance = Pubkey::new_from_array([1; 32]);
+    f.pending_governance = Pubkey::new_from_array([2; 32]);
+    f.numeraire = *b"USD\0\0\0\0\0";
+    f.numeraire_decimals = 6;
+    f.min_liquid_bps = 6_000;
+    f.max_price_age_secs = 120;
+    f.max_pause_secs = 86_400;
+    f.paused = 2; // rebalances
+    f.pause_expires_at = NOW + 3_600;
+    f.rebalance = RebalanceConfig {
+        band_bps: 200,
+        start_premium_bps: 10,
+        max_premium_bps: 110,
+        _pad: 0,
+        auction_duration_secs: 1_000,
+        window_secs: 86_400,
+        max_volume_per_window: 1,
+        premium_budget_per_window: 1,
+        min_trade_value: 1,
+    };
+    f.asset_count = 2;
+    f.draw_state.open_shortfalls = 1;
+    f.draw_state.shortfall_count = 4;
+    f.draw_state.total_drawn = 12_500_000;
+    // USDC: fixed 1.00, 700 tokens, target 50 %; LST: Pyth 1.00 (cached 30 s ago), 300, target 50 %
+    let a = &mut f.assets[0];
+    a.mint = Pubkey::new_from_array([10; 32]);
+    a.oracle.source = OracleSource::Fixed as u8;
+    a.oracle.fixed_price = 1;
+    a.booked_balance = 700_000_000;
+    a.decimals = 6;
+    a.target_bps = 5_000;
+    a.max_weight_bps = 6_000;
+    a.class = LiquidityClass::Liquid as u8;
+    a.flags = asset_flags::ALL;
+    a.over_since = NOW - 500;
+    let b = &mut f.assets[1];
+    b.mint = Pubkey::new_from_array([11; 32]);
+    b.oracle.source = OracleSource::PythPull as u8;
+    b.price.lower = 100_000_000;
+    b.price.upper = 100_000_000;
+    b.price.expo = -8;
+    b.price.publish_time = NOW - 30;
+    b.booked_balance = 300_000_000;
+    b.decimals = 6;
+    b.target_bps = 5_000;
+    b.max_weight_bps = 6_000;
+    b.class = LiquidityClass::YieldBearing as u8;
+    b.flags = asset_flags::ALL;
+    b.under_since = NOW - 250;
+    f
+}
+
+fn shortfall() -> Shortfall {
+    Shortfall {
+        fund: Pubkey::default(),
+        claimant: Pubkey::default(),
+        id: 3,
+        declared: 50_000_000,
+        paid: 12_500_000,
+        reference: [0; 32],
+        status: ShortfallStatus::Open,
+        needs_approval: true,
+        approved: false,
+        declared_at: NOW - 7_200,
+        rent_payer: Pubkey::default(),
+        bump: 0,
+    }
+}
+
+#[test]
+fn status_shows_nav_weights_floor_auctions_shortfalls_and_pauses() {
+    let key = Pubkey::new_from_array([5; 32]);
+    let mut labels = HashMap::new();
+    labels.insert(Pubkey::new_from_array([10; 32]), "USDC".to_string());
+    labels.insert(Pubkey::new_from_array([11; 32]), "LST".to_string());
+    let text = ifund::status::render_fund(&key, &fund(), NOW, &[shortfall()], &labels, "a test");
+    let expect = [
+        "read from     a test at 2026-01-01 00:00:00 UTC",
+        "guardian      none",
+        &format!(
+            "governance transfer to {} (awaiting accept_governance)",
+            Pubkey::new_from_array([2; 32])
+        ),
+        "paused        rebalances (until 2026-01-01 01:00:00 UTC)",
+        "NAV           1,000.00 USD",
+        "liquid share  70.00% vs floor 60.00%  ok",
+        "distance      4000 bps from targets (band 200 bps per asset)",
+        "open auctions: 1",
+        "LST in, USDC out: running since 2025-12-31 23:55:50 UTC (4m ago), premium now 35 bps",
+        "open shortfalls: 1 (shortfall mode: only liquidity-raising fills)",
+        "#3: declared 50.00 USD, paid 12.50, remaining 37.50, AWAITING APPROVAL",
+        "draws paid:    12.50 USD in total, 4 shortfalls declared",
+    ];
+    for line in expect {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    // the asset rows: weight, target, cap, state and price age
+    let usdc = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("USDC"))
+        .unwrap();
+    assert!(
+        usdc.contains("700.00") && usdc.contains("70.00%") && usdc.contains("50.00%"),
+        "{usdc}"
+    );
+    assert!(
+        usdc.contains("OVER CAP") && usdc.contains("fixed"),
+        "{usdc}"
+    );
+    let lst = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("LST"))
+        .unwrap();
+    assert!(
+        lst.contains("30.00%") && lst.contains("under") && lst.contains("30s"),
+        "{lst}"
+    );
+    assert!(lst.contains("yield-bearing"), "{lst}");
+}
+
+#[test]
+fn stale_prices_and_a_liquid_share_below_the_floor_are_flagged() {
+    let mut f = fund();
+    f.assets[1].price.publish_time = NOW - 1_000;
+    f.min_liquid_bps = 8_000;
+    let text = ifund::status::render_fund(&Pubkey::default(), &f, NOW, &[], &HashMap::new(), "t");
+    assert!(
+        text.contains("(STALE PRICES: not reliable until refreshed)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("liquid share  70.00% vs floor 80.00%  BELOW FLOOR"),
+        "{text}"
+    );
+    assert!(text.contains("1000s STALE"), "{text}");
+    assert!(text.contains("open shortfalls: none"), "{text}");
+}

@@ -1,0 +1,177 @@
+//! Remaining-accounts builders for the instructions that take them, and the draw planner.
+//!
+//! - `refresh_prices`: per selected asset in index order, its price account (Pyth assets
+//!   only), then its vault.
+//! - `draw`: groups of four `[vault (w), mint, payout account (w), token program]` in
+//!   waterfall order, exactly as many as the draw uses (one more is
+//!   `ExtraRemainingAccounts`): [`plan_draw`] runs the handler's sizing with the program's
+//!   own math to know how many.
+//! - `rebalance` takes none.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::AccountMeta;
+use insurance_fund::constants::MAX_ASSETS;
+use insurance_fund::math::draw::{draw_limit, payout_floor, waterfall_order};
+use insurance_fund::math::rate_limit::drained_level_ceil;
+use insurance_fund::math::valuation::mul_div_floor;
+use insurance_fund::state::{asset_flags, Asset, Claimant, Fund, OracleSource, Shortfall};
+
+/// Why remaining accounts or a plan could not be built.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RemainingError {
+    #[error("asset {index} ({mint}) is priced by Pyth but no price account was given for it")]
+    MissingPriceAccount { index: usize, mint: Pubkey },
+    #[error("asset mask {mask:#06x} selects no registered asset or an unregistered one")]
+    BadMask { mask: u16 },
+    #[error("arithmetic overflow while planning the draw")]
+    Overflow,
+}
+
+/// Mask selecting every registered asset.
+pub fn all_assets_mask(fund: &Fund) -> u16 {
+    let n = fund.asset_count as u32;
+    if n == 0 {
+        0
+    } else {
+        ((1u32 << n) - 1) as u16
+    }
+}
+
+/// `refresh_prices`' remaining accounts for `mask`; `price_account(i, asset)` names the
+/// price account of each Pyth-priced asset (fixed-price assets have none).
+pub fn refresh_prices_accounts(
+    fund: &Fund,
+    mask: u16,
+    price_account: impl Fn(usize, &Asset) -> Option<Pubkey>,
+) -> Result<Vec<AccountMeta>, RemainingError> {
+    let n = fund.asset_count as usize;
+    if mask == 0 || (n < MAX_ASSETS && mask >> n != 0) {
+        return Err(RemainingError::BadMask { mask });
+    }
+    let mut metas = Vec::new();
+    for (i, a) in fund.registered_assets().iter().enumerate() {
+        if mask & (1 << i) == 0 {
+            continue;
+        }
+        if a.oracle.source == OracleSource::PythPull as u8 {
+            let key = price_account(i, a).ok_or(RemainingError::MissingPriceAccount {
+                index: i,
+                mint: a.mint,
+            })?;
+            metas.push(AccountMeta::new_readonly(key, false));
+        }
+        metas.push(AccountMeta::new_readonly(a.vault, false));
+    }
+    Ok(metas)
+}
+
+/// What a `draw` would pay, predicted with the handler's own sizing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DrawPlan {
+    /// The most the draw may pay now (numeraire atoms); 0 means `NothingToDraw`.
+    pub limit: u64,
+    /// Asset indices to pass payout groups for, in waterfall order.
+    pub assets: Vec<usize>,
+    /// Value the shortfall would be credited (numeraire atoms).
+    pub paid: u64,
+}
+
+/// Plans a draw of up to `max_value` at `now` as the `draw` handler will size it: the
+/// smallest of the request, the shortfall's remainder, the claimant's per-shortfall, window
+/// and lifetime room, and the fund-wide window room; then the waterfall over booked
+/// balances at upper prices, moving on only when an asset is exhausted.
+pub fn plan_draw(
+    fund: &Fund,
+    claimant: &Claimant,
+    shortfall: &Shortfall,
+    max_value: u64,
+    now: i64,
+) -> Result<DrawPlan, RemainingError> {
+    let nav = fund.nav().map_err(|_| RemainingError::Overflow)?;
+    let cfg = &fund.draws;
+    let fund_capacity = u64::try_from(
+        mul_div_floor(nav, cfg.fund_cap_bps, 10_000).map_err(|_| RemainingError::Overflow)?,
+    )
+    .unwrap_or(u64::MAX);
+    let fund_level = drained_level_ceil(
+        fund.draw_state.level,
+        fund_capacity,
+        cfg.window_secs,
+        now.saturating_sub(fund.draw_state.updated_at),
+    );
+    let claimant_level = drained_level_ceil(
+        claimant.window_level,
+        claimant.caps.max_per_window,
+        cfg.window_secs,
+        now.saturating_sub(claimant.window_updated_at),
+    );
+    let limit = draw_limit(&[
+        max_value,
+        shortfall.remaining(),
+        claimant
+            .caps
+            .max_per_shortfall
+            .saturating_sub(shortfall.paid),
+        claimant.caps.max_per_window.saturating_sub(claimant_level),
+        claimant
+            .caps
+            .lifetime_max
+            .saturating_sub(claimant.drawn_lifetime),
+        fund_capacity.saturating_sub(fund_level),
+    ]);
+    let mut plan = DrawPlan {
+        limit,
+        assets: vec![],
+        paid: 0,
+    };
+    if limit == 0 {
+        return Ok(plan);
+    }
+    let n = fund.asset_count as usize;
+    let mut classes = [0u8; MAX_ASSETS];
+    let mut payable = [false; MAX_ASSETS];
+    for (k, a) in fund.registered_assets().iter().enumerate() {
+        classes[k] = a.class;
+        payable[k] = a.has_flag(asset_flags::DRAW) && a.booked_balance > 0;
+    }
+    let (order, n_order) = waterfall_order(&classes[..n], &payable[..n]);
+    let mut left = u128::from(limit);
+    for &k in &order[..n_order] {
+        let a = &fund.assets[k];
+        let (amount, credited, exhausted) = payout_floor(
+            left,
+            a.upper_price(),
+            a.decimals,
+            fund.numeraire_decimals,
+            a.booked_balance,
+        )
+        .map_err(|_| RemainingError::Overflow)?;
+        plan.assets.push(k);
+        if amount > 0 {
+            left = left.checked_sub(credited).ok_or(RemainingError::Overflow)?;
+        }
+        if !exhausted || left == 0 {
+            break;
+        }
+    }
+    plan.paid = limit.saturating_sub(u64::try_from(left).unwrap_or(u64::MAX));
+    Ok(plan)
+}
+
+/// `draw`'s payout groups for `assets` (from [`plan_draw`]); `destination(i, asset)` is the
+/// claimant's payout token account for that asset's mint.
+pub fn draw_accounts(
+    fund: &Fund,
+    assets: &[usize],
+    destination: impl Fn(usize, &Asset) -> Pubkey,
+) -> Vec<AccountMeta> {
+    let mut metas = Vec::with_capacity(assets.len() * 4);
+    for &k in assets {
+        let a = &fund.assets[k];
+        metas.push(AccountMeta::new(a.vault, false));
+        metas.push(AccountMeta::new_readonly(a.mint, false));
+        metas.push(AccountMeta::new(destination(k, a), false));
+        metas.push(AccountMeta::new_readonly(a.token_program_id(), false));
+    }
+    metas
+}
