@@ -43,6 +43,9 @@ pub struct FundSection {
     pub guardian: Option<String>,
     pub max_price_age_secs: Option<u32>,
     pub max_pause_secs: Option<u32>,
+    /// Delay of loosening configuration changes (0..=2,592,000 s). Set as the last step of
+    /// `init` (raising it applies at once), so the fund is configured before it binds.
+    pub timelock_secs: Option<u32>,
     /// Keypair file whose key seeds the fund address; default: a new key (printed).
     pub create_key: Option<String>,
 }
@@ -201,16 +204,19 @@ impl FundConfig {
             .as_deref()
             .map(|g| key(source, "fund.guardian", g))
             .transpose()?;
-        let bounds =
-            (f.max_price_age_secs.is_some() || f.max_pause_secs.is_some()).then(|| BoundsArgs {
-                min_liquid_bps: f.min_liquid_bps,
-                max_price_age_secs: f
-                    .max_price_age_secs
-                    .unwrap_or(insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS),
-                max_pause_secs: f
-                    .max_pause_secs
-                    .unwrap_or(insurance_fund::constants::DEFAULT_MAX_PAUSE_SECS),
-            });
+        let bounds = (f.max_price_age_secs.is_some()
+            || f.max_pause_secs.is_some()
+            || f.timelock_secs.is_some())
+        .then(|| BoundsArgs {
+            min_liquid_bps: f.min_liquid_bps,
+            max_price_age_secs: f
+                .max_price_age_secs
+                .unwrap_or(insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS),
+            max_pause_secs: f
+                .max_pause_secs
+                .unwrap_or(insurance_fund::constants::DEFAULT_MAX_PAUSE_SECS),
+            timelock_secs: f.timelock_secs.unwrap_or(0),
+        });
         let mut assets = vec![];
         let mut sum = 0u32;
         for (k, a) in self.assets.iter().enumerate() {
@@ -455,10 +461,15 @@ pub fn execute(
         &[create_key],
     )?;
     if let Some(b) = &plan.bounds {
+        // without the timelock for now: the configuration below must apply at once
+        let now = BoundsArgs {
+            timelock_secs: 0,
+            ..*b
+        };
         step(
             chain,
             "set_bounds",
-            vec![ix::set_bounds(&fund, &me, *b)],
+            vec![ix::set_bounds(&fund, &me, now)],
             &[],
         )?;
     }
@@ -516,6 +527,16 @@ pub fn execute(
             vec![ix::register_claimant(
                 &fund, &me, &me, *authority, *payout, *caps,
             )],
+            &[],
+        )?;
+    }
+    if let Some(b) = plan.bounds.filter(|b| b.timelock_secs > 0) {
+        // raising the delay tightens, so it applies at once; from here on loosening changes
+        // wait for it
+        step(
+            chain,
+            &format!("set_bounds (timelock {} s)", b.timelock_secs),
+            vec![ix::set_bounds(&fund, &me, b)],
             &[],
         )?;
     }

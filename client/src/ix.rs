@@ -5,7 +5,9 @@
 //! account order. Addresses the program derives (fund, vault, claimant, shortfall) are
 //! derived here with [`crate::pda`].
 
-use crate::pda::{claimant_address, fund_address, shortfall_address, vault_address};
+use crate::pda::{
+    claimant_address, fund_address, pending_change_address, shortfall_address, vault_address,
+};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{InstructionData, ToAccountMetas};
@@ -13,6 +15,7 @@ use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
 use insurance_fund::state::{
     Asset, AssetParams, ClaimantCaps, DrawConfig, RebalanceConfig, TokenProgramKind,
 };
+use insurance_fund::timelock::ConfigChange;
 use insurance_fund::{accounts as acc, instruction as ixd};
 
 /// The SPL Associated Token Account program.
@@ -56,6 +59,11 @@ impl AssetKeys {
 }
 
 // ---- governance ---------------------------------------------------------------------------
+//
+// The timelock-aware builders (`add_asset`, `update_asset`, `set_bounds`,
+// `set_rebalance_params`, `set_draw_params`, `set_guardian`, `register_claimant`,
+// `update_claimant`) build the direct form, signed by governance; [`with_pending_change`]
+// turns one into the execution of a matured queued change, signed by anyone.
 
 /// `initialize_fund`: the fund lands at `["fund", create_key]`; `create_key` and `payer` sign.
 pub fn initialize_fund(
@@ -85,13 +93,15 @@ pub fn add_asset(
 ) -> Instruction {
     fund_ix(
         acc::AddAsset {
-            governance: *governance,
+            authority: *governance,
             fund: *fund,
             mint: *mint,
             vault: vault_address(fund, mint),
             payer: *payer,
             token_program: *token_program,
             system_program: anchor_lang::system_program::ID,
+            pending_change: None,
+            rent_recipient: None,
         },
         ixd::AddAsset { params },
     )
@@ -105,8 +115,10 @@ pub fn update_asset(
 ) -> Instruction {
     fund_ix(
         acc::UpdateAsset {
-            governance: *governance,
+            authority: *governance,
             fund: *fund,
+            pending_change: None,
+            rent_recipient: None,
         },
         ixd::UpdateAsset {
             mint: *mint,
@@ -128,8 +140,10 @@ pub fn set_targets(fund: &Pubkey, governance: &Pubkey, targets: Vec<u16>) -> Ins
 pub fn set_bounds(fund: &Pubkey, governance: &Pubkey, args: BoundsArgs) -> Instruction {
     fund_ix(
         acc::SetBounds {
-            governance: *governance,
+            authority: *governance,
             fund: *fund,
+            pending_change: None,
+            rent_recipient: None,
         },
         ixd::SetBounds { args },
     )
@@ -142,8 +156,10 @@ pub fn set_rebalance_params(
 ) -> Instruction {
     fund_ix(
         acc::SetRebalanceParams {
-            governance: *governance,
+            authority: *governance,
             fund: *fund,
+            pending_change: None,
+            rent_recipient: None,
         },
         ixd::SetRebalanceParams { params },
     )
@@ -152,8 +168,10 @@ pub fn set_rebalance_params(
 pub fn set_draw_params(fund: &Pubkey, governance: &Pubkey, params: DrawConfig) -> Instruction {
     fund_ix(
         acc::SetDrawParams {
-            governance: *governance,
+            authority: *governance,
             fund: *fund,
+            pending_change: None,
+            rent_recipient: None,
         },
         ixd::SetDrawParams { params },
     )
@@ -162,8 +180,10 @@ pub fn set_draw_params(fund: &Pubkey, governance: &Pubkey, params: DrawConfig) -
 pub fn set_guardian(fund: &Pubkey, governance: &Pubkey, guardian: Option<Pubkey>) -> Instruction {
     fund_ix(
         acc::SetGuardian {
-            governance: *governance,
+            authority: *governance,
             fund: *fund,
+            pending_change: None,
+            rent_recipient: None,
         },
         ixd::SetGuardian { guardian },
     )
@@ -214,14 +234,16 @@ pub fn register_claimant(
 ) -> Instruction {
     fund_ix(
         acc::RegisterClaimant {
-            governance: *governance,
+            authority: *governance,
             fund: *fund,
             claimant: claimant_address(fund, &authority),
             payer: *payer,
             system_program: anchor_lang::system_program::ID,
+            pending_change: None,
+            rent_recipient: None,
         },
         ixd::RegisterClaimant {
-            authority,
+            claimant_authority: authority,
             payout_owner,
             caps,
         },
@@ -238,9 +260,11 @@ pub fn update_claimant(
 ) -> Instruction {
     fund_ix(
         acc::UpdateClaimant {
-            governance: *governance,
+            authority: *governance,
             fund: *fund,
             claimant: claimant_address(fund, claimant_authority),
+            pending_change: None,
+            rent_recipient: None,
         },
         ixd::UpdateClaimant {
             payout_owner,
@@ -481,4 +505,64 @@ pub fn create_associated_token_account_idempotent(
         ],
         data: vec![1],
     }
+}
+
+// ---- timelock -----------------------------------------------------------------------------
+
+/// `queue_change`: governance queues `change`; `payer` pays the record's rent (and gets it
+/// back when the change executes or is cancelled).
+pub fn queue_change(
+    fund: &Pubkey,
+    governance: &Pubkey,
+    payer: &Pubkey,
+    change: ConfigChange,
+) -> Instruction {
+    let change_hash = change.hash().expect("a ConfigChange always serializes");
+    fund_ix(
+        acc::QueueChange {
+            governance: *governance,
+            fund: *fund,
+            pending_change: pending_change_address(fund, &change),
+            payer: *payer,
+            system_program: anchor_lang::system_program::ID,
+        },
+        ixd::QueueChange {
+            change_hash,
+            change,
+        },
+    )
+}
+
+/// `cancel_change`: governance (or anyone, once the record is stale) closes a queued change,
+/// its rent to `rent_recipient` (the record's payer).
+pub fn cancel_change(
+    fund: &Pubkey,
+    authority: &Pubkey,
+    pending_change: Pubkey,
+    rent_recipient: Pubkey,
+) -> Instruction {
+    fund_ix(
+        acc::CancelChange {
+            authority: *authority,
+            fund: *fund,
+            pending_change,
+            rent_recipient,
+        },
+        ixd::CancelChange {},
+    )
+}
+
+/// `ix`, a timelock-aware instruction in its direct form, made to execute the queued change at
+/// `pending_change` (rent back to `rent_recipient`, the record's payer): the last two accounts
+/// of every timelock-aware instruction are the record and the recipient. The authority slot
+/// (account 0) may then be any signer.
+pub fn with_pending_change(
+    mut ix: Instruction,
+    pending_change: Pubkey,
+    rent_recipient: Pubkey,
+) -> Instruction {
+    let n = ix.accounts.len();
+    ix.accounts[n - 2] = AccountMeta::new(pending_change, false);
+    ix.accounts[n - 1] = AccountMeta::new(rent_recipient, false);
+    ix
 }

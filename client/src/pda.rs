@@ -74,3 +74,16 @@ mod tests {
         assert_ne!(claimant_address(&fund, &ck), fund);
     }
 }
+
+/// `["change", fund, sha256(borsh(change))]`: where `queue_change` records `change`.
+pub fn pending_change_address(
+    fund: &Pubkey,
+    change: &insurance_fund::timelock::ConfigChange,
+) -> Pubkey {
+    let hash = change.hash().expect("a ConfigChange always serializes");
+    Pubkey::find_program_address(
+        &[seeds::SEED_CHANGE, fund.as_ref(), &hash],
+        &insurance_fund::ID,
+    )
+    .0
+}
