@@ -11,7 +11,8 @@
 //! loop on the on-chain path (`max_fill`, off-chain only, binary-searches).
 
 use super::valuation::{amount_for_value_floor, mul_div_floor, value_floor, MathError, Price};
-use super::weights::{compute, AssetInput, Weights};
+use super::weights::{compute, with_values, AssetInput, Weights};
+use super::wide::{halves, mul_64, SMALL_OPERAND};
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use core::cmp::Ordering;
 
@@ -90,16 +91,20 @@ struct U256 {
 
 const LOW_64: u128 = u64::MAX as u128;
 
-/// The exact product `a * b` as 256 bits. Schoolbook over 64-bit halves; each partial product
-/// is `< (2^64)^2` and the middle sum `< 3 * 2^128` is tracked with its carry, so no
+/// The exact product `a * b` as 256 bits. Schoolbook over 64-bit halves (each partial product
+/// a native `mul_64`, `< (2^64)^2`); the middle sum `< 3 * 2^128` is tracked with its carry, so no
 /// operation wraps in a way that loses information (the wrapping ops are exact here).
 fn mul_wide(a: u128, b: u128) -> U256 {
-    let (a1, a0) = (a >> 64, a & LOW_64);
-    let (b1, b0) = (b >> 64, b & LOW_64);
-    let p00 = a0.wrapping_mul(b0);
-    let p01 = a0.wrapping_mul(b1);
-    let p10 = a1.wrapping_mul(b0);
-    let p11 = a1.wrapping_mul(b1);
+    let (a0, a1) = halves(a);
+    let (b0, b1) = halves(b);
+    let p00 = mul_64(a0, b0);
+    if a1 == 0 && b1 == 0 {
+        // the common case: both factors below 2^64, one native widening product
+        return U256 { hi: 0, lo: p00 };
+    }
+    let p01 = mul_64(a0, b1);
+    let p10 = mul_64(a1, b0);
+    let p11 = mul_64(a1, b1);
     // a*b = p11*2^128 + (p01 + p10 + (p00 >> 64))*2^64 + (p00 & LOW_64)
     let (mid, c1) = p01.overflowing_add(p10);
     let (mid, c2) = mid.overflowing_add(p00 >> 64);
@@ -112,6 +117,7 @@ fn mul_wide(a: u128, b: u128) -> U256 {
 
 impl U256 {
     /// `self + o`, or `None` past 2^256.
+    #[inline(always)]
     fn checked_add(self, o: U256) -> Option<U256> {
         let (lo, c) = self.lo.overflowing_add(o.lo);
         let hi = self.hi.checked_add(o.hi)?.checked_add(u128::from(c))?;
@@ -162,6 +168,19 @@ fn is_under(value: u128, nav: u128, target_bps: u16, band_bps: u16) -> bool {
             cmp_share(value, nav, u128::from(limit)) == Ordering::Less
         }
         _ => false,
+    }
+}
+
+/// Whether the asset whose value is `w.values[k]` is over and under its band, as
+/// `imbalance_masks` defines them for one asset: `(over, under)`, both false when `k` is not
+/// an asset of `w`. For callers that need only a few assets (a fill changes two).
+pub fn imbalance_at(w: &Weights, k: usize, target_bps: u16, band_bps: u16) -> (bool, bool) {
+    match w.values.get(k) {
+        Some(&value) if k < w.count => (
+            is_over(value, w.nav, target_bps, band_bps),
+            is_under(value, w.nav, target_bps, band_bps),
+        ),
+        _ => (false, false),
     }
 }
 
@@ -327,6 +346,28 @@ fn value_at(w: &Weights, k: usize) -> Result<u128, FillError> {
     w.values.get(k).copied().ok_or(FillError::InvalidPair)
 }
 
+/// `(x * 10_000).cmp(&(nav * bps))` and `|x * 10_000 - nav * bps|`, exactly. On native
+/// 64-bit arithmetic when value and NAV are below 2^48 (about 2.8 * 10^14 atoms), else
+/// on the 256-bit products: the same answer either way.
+#[inline(always)]
+fn share_gap(value: u128, nav: u128, bps: u16) -> (Ordering, U256) {
+    // Bounds instead of `checked_mul` (a u64 overflow check is a software 128-bit product on
+    // SBF): value * 10^4 and nav * bps both fit u64 when value, nav <= u64::MAX / 2^16.
+    if value <= SMALL_OPERAND && nav <= SMALL_OPERAND {
+        // both below 2^48, so the truncations are exact and the products below 2^64
+        let used = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR));
+        let limit = (nav as u64).wrapping_mul(u64::from(bps));
+        let diff = U256 {
+            hi: 0,
+            lo: u128::from(used.abs_diff(limit)),
+        };
+        return (used.cmp(&limit), diff);
+    }
+    let used = mul_wide(value, u128::from(BPS_DENOMINATOR));
+    let limit = mul_wide(nav, u128::from(bps));
+    (used.cmp(&limit), used.abs_diff(limit))
+}
+
 /// Numerator of the largest positive concentration excess over the common denominator
 /// `10_000 * nav`: `max_k (value_k * 10_000 - max_weight_k * nav)` over assets exceeding
 /// their cap, or `None` if none does. `Overflow` if an excess does not fit `u128` (it is at
@@ -334,10 +375,9 @@ fn value_at(w: &Weights, k: usize) -> Result<u128, FillError> {
 fn max_excess_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<Option<u128>, MathError> {
     let mut best: Option<u128> = None;
     for (a, &value) in assets.iter().zip(&w.values) {
-        let used = mul_wide(value, u128::from(BPS_DENOMINATOR));
-        let cap = mul_wide(w.nav, u128::from(a.input.max_weight_bps));
-        if used > cap {
-            let excess = used.abs_diff(cap).to_u128().ok_or(MathError::Overflow)?;
+        let (order, gap) = share_gap(value, w.nav, a.input.max_weight_bps);
+        if order == Ordering::Greater {
+            let excess = gap.to_u128().ok_or(MathError::Overflow)?;
             best = Some(best.map_or(excess, |b| b.max(excess)));
         }
     }
@@ -349,10 +389,28 @@ fn max_excess_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<Option<u128>
 /// Each term is exact in 256 bits; `Overflow` if the sum does not fit `u128` (with targets
 /// summing to 10,000 it is at most `20_000 * nav`, so not while `nav < 2^113`).
 fn distance_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<u128, MathError> {
+    // Fast path (the same sum): with NAV and every value below 2^48 each term is below 2^64
+    // and sixteen of them fit a u128 (native additions).
+    if w.nav <= SMALL_OPERAND && w.values.iter().all(|&v| v <= SMALL_OPERAND) {
+        let nav = w.nav as u64; // < 2^48: exact
+        let mut sum: u128 = 0;
+        for (a, &value) in assets.iter().zip(&w.values) {
+            let used = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR));
+            let limit = nav.wrapping_mul(u64::from(a.input.target_bps));
+            sum = sum
+                .checked_add(u128::from(used.abs_diff(limit)))
+                .ok_or(MathError::Overflow)?;
+        }
+        return Ok(sum);
+    }
+    distance_num_wide(w, assets)
+}
+
+/// `distance_num` on 256-bit terms, for any values.
+fn distance_num_wide(w: &Weights, assets: &[RebalanceAsset]) -> Result<u128, MathError> {
     let mut sum = U256::default();
     for (a, &value) in assets.iter().zip(&w.values) {
-        let term = mul_wide(value, u128::from(BPS_DENOMINATOR))
-            .abs_diff(mul_wide(w.nav, u128::from(a.input.target_bps)));
+        let (_, term) = share_gap(value, w.nav, a.input.target_bps);
         sum = sum.checked_add(term).ok_or(MathError::Overflow)?;
     }
     sum.to_u128().ok_or(MathError::Overflow)
@@ -425,7 +483,7 @@ pub fn check_fill(
     }
 
     // 2. eligibility before
-    let mut inputs = inputs_of(assets)?;
+    let inputs = inputs_of(assets)?;
     let n = assets.len();
     let before = compute(
         inputs.get(..n).ok_or(MathError::TooManyAssets)?,
@@ -458,17 +516,28 @@ pub fn check_fill(
         .checked_sub(quote.amount_out)
         .ok_or(FillError::InsufficientBalance)?;
 
-    // 4. after: neither side crosses its target
-    let in_slot = inputs.get_mut(i).ok_or(FillError::InvalidPair)?;
-    in_slot.balance = in_slot
+    // 4. after: neither side crosses its target. Only i's and o's balances change, so only
+    // their values are recomputed (every other asset keeps its value exactly).
+    let inputs = inputs.get(..n).ok_or(MathError::TooManyAssets)?;
+    let in_balance = a_in
+        .input
         .balance
         .checked_add(amount_in)
         .ok_or(MathError::Overflow)?;
-    inputs.get_mut(o).ok_or(FillError::InvalidPair)?.balance = out_left;
-    let after = compute(
-        inputs.get(..n).ok_or(MathError::TooManyAssets)?,
-        numeraire_decimals,
-    )?;
+    let revalue = |a: &AssetInput, balance: u64| {
+        value_floor(
+            balance,
+            a.price_lo,
+            a.decimals,
+            numeraire_decimals,
+            a.haircut_bps,
+        )
+    };
+    let changes = [
+        (i, revalue(&a_in.input, in_balance)?),
+        (o, revalue(&a_out.input, out_left)?),
+    ];
+    let after = with_values(&before, inputs, &changes)?;
     let target_o = u128::from(a_out.input.target_bps);
     if cmp_share(value_at(&after, o)?, after.nav, target_o) == Ordering::Less {
         return Err(FillError::OutPushedBelowTarget);
@@ -1683,6 +1752,22 @@ mod tests {
                 !matches!(r, Err(FillError::ValueBound | FillError::DistanceNotReduced)),
                 "{:?}", r
             );
+        }
+
+        /// The native fast paths of the bound checks give exactly the 256-bit answers.
+        #[test]
+        fn fast_bound_terms_equal_the_wide_ones(
+            value in prop_oneof![any::<u128>(), 0u128..=SMALL_OPERAND, 0u128..1_000_000],
+            nav in prop_oneof![any::<u128>(), 0u128..=SMALL_OPERAND, 0u128..1_000_000],
+            bps in any::<u16>(),
+            c in arb_case(),
+        ) {
+            let used = mul_wide(value, u128::from(BPS_DENOMINATOR));
+            let limit = mul_wide(nav, u128::from(bps));
+            prop_assert_eq!(share_gap(value, nav, bps), (used.cmp(&limit), used.abs_diff(limit)));
+            if let Ok(w) = weights_of(&c.assets, c.nd) {
+                prop_assert_eq!(distance_num(&w, &c.assets), distance_num_wide(&w, &c.assets));
+            }
         }
 
         #[test]

@@ -5,6 +5,7 @@
 //! Fixed-size, no heap, no floats, no panics. Everything is rounded down.
 
 use super::valuation::{mul_div_floor, value_floor, MathError, Price};
+use super::wide::SMALL_OPERAND;
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 
 /// One asset as the engine sees it.
@@ -71,11 +72,20 @@ pub struct Weights {
 }
 
 /// `floor(value * 10_000 / nav)`: the share of `value` in `nav` in bps, rounded down; 0 when
-/// `nav == 0`. Rounding bound: `exact - 1 < result <= exact`. Errors with `Overflow` when the
+/// `nav == 0`. One native division when both are below 2^48 (the same result). Rounding bound: `exact - 1 < result <= exact`. Errors with `Overflow` when the
 /// result exceeds `u16::MAX` (only possible when `value > 6.5 * nav`).
+#[inline(always)]
 pub fn share_bps_floor(value: u128, nav: u128) -> Result<u16, MathError> {
     if nav == 0 {
         return Ok(0);
+    }
+    if value <= SMALL_OPERAND && nav <= SMALL_OPERAND {
+        // below 2^48: the truncations are exact and value * 10^4 < 2^64; nav > 0
+        let bps = (value as u64)
+            .wrapping_mul(u64::from(BPS_DENOMINATOR))
+            .checked_div(nav as u64)
+            .ok_or(MathError::Overflow)?;
+        return u16::try_from(bps).map_err(|_| MathError::Overflow);
     }
     let bps = mul_div_floor(value, BPS_DENOMINATOR, nav)?;
     u16::try_from(bps).map_err(|_| MathError::Overflow)
@@ -137,14 +147,81 @@ pub fn compute(assets: &[AssetInput], numeraire_decimals: u8) -> Result<Weights,
                 .ok_or(MathError::Overflow)?;
         }
     }
+    finish(&mut w, assets)?;
+    Ok(w)
+}
 
-    // value <= nav, so each share is <= 10_000 and share_bps_floor cannot fail here.
-    for (bps, value) in w.weights_bps.iter_mut().zip(&w.values) {
-        *bps = share_bps_floor(*value, w.nav)?;
+/// `compute`'s result after some assets' values change (their balances or prices moved,
+/// nothing else did): `changes` lists `(k, new value of asset k)` for distinct `k`. The same
+/// as `compute` of the changed assets, without revaluing the others. `w` must be
+/// `compute(assets, ..)` of the assets before the change; `assets` holds their targets, caps
+/// and classes (unchanged).
+///
+/// Errors: `TooManyAssets` if a `k` is not an asset of `w` or repeats (or `assets` and `w` disagree on
+/// the count); `Overflow` if the new NAV exceeds `u128::MAX`, exactly when `compute` would
+/// (the old values are all taken out before the new ones go in, so every partial sum is at
+/// most the new NAV).
+pub fn with_values(
+    w: &Weights,
+    assets: &[AssetInput],
+    changes: &[(usize, u128)],
+) -> Result<Weights, MathError> {
+    if assets.len() != w.count {
+        return Err(MathError::TooManyAssets);
     }
-    w.liquid_bps = share_bps_floor(w.liquid_value, w.nav)?;
+    let mut out = *w;
+    // take the old values out (each is part of the sums, so nothing underflows) ...
+    for (c, &(k, _)) in changes.iter().enumerate() {
+        let repeated = changes
+            .get(..c)
+            .is_some_and(|s| s.iter().any(|&(j, _)| j == k));
+        if k >= w.count || repeated {
+            return Err(MathError::TooManyAssets);
+        }
+        let old = w.values.get(k).copied().ok_or(MathError::TooManyAssets)?;
+        out.nav = out.nav.checked_sub(old).ok_or(MathError::Overflow)?;
+        if assets.get(k).is_some_and(|a| a.liquid) {
+            out.liquid_value = out
+                .liquid_value
+                .checked_sub(old)
+                .ok_or(MathError::Overflow)?;
+        }
+    }
+    // ... then the new ones in
+    for &(k, value) in changes {
+        out.nav = out.nav.checked_add(value).ok_or(MathError::Overflow)?;
+        if assets.get(k).is_some_and(|a| a.liquid) {
+            out.liquid_value = out
+                .liquid_value
+                .checked_add(value)
+                .ok_or(MathError::Overflow)?;
+        }
+        if let Some(slot) = out.values.get_mut(k) {
+            *slot = value;
+        }
+    }
+    out.weights_bps = [0; MAX_ASSETS];
+    out.liquid_bps = 0;
+    out.max_weight_index = 0;
+    out.max_weight_bps = 0;
+    out.max_excess_bps = 0;
+    out.distance_bps = 0;
+    finish(&mut out, assets)?;
+    Ok(out)
+}
 
-    for (i, (a, &bps)) in assets.iter().zip(&w.weights_bps).enumerate() {
+/// Fills the weights, liquid share, largest weight, excess and distance from `w.values`,
+/// `w.nav` and `w.liquid_value` (the other fields must be zero).
+fn finish(w: &mut Weights, assets: &[AssetInput]) -> Result<(), MathError> {
+    // value <= nav, so each share is <= 10_000 and share_bps_floor cannot fail here.
+    // Entries past the assets have value 0, hence weight 0.
+    let nav = w.nav;
+    for (i, (bps_slot, &value)) in w.weights_bps.iter_mut().zip(&w.values).enumerate() {
+        let bps = share_bps_floor(value, nav)?;
+        *bps_slot = bps;
+        let Some(a) = assets.get(i) else {
+            continue;
+        };
         if bps > w.max_weight_bps {
             w.max_weight_index = i;
             w.max_weight_bps = bps;
@@ -155,7 +232,8 @@ pub fn compute(assets: &[AssetInput], numeraire_decimals: u8) -> Result<Weights,
             .checked_add(u32::from(bps.abs_diff(a.target_bps)))
             .ok_or(MathError::Overflow)?;
     }
-    Ok(w)
+    w.liquid_bps = share_bps_floor(w.liquid_value, nav)?;
+    Ok(())
 }
 
 /// Exactly `value * 10_000 <= bps * nav` (`value` is at most `bps` of `nav`), with no bps
@@ -483,6 +561,35 @@ mod tests {
                     (Ok(_), Err(e)) => prop_assert_eq!(e, MathError::Overflow),
                     (Err(_), a) => prop_assert!(a.is_err()),
                 }
+            }
+        }
+
+        /// Revaluing only the changed assets gives exactly `compute` of the changed fund.
+        #[test]
+        fn with_values_equals_compute(
+            (assets, nd) in arb_fund(),
+            i in any::<prop::sample::Index>(),
+            j in any::<prop::sample::Index>(),
+            bi in any::<u64>(),
+            bj in prop_oneof![any::<u64>(), 0u64..1_000_000],
+        ) {
+            let Ok(before) = compute(&assets, nd) else { return Ok(()); };
+            let (i, j) = (i.index(assets.len()), j.index(assets.len()));
+            let mut changed = assets.clone();
+            changed[i].balance = bi;
+            changed[j].balance = bj;
+            let value = |a: &AssetInput| value_floor(a.balance, a.price_lo, a.decimals, nd, a.haircut_bps);
+            let changes: Vec<(usize, u128)> = match (value(&changed[i]), value(&changed[j])) {
+                (Ok(vi), _) if i == j => vec![(i, vi)],
+                (Ok(vi), Ok(vj)) => vec![(i, vi), (j, vj)],
+                _ => return Ok(()),
+            };
+            prop_assert_eq!(with_values(&before, &assets, &changes), compute(&changed, nd));
+            if i != j {
+                prop_assert_eq!(
+                    with_values(&before, &assets, &[(i, 0), (i, 1)]),
+                    Err(MathError::TooManyAssets)
+                );
             }
         }
 

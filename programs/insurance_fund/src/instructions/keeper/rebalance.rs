@@ -2,9 +2,7 @@ use crate::error::FundError;
 use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
 use crate::math::rate_limit::take;
-use crate::math::rebalance::{
-    check_fill, imbalance_masks, premium_bps_floor, quote_fill, FillError,
-};
+use crate::math::rebalance::{check_fill, imbalance_at, premium_bps_floor, quote_fill, FillError};
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
 use crate::token_policy::token_amount;
@@ -246,14 +244,13 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let mut fund = a.fund.load_mut()?;
     fund.assets[i].credit_rebalance_in(received)?;
     fund.assets[o].debit(quote.amount_out)?;
-    let assets = fund.rebalance_assets();
-    let n = fund.asset_count as usize;
-    let (over, under) = imbalance_masks(&after, &assets[..n], fund.rebalance.band_bps)?;
+    let band_bps = fund.rebalance.band_bps;
     for k in [i, o] {
         // restart: a further fill of this pair starts at the start premium again
         let slot = &mut fund.assets[k];
-        slot.over_since = next_clock(0, over & (1 << k) != 0, now);
-        slot.under_since = next_clock(0, under & (1 << k) != 0, now);
+        let (over, under) = imbalance_at(&after, k, slot.target_bps, band_bps);
+        slot.over_since = next_clock(0, over, now);
+        slot.under_since = next_clock(0, under, now);
     }
     let state = &mut fund.rebalance_state;
     state.volume_level = volume_level;
