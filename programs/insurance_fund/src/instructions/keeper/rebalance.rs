@@ -5,31 +5,39 @@ use crate::math::rate_limit::take;
 use crate::math::rebalance::{check_fill, imbalance_at, premium_bps_floor, quote_fill, FillError};
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
-use crate::token_policy::token_amount;
+use crate::token_policy::{token_account_mint, token_amount};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{
-    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
-};
+use anchor_spl::token_interface::{transfer_checked, TokenInterface, TransferChecked};
 
+/// The keeper's hot path, so no token account is unpacked: mints and vaults are checked
+/// against the addresses the fund stored at `add_asset` (only those exact accounts pass), and
+/// the keeper's accounts' owner program, state and mint are read from their fixed layout.
 #[derive(Accounts)]
 pub struct Rebalance<'info> {
     pub keeper: Signer<'info>,
     #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
     /// The under-weight asset the keeper delivers.
-    pub mint_in: InterfaceAccount<'info, Mint>,
+    /// CHECK: a registered asset's mint (looked up in the fund by key).
+    pub mint_in: UncheckedAccount<'info>,
+    /// CHECK: must be the vault address the fund stored for `mint_in`.
     #[account(mut)]
-    pub vault_in: InterfaceAccount<'info, TokenAccount>,
-    /// The keeper's token account the delivered asset comes from.
+    pub vault_in: UncheckedAccount<'info>,
+    /// The keeper's token account the delivered asset comes from; `keeper` must be its owner
+    /// or delegate (checked by the token program).
+    /// CHECK: a token account of `mint_in` under its token program (checked in the handler).
     #[account(mut)]
-    pub keeper_in: InterfaceAccount<'info, TokenAccount>,
+    pub keeper_in: UncheckedAccount<'info>,
     /// The over-weight asset the keeper receives.
-    pub mint_out: InterfaceAccount<'info, Mint>,
+    /// CHECK: a registered asset's mint (looked up in the fund by key).
+    pub mint_out: UncheckedAccount<'info>,
+    /// CHECK: must be the vault address the fund stored for `mint_out`.
     #[account(mut)]
-    pub vault_out: InterfaceAccount<'info, TokenAccount>,
+    pub vault_out: UncheckedAccount<'info>,
     /// The keeper's token account the received asset goes to.
+    /// CHECK: a token account of `mint_out` under its token program (checked in the handler).
     #[account(mut)]
-    pub keeper_out: InterfaceAccount<'info, TokenAccount>,
+    pub keeper_out: UncheckedAccount<'info>,
     pub token_program_in: Interface<'info, TokenInterface>,
     pub token_program_out: Interface<'info, TokenInterface>,
 }
@@ -44,14 +52,17 @@ pub struct Rebalance<'info> {
 ///
 /// Specification:
 /// - Any keeper may call; `keeper` signs for `keeper_in`.
+/// - `vault_in`, `keeper_in`, `vault_out` and `keeper_out` are four distinct accounts
+///   (`ConstraintDuplicateMutableAccount`).
 /// - `amount_in` > 0 (`ZeroAmount`).
 /// - Rebalances are not paused (`RebalancesPaused`); rebalancing is configured
 ///   (`RebalanceNotConfigured`); targets are set (`TargetsNotSet`); every price is fresh
 ///   (`PriceStale`).
 /// - Both mints are registered (`UnknownAsset`) and differ (`InvalidPair`); each vault is the
 ///   fund's vault for its mint (`VaultMismatch`); each token program is its asset's
-///   (`TokenProgramMismatch`); `keeper_in` holds `mint_in` and `keeper_out` holds `mint_out`
-///   (`SourceMintMismatch`).
+///   (`TokenProgramMismatch`); `keeper_in` and `keeper_out` are initialized token accounts
+///   of their asset's token program (`InvalidTokenAccount`), `keeper_in` holds `mint_in` and
+///   `keeper_out` holds `mint_out` (`SourceMintMismatch`).
 /// - The in-asset accepts keeper deliveries (`RebalanceInDisabled`), the out-asset keeper
 ///   withdrawals (`RebalanceOutDisabled`).
 /// - While a shortfall is open (shortfall mode), only fills delivering a liquid asset for a
@@ -76,9 +87,22 @@ pub struct Rebalance<'info> {
 ///   clocks of both assets (cleared if back inside the band).
 /// - Emits `Rebalanced`.
 pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
+    let a = &ctx.accounts;
+    // the four token accounts written are distinct (what Anchor checks for typed accounts)
+    let written = [
+        a.vault_in.key,
+        a.keeper_in.key,
+        a.vault_out.key,
+        a.keeper_out.key,
+    ];
+    for (k, key) in written.iter().enumerate().skip(1) {
+        require!(
+            !written[..k].contains(key),
+            anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount
+        );
+    }
     require!(amount_in > 0, FundError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
-    let a = &ctx.accounts;
 
     // ---- checks that need no transfer ---------------------------------------------------
     let (i, o, started, premium_bps, decimals_in, decimals_out, create_key, bump) = {
@@ -104,8 +128,16 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             ao.token_program_id(),
             FundError::TokenProgramMismatch
         );
-        require_keys_eq!(a.keeper_in.mint, ai.mint, FundError::SourceMintMismatch);
-        require_keys_eq!(a.keeper_out.mint, ao.mint, FundError::SourceMintMismatch);
+        require_keys_eq!(
+            token_account_mint(&a.keeper_in, &ai.token_program_id())?,
+            ai.mint,
+            FundError::SourceMintMismatch
+        );
+        require_keys_eq!(
+            token_account_mint(&a.keeper_out, &ao.token_program_id())?,
+            ao.mint,
+            FundError::SourceMintMismatch
+        );
         require!(
             ai.has_flag(asset_flags::REBALANCE_IN),
             FundError::RebalanceInDisabled
