@@ -174,6 +174,7 @@ fn div_ceil(x: u128, d: u128) -> Result<u128, MathError> {
 /// zero mantissa or 100 % haircut is worth 0 whatever the exponent. Realistic extremes fit:
 /// `u64::MAX` atoms of an 8-decimal token at 100,000.00000000 (mantissa `10^13`, expo -8) into
 /// a 6-decimal numeraire is about `1.8e22`.
+#[inline(always)]
 pub fn value_floor(
     amount: u64,
     price: Price,

@@ -216,23 +216,40 @@ fn finish(w: &mut Weights, assets: &[AssetInput]) -> Result<(), MathError> {
     // value <= nav, so each share is <= 10_000 and share_bps_floor cannot fail here.
     // Entries past the assets have value 0, hence weight 0.
     let nav = w.nav;
-    for (i, (bps_slot, &value)) in w.weights_bps.iter_mut().zip(&w.values).enumerate() {
-        let bps = share_bps_floor(value, nav)?;
-        *bps_slot = bps;
-        let Some(a) = assets.get(i) else {
-            continue;
-        };
-        if bps > w.max_weight_bps {
-            w.max_weight_index = i;
-            w.max_weight_bps = bps;
+    if nav > 0 && nav <= SMALL_OPERAND {
+        // one native division per asset (share_bps_floor's fast path, hoisted)
+        let nav64 = nav as u64; // < 2^48: exact
+        for (bps, &value) in w.weights_bps.iter_mut().zip(&w.values) {
+            *bps = if value <= SMALL_OPERAND {
+                // < 2^48: exact, and value * 10^4 < 2^64
+                let share = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR)) / nav64;
+                u16::try_from(share).map_err(|_| MathError::Overflow)?
+            } else {
+                share_bps_floor(value, nav)?
+            };
         }
-        w.max_excess_bps = w.max_excess_bps.max(bps.saturating_sub(a.max_weight_bps));
-        w.distance_bps = w
-            .distance_bps
-            .checked_add(u32::from(bps.abs_diff(a.target_bps)))
-            .ok_or(MathError::Overflow)?;
+    } else {
+        for (bps, &value) in w.weights_bps.iter_mut().zip(&w.values) {
+            *bps = share_bps_floor(value, nav)?;
+        }
     }
     w.liquid_bps = share_bps_floor(w.liquid_value, nav)?;
+
+    // in locals (the loop runs per asset in every valuation); each distance term is at most
+    // u16::MAX, so sixteen of them cannot overflow the u32 sum
+    let (mut max_index, mut max_bps, mut max_excess, mut distance) = (0usize, 0u16, 0u16, 0u32);
+    for (i, (a, &bps)) in assets.iter().zip(&w.weights_bps).enumerate() {
+        if bps > max_bps {
+            max_index = i;
+            max_bps = bps;
+        }
+        max_excess = max_excess.max(bps.saturating_sub(a.max_weight_bps));
+        distance = distance.saturating_add(u32::from(bps.abs_diff(a.target_bps)));
+    }
+    w.max_weight_index = max_index;
+    w.max_weight_bps = max_bps;
+    w.max_excess_bps = max_excess;
+    w.distance_bps = distance;
     Ok(())
 }
 

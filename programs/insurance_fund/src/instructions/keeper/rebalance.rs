@@ -5,9 +5,9 @@ use crate::math::rate_limit::take;
 use crate::math::rebalance::{check_fill, imbalance_at, premium_bps_floor, quote_fill, FillError};
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
-use crate::token_policy::{token_account_mint, token_amount};
+use crate::token_policy::{token_account_mint, token_amount, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::TokenInterface;
 
 /// The keeper's hot path, so no token account is unpacked: mints and vaults are checked
 /// against the addresses the fund stored at `add_asset` (only those exact accounts pass), and
@@ -175,17 +175,16 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let vault_in = a.vault_in.to_account_info();
     let before_in = token_amount(&vault_in)?;
     transfer_checked(
-        CpiContext::new(
-            a.token_program_in.key(),
-            TransferChecked {
-                from: a.keeper_in.to_account_info(),
-                mint: a.mint_in.to_account_info(),
-                to: vault_in.clone(),
-                authority: a.keeper.to_account_info(),
-            },
-        ),
+        a.token_program_in.key,
+        TransferAccounts {
+            from: &a.keeper_in,
+            mint: &a.mint_in,
+            to: &vault_in,
+            authority: &a.keeper,
+        },
         amount_in,
         decimals_in,
+        &[],
     )?;
     let received = token_amount(&vault_in)?.safe_sub(before_in)?;
     require!(received > 0, FundError::NothingReceived);
@@ -258,18 +257,16 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let bump_seed = [bump];
     let seeds: &[&[u8]] = &[SEED_FUND, create_key.as_ref(), &bump_seed];
     transfer_checked(
-        CpiContext::new_with_signer(
-            a.token_program_out.key(),
-            TransferChecked {
-                from: a.vault_out.to_account_info(),
-                mint: a.mint_out.to_account_info(),
-                to: a.keeper_out.to_account_info(),
-                authority: a.fund.to_account_info(),
-            },
-            &[seeds],
-        ),
+        a.token_program_out.key,
+        TransferAccounts {
+            from: &a.vault_out,
+            mint: &a.mint_out,
+            to: &a.keeper_out,
+            authority: a.fund.as_ref(),
+        },
         quote.amount_out,
         decimals_out,
+        &[seeds],
     )?;
 
     // ---- book it ---------------------------------------------------------------------------

@@ -6,8 +6,8 @@ use crate::math::rate_limit::drained_level_ceil;
 use crate::math::valuation::mul_div_floor;
 use crate::math::SafeMath;
 use crate::state::{asset_flags, seeds::SEED_FUND, Claimant, Fund, Shortfall, ShortfallStatus};
+use crate::token_policy::{token_account_fields, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, TokenAccount, TransferChecked};
 
 #[derive(Accounts)]
 pub struct Draw<'info> {
@@ -54,8 +54,10 @@ pub const PAYOUT_ACCOUNTS: usize = 4;
 ///   leaky bucket). Nothing payable is `NothingToDraw`.
 /// - Each group is the next asset in waterfall order (`WaterfallOrderViolated`, also for a
 ///   group beyond the last payable asset), with its mint and token program (`UnknownAsset`,
-///   `TokenProgramMismatch`); the payout account holds that mint (`PayoutMintMismatch`) and
-///   is owned by the claimant's payout owner (`PayoutOwnerMismatch`); a group of fewer than
+///   `TokenProgramMismatch`); the payout account is an initialized token account
+///   (`InvalidTokenAccount`) of that mint (`PayoutMintMismatch`), owned by the claimant's
+///   payout owner (`PayoutOwnerMismatch`), under the asset's token program
+///   (`InvalidTokenAccount`); a group of fewer than
 ///   four accounts is `MissingRemainingAccounts`. The next asset is used only when the
 ///   previous one is exhausted; groups left over once the draw is complete are
 ///   `ExtraRemainingAccounts`.
@@ -149,12 +151,18 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
             asset.token_program_id(),
             FundError::TokenProgramMismatch
         );
-        let dest = InterfaceAccount::<TokenAccount>::try_from(destination)?;
-        require_keys_eq!(dest.mint, asset.mint, FundError::PayoutMintMismatch);
+        // the payout account is read from its fixed layout, not unpacked
+        let (dest_mint, dest_owner) = token_account_fields(destination)?;
+        require_keys_eq!(dest_mint, asset.mint, FundError::PayoutMintMismatch);
         require_keys_eq!(
-            dest.owner,
+            dest_owner,
             a.claimant.payout_owner,
             FundError::PayoutOwnerMismatch
+        );
+        require_keys_eq!(
+            *destination.owner,
+            asset.token_program_id(),
+            FundError::InvalidTokenAccount
         );
 
         let (amount, credited, exhausted) = payout_floor(
@@ -166,18 +174,16 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
         )?;
         if amount > 0 {
             transfer_checked(
-                CpiContext::new_with_signer(
-                    token_program.key(),
-                    TransferChecked {
-                        from: vault.clone(),
-                        mint: mint.clone(),
-                        to: destination.clone(),
-                        authority: a.fund.to_account_info(),
-                    },
-                    &[seeds],
-                ),
+                token_program.key,
+                TransferAccounts {
+                    from: vault,
+                    mint,
+                    to: destination,
+                    authority: a.fund.as_ref(),
+                },
                 amount,
                 asset.decimals,
+                &[seeds],
             )?;
             a.fund.load_mut()?.assets[k].debit(amount)?;
             left = left.safe_sub(credited)?;
