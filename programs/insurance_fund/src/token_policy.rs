@@ -125,7 +125,8 @@ pub fn token_account_mint(account: &AccountInfo, token_program: &Pubkey) -> Resu
         *token_program,
         FundError::InvalidTokenAccount
     );
-    Ok(token_account_fields(account)?.0)
+    let data = token_account_data(account)?;
+    key_at(&data, 0)
 }
 
 /// Offset of the `owner` field of a token account (after the 32-byte mint).
@@ -139,6 +140,17 @@ pub fn token_account_fields(account: &AccountInfo) -> Result<(Pubkey, Pubkey)> {
         *account.owner == anchor_spl::token::ID || *account.owner == anchor_spl::token_2022::ID,
         FundError::InvalidTokenAccount
     );
+    let data = token_account_data(account)?;
+    Ok((
+        key_at(&data, 0)?,
+        key_at(&data, TOKEN_ACCOUNT_OWNER_OFFSET)?,
+    ))
+}
+
+/// The data of a token account whose owner program the caller has checked: an SPL Token
+/// account, or a longer Token-2022 one typed as an account, and initialized (or frozen)
+/// (`InvalidTokenAccount`).
+fn token_account_data<'a>(account: &'a AccountInfo) -> Result<core::cell::Ref<'a, &'a mut [u8]>> {
     let data = account.try_borrow_data()?;
     let is_account = data.len() == TOKEN_ACCOUNT_LEN
         || (data.len() > TOKEN_ACCOUNT_LEN && data[TOKEN_ACCOUNT_LEN] == ACCOUNT_TYPE_ACCOUNT);
@@ -146,14 +158,16 @@ pub fn token_account_fields(account: &AccountInfo) -> Result<(Pubkey, Pubkey)> {
         is_account && data[TOKEN_ACCOUNT_STATE_OFFSET] != 0,
         FundError::InvalidTokenAccount
     );
-    let key_at = |offset: usize| -> Result<Pubkey> {
-        let bytes: [u8; 32] = data
-            .get(offset..offset + 32)
-            .and_then(|s| s.try_into().ok())
-            .ok_or_else(|| error!(FundError::InvalidTokenAccount))?;
-        Ok(Pubkey::new_from_array(bytes))
-    };
-    Ok((key_at(0)?, key_at(TOKEN_ACCOUNT_OWNER_OFFSET)?))
+    Ok(data)
+}
+
+/// The 32-byte key at `offset` of `data`.
+fn key_at(data: &[u8], offset: usize) -> Result<Pubkey> {
+    let bytes: [u8; 32] = data
+        .get(offset..offset + 32)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| error!(FundError::InvalidTokenAccount))?;
+    Ok(Pubkey::new_from_array(bytes))
 }
 
 /// SPL Token and Token-2022 `TransferChecked` instruction tag.

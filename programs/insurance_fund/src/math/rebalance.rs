@@ -264,23 +264,39 @@ pub fn quote_fill(
 ) -> Result<FillQuote, MathError> {
     let a_in = assets.get(i).ok_or(MathError::Overflow)?;
     let a_out = assets.get(o).ok_or(MathError::Overflow)?;
+    quote_fill_from(
+        &a_in.input,
+        a_out.price_hi,
+        a_out.input.decimals,
+        amount_in,
+        premium_bps,
+        numeraire_decimals,
+    )
+}
+
+/// `quote_fill` from what it reads: the in-asset's weights input and the out-asset's upper
+/// price and decimals (for callers that hold the assets in another form).
+pub fn quote_fill_from(
+    a_in: &AssetInput,
+    out_price_hi: Price,
+    out_decimals: u8,
+    amount_in: u64,
+    premium_bps: u16,
+    numeraire_decimals: u8,
+) -> Result<FillQuote, MathError> {
     let value_in = value_floor(
         amount_in,
-        a_in.input.price_lo,
-        a_in.input.decimals,
+        a_in.price_lo,
+        a_in.decimals,
         numeraire_decimals,
-        a_in.input.haircut_bps,
+        a_in.haircut_bps,
     )?;
     let premium_value = mul_div_floor(value_in, premium_bps, u128::from(BPS_DENOMINATOR))?;
     let value_out = value_in
         .checked_add(premium_value)
         .ok_or(MathError::Overflow)?;
-    let amount_out = amount_for_value_floor(
-        value_out,
-        a_out.price_hi,
-        a_out.input.decimals,
-        numeraire_decimals,
-    )?;
+    let amount_out =
+        amount_for_value_floor(value_out, out_price_hi, out_decimals, numeraire_decimals)?;
     Ok(FillQuote {
         value_in,
         value_out,
@@ -372,10 +388,10 @@ fn share_gap(value: u128, nav: u128, bps: u16) -> (Ordering, U256) {
 /// `10_000 * nav`: `max_k (value_k * 10_000 - max_weight_k * nav)` over assets exceeding
 /// their cap, or `None` if none does. `Overflow` if an excess does not fit `u128` (it is at
 /// most `value_k * 10_000`, so this cannot happen while values are below `2^114`).
-fn max_excess_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<Option<u128>, MathError> {
+fn max_excess_num(w: &Weights, assets: &[AssetInput]) -> Result<Option<u128>, MathError> {
     let mut best: Option<u128> = None;
     for (a, &value) in assets.iter().zip(&w.values) {
-        let (order, gap) = share_gap(value, w.nav, a.input.max_weight_bps);
+        let (order, gap) = share_gap(value, w.nav, a.max_weight_bps);
         if order == Ordering::Greater {
             let excess = gap.to_u128().ok_or(MathError::Overflow)?;
             best = Some(best.map_or(excess, |b| b.max(excess)));
@@ -388,7 +404,7 @@ fn max_excess_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<Option<u128>
 /// `S = sum_k |value_k * 10_000 - target_k * nav|`, so `D = S / nav` (in bps) exactly.
 /// Each term is exact in 256 bits; `Overflow` if the sum does not fit `u128` (with targets
 /// summing to 10,000 it is at most `20_000 * nav`, so not while `nav < 2^113`).
-fn distance_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<u128, MathError> {
+fn distance_num(w: &Weights, assets: &[AssetInput]) -> Result<u128, MathError> {
     // Fast path (the same sum): with NAV and every value below 2^48 each term is below 2^64
     // and sixteen of them fit a u128 (native additions).
     if w.nav <= SMALL_OPERAND && w.values.iter().all(|&v| v <= SMALL_OPERAND) {
@@ -396,7 +412,7 @@ fn distance_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<u128, MathErro
         let mut sum: u128 = 0;
         for (a, &value) in assets.iter().zip(&w.values) {
             let used = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR));
-            let limit = nav.wrapping_mul(u64::from(a.input.target_bps));
+            let limit = nav.wrapping_mul(u64::from(a.target_bps));
             sum = sum
                 .checked_add(u128::from(used.abs_diff(limit)))
                 .ok_or(MathError::Overflow)?;
@@ -407,10 +423,10 @@ fn distance_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<u128, MathErro
 }
 
 /// `distance_num` on 256-bit terms, for any values.
-fn distance_num_wide(w: &Weights, assets: &[RebalanceAsset]) -> Result<u128, MathError> {
+fn distance_num_wide(w: &Weights, assets: &[AssetInput]) -> Result<u128, MathError> {
     let mut sum = U256::default();
     for (a, &value) in assets.iter().zip(&w.values) {
-        let (_, term) = share_gap(value, w.nav, a.input.target_bps);
+        let (_, term) = share_gap(value, w.nav, a.target_bps);
         sum = sum.checked_add(term).ok_or(MathError::Overflow)?;
     }
     sum.to_u128().ok_or(MathError::Overflow)
@@ -468,7 +484,7 @@ pub fn check_fill(
     band_bps: u16,
     numeraire_decimals: u8,
 ) -> Result<(Weights, Weights), FillError> {
-    // 1. pair and flags
+    // step 1 here as in `check_fill_inputs`, so a refusal comes before any other error
     if i == o {
         return Err(FillError::InvalidPair);
     }
@@ -481,28 +497,72 @@ pub fn check_fill(
     if !a_out.can_out {
         return Err(FillError::OutNotEnabled);
     }
+    let pair = FillPair {
+        i,
+        o,
+        can_in: a_in.can_in,
+        can_out: a_out.can_out,
+    };
+    let inputs = inputs_of(assets)?;
+    let inputs = inputs.get(..assets.len()).ok_or(MathError::TooManyAssets)?;
+    check_fill_inputs(
+        inputs,
+        pair,
+        amount_in,
+        quote,
+        min_liquid_bps,
+        band_bps,
+        numeraire_decimals,
+    )
+}
+
+/// The pair of a fill: `i` in, `o` out, and the keeper flags of each (`i` accepts
+/// deliveries, `o` may be taken).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FillPair {
+    pub i: usize,
+    pub o: usize,
+    pub can_in: bool,
+    pub can_out: bool,
+}
+
+/// `check_fill` on the assets' weights inputs and the pair's flags (for callers that hold
+/// the assets in another form): the same checks in the same order, the same result.
+pub fn check_fill_inputs(
+    inputs: &[AssetInput],
+    pair: FillPair,
+    amount_in: u64,
+    quote: &FillQuote,
+    min_liquid_bps: u16,
+    band_bps: u16,
+    numeraire_decimals: u8,
+) -> Result<(Weights, Weights), FillError> {
+    let FillPair { i, o, .. } = pair;
+    // 1. pair and flags
+    if i == o {
+        return Err(FillError::InvalidPair);
+    }
+    let (Some(a_in), Some(a_out)) = (inputs.get(i), inputs.get(o)) else {
+        return Err(FillError::InvalidPair);
+    };
+    if !pair.can_in {
+        return Err(FillError::InNotEnabled);
+    }
+    if !pair.can_out {
+        return Err(FillError::OutNotEnabled);
+    }
 
     // 2. eligibility before
-    let inputs = inputs_of(assets)?;
-    let n = assets.len();
-    let before = compute(
-        inputs.get(..n).ok_or(MathError::TooManyAssets)?,
-        numeraire_decimals,
-    )?;
+    let before = compute(inputs, numeraire_decimals)?;
     if !is_over(
         value_at(&before, o)?,
         before.nav,
-        a_out.input.target_bps,
+        a_out.target_bps,
         band_bps,
     ) {
         return Err(FillError::OutNotOverweight);
     }
-    if !is_under(
-        value_at(&before, i)?,
-        before.nav,
-        a_in.input.target_bps,
-        band_bps,
-    ) {
+    if !is_under(value_at(&before, i)?, before.nav, a_in.target_bps, band_bps) {
         return Err(FillError::InNotUnderweight);
     }
 
@@ -511,16 +571,13 @@ pub fn check_fill(
         return Err(FillError::ZeroAmountOut);
     }
     let out_left = a_out
-        .input
         .balance
         .checked_sub(quote.amount_out)
         .ok_or(FillError::InsufficientBalance)?;
 
     // 4. after: neither side crosses its target. Only i's and o's balances change, so only
     // their values are recomputed (every other asset keeps its value exactly).
-    let inputs = inputs.get(..n).ok_or(MathError::TooManyAssets)?;
     let in_balance = a_in
-        .input
         .balance
         .checked_add(amount_in)
         .ok_or(MathError::Overflow)?;
@@ -534,15 +591,15 @@ pub fn check_fill(
         )
     };
     let changes = [
-        (i, revalue(&a_in.input, in_balance)?),
-        (o, revalue(&a_out.input, out_left)?),
+        (i, revalue(a_in, in_balance)?),
+        (o, revalue(a_out, out_left)?),
     ];
     let after = with_values(&before, inputs, &changes)?;
-    let target_o = u128::from(a_out.input.target_bps);
+    let target_o = u128::from(a_out.target_bps);
     if cmp_share(value_at(&after, o)?, after.nav, target_o) == Ordering::Less {
         return Err(FillError::OutPushedBelowTarget);
     }
-    let target_i = u128::from(a_in.input.target_bps);
+    let target_i = u128::from(a_in.target_bps);
     if cmp_share(value_at(&after, i)?, after.nav, target_i) == Ordering::Greater {
         return Err(FillError::InPushedAboveTarget);
     }
@@ -563,8 +620,8 @@ pub fn check_fill(
     }
 
     // 6. concentration (both excesses share the factor 1 / 10_000)
-    if let Some(excess_after) = max_excess_num(&after, assets)? {
-        match max_excess_num(&before, assets)? {
+    if let Some(excess_after) = max_excess_num(&after, inputs)? {
+        match max_excess_num(&before, inputs)? {
             Some(excess_before)
                 if cmp_ratio(excess_after, after.nav, excess_before, before.nav)
                     != Ordering::Greater => {}
@@ -576,8 +633,8 @@ pub fn check_fill(
     if after.nav == 0 {
         return Err(FillError::DistanceNotReduced);
     }
-    let d_after = distance_num(&after, assets)?;
-    let d_before = distance_num(&before, assets)?;
+    let d_after = distance_num(&after, inputs)?;
+    let d_before = distance_num(&before, inputs)?;
     if cmp_ratio(d_after, after.nav, d_before, before.nav) != Ordering::Less {
         return Err(FillError::DistanceNotReduced);
     }
@@ -1766,7 +1823,8 @@ mod tests {
             let limit = mul_wide(nav, u128::from(bps));
             prop_assert_eq!(share_gap(value, nav, bps), (used.cmp(&limit), used.abs_diff(limit)));
             if let Ok(w) = weights_of(&c.assets, c.nd) {
-                prop_assert_eq!(distance_num(&w, &c.assets), distance_num_wide(&w, &c.assets));
+                let inputs: Vec<AssetInput> = c.assets.iter().map(|a| a.input).collect();
+                prop_assert_eq!(distance_num(&w, &inputs), distance_num_wide(&w, &inputs));
             }
         }
 

@@ -290,7 +290,8 @@ impl Fund {
         for asset in self.registered_assets() {
             asset.validate()?;
             target_sum += u32::from(asset.target_bps);
-            if asset.class()? == LiquidityClass::Liquid {
+            // the class byte was just validated
+            if asset.class == LiquidityClass::Liquid as u8 {
                 liquid_target_sum += u32::from(asset.target_bps);
             }
         }
@@ -341,11 +342,11 @@ impl Fund {
         // (random keys rarely share it: about 16 byte tests instead of 120 key comparisons)
         let mut seen = [0u64; 4];
         for (i, a) in registered.iter().enumerate() {
-            require!(a.is_registered(), FundError::InvariantViolated);
-            let first = a.mint.as_ref().first().copied().unwrap_or_default();
-            let word = seen
-                .get_mut(usize::from(first >> 6))
-                .ok_or_else(|| error!(FundError::InvariantViolated))?;
+            // the key as four words: registered (non-zero) and its first byte in one read
+            let words: [u64; 4] = bytemuck::cast(a.mint.to_bytes());
+            require!(words.iter().any(|&w| w != 0), FundError::InvariantViolated);
+            let first = words[0] & 0xff; // little-endian: the key's first byte
+            let word = &mut seen[(first >> 6) as usize]; // < 4
             let bit = 1u64 << (first & 63);
             if *word & bit != 0 {
                 require!(

@@ -2,7 +2,9 @@ use crate::error::FundError;
 use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
 use crate::math::rate_limit::take;
-use crate::math::rebalance::{check_fill, imbalance_at, premium_bps_floor, quote_fill, FillError};
+use crate::math::rebalance::{
+    check_fill_inputs, imbalance_at, premium_bps_floor, quote_fill_from, FillError, FillPair,
+};
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
 use crate::token_policy::{token_account_mint, token_amount, transfer_checked, TransferAccounts};
@@ -192,20 +194,26 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     // ---- price and check the fill with the shared engine ------------------------------------
     let (quote, before, after, volume_level, premium_level, value_in, premium_value) = {
         let fund = a.fund.load()?;
-        let assets = fund.rebalance_assets();
-        let n = fund.asset_count as usize;
-        let quote = quote_fill(
-            &assets[..n],
-            i,
-            o,
+        // the engine's view of every asset, built once; the pair's flags were checked above
+        let (inputs, n) = fund.engine_inputs();
+        let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
+        let quote = quote_fill_from(
+            &inputs[i],
+            ao.upper_price(),
+            ao.decimals,
             received,
             premium_bps,
             fund.numeraire_decimals,
         )?;
-        let (before, after) = check_fill(
-            &assets[..n],
+        let pair = FillPair {
             i,
             o,
+            can_in: ai.has_flag(asset_flags::REBALANCE_IN),
+            can_out: ao.has_flag(asset_flags::REBALANCE_OUT),
+        };
+        let (before, after) = check_fill_inputs(
+            &inputs[..n],
+            pair,
             received,
             &quote,
             fund.min_liquid_bps,

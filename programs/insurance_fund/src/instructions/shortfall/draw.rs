@@ -135,7 +135,7 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     let bump_seed = [bump];
     let seeds: &[&[u8]] = &[SEED_FUND, create_key.as_ref(), &bump_seed];
     let mut left = u128::from(limit);
-    let mut payouts: Vec<Payout> = Vec::new();
+    let mut payouts: Vec<Payout> = Vec::with_capacity(n_order);
     let mut groups = ctx.remaining_accounts.chunks(PAYOUT_ACCOUNTS).enumerate();
     for (step, group) in groups.by_ref() {
         let [vault, mint, destination, token_program] = group else {
@@ -143,35 +143,38 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
         };
         require!(step < n_order, FundError::WaterfallOrderViolated);
         let k = order[step];
-        let asset = a.fund.load()?.assets[k];
-        require_keys_eq!(vault.key(), asset.vault, FundError::WaterfallOrderViolated);
-        require_keys_eq!(mint.key(), asset.mint, FundError::UnknownAsset);
+        // only the fields a payout needs, not a copy of the whole asset
+        let (asset_vault, asset_mint, program, price_hi, decimals, booked_balance) = {
+            let fund = a.fund.load()?;
+            let asset = &fund.assets[k];
+            (
+                asset.vault,
+                asset.mint,
+                asset.token_program_id(),
+                asset.upper_price(),
+                asset.decimals,
+                asset.booked_balance,
+            )
+        };
+        require_keys_eq!(vault.key(), asset_vault, FundError::WaterfallOrderViolated);
+        require_keys_eq!(mint.key(), asset_mint, FundError::UnknownAsset);
         require_keys_eq!(
             token_program.key(),
-            asset.token_program_id(),
+            program,
             FundError::TokenProgramMismatch
         );
         // the payout account is read from its fixed layout, not unpacked
         let (dest_mint, dest_owner) = token_account_fields(destination)?;
-        require_keys_eq!(dest_mint, asset.mint, FundError::PayoutMintMismatch);
+        require_keys_eq!(dest_mint, asset_mint, FundError::PayoutMintMismatch);
         require_keys_eq!(
             dest_owner,
             a.claimant.payout_owner,
             FundError::PayoutOwnerMismatch
         );
-        require_keys_eq!(
-            *destination.owner,
-            asset.token_program_id(),
-            FundError::InvalidTokenAccount
-        );
+        require_keys_eq!(*destination.owner, program, FundError::InvalidTokenAccount);
 
-        let (amount, credited, exhausted) = payout_floor(
-            left,
-            asset.upper_price(),
-            asset.decimals,
-            numeraire_decimals,
-            asset.booked_balance,
-        )?;
+        let (amount, credited, exhausted) =
+            payout_floor(left, price_hi, decimals, numeraire_decimals, booked_balance)?;
         if amount > 0 {
             transfer_checked(
                 token_program.key,
@@ -182,13 +185,13 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
                     authority: a.fund.as_ref(),
                 },
                 amount,
-                asset.decimals,
+                decimals,
                 &[seeds],
             )?;
             a.fund.load_mut()?.assets[k].debit(amount)?;
             left = left.safe_sub(credited)?;
             payouts.push(Payout {
-                mint: asset.mint,
+                mint: asset_mint,
                 amount,
                 value: credited as u64,
             });
