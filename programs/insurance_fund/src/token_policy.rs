@@ -132,18 +132,24 @@ pub fn token_account_mint(account: &AccountInfo, token_program: &Pubkey) -> Resu
 /// Offset of the `owner` field of a token account (after the 32-byte mint).
 const TOKEN_ACCOUNT_OWNER_OFFSET: usize = 32;
 
-/// `(mint, owner)` of `account`, which must be an initialized token account of SPL Token or
-/// Token-2022 (`InvalidTokenAccount`): what an `InterfaceAccount<TokenAccount>` accepts, read
-/// from the fixed layout instead of unpacked.
-pub fn token_account_fields(account: &AccountInfo) -> Result<(Pubkey, Pubkey)> {
+/// Checks `account` as an `InterfaceAccount<TokenAccount>` would accept it (an initialized
+/// token account of SPL Token or Token-2022, else `InvalidTokenAccount`), read from the fixed
+/// layout instead of unpacked, and compares its mint and owner in place:
+/// `(mint == expected_mint, owner == expected_owner)`.
+pub fn token_account_matches(
+    account: &AccountInfo,
+    expected_mint: &Pubkey,
+    expected_owner: &Pubkey,
+) -> Result<(bool, bool)> {
     require!(
         *account.owner == anchor_spl::token::ID || *account.owner == anchor_spl::token_2022::ID,
         FundError::InvalidTokenAccount
     );
     let data = token_account_data(account)?;
+    let field = |offset: usize| data.get(offset..offset + 32);
     Ok((
-        key_at(&data, 0)?,
-        key_at(&data, TOKEN_ACCOUNT_OWNER_OFFSET)?,
+        field(0) == Some(expected_mint.as_ref()),
+        field(TOKEN_ACCOUNT_OWNER_OFFSET) == Some(expected_owner.as_ref()),
     ))
 }
 

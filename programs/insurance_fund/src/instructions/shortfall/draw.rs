@@ -6,7 +6,7 @@ use crate::math::rate_limit::drained_level_ceil;
 use crate::math::valuation::mul_div_floor;
 use crate::math::SafeMath;
 use crate::state::{asset_flags, seeds::SEED_FUND, Claimant, Fund, Shortfall, ShortfallStatus};
-use crate::token_policy::{token_account_fields, transfer_checked, TransferAccounts};
+use crate::token_policy::{token_account_matches, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -164,13 +164,10 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
             FundError::TokenProgramMismatch
         );
         // the payout account is read from its fixed layout, not unpacked
-        let (dest_mint, dest_owner) = token_account_fields(destination)?;
-        require_keys_eq!(dest_mint, asset_mint, FundError::PayoutMintMismatch);
-        require_keys_eq!(
-            dest_owner,
-            a.claimant.payout_owner,
-            FundError::PayoutOwnerMismatch
-        );
+        let (mint_ok, owner_ok) =
+            token_account_matches(destination, &asset_mint, &a.claimant.payout_owner)?;
+        require!(mint_ok, FundError::PayoutMintMismatch);
+        require!(owner_ok, FundError::PayoutOwnerMismatch);
         require_keys_eq!(*destination.owner, program, FundError::InvalidTokenAccount);
 
         let (amount, credited, exhausted) =
