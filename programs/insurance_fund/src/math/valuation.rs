@@ -188,8 +188,13 @@ pub fn value_floor(
     if amount == 0 || price.mantissa == 0 || keep_bps == 0 {
         return Ok(0);
     }
-    // (2^64 - 1)^2 < 2^128: this product always fits.
-    let atoms_times_mantissa = mul_64(amount, price.mantissa);
+    // (2^64 - 1)^2 < 2^128: this product always fits. One native multiplication when it
+    // fits u64 (amount > 0 here, and one native division tells).
+    let atoms_times_mantissa = if price.mantissa <= u64::MAX / amount {
+        u128::from(amount.wrapping_mul(price.mantissa))
+    } else {
+        mul_64(amount, price.mantissa)
+    };
     // Fold the bps denominator into the decimal exponent:
     // value = atoms_times_mantissa * keep_bps * 10^e.
     let e = atom_exponent(price.expo, token_decimals, numeraire_decimals).saturating_sub(4);
