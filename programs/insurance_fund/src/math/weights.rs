@@ -23,7 +23,7 @@ pub struct AssetInput {
     pub liquid: bool,
     /// Target weight (any value; only used for `distance_bps`).
     pub target_bps: u16,
-    /// Concentration cap (any value; only used for `max_excess_bps`).
+    /// Concentration cap (any value; only used for `Weights::max_excess_bps`).
     pub max_weight_bps: u16,
 }
 
@@ -57,15 +57,6 @@ pub struct Weights {
     /// `floor(liquid_value * 10_000 / nav)`; 0 when `nav == 0` (an empty or worthless fund
     /// reports a 0 liquid share).
     pub liquid_bps: u16,
-    /// Asset with the largest `weights_bps` (lowest index on ties; 0 when every weight is 0,
-    /// including when `count == 0`).
-    pub max_weight_index: usize,
-    /// `weights_bps[max_weight_index]`.
-    pub max_weight_bps: u16,
-    /// Largest `weights_bps[i] - max_weight_bps_i` over assets, 0 if none exceeds its cap
-    /// (floored weights: may read 0 for an exact excess below 1 bps; use `share_at_most` to
-    /// enforce a cap exactly).
-    pub max_excess_bps: u16,
     /// Sum over assets of `|weights_bps[i] - target_bps_i|` (floored weights; when
     /// `nav == 0` this is the sum of the targets).
     pub distance_bps: u32,
@@ -125,9 +116,6 @@ pub fn compute(assets: &[AssetInput], numeraire_decimals: u8) -> Result<Weights,
         weights_bps: [0; MAX_ASSETS],
         liquid_value: 0,
         liquid_bps: 0,
-        max_weight_index: 0,
-        max_weight_bps: 0,
-        max_excess_bps: 0,
         distance_bps: 0,
     };
 
@@ -202,15 +190,12 @@ pub fn with_values(
     }
     out.weights_bps = [0; MAX_ASSETS];
     out.liquid_bps = 0;
-    out.max_weight_index = 0;
-    out.max_weight_bps = 0;
-    out.max_excess_bps = 0;
     out.distance_bps = 0;
     finish(&mut out, assets)?;
     Ok(out)
 }
 
-/// Fills the weights, liquid share, largest weight, excess and distance from `w.values`,
+/// Fills the weights, liquid share and distance from `w.values`,
 /// `w.nav` and `w.liquid_value` (the other fields must be zero).
 fn finish(w: &mut Weights, assets: &[AssetInput]) -> Result<(), MathError> {
     // value <= nav, so each share is <= 10_000 and share_bps_floor cannot fail here.
@@ -235,22 +220,40 @@ fn finish(w: &mut Weights, assets: &[AssetInput]) -> Result<(), MathError> {
     }
     w.liquid_bps = share_bps_floor(w.liquid_value, nav)?;
 
-    // in locals (the loop runs per asset in every valuation); each distance term is at most
-    // u16::MAX, so sixteen of them cannot overflow the u32 sum
-    let (mut max_index, mut max_bps, mut max_excess, mut distance) = (0usize, 0u16, 0u16, 0u32);
-    for (i, (a, &bps)) in assets.iter().zip(&w.weights_bps).enumerate() {
-        if bps > max_bps {
-            max_index = i;
-            max_bps = bps;
-        }
-        max_excess = max_excess.max(bps.saturating_sub(a.max_weight_bps));
+    // each distance term is at most u16::MAX, so sixteen of them cannot overflow the u32 sum
+    let mut distance = 0u32;
+    for (a, &bps) in assets.iter().zip(&w.weights_bps) {
         distance = distance.saturating_add(u32::from(bps.abs_diff(a.target_bps)));
     }
-    w.max_weight_index = max_index;
-    w.max_weight_bps = max_bps;
-    w.max_excess_bps = max_excess;
     w.distance_bps = distance;
     Ok(())
+}
+
+impl Weights {
+    /// The asset with the largest `weights_bps` and that weight: `(index, bps)`, the lowest
+    /// index on ties, `(0, 0)` when every weight is 0 (including when `count == 0`). Computed
+    /// on demand (only reports need it; the valuation passes of fills and draws do not).
+    pub fn max_weight(&self) -> (usize, u16) {
+        let mut best = (0, 0);
+        for (i, &bps) in self.weights_bps.iter().enumerate().take(self.count) {
+            if bps > best.1 {
+                best = (i, bps);
+            }
+        }
+        best
+    }
+
+    /// Largest `weights_bps[i] - assets[i].max_weight_bps` over assets, 0 if none exceeds its
+    /// cap (floored weights: may read 0 for an exact excess below 1 bps; use `share_at_most`
+    /// to enforce a cap exactly). `assets` are the ones this was computed from.
+    pub fn max_excess_bps(&self, assets: &[AssetInput]) -> u16 {
+        assets
+            .iter()
+            .zip(&self.weights_bps)
+            .map(|(a, &bps)| bps.saturating_sub(a.max_weight_bps))
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// Exactly `value * 10_000 <= bps * nav` (`value` is at most `bps` of `nav`), with no bps
@@ -361,8 +364,11 @@ mod tests {
         assert_eq!(w.weights_bps[..2], [6_000, 4_000]);
         assert_eq!(w.liquid_value, 1_000_000_000);
         assert_eq!(w.liquid_bps, 10_000);
-        assert_eq!((w.max_weight_index, w.max_weight_bps), (0, 6_000));
-        assert_eq!(w.max_excess_bps, 500);
+        assert_eq!(w.max_weight(), (0, 6_000));
+        assert_eq!(
+            w.max_excess_bps(&[stable(600_000_000, 5_000), stable(400_000_000, 5_000)]),
+            500
+        );
         assert_eq!(w.distance_bps, 2_000);
     }
 
@@ -382,8 +388,8 @@ mod tests {
         assert_eq!(w.weights_bps.iter().map(|&b| b as u32).sum::<u32>(), 9_998);
         assert_eq!(w.liquid_value, 1_000_000_000);
         assert_eq!(w.liquid_bps, 7_782);
-        assert_eq!((w.max_weight_index, w.max_weight_bps), (0, 4_669));
-        assert_eq!(w.max_excess_bps, 0);
+        assert_eq!(w.max_weight(), (0, 4_669));
+        assert_eq!(w.max_excess_bps(&assets), 0);
         assert_eq!(w.distance_bps, 669 + 888 + 217);
         // The LST is at most 22.18 % and at least 22.17 % exactly, though its floor reads 2_217.
         assert_eq!(share_at_most(w.values[2], w.nav, 2_218), Ok(true));
@@ -397,7 +403,7 @@ mod tests {
         let w = compute(&[], 6).unwrap();
         assert_eq!(w.count, 0);
         assert_eq!(
-            (w.nav, w.liquid_bps, w.max_weight_bps, w.distance_bps),
+            (w.nav, w.liquid_bps, w.max_weight().1, w.distance_bps),
             (0, 0, 0, 0)
         );
 
@@ -406,7 +412,11 @@ mod tests {
         assert_eq!(w.weights_bps, [0; MAX_ASSETS]);
         assert_eq!(w.liquid_bps, 0);
         assert_eq!(
-            (w.max_weight_index, w.max_weight_bps, w.max_excess_bps),
+            (
+                w.max_weight().0,
+                w.max_weight().1,
+                w.max_excess_bps(&[stable(0, 5_000), lst(0)])
+            ),
             (0, 0, 0)
         );
         assert_eq!(w.distance_bps, 7_000);
@@ -415,7 +425,7 @@ mod tests {
     #[test]
     fn ties_pick_the_lowest_index_and_errors_propagate() {
         let w = compute(&[lst(0), stable(5, 0), stable(5, 0)], 6).unwrap();
-        assert_eq!((w.max_weight_index, w.max_weight_bps), (1, 5_000));
+        assert_eq!(w.max_weight(), (1, 5_000));
 
         assert_eq!(
             compute(&[stable(1, 0); MAX_ASSETS + 1], 6),
@@ -541,11 +551,11 @@ mod tests {
             }
 
             let max = *w.weights_bps[..n].iter().max().unwrap();
-            prop_assert_eq!(w.max_weight_bps, max);
-            prop_assert_eq!(w.max_weight_index, w.weights_bps.iter().position(|&b| b == max).unwrap());
+            prop_assert_eq!(w.max_weight().1, max);
+            prop_assert_eq!(w.max_weight().0, w.weights_bps.iter().position(|&b| b == max).unwrap());
             let excess = assets.iter().zip(&w.weights_bps)
                 .map(|(a, &b)| b.saturating_sub(a.max_weight_bps)).max().unwrap();
-            prop_assert_eq!(w.max_excess_bps, excess);
+            prop_assert_eq!(w.max_excess_bps(&assets), excess);
             let distance: u32 = assets.iter().zip(&w.weights_bps)
                 .map(|(a, &b)| (b as i64 - a.target_bps as i64).unsigned_abs() as u32).sum();
             prop_assert_eq!(w.distance_bps, distance);
