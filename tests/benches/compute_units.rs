@@ -1435,26 +1435,33 @@ fn where_text(b: &Bench) -> String {
          and shares and bound terms in 64-bit arithmetic while NAV and values are below 2^48 \
          atoms (about 281 million whole units of a 6-decimal numeraire). Beyond those \
          thresholds the exact general paths run: same results, more units per asset (not \
-         measured here; this fund holds about 62,500 tokens per asset). `get_nav`, one full \
+         measured here; this fund holds about 62,500 tokens per asset). The largest weight \
+         and the largest excess over a cap are computed on demand (`Weights::max_weight`, \
+         `Weights::max_excess_bps`), not in every valuation pass. `get_nav`, one full \
          valuation and weights pass with its report, costs {nav16} CU at 16 assets, about \
          {nav_slope} per further asset.\n\
-         - **`rebalance`** ({reb} CU at 16 assets) **misses its 20,000 budget.** Measured with \
-         `sol_log_compute_units` probes while optimising (approximate, 16 assets): dispatch \
-         and accounts about 2,300; pre-checks about 1,500 (pause, targets, freshness of 16 \
-         prices, lookups, keeper accounts' layout, distinctness of the written accounts); the \
-         two CPIs about 1,450 each as charged to the caller (about 1,000 of each is the \
-         runtime's invoke cost); the engine inputs and quote about 1,300; `check_fill` about \
-         9,000 (valuing 16 assets and their weights before the fill about 4,000; revaluing the \
-         two changed assets and the weights after about 2,000; exact concentration, \
-         liquidity, targets and the distance before and after about 3,000); booking and rate \
-         limits about 700; the fund's `invariant` about 1,700; the event about 600. What the \
-         remaining units buy: every bound is an exact rational comparison (no bps rounding), \
-         including the distance and value checks that `check_fill` proves redundant (defence \
-         in depth, about 1,500 together); the whole configuration is re-validated after the \
-         write (`invariant`); the event carries NAV, distance and liquid share before and \
-         after. Dropping the invariant or the defence-in-depth checks would meet the budget \
-         and was not done: the fill is the one instruction where a stranger moves the fund's \
-         assets.\n\
+         - **`refresh_prices`** meets 1,500 CU per asset refreshed when it refreshes the \
+         whole fund ({refresh_all} CU for 16 assets) and at the margin ({refresh_margin} per \
+         extra asset); a refresh of a single asset misses it ({refresh_one} CU for one Pyth \
+         asset) because its fixed part is not per asset: dispatch, the writable fund, the \
+         clock, the invariant and the event (the empty-selection probe alone is \
+         {refresh_probe}).\n\
+         - **`rebalance`** ({reb} CU at 16 assets) meets its 20,000 budget, with a small \
+         margin. Measured with `sol_log_compute_units` probes while optimising (approximate, \
+         16 assets): dispatch and accounts about 2,300; pre-checks about 1,500 (pause, \
+         targets, freshness of 16 prices, lookups, keeper accounts' layout, distinctness of \
+         the written accounts); the two CPIs about 1,450 each as charged to the caller (about \
+         1,000 of each is the runtime's invoke cost); the engine inputs and quote about 1,300; \
+         `check_fill` about 7,500 (the fund valued before the fill, weights before and after, \
+         only the two changed assets revalued; exact concentration, liquidity, targets and \
+         the distance before and after about 3,000); booking and rate limits about 700; the \
+         fund's `invariant` about 1,700; the event about 600. Kept although they cost units: \
+         every bound is an exact rational comparison (no bps rounding), including the \
+         distance and value checks that `check_fill` proves redundant (defence in depth, \
+         about 1,500 together); the whole configuration is re-validated after the write \
+         (`invariant`); the event carries NAV, distance and liquid share before and after. \
+         Code layout alone moves these figures by a few hundred CU from one build to the \
+         next, so the margin is thin.\n\
          - **Accounts.** No hot path unpacks a token account: `deposit_fees`, `rebalance` and \
          `draw` check mints and vaults against the addresses stored at `add_asset` and read \
          the few fields they need (owner program, state, mint, owner) from the fixed token \
@@ -1485,6 +1492,12 @@ fn where_text(b: &Bench) -> String {
         nav16 = n(nav16),
         nav_slope = n(nav_slope),
         reb = n(own("rebalance", "", 16)),
+        refresh_all = n(own("refresh_prices", "all", 16)),
+        refresh_margin = n((own("refresh_prices", "all", 16)
+            - own("refresh_prices", "one asset: #3", 16))
+            / 15),
+        refresh_one = n(own("refresh_prices", "one asset: #3", 16)),
+        refresh_probe = n(probe("refresh_prices(0)")),
         dep = n(own("deposit_fees", "asset #1", 16)),
         borsh = n(probe("draw(0)") - probe("refresh_prices(0)")),
         draw_probe = n(probe("draw(0)")),
