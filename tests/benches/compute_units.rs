@@ -669,7 +669,8 @@ async fn bench_fund(n: usize, b: &mut Bench) {
             f.h.rebalance_ix(&keeper.pubkey(), 1, &keeper_in, 0, &keeper_out, 0, 0);
         b.probe(&mut f.ctx, n, "rebalance(0)", &[ix], &[&keeper])
             .await;
-        // the reverse pair passes every check up to the weights, then fails OutNotOverweight
+        // the reverse pair passes every check before the engine (the keeper delivers), then
+        // the engine refuses it: OutNotOverweight
         let ix =
             f.h.rebalance_ix(&keeper.pubkey(), 0, &keeper_out, 1, &keeper_in, ONE, 0);
         b.probe(&mut f.ctx, n, "rebalance(reverse)", &[ix], &[&keeper])
@@ -1291,8 +1292,9 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
     line(
         "`set_bounds`, 16 minus 1 asset",
         diff(own("set_bounds", "", 16), own("set_bounds", "", 1)),
-        "per-asset validation and `invariant` (mint uniqueness compared on 8-byte prefixes) for \
-         15 more assets: every writer of the fund pays it",
+        "per-asset validation and `invariant` (mint uniqueness: a set of first bytes, full \
+         keys compared only on a shared byte) for 15 more assets, minus the check that 15 \
+         unused slots are empty: every writer of the fund pays both",
     );
     line(
         "probe `refresh_prices` (empty selection)",
@@ -1307,7 +1309,9 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
     line(
         "probe `rebalance` (amount 0)",
         probe("rebalance(0)", 16),
-        "+ `Signer`, 6 `InterfaceAccount`s (2 mints, 2 vaults, 2 keeper accounts), 2 `Interface`s",
+        "+ `Signer`, 6 `UncheckedAccount`s (2 mints, 2 vaults, 2 keeper accounts; checked in \
+         the handler against the stored addresses and the token layout), 2 `Interface`s, the \
+         check that the four written token accounts differ",
     );
     line(
         "probe `draw` (max value 0)",
@@ -1315,10 +1319,10 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
         "+ `Signer`, borsh `Account<Claimant>` and `Account<Shortfall>` with 4 `has_one`",
     );
     line(
-        "one `InterfaceAccount` (probes: (`rebalance` - `deposit_fees`) / 6)",
-        diff(probe("rebalance(0)", 16), probe("deposit_fees(0)", 16)).map(|d| d / 6),
-        "unpacking a token account or mint (`StateWithExtensions`, owner check) incl. a \
-         third of one more `Interface`",
+        "probe `rebalance` minus probe `deposit_fees`",
+        diff(probe("rebalance(0)", 16), probe("deposit_fees(0)", 16)),
+        "3 more unchecked accounts, one more `Interface`, the distinctness check of the \
+         written accounts",
     );
     line(
         "`deposit_fees` SPL minus its probe",
@@ -1326,9 +1330,9 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
             own("deposit_fees", "asset #1", 16),
             probe("deposit_fees(0)", 16),
         ),
-        "the handler: asset lookup, two balance reads, the `transfer_checked` CPI as charged \
-         to the caller (invoke cost, account and data serialization), booking, `invariant`, \
-         the event",
+        "the handler: asset lookup, the source's layout, two balance reads, the hand-built \
+         `transfer_checked` CPI as charged to the caller (about 1,000 invoke cost, account and \
+         data serialization, borrow checks), booking, `invariant`, the event",
     );
     line(
         "`deposit_fees` SPL, 16 minus 1 asset",
@@ -1336,13 +1340,14 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
             own("deposit_fees", "asset #1", 16),
             own("deposit_fees", "asset #1", 1),
         ),
-        "the fund's per-asset validation (`invariant`) and asset lookup",
+        "the fund's per-asset validation (`invariant`) and asset lookup, minus the unused-slot \
+         checks",
     );
     line(
-        "`get_nav`, 1 asset, minus `set_bounds`, 1 asset",
-        diff(own("get_nav", "", 1), own("set_bounds", "", 1)),
-        "the valuation and weights engine for one asset (`Fund::weights`: u128 arithmetic, \
-         powers of ten, weights in bps, liquid share, distance), the report and return data",
+        "`get_nav`, 16 assets",
+        own("get_nav", "", 16),
+        "one valuation and weights pass (`Fund::weights`: native 64-bit fast paths, weights \
+         in bps, liquid share, distance), the report and its return data",
     );
     line(
         "`get_nav`, 16 minus 1 asset, per asset",
@@ -1352,32 +1357,34 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
     line(
         "probe `rebalance` reverse pair minus probe amount 0",
         diff(probe("rebalance(reverse)", 16), probe("rebalance(0)", 16)),
-        "the fill's pre-checks: freshness of 16 prices, asset lookups, one `Fund::weights` \
-         and the imbalance masks",
+        "up to the engine's first refusal: pause, freshness of 16 prices, targets, asset \
+         lookups, the keeper accounts' layout, the auction clocks, the keeper's delivery (CPI \
+         as charged to the caller), the quote, the fund valued before the fill",
     );
     line(
         "`rebalance` minus its reverse-pair probe",
         diff(own("rebalance", "", 16), probe("rebalance(reverse)", 16)),
-        "two `transfer_checked` CPIs as charged to the caller, `check_fill` (weights and NAV \
-         before and after, every bound, distance), rate limits, booking, `invariant`, event",
+        "the rest of `check_fill` (the two changed assets revalued, weights after, every \
+         bound exactly, distance before and after), the payout CPI as charged to the caller, \
+         rate limits, booking, `invariant`, event",
     );
     line(
         "`draw`, 1 asset, minus its probe",
         diff(own("draw", "1 asset", 16), probe("draw(0)", 16)),
-        "freshness, one `Fund::weights` (NAV for the fund cap), waterfall order, one payout \
-         group (destination `InterfaceAccount`, CPI), booking, `invariant`s, event",
+        "freshness, NAV for the fund cap, waterfall order, one payout group (destination \
+         read from its layout, CPI), booking, `invariant`s, event",
     );
     line(
         "`draw`, 2 assets minus 1 asset",
         diff(own("draw", "2 assets", 16), own("draw", "1 asset", 16)),
-        "one more payout group: destination `InterfaceAccount`, asset checks, rounding, \
+        "one more payout group: destination read from its layout, asset checks, rounding, \
          one more `transfer_checked` CPI as charged to the caller",
     );
     line(
         "`draw`, 16 minus 1 asset, 1 asset paid",
         diff(own("draw", "1 asset", 16), own("draw", "1 asset", 1)),
-        "what 15 more registered assets add to a draw that pays from one (weights engine, \
-         freshness, waterfall, `invariant`)",
+        "what 15 more registered assets add to a draw that pays from one (NAV, freshness, \
+         waterfall, `invariant`)",
     );
     line(
         "`refresh_prices`: one Pyth SPL asset minus the fixed-price one",
@@ -1407,14 +1414,6 @@ fn where_text(b: &Bench) -> String {
     let own =
         |ix: &str, v: &str, n: usize| b.find(ix, v, n).map(|r| r.units.own() as i64).unwrap_or(0);
     let probe = |l: &str| b.probe_units(l, 16).unwrap_or(0);
-    let nav1 = own("get_nav", "", 1) - own("set_bounds", "", 1);
-    let nav_slope = (own("get_nav", "", 16) - own("get_nav", "", 1)) / 15;
-    let nav16 = nav1 + 15 * nav_slope;
-    let iface = (probe("rebalance(0)") - probe("deposit_fees(0)")) / 6;
-    let iface_raw = iface;
-    let deposit_handler = own("deposit_fees", "asset #1", 16) - probe("deposit_fees(0)");
-    let rebalance_tail = own("rebalance", "", 16) - probe("rebalance(reverse)");
-    let group = own("draw", "2 assets", 16) - own("draw", "1 asset", 16);
     let n = |x: i64| {
         if x < 0 {
             format!("-{}", num((-x) as u64))
@@ -1422,56 +1421,90 @@ fn where_text(b: &Bench) -> String {
             num(x as u64)
         }
     };
-    let (nav1, nav_slope, nav16, iface) = (n(nav1), n(nav_slope), n(nav16), n(iface));
-    let (deposit_handler, rebalance_tail, group) =
-        (n(deposit_handler), n(rebalance_tail), n(group));
+    let nav16 = own("get_nav", "", 16);
+    let nav_slope = (own("get_nav", "", 16) - own("get_nav", "", 1)) / 15;
     format!(
         "Reading:\n\n\
-         - **The weights engine dominates `rebalance`, `draw`, `get_nav` and `sync_auctions`.** \
-         Estimated from `get_nav` (which computes it once; the estimate also carries the report \
-         and its return data), one `Fund::weights` costs roughly {nav1} CU for one asset plus \
-         {nav_slope} per further asset, about {nav16} at 16. `rebalance` computes weights in \
-         its pre-checks and `check_fill` values the fund before and after the fill: at the \
-         estimate above, those passes are most of its {rebalance_tail} CU after the pre-checks \
-         (the two CPIs as charged to the caller are a few thousand). `sync_auctions` and \
-         `draw` (NAV for the fund cap) compute it once each. \
-         Candidates, by the arithmetic in `math/valuation.rs` and `math/weights.rs`: u128 \
-         multiplications and divisions (software routines on SBF, hundreds of CU each) and \
-         powers of ten per asset; computing the weights once per instruction and sharing them, \
-         or caching each asset's value at `refresh_prices`, would remove whole passes.\n\
-         - **Accounts.** One `InterfaceAccount` costs about {iface} CU to deserialize and check; \
-         `rebalance` has 6, so its account struct alone costs about {reb_accts} CU of own \
-         units (`deposit_fees` has none: it checks raw accounts against stored addresses). The borsh `Claimant` and `Shortfall` with their \
-         four `has_one` checks and a `Signer` cost about {borsh} CU together (`draw` probe \
-         minus the `refresh_prices` probe); the zero-copy `Fund` costs little to load, but every instruction that \
-         writes it re-validates the whole configuration (`invariant`): about {inv} CU more at \
-         16 assets than at 1, in every writer, including `deposit_fees`.\n\
-         - **`deposit_fees`** ({dep} CU at 16): about {dep_probe} CU are spent before the \
-         handler's first line (dispatch, 3 unchecked accounts, an `Interface`, the writable \
-         `Fund`; this includes the probe's error log, so the split overstates the accounts and \
-         understates the handler by that log's cost), {deposit_handler} CU in the handler, of which \
-         the CPI's invoke cost and account serialization is roughly 1,000 to 1,500. What is \
-         left to reach 6,000: the instruction builds the `transfer_checked` instruction on the \
-         heap (Anchor's CPI helper), loads the fund twice (read, then write) and validates the \
-         whole configuration at the end.\n\
-         - **`draw`**: each payout group costs about {group} CU (a destination \
-         `InterfaceAccount`, checks, rounding, a CPI); of the fixed part, the weights engine (NAV \
-         for the fund cap) is about half and the account struct (probe: {draw_probe}) most \
-         of the rest.\n\
-         - **Logging** is minor: no `Instruction:` log line (the program's default `no-log-ix-name` feature) and one event per \
-         instruction (`sol_log_data`: 100 CU + 100 per field + 1 per byte after borsh \
-         serialization; 876 bytes for a 16-asset draw). \
-         **`find_program_address`** (1,500 CU per bump tried) runs only where accounts are \
-         created (`initialize_fund`, `add_asset`, `register_claimant`, `declare_shortfall`, \
-         whose `seeds` + `bump` constraints derive the address); no hot path derives an \
-         address: vaults are checked against stored addresses and the fund signs with its \
-         stored bump.",
+         - **Arithmetic.** The Solana VM has 64-bit registers only: a `u128` multiply, divide \
+         or remainder is a software routine (tens of CU for a product, one to two hundred for \
+         a division). The engines (`math/valuation.rs`, `math/weights.rs`, \
+         `math/rebalance.rs`) therefore take native fast paths, each proven equal to the \
+         general path by property tests: `u64 x u64` products from 32-bit halves \
+         (`math/wide.rs`), a 192-bit `amount * mantissa * bps` divided by powers of ten in \
+         native steps, `value_floor` in two native divisions when `amount * mantissa < 2^64`, \
+         and shares and bound terms in 64-bit arithmetic while NAV and values are below 2^48 \
+         atoms (about 281 million whole units of a 6-decimal numeraire). Beyond those \
+         thresholds the exact general paths run: same results, more units per asset (not \
+         measured here; this fund holds about 62,500 tokens per asset). The largest weight \
+         and the largest excess over a cap are computed on demand (`Weights::max_weight`, \
+         `Weights::max_excess_bps`), not in every valuation pass. `get_nav`, one full \
+         valuation and weights pass with its report, costs {nav16} CU at 16 assets, about \
+         {nav_slope} per further asset.\n\
+         - **`refresh_prices`** meets 1,500 CU per asset refreshed when it refreshes the \
+         whole fund ({refresh_all} CU for 16 assets) and at the margin ({refresh_margin} per \
+         extra asset); a refresh of a single asset misses it ({refresh_one} CU for one Pyth \
+         asset) because its fixed part is not per asset: dispatch, the writable fund, the \
+         clock, the invariant and the event (the empty-selection probe alone is \
+         {refresh_probe}).\n\
+         - **`rebalance`** ({reb} CU at 16 assets) meets its 20,000 budget, with a small \
+         margin. Measured with `sol_log_compute_units` probes while optimising (approximate, \
+         16 assets): dispatch and accounts about 2,300; pre-checks about 1,500 (pause, \
+         targets, freshness of 16 prices, lookups, keeper accounts' layout, distinctness of \
+         the written accounts); the two CPIs about 1,450 each as charged to the caller (about \
+         1,000 of each is the runtime's invoke cost); the engine inputs and quote about 1,300; \
+         `check_fill` about 7,500 (the fund valued before the fill, weights before and after, \
+         only the two changed assets revalued; exact concentration, liquidity, targets and \
+         the distance before and after about 3,000); booking and rate limits about 700; the \
+         fund's `invariant` about 1,700; the event about 600. Kept although they cost units: \
+         every bound is an exact rational comparison (no bps rounding), including the \
+         distance and value checks that `check_fill` proves redundant (defence in depth, \
+         about 1,500 together); the whole configuration is re-validated after the write \
+         (`invariant`); the event carries NAV, distance and liquid share before and after. \
+         Code layout alone moves these figures by a few hundred CU from one build to the \
+         next, so the margin is thin.\n\
+         - **Accounts.** No hot path unpacks a token account: `deposit_fees`, `rebalance` and \
+         `draw` check mints and vaults against the addresses stored at `add_asset` and read \
+         the few fields they need (owner program, state, mint, owner) from the fixed token \
+         layout (an `InterfaceAccount` unpack costs about 1,000 to 1,500 CU). The borsh \
+         `Claimant` and `Shortfall` with their four `has_one` checks and a `Signer` cost about \
+         {borsh} CU together (`draw` probe minus the `refresh_prices` probe). Every \
+         instruction that writes the fund re-validates the whole configuration \
+         (`invariant`: each registered asset's configuration and mint uniqueness, and every \
+         unused slot checked empty, so its cost moves little with the asset count: \
+         `set_bounds` costs {sb1} CU at 1 asset and {sb16} at 16). Anchor \
+         compares the instruction's discriminator with each instruction's in declaration \
+         order, so the hot instructions are declared first.\n\
+         - **`deposit_fees`** ({dep} CU at 16) meets its budget: about {dep_probe} CU before \
+         the handler's first check (including the probe's error log), the rest mostly the \
+         `transfer_checked` CPI (built by hand: the same instruction and borrow checks as \
+         Anchor's helper, without its search of accounts by key) and the invariant.\n\
+         - **`draw`** meets its budgets: each payout group costs about {group} CU, of which \
+         about 1,450 is the CPI as charged to the caller; the fixed part sizes the fund cap \
+         against NAV alone (one valuation pass) and pays the account struct (probe: \
+         {draw_probe}).\n\
+         - **Logging** is minor: no `Instruction:` log line (the program's default \
+         `no-log-ix-name` feature) and one event per instruction (`sol_log_data`: 100 CU + 100 \
+         per field + 1 per byte after borsh serialization). **`find_program_address`** (1,500 \
+         CU per bump tried) runs only where accounts are created (`initialize_fund`, \
+         `add_asset`, `register_claimant`, `declare_shortfall`, whose `seeds` + `bump` \
+         constraints derive the address); no hot path derives an address: vaults are checked \
+         against stored addresses and the fund signs with its stored bump.",
+        nav16 = n(nav16),
+        nav_slope = n(nav_slope),
+        reb = n(own("rebalance", "", 16)),
+        refresh_all = n(own("refresh_prices", "all", 16)),
+        refresh_margin = n((own("refresh_prices", "all", 16)
+            - own("refresh_prices", "one asset: #3", 16))
+            / 15),
+        refresh_one = n(own("refresh_prices", "one asset: #3", 16)),
+        refresh_probe = n(probe("refresh_prices(0)")),
         dep = n(own("deposit_fees", "asset #1", 16)),
         borsh = n(probe("draw(0)") - probe("refresh_prices(0)")),
         draw_probe = n(probe("draw(0)")),
         dep_probe = n(probe("deposit_fees(0)")),
-        reb_accts = n(6 * iface_raw),
-        inv = n(own("set_bounds", "", 16) - own("set_bounds", "", 1)),
+        group = n(own("draw", "2 assets", 16) - own("draw", "1 asset", 16)),
+        sb1 = n(own("set_bounds", "", 1)),
+        sb16 = n(own("set_bounds", "", 16)),
     )
 }
 

@@ -46,6 +46,27 @@ solana_security_txt::security_txt! {
 pub mod insurance_fund {
     use super::*;
 
+    // ---- hot paths first: Anchor dispatches by comparing the instruction's discriminator
+    // with each instruction's in declaration order (the IDL lists them alphabetically) ----
+    pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
+        instructions::deposit_fees::handler(ctx, amount)
+    }
+
+    pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<()> {
+        instructions::draw::handler(ctx, max_value)
+    }
+
+    pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
+        instructions::rebalance::handler(ctx, amount_in, min_amount_out)
+    }
+
+    pub fn refresh_prices<'info>(
+        ctx: Context<'info, RefreshPrices<'info>>,
+        assets: u16,
+    ) -> Result<()> {
+        instructions::refresh_prices::handler(ctx, assets)
+    }
+
     // ---- governance ---------------------------------------------------------------------
     pub fn initialize_fund(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result<()> {
         instructions::initialize_fund::handler(ctx, args)
@@ -162,20 +183,9 @@ pub mod insurance_fund {
         instructions::cancel_shortfall::handler(ctx)
     }
 
-    pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<()> {
-        instructions::draw::handler(ctx, max_value)
-    }
-
     // ---- anyone -------------------------------------------------------------------------
     pub fn close_shortfall(ctx: Context<CloseShortfall>) -> Result<()> {
         instructions::close_shortfall::handler(ctx)
-    }
-
-    pub fn refresh_prices<'info>(
-        ctx: Context<'info, RefreshPrices<'info>>,
-        assets: u16,
-    ) -> Result<()> {
-        instructions::refresh_prices::handler(ctx, assets)
     }
 
     pub fn get_nav(ctx: Context<GetNav>) -> Result<NavReport> {
@@ -184,13 +194,5 @@ pub mod insurance_fund {
 
     pub fn sync_auctions(ctx: Context<SyncAuctions>) -> Result<()> {
         instructions::sync_auctions::handler(ctx)
-    }
-
-    pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
-        instructions::rebalance::handler(ctx, amount_in, min_amount_out)
-    }
-
-    pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
-        instructions::deposit_fees::handler(ctx, amount)
     }
 }

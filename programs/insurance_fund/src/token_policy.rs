@@ -125,6 +125,38 @@ pub fn token_account_mint(account: &AccountInfo, token_program: &Pubkey) -> Resu
         *token_program,
         FundError::InvalidTokenAccount
     );
+    let data = token_account_data(account)?;
+    key_at(&data, 0)
+}
+
+/// Offset of the `owner` field of a token account (after the 32-byte mint).
+const TOKEN_ACCOUNT_OWNER_OFFSET: usize = 32;
+
+/// Checks `account` as an `InterfaceAccount<TokenAccount>` would accept it (an initialized
+/// token account of SPL Token or Token-2022, else `InvalidTokenAccount`), read from the fixed
+/// layout instead of unpacked, and compares its mint and owner in place:
+/// `(mint == expected_mint, owner == expected_owner)`.
+pub fn token_account_matches(
+    account: &AccountInfo,
+    expected_mint: &Pubkey,
+    expected_owner: &Pubkey,
+) -> Result<(bool, bool)> {
+    require!(
+        *account.owner == anchor_spl::token::ID || *account.owner == anchor_spl::token_2022::ID,
+        FundError::InvalidTokenAccount
+    );
+    let data = token_account_data(account)?;
+    let field = |offset: usize| data.get(offset..offset + 32);
+    Ok((
+        field(0) == Some(expected_mint.as_ref()),
+        field(TOKEN_ACCOUNT_OWNER_OFFSET) == Some(expected_owner.as_ref()),
+    ))
+}
+
+/// The data of a token account whose owner program the caller has checked: an SPL Token
+/// account, or a longer Token-2022 one typed as an account, and initialized (or frozen)
+/// (`InvalidTokenAccount`).
+fn token_account_data<'a>(account: &'a AccountInfo) -> Result<core::cell::Ref<'a, &'a mut [u8]>> {
     let data = account.try_borrow_data()?;
     let is_account = data.len() == TOKEN_ACCOUNT_LEN
         || (data.len() > TOKEN_ACCOUNT_LEN && data[TOKEN_ACCOUNT_LEN] == ACCOUNT_TYPE_ACCOUNT);
@@ -132,8 +164,78 @@ pub fn token_account_mint(account: &AccountInfo, token_program: &Pubkey) -> Resu
         is_account && data[TOKEN_ACCOUNT_STATE_OFFSET] != 0,
         FundError::InvalidTokenAccount
     );
-    let mint: [u8; 32] = data[..32]
-        .try_into()
-        .map_err(|_| error!(FundError::InvalidTokenAccount))?;
-    Ok(Pubkey::new_from_array(mint))
+    Ok(data)
+}
+
+/// The 32-byte key at `offset` of `data`.
+fn key_at(data: &[u8], offset: usize) -> Result<Pubkey> {
+    let bytes: [u8; 32] = data
+        .get(offset..offset + 32)
+        .and_then(|s| s.try_into().ok())
+        .ok_or_else(|| error!(FundError::InvalidTokenAccount))?;
+    Ok(Pubkey::new_from_array(bytes))
+}
+
+/// SPL Token and Token-2022 `TransferChecked` instruction tag.
+const TRANSFER_CHECKED_TAG: u8 = 12;
+
+/// The accounts of a `transfer_checked`: tokens move `from` -> `to` (both of `mint`), signed
+/// by `authority` (the owner or delegate of `from`; the fund PDA through `signer_seeds`).
+pub struct TransferAccounts<'a, 'info> {
+    pub from: &'a AccountInfo<'info>,
+    pub mint: &'a AccountInfo<'info>,
+    pub to: &'a AccountInfo<'info>,
+    pub authority: &'a AccountInfo<'info>,
+}
+
+/// `transfer_checked` through `token_program`, which the caller has checked is the asset's
+/// token program (SPL Token or Token-2022: the instruction is the same for both).
+///
+/// The same instruction, accounts and checks as `anchor_spl::token_interface::transfer_checked`
+/// followed by `invoke_signed`: each account is checked to be borrowable as the callee will use
+/// it (writable: mutably), so no outstanding borrow in this program can alias what the token
+/// program writes. Built directly (the accounts are passed in the metas' order, so no search
+/// by key is needed), which saves compute units on every deposit, fill and payout.
+pub fn transfer_checked(
+    token_program: &Pubkey,
+    accounts: TransferAccounts<'_, '_>,
+    amount: u64,
+    decimals: u8,
+    signer_seeds: &[&[&[u8]]],
+) -> Result<()> {
+    use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+    let TransferAccounts {
+        from,
+        mint,
+        to,
+        authority,
+    } = accounts;
+    for writable in [from, to] {
+        drop(writable.try_borrow_mut_lamports()?);
+        drop(writable.try_borrow_mut_data()?);
+    }
+    for read_only in [mint, authority] {
+        drop(read_only.try_borrow_lamports()?);
+        drop(read_only.try_borrow_data()?);
+    }
+    let mut data = Vec::with_capacity(10);
+    data.push(TRANSFER_CHECKED_TAG);
+    data.extend_from_slice(&amount.to_le_bytes());
+    data.push(decimals);
+    let ix = Instruction {
+        program_id: *token_program,
+        accounts: vec![
+            AccountMeta::new(*from.key, false),
+            AccountMeta::new_readonly(*mint.key, false),
+            AccountMeta::new(*to.key, false),
+            AccountMeta::new_readonly(*authority.key, true),
+        ],
+        data,
+    };
+    anchor_lang::solana_program::program::invoke_signed_unchecked(
+        &ix,
+        &[from.clone(), mint.clone(), to.clone(), authority.clone()],
+        signer_seeds,
+    )
+    .map_err(Into::into)
 }

@@ -11,7 +11,8 @@
 //! loop on the on-chain path (`max_fill`, off-chain only, binary-searches).
 
 use super::valuation::{amount_for_value_floor, mul_div_floor, value_floor, MathError, Price};
-use super::weights::{compute, AssetInput, Weights};
+use super::weights::{compute, with_values, AssetInput, Weights};
+use super::wide::{halves, mul_64, SMALL_OPERAND};
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use core::cmp::Ordering;
 
@@ -90,16 +91,20 @@ struct U256 {
 
 const LOW_64: u128 = u64::MAX as u128;
 
-/// The exact product `a * b` as 256 bits. Schoolbook over 64-bit halves; each partial product
-/// is `< (2^64)^2` and the middle sum `< 3 * 2^128` is tracked with its carry, so no
+/// The exact product `a * b` as 256 bits. Schoolbook over 64-bit halves (each partial product
+/// a native `mul_64`, `< (2^64)^2`); the middle sum `< 3 * 2^128` is tracked with its carry, so no
 /// operation wraps in a way that loses information (the wrapping ops are exact here).
 fn mul_wide(a: u128, b: u128) -> U256 {
-    let (a1, a0) = (a >> 64, a & LOW_64);
-    let (b1, b0) = (b >> 64, b & LOW_64);
-    let p00 = a0.wrapping_mul(b0);
-    let p01 = a0.wrapping_mul(b1);
-    let p10 = a1.wrapping_mul(b0);
-    let p11 = a1.wrapping_mul(b1);
+    let (a0, a1) = halves(a);
+    let (b0, b1) = halves(b);
+    let p00 = mul_64(a0, b0);
+    if a1 == 0 && b1 == 0 {
+        // the common case: both factors below 2^64, one native widening product
+        return U256 { hi: 0, lo: p00 };
+    }
+    let p01 = mul_64(a0, b1);
+    let p10 = mul_64(a1, b0);
+    let p11 = mul_64(a1, b1);
     // a*b = p11*2^128 + (p01 + p10 + (p00 >> 64))*2^64 + (p00 & LOW_64)
     let (mid, c1) = p01.overflowing_add(p10);
     let (mid, c2) = mid.overflowing_add(p00 >> 64);
@@ -112,6 +117,7 @@ fn mul_wide(a: u128, b: u128) -> U256 {
 
 impl U256 {
     /// `self + o`, or `None` past 2^256.
+    #[inline(always)]
     fn checked_add(self, o: U256) -> Option<U256> {
         let (lo, c) = self.lo.overflowing_add(o.lo);
         let hi = self.hi.checked_add(o.hi)?.checked_add(u128::from(c))?;
@@ -162,6 +168,19 @@ fn is_under(value: u128, nav: u128, target_bps: u16, band_bps: u16) -> bool {
             cmp_share(value, nav, u128::from(limit)) == Ordering::Less
         }
         _ => false,
+    }
+}
+
+/// Whether the asset whose value is `w.values[k]` is over and under its band, as
+/// `imbalance_masks` defines them for one asset: `(over, under)`, both false when `k` is not
+/// an asset of `w`. For callers that need only a few assets (a fill changes two).
+pub fn imbalance_at(w: &Weights, k: usize, target_bps: u16, band_bps: u16) -> (bool, bool) {
+    match w.values.get(k) {
+        Some(&value) if k < w.count => (
+            is_over(value, w.nav, target_bps, band_bps),
+            is_under(value, w.nav, target_bps, band_bps),
+        ),
+        _ => (false, false),
     }
 }
 
@@ -245,23 +264,39 @@ pub fn quote_fill(
 ) -> Result<FillQuote, MathError> {
     let a_in = assets.get(i).ok_or(MathError::Overflow)?;
     let a_out = assets.get(o).ok_or(MathError::Overflow)?;
+    quote_fill_from(
+        &a_in.input,
+        a_out.price_hi,
+        a_out.input.decimals,
+        amount_in,
+        premium_bps,
+        numeraire_decimals,
+    )
+}
+
+/// `quote_fill` from what it reads: the in-asset's weights input and the out-asset's upper
+/// price and decimals (for callers that hold the assets in another form).
+pub fn quote_fill_from(
+    a_in: &AssetInput,
+    out_price_hi: Price,
+    out_decimals: u8,
+    amount_in: u64,
+    premium_bps: u16,
+    numeraire_decimals: u8,
+) -> Result<FillQuote, MathError> {
     let value_in = value_floor(
         amount_in,
-        a_in.input.price_lo,
-        a_in.input.decimals,
+        a_in.price_lo,
+        a_in.decimals,
         numeraire_decimals,
-        a_in.input.haircut_bps,
+        a_in.haircut_bps,
     )?;
     let premium_value = mul_div_floor(value_in, premium_bps, u128::from(BPS_DENOMINATOR))?;
     let value_out = value_in
         .checked_add(premium_value)
         .ok_or(MathError::Overflow)?;
-    let amount_out = amount_for_value_floor(
-        value_out,
-        a_out.price_hi,
-        a_out.input.decimals,
-        numeraire_decimals,
-    )?;
+    let amount_out =
+        amount_for_value_floor(value_out, out_price_hi, out_decimals, numeraire_decimals)?;
     Ok(FillQuote {
         value_in,
         value_out,
@@ -327,17 +362,38 @@ fn value_at(w: &Weights, k: usize) -> Result<u128, FillError> {
     w.values.get(k).copied().ok_or(FillError::InvalidPair)
 }
 
+/// `(x * 10_000).cmp(&(nav * bps))` and `|x * 10_000 - nav * bps|`, exactly. On native
+/// 64-bit arithmetic when value and NAV are below 2^48 (about 2.8 * 10^14 atoms), else
+/// on the 256-bit products: the same answer either way.
+#[inline(always)]
+fn share_gap(value: u128, nav: u128, bps: u16) -> (Ordering, U256) {
+    // Bounds instead of `checked_mul` (a u64 overflow check is a software 128-bit product on
+    // SBF): value * 10^4 and nav * bps both fit u64 when value, nav <= u64::MAX / 2^16.
+    if value <= SMALL_OPERAND && nav <= SMALL_OPERAND {
+        // both below 2^48, so the truncations are exact and the products below 2^64
+        let used = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR));
+        let limit = (nav as u64).wrapping_mul(u64::from(bps));
+        let diff = U256 {
+            hi: 0,
+            lo: u128::from(used.abs_diff(limit)),
+        };
+        return (used.cmp(&limit), diff);
+    }
+    let used = mul_wide(value, u128::from(BPS_DENOMINATOR));
+    let limit = mul_wide(nav, u128::from(bps));
+    (used.cmp(&limit), used.abs_diff(limit))
+}
+
 /// Numerator of the largest positive concentration excess over the common denominator
 /// `10_000 * nav`: `max_k (value_k * 10_000 - max_weight_k * nav)` over assets exceeding
 /// their cap, or `None` if none does. `Overflow` if an excess does not fit `u128` (it is at
 /// most `value_k * 10_000`, so this cannot happen while values are below `2^114`).
-fn max_excess_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<Option<u128>, MathError> {
+fn max_excess_num(w: &Weights, assets: &[AssetInput]) -> Result<Option<u128>, MathError> {
     let mut best: Option<u128> = None;
     for (a, &value) in assets.iter().zip(&w.values) {
-        let used = mul_wide(value, u128::from(BPS_DENOMINATOR));
-        let cap = mul_wide(w.nav, u128::from(a.input.max_weight_bps));
-        if used > cap {
-            let excess = used.abs_diff(cap).to_u128().ok_or(MathError::Overflow)?;
+        let (order, gap) = share_gap(value, w.nav, a.max_weight_bps);
+        if order == Ordering::Greater {
+            let excess = gap.to_u128().ok_or(MathError::Overflow)?;
             best = Some(best.map_or(excess, |b| b.max(excess)));
         }
     }
@@ -348,11 +404,29 @@ fn max_excess_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<Option<u128>
 /// `S = sum_k |value_k * 10_000 - target_k * nav|`, so `D = S / nav` (in bps) exactly.
 /// Each term is exact in 256 bits; `Overflow` if the sum does not fit `u128` (with targets
 /// summing to 10,000 it is at most `20_000 * nav`, so not while `nav < 2^113`).
-fn distance_num(w: &Weights, assets: &[RebalanceAsset]) -> Result<u128, MathError> {
+fn distance_num(w: &Weights, assets: &[AssetInput]) -> Result<u128, MathError> {
+    // Fast path (the same sum): with NAV and every value below 2^48 each term is below 2^64
+    // and sixteen of them fit a u128 (native additions).
+    if w.nav <= SMALL_OPERAND && w.values.iter().all(|&v| v <= SMALL_OPERAND) {
+        let nav = w.nav as u64; // < 2^48: exact
+        let mut sum: u128 = 0;
+        for (a, &value) in assets.iter().zip(&w.values) {
+            let used = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR));
+            let limit = nav.wrapping_mul(u64::from(a.target_bps));
+            sum = sum
+                .checked_add(u128::from(used.abs_diff(limit)))
+                .ok_or(MathError::Overflow)?;
+        }
+        return Ok(sum);
+    }
+    distance_num_wide(w, assets)
+}
+
+/// `distance_num` on 256-bit terms, for any values.
+fn distance_num_wide(w: &Weights, assets: &[AssetInput]) -> Result<u128, MathError> {
     let mut sum = U256::default();
     for (a, &value) in assets.iter().zip(&w.values) {
-        let term = mul_wide(value, u128::from(BPS_DENOMINATOR))
-            .abs_diff(mul_wide(w.nav, u128::from(a.input.target_bps)));
+        let (_, term) = share_gap(value, w.nav, a.target_bps);
         sum = sum.checked_add(term).ok_or(MathError::Overflow)?;
     }
     sum.to_u128().ok_or(MathError::Overflow)
@@ -410,7 +484,7 @@ pub fn check_fill(
     band_bps: u16,
     numeraire_decimals: u8,
 ) -> Result<(Weights, Weights), FillError> {
-    // 1. pair and flags
+    // step 1 here as in `check_fill_inputs`, so a refusal comes before any other error
     if i == o {
         return Err(FillError::InvalidPair);
     }
@@ -423,28 +497,72 @@ pub fn check_fill(
     if !a_out.can_out {
         return Err(FillError::OutNotEnabled);
     }
+    let pair = FillPair {
+        i,
+        o,
+        can_in: a_in.can_in,
+        can_out: a_out.can_out,
+    };
+    let inputs = inputs_of(assets)?;
+    let inputs = inputs.get(..assets.len()).ok_or(MathError::TooManyAssets)?;
+    check_fill_inputs(
+        inputs,
+        pair,
+        amount_in,
+        quote,
+        min_liquid_bps,
+        band_bps,
+        numeraire_decimals,
+    )
+}
+
+/// The pair of a fill: `i` in, `o` out, and the keeper flags of each (`i` accepts
+/// deliveries, `o` may be taken).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FillPair {
+    pub i: usize,
+    pub o: usize,
+    pub can_in: bool,
+    pub can_out: bool,
+}
+
+/// `check_fill` on the assets' weights inputs and the pair's flags (for callers that hold
+/// the assets in another form): the same checks in the same order, the same result.
+pub fn check_fill_inputs(
+    inputs: &[AssetInput],
+    pair: FillPair,
+    amount_in: u64,
+    quote: &FillQuote,
+    min_liquid_bps: u16,
+    band_bps: u16,
+    numeraire_decimals: u8,
+) -> Result<(Weights, Weights), FillError> {
+    let FillPair { i, o, .. } = pair;
+    // 1. pair and flags
+    if i == o {
+        return Err(FillError::InvalidPair);
+    }
+    let (Some(a_in), Some(a_out)) = (inputs.get(i), inputs.get(o)) else {
+        return Err(FillError::InvalidPair);
+    };
+    if !pair.can_in {
+        return Err(FillError::InNotEnabled);
+    }
+    if !pair.can_out {
+        return Err(FillError::OutNotEnabled);
+    }
 
     // 2. eligibility before
-    let mut inputs = inputs_of(assets)?;
-    let n = assets.len();
-    let before = compute(
-        inputs.get(..n).ok_or(MathError::TooManyAssets)?,
-        numeraire_decimals,
-    )?;
+    let before = compute(inputs, numeraire_decimals)?;
     if !is_over(
         value_at(&before, o)?,
         before.nav,
-        a_out.input.target_bps,
+        a_out.target_bps,
         band_bps,
     ) {
         return Err(FillError::OutNotOverweight);
     }
-    if !is_under(
-        value_at(&before, i)?,
-        before.nav,
-        a_in.input.target_bps,
-        band_bps,
-    ) {
+    if !is_under(value_at(&before, i)?, before.nav, a_in.target_bps, band_bps) {
         return Err(FillError::InNotUnderweight);
     }
 
@@ -453,27 +571,35 @@ pub fn check_fill(
         return Err(FillError::ZeroAmountOut);
     }
     let out_left = a_out
-        .input
         .balance
         .checked_sub(quote.amount_out)
         .ok_or(FillError::InsufficientBalance)?;
 
-    // 4. after: neither side crosses its target
-    let in_slot = inputs.get_mut(i).ok_or(FillError::InvalidPair)?;
-    in_slot.balance = in_slot
+    // 4. after: neither side crosses its target. Only i's and o's balances change, so only
+    // their values are recomputed (every other asset keeps its value exactly).
+    let in_balance = a_in
         .balance
         .checked_add(amount_in)
         .ok_or(MathError::Overflow)?;
-    inputs.get_mut(o).ok_or(FillError::InvalidPair)?.balance = out_left;
-    let after = compute(
-        inputs.get(..n).ok_or(MathError::TooManyAssets)?,
-        numeraire_decimals,
-    )?;
-    let target_o = u128::from(a_out.input.target_bps);
+    let revalue = |a: &AssetInput, balance: u64| {
+        value_floor(
+            balance,
+            a.price_lo,
+            a.decimals,
+            numeraire_decimals,
+            a.haircut_bps,
+        )
+    };
+    let changes = [
+        (i, revalue(a_in, in_balance)?),
+        (o, revalue(a_out, out_left)?),
+    ];
+    let after = with_values(&before, inputs, &changes)?;
+    let target_o = u128::from(a_out.target_bps);
     if cmp_share(value_at(&after, o)?, after.nav, target_o) == Ordering::Less {
         return Err(FillError::OutPushedBelowTarget);
     }
-    let target_i = u128::from(a_in.input.target_bps);
+    let target_i = u128::from(a_in.target_bps);
     if cmp_share(value_at(&after, i)?, after.nav, target_i) == Ordering::Greater {
         return Err(FillError::InPushedAboveTarget);
     }
@@ -494,8 +620,8 @@ pub fn check_fill(
     }
 
     // 6. concentration (both excesses share the factor 1 / 10_000)
-    if let Some(excess_after) = max_excess_num(&after, assets)? {
-        match max_excess_num(&before, assets)? {
+    if let Some(excess_after) = max_excess_num(&after, inputs)? {
+        match max_excess_num(&before, inputs)? {
             Some(excess_before)
                 if cmp_ratio(excess_after, after.nav, excess_before, before.nav)
                     != Ordering::Greater => {}
@@ -507,8 +633,8 @@ pub fn check_fill(
     if after.nav == 0 {
         return Err(FillError::DistanceNotReduced);
     }
-    let d_after = distance_num(&after, assets)?;
-    let d_before = distance_num(&before, assets)?;
+    let d_after = distance_num(&after, inputs)?;
+    let d_before = distance_num(&before, inputs)?;
     if cmp_ratio(d_after, after.nav, d_before, before.nav) != Ordering::Less {
         return Err(FillError::DistanceNotReduced);
     }
@@ -1683,6 +1809,23 @@ mod tests {
                 !matches!(r, Err(FillError::ValueBound | FillError::DistanceNotReduced)),
                 "{:?}", r
             );
+        }
+
+        /// The native fast paths of the bound checks give exactly the 256-bit answers.
+        #[test]
+        fn fast_bound_terms_equal_the_wide_ones(
+            value in prop_oneof![any::<u128>(), 0u128..=SMALL_OPERAND, 0u128..1_000_000],
+            nav in prop_oneof![any::<u128>(), 0u128..=SMALL_OPERAND, 0u128..1_000_000],
+            bps in any::<u16>(),
+            c in arb_case(),
+        ) {
+            let used = mul_wide(value, u128::from(BPS_DENOMINATOR));
+            let limit = mul_wide(nav, u128::from(bps));
+            prop_assert_eq!(share_gap(value, nav, bps), (used.cmp(&limit), used.abs_diff(limit)));
+            if let Ok(w) = weights_of(&c.assets, c.nd) {
+                let inputs: Vec<AssetInput> = c.assets.iter().map(|a| a.input).collect();
+                prop_assert_eq!(distance_num(&w, &inputs), distance_num_wide(&w, &inputs));
+            }
         }
 
         #[test]

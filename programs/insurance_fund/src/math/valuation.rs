@@ -6,6 +6,7 @@
 //! result fits (each overflow path carries a short proof that the true result does not fit).
 //! No floats, no heap, no panics.
 
+use super::wide::{div_pow10_floor, mul_64, Wide};
 use crate::constants::BPS_DENOMINATOR;
 use crate::error::FundError;
 
@@ -41,10 +42,25 @@ pub struct Price {
     pub expo: i32,
 }
 
+/// `10^0..=10^38`, every power of ten that fits `u128` (a table: `checked_pow` on `u128` is
+/// a chain of software multiplications on SBF).
+const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut k = 1;
+    while k < 39 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
 /// `10^n`, or `None` when it exceeds `u128` (`n >= 39`).
 fn pow10(n: u32) -> Option<u128> {
-    10u128.checked_pow(n)
+    POW10.get(usize::try_from(n).ok()?).copied()
 }
+
+/// Largest `u64` below 2^32: divisors up to it take the native short-division path.
+const MAX_SHORT_DIVISOR: u64 = 0xffff_ffff;
 
 /// Splits a signed decimal exponent into `(is_non_negative, magnitude)`. Magnitudes beyond
 /// `u32` saturate to `u32::MAX`, which is as good as exact: `10^n` overflows `u128` for every
@@ -68,6 +84,30 @@ fn atom_exponent(expo: i32, token_decimals: u8, numeraire_decimals: u8) -> i64 {
 /// Works for every `x`, even when `x * y` exceeds `u128`. Errors with `Overflow` only when
 /// `d == 0` or the exact result exceeds `u128::MAX`.
 pub fn mul_div_floor(x: u128, y: u16, d: u128) -> Result<u128, MathError> {
+    // Fast paths, exact like the general one: a divisor below 2^32 divides the 192-bit
+    // product natively; a 64-bit product over a 64-bit divisor is one native division.
+    if let Ok(d64) = u64::try_from(d) {
+        if d64 != 0 && d64 <= MAX_SHORT_DIVISOR {
+            let (q, _) = Wide::mul_u128_u64(x, u64::from(y))
+                .div_rem_small(d64)
+                .ok_or(MathError::Overflow)?;
+            return q.to_u128().ok_or(MathError::Overflow);
+        }
+        if let Ok(x64) = u64::try_from(x) {
+            if let Ok(p) = u64::try_from(mul_64(x64, u64::from(y))) {
+                // d64 > 2^32 here, so the division cannot fail
+                return p
+                    .checked_div(d64)
+                    .map(u128::from)
+                    .ok_or(MathError::Overflow);
+            }
+        }
+    }
+    mul_div_floor_general(x, y, d)
+}
+
+/// `mul_div_floor` on `u128` arithmetic (software routines on SBF), for any operands.
+fn mul_div_floor_general(x: u128, y: u16, d: u128) -> Result<u128, MathError> {
     let q = x.checked_div(d).ok_or(MathError::Overflow)?;
     let r = x.checked_rem(d).ok_or(MathError::Overflow)?;
     // x*y/d = q*y + r*y/d with r < d, so floor(x*y/d) = q*y + floor(r*y/d) and the second
@@ -134,6 +174,7 @@ fn div_ceil(x: u128, d: u128) -> Result<u128, MathError> {
 /// zero mantissa or 100 % haircut is worth 0 whatever the exponent. Realistic extremes fit:
 /// `u64::MAX` atoms of an 8-decimal token at 100,000.00000000 (mantissa `10^13`, expo -8) into
 /// a 6-decimal numeraire is about `1.8e22`.
+#[inline(always)]
 pub fn value_floor(
     amount: u64,
     price: Price,
@@ -147,10 +188,13 @@ pub fn value_floor(
     if amount == 0 || price.mantissa == 0 || keep_bps == 0 {
         return Ok(0);
     }
-    // (2^64 - 1)^2 < 2^128: this product always fits.
-    let atoms_times_mantissa = u128::from(amount)
-        .checked_mul(u128::from(price.mantissa))
-        .ok_or(MathError::Overflow)?;
+    // (2^64 - 1)^2 < 2^128: this product always fits. One native multiplication when it
+    // fits u64 (amount > 0 here, and one native division tells).
+    let atoms_times_mantissa = if price.mantissa <= u64::MAX / amount {
+        u128::from(amount.wrapping_mul(price.mantissa))
+    } else {
+        mul_64(amount, price.mantissa)
+    };
     // Fold the bps denominator into the decimal exponent:
     // value = atoms_times_mantissa * keep_bps * 10^e.
     let e = atom_exponent(price.expo, token_decimals, numeraire_decimals).saturating_sub(4);
@@ -164,18 +208,19 @@ pub fn value_floor(
             .and_then(|v| v.checked_mul(scale))
             .ok_or(MathError::Overflow);
     }
-    // e < 0: value = floor(N / 10^z) with N = atoms_times_mantissa * keep_bps and z = -e.
-    // Divide by 10^min(z, 38) exactly (mul_div_floor never forms N), then by the rest:
-    // floor(floor(N / A) / B) = floor(N / (A * B)) for positive integers A, B.
-    let first = magnitude.min(38);
-    let first_scale = pow10(first).ok_or(MathError::Overflow)?; // 10^38 < 2^128
-    let partial = mul_div_floor(atoms_times_mantissa, keep_bps, first_scale)?;
-    let rest = magnitude.checked_sub(first).ok_or(MathError::Overflow)?;
-    match pow10(rest) {
-        Some(rest_scale) => partial.checked_div(rest_scale).ok_or(MathError::Overflow),
-        // 10^rest > u128::MAX >= partial, so the quotient floors to 0.
-        None => Ok(0),
+    // e < 0: value = floor(A * keep / 10^z) with A = atoms_times_mantissa and z = -e.
+    if let Some(v) = value_floor_native(atoms_times_mantissa, keep_bps, magnitude) {
+        return Ok(v);
     }
+    value_floor_wide(atoms_times_mantissa, keep_bps, magnitude)
+}
+
+/// `floor(a * keep / 10^z)` for any operands: `N = a * keep < 2^142` is exact in 192 bits and
+/// is divided by `10^z` in native steps (`floor(floor(N / A) / B) = floor(N / (A * B))` for
+/// positive integers `A`, `B`). `Overflow` when the result exceeds `u128`.
+fn value_floor_wide(a: u128, keep: u16, z: u32) -> Result<u128, MathError> {
+    let n = Wide::mul_u128_u64(a, u64::from(keep));
+    div_pow10_floor(n, z).to_u128().ok_or(MathError::Overflow)
 }
 
 /// Exact `value * 10^j / mantissa` numerator for a negative atom exponent `-j`, or the proof
@@ -185,6 +230,46 @@ fn scaled_value(value: u128, magnitude: u32) -> Result<u128, MathError> {
     pow10(magnitude)
         .and_then(|scale| value.checked_mul(scale))
         .ok_or(MathError::Overflow)
+}
+
+/// `floor(a * keep / 10^z)` on native 64-bit arithmetic when `a < 2^64`, `1 <= z <= 19` and
+/// no step overflows `u64` (tokens and numeraire of usual decimals at Pyth-style exponents:
+/// for `5 <= z <= 15` no step can overflow); `None` otherwise (the caller's general path gives
+/// the same result).
+///
+/// With `D = 10^z`, `a = q * D + r` (`r < D`): `a * keep / D = q * keep + r * keep / D` and
+/// `q * keep` is an integer, so `floor(a * keep / D) = q * keep + floor(r * keep / D)`
+/// exactly. Bounds for `5 <= z <= 15`: `q < 2^64 / 10^5 < 2^48` and `keep <= 10^4 < 2^14`, so
+/// `q * keep < 2^62`; `r * keep < 10^15 * 10^4 < 2^64`; their sum `< 2^63`.
+#[inline(always)]
+fn value_floor_native(a: u128, keep: u16, z: u32) -> Option<u128> {
+    let a = u64::try_from(a).ok()?;
+    if !(1..=19).contains(&z) || keep > BPS_DENOMINATOR {
+        return None;
+    }
+    let d = u64::try_from(*POW10.get(usize::try_from(z).ok()?)?).ok()?;
+    let (q, r) = (a.checked_div(d)?, a.checked_rem(d)?);
+    // Bounds instead of `checked_mul` (a u64 overflow check is a software 128-bit product on
+    // SBF): with q, r <= u64::MAX / 10^4 and keep <= 10^4 neither product overflows.
+    const LIMIT: u64 = u64::MAX / BPS_DENOMINATOR as u64;
+    if q > LIMIT || r > LIMIT {
+        return None;
+    }
+    let keep = u64::from(keep);
+    let v = q
+        .wrapping_mul(keep)
+        .checked_add(r.wrapping_mul(keep).checked_div(d)?)?;
+    Some(u128::from(v))
+}
+
+/// `value * 10^magnitude` divided by `mantissa` on native arithmetic: `Some((quotient,
+/// remainder != 0))` when `10^magnitude` fits `u64` and `0 < mantissa < 2^32` (the common
+/// Pyth and fixed prices); `None` sends the caller to the general `u128` path, which gives
+/// the same result.
+fn scaled_quotient_short(value: u128, magnitude: u32, mantissa: u64) -> Option<(Wide, bool)> {
+    let scale = u64::try_from(pow10(magnitude)?).ok()?;
+    let (q, r) = Wide::mul_u128_u64(value, scale).div_rem_small(mantissa)?;
+    Some((q, r != 0))
 }
 
 /// The largest token amount whose exact value at `price` (no haircut) is `<= value` numeraire
@@ -217,6 +302,8 @@ pub fn amount_for_value_floor(
             // One atom is worth more than u128::MAX >= value.
             None => 0,
         }
+    } else if let Some((q, _)) = scaled_quotient_short(value, magnitude, price.mantissa) {
+        q.to_u128().ok_or(MathError::Overflow)?
     } else {
         scaled_value(value, magnitude)?
             .checked_div(mantissa)
@@ -253,6 +340,13 @@ pub fn amount_for_value_ceil(
             Some(unit) => div_ceil(value, unit)?,
             // One atom is worth more than u128::MAX >= value > 0.
             None => 1,
+        }
+    } else if let Some((q, inexact)) = scaled_quotient_short(value, magnitude, price.mantissa) {
+        let q = q.to_u128().ok_or(MathError::Overflow)?;
+        if inexact {
+            q.checked_add(1).ok_or(MathError::Overflow)?
+        } else {
+            q
         }
     } else {
         // ceil >= floor > u64::MAX on the error path of scaled_value.
@@ -607,6 +701,35 @@ mod tests {
     }
 
     proptest! {
+        /// The native fast paths give exactly what the general paths give.
+        #[test]
+        fn fast_paths_equal_the_general_paths(
+            x in prop_oneof![any::<u128>(), any::<u64>().prop_map(u128::from), 0u128..1 << 48],
+            y in any::<u16>(),
+            d in prop_oneof![1..=u128::MAX, 1u128..=0xffff_ffff, 1u128..=u64::MAX as u128],
+            a in prop_oneof![any::<u64>(), 0u64..1 << 40],
+            keep in 0u16..=10_000,
+            z in 0u32..=45,
+            mantissa in prop_oneof![any::<u64>(), 1u64..=0xffff_ffff],
+        ) {
+            prop_assert_eq!(mul_div_floor(x, y, d), mul_div_floor_general(x, y, d));
+            if let Some(v) = value_floor_native(a as u128, keep, z) {
+                prop_assert_eq!(Ok(v), value_floor_wide(a as u128, keep, z));
+                // and the old u128 path
+                prop_assert_eq!(
+                    Ok(v),
+                    mul_div_floor_general(a as u128, keep, 10u128.pow(z))
+                );
+            }
+            if let Some((q, inexact)) = scaled_quotient_short(x, z, mantissa) {
+                if let Some(n) = 10u128.checked_pow(z).and_then(|p| x.checked_mul(p)) {
+                    let m = mantissa as u128;
+                    prop_assert_eq!(q.to_u128(), Some(n / m));
+                    prop_assert_eq!(inexact, n % m != 0);
+                }
+            }
+        }
+
         #[test]
         fn mul_div_floor_is_exact(x in any::<u128>(), y in any::<u16>(), d in 1..=u128::MAX) {
             let num = Big::from_u128(x).mul_u128(y as u128);

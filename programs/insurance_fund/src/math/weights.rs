@@ -5,6 +5,7 @@
 //! Fixed-size, no heap, no floats, no panics. Everything is rounded down.
 
 use super::valuation::{mul_div_floor, value_floor, MathError, Price};
+use super::wide::SMALL_OPERAND;
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 
 /// One asset as the engine sees it.
@@ -22,7 +23,7 @@ pub struct AssetInput {
     pub liquid: bool,
     /// Target weight (any value; only used for `distance_bps`).
     pub target_bps: u16,
-    /// Concentration cap (any value; only used for `max_excess_bps`).
+    /// Concentration cap (any value; only used for `Weights::max_excess_bps`).
     pub max_weight_bps: u16,
 }
 
@@ -56,26 +57,26 @@ pub struct Weights {
     /// `floor(liquid_value * 10_000 / nav)`; 0 when `nav == 0` (an empty or worthless fund
     /// reports a 0 liquid share).
     pub liquid_bps: u16,
-    /// Asset with the largest `weights_bps` (lowest index on ties; 0 when every weight is 0,
-    /// including when `count == 0`).
-    pub max_weight_index: usize,
-    /// `weights_bps[max_weight_index]`.
-    pub max_weight_bps: u16,
-    /// Largest `weights_bps[i] - max_weight_bps_i` over assets, 0 if none exceeds its cap
-    /// (floored weights: may read 0 for an exact excess below 1 bps; use `share_at_most` to
-    /// enforce a cap exactly).
-    pub max_excess_bps: u16,
     /// Sum over assets of `|weights_bps[i] - target_bps_i|` (floored weights; when
     /// `nav == 0` this is the sum of the targets).
     pub distance_bps: u32,
 }
 
 /// `floor(value * 10_000 / nav)`: the share of `value` in `nav` in bps, rounded down; 0 when
-/// `nav == 0`. Rounding bound: `exact - 1 < result <= exact`. Errors with `Overflow` when the
+/// `nav == 0`. One native division when both are below 2^48 (the same result). Rounding bound: `exact - 1 < result <= exact`. Errors with `Overflow` when the
 /// result exceeds `u16::MAX` (only possible when `value > 6.5 * nav`).
+#[inline(always)]
 pub fn share_bps_floor(value: u128, nav: u128) -> Result<u16, MathError> {
     if nav == 0 {
         return Ok(0);
+    }
+    if value <= SMALL_OPERAND && nav <= SMALL_OPERAND {
+        // below 2^48: the truncations are exact and value * 10^4 < 2^64; nav > 0
+        let bps = (value as u64)
+            .wrapping_mul(u64::from(BPS_DENOMINATOR))
+            .checked_div(nav as u64)
+            .ok_or(MathError::Overflow)?;
+        return u16::try_from(bps).map_err(|_| MathError::Overflow);
     }
     let bps = mul_div_floor(value, BPS_DENOMINATOR, nav)?;
     u16::try_from(bps).map_err(|_| MathError::Overflow)
@@ -115,9 +116,6 @@ pub fn compute(assets: &[AssetInput], numeraire_decimals: u8) -> Result<Weights,
         weights_bps: [0; MAX_ASSETS],
         liquid_value: 0,
         liquid_bps: 0,
-        max_weight_index: 0,
-        max_weight_bps: 0,
-        max_excess_bps: 0,
         distance_bps: 0,
     };
 
@@ -137,25 +135,125 @@ pub fn compute(assets: &[AssetInput], numeraire_decimals: u8) -> Result<Weights,
                 .ok_or(MathError::Overflow)?;
         }
     }
-
-    // value <= nav, so each share is <= 10_000 and share_bps_floor cannot fail here.
-    for (bps, value) in w.weights_bps.iter_mut().zip(&w.values) {
-        *bps = share_bps_floor(*value, w.nav)?;
-    }
-    w.liquid_bps = share_bps_floor(w.liquid_value, w.nav)?;
-
-    for (i, (a, &bps)) in assets.iter().zip(&w.weights_bps).enumerate() {
-        if bps > w.max_weight_bps {
-            w.max_weight_index = i;
-            w.max_weight_bps = bps;
-        }
-        w.max_excess_bps = w.max_excess_bps.max(bps.saturating_sub(a.max_weight_bps));
-        w.distance_bps = w
-            .distance_bps
-            .checked_add(u32::from(bps.abs_diff(a.target_bps)))
-            .ok_or(MathError::Overflow)?;
-    }
+    finish(&mut w, assets)?;
     Ok(w)
+}
+
+/// `compute`'s result after some assets' values change (their balances or prices moved,
+/// nothing else did): `changes` lists `(k, new value of asset k)` for distinct `k`. The same
+/// as `compute` of the changed assets, without revaluing the others. `w` must be
+/// `compute(assets, ..)` of the assets before the change; `assets` holds their targets, caps
+/// and classes (unchanged).
+///
+/// Errors: `TooManyAssets` if a `k` is not an asset of `w` or repeats (or `assets` and `w` disagree on
+/// the count); `Overflow` if the new NAV exceeds `u128::MAX`, exactly when `compute` would
+/// (the old values are all taken out before the new ones go in, so every partial sum is at
+/// most the new NAV).
+pub fn with_values(
+    w: &Weights,
+    assets: &[AssetInput],
+    changes: &[(usize, u128)],
+) -> Result<Weights, MathError> {
+    if assets.len() != w.count {
+        return Err(MathError::TooManyAssets);
+    }
+    let mut out = *w;
+    // take the old values out (each is part of the sums, so nothing underflows) ...
+    for (c, &(k, _)) in changes.iter().enumerate() {
+        let repeated = changes
+            .get(..c)
+            .is_some_and(|s| s.iter().any(|&(j, _)| j == k));
+        if k >= w.count || repeated {
+            return Err(MathError::TooManyAssets);
+        }
+        let old = w.values.get(k).copied().ok_or(MathError::TooManyAssets)?;
+        out.nav = out.nav.checked_sub(old).ok_or(MathError::Overflow)?;
+        if assets.get(k).is_some_and(|a| a.liquid) {
+            out.liquid_value = out
+                .liquid_value
+                .checked_sub(old)
+                .ok_or(MathError::Overflow)?;
+        }
+    }
+    // ... then the new ones in
+    for &(k, value) in changes {
+        out.nav = out.nav.checked_add(value).ok_or(MathError::Overflow)?;
+        if assets.get(k).is_some_and(|a| a.liquid) {
+            out.liquid_value = out
+                .liquid_value
+                .checked_add(value)
+                .ok_or(MathError::Overflow)?;
+        }
+        if let Some(slot) = out.values.get_mut(k) {
+            *slot = value;
+        }
+    }
+    out.weights_bps = [0; MAX_ASSETS];
+    out.liquid_bps = 0;
+    out.distance_bps = 0;
+    finish(&mut out, assets)?;
+    Ok(out)
+}
+
+/// Fills the weights, liquid share and distance from `w.values`,
+/// `w.nav` and `w.liquid_value` (the other fields must be zero).
+fn finish(w: &mut Weights, assets: &[AssetInput]) -> Result<(), MathError> {
+    // value <= nav, so each share is <= 10_000 and share_bps_floor cannot fail here.
+    // Entries past the assets have value 0, hence weight 0.
+    let nav = w.nav;
+    if nav > 0 && nav <= SMALL_OPERAND {
+        // one native division per asset (share_bps_floor's fast path, hoisted)
+        let nav64 = nav as u64; // < 2^48: exact
+        for (bps, &value) in w.weights_bps.iter_mut().zip(&w.values) {
+            *bps = if value <= SMALL_OPERAND {
+                // < 2^48: exact, and value * 10^4 < 2^64
+                let share = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR)) / nav64;
+                u16::try_from(share).map_err(|_| MathError::Overflow)?
+            } else {
+                share_bps_floor(value, nav)?
+            };
+        }
+    } else {
+        for (bps, &value) in w.weights_bps.iter_mut().zip(&w.values) {
+            *bps = share_bps_floor(value, nav)?;
+        }
+    }
+    w.liquid_bps = share_bps_floor(w.liquid_value, nav)?;
+
+    // each distance term is at most u16::MAX, so sixteen of them cannot overflow the u32 sum
+    let mut distance = 0u32;
+    for (a, &bps) in assets.iter().zip(&w.weights_bps) {
+        distance = distance.saturating_add(u32::from(bps.abs_diff(a.target_bps)));
+    }
+    w.distance_bps = distance;
+    Ok(())
+}
+
+impl Weights {
+    /// The asset with the largest `weights_bps` and that weight: `(index, bps)`, the lowest
+    /// index on ties, `(0, 0)` when every weight is 0 (including when `count == 0`). Computed
+    /// on demand (only reports need it; the valuation passes of fills and draws do not).
+    pub fn max_weight(&self) -> (usize, u16) {
+        let mut best = (0, 0);
+        for (i, &bps) in self.weights_bps.iter().enumerate().take(self.count) {
+            if bps > best.1 {
+                best = (i, bps);
+            }
+        }
+        best
+    }
+
+    /// Largest `weights_bps[i] - assets[i].max_weight_bps` over assets, 0 if none exceeds its
+    /// cap (floored weights: may read 0 for an exact excess below 1 bps; use `share_at_most`
+    /// to enforce a cap exactly). `assets` are the ones this was computed from.
+    pub fn max_excess_bps(&self, assets: &[AssetInput]) -> u16 {
+        assets
+            .iter()
+            .zip(&self.weights_bps)
+            .map(|(a, &bps)| bps.saturating_sub(a.max_weight_bps))
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// Exactly `value * 10_000 <= bps * nav` (`value` is at most `bps` of `nav`), with no bps
@@ -266,8 +364,11 @@ mod tests {
         assert_eq!(w.weights_bps[..2], [6_000, 4_000]);
         assert_eq!(w.liquid_value, 1_000_000_000);
         assert_eq!(w.liquid_bps, 10_000);
-        assert_eq!((w.max_weight_index, w.max_weight_bps), (0, 6_000));
-        assert_eq!(w.max_excess_bps, 500);
+        assert_eq!(w.max_weight(), (0, 6_000));
+        assert_eq!(
+            w.max_excess_bps(&[stable(600_000_000, 5_000), stable(400_000_000, 5_000)]),
+            500
+        );
         assert_eq!(w.distance_bps, 2_000);
     }
 
@@ -287,8 +388,8 @@ mod tests {
         assert_eq!(w.weights_bps.iter().map(|&b| b as u32).sum::<u32>(), 9_998);
         assert_eq!(w.liquid_value, 1_000_000_000);
         assert_eq!(w.liquid_bps, 7_782);
-        assert_eq!((w.max_weight_index, w.max_weight_bps), (0, 4_669));
-        assert_eq!(w.max_excess_bps, 0);
+        assert_eq!(w.max_weight(), (0, 4_669));
+        assert_eq!(w.max_excess_bps(&assets), 0);
         assert_eq!(w.distance_bps, 669 + 888 + 217);
         // The LST is at most 22.18 % and at least 22.17 % exactly, though its floor reads 2_217.
         assert_eq!(share_at_most(w.values[2], w.nav, 2_218), Ok(true));
@@ -302,7 +403,7 @@ mod tests {
         let w = compute(&[], 6).unwrap();
         assert_eq!(w.count, 0);
         assert_eq!(
-            (w.nav, w.liquid_bps, w.max_weight_bps, w.distance_bps),
+            (w.nav, w.liquid_bps, w.max_weight().1, w.distance_bps),
             (0, 0, 0, 0)
         );
 
@@ -311,7 +412,11 @@ mod tests {
         assert_eq!(w.weights_bps, [0; MAX_ASSETS]);
         assert_eq!(w.liquid_bps, 0);
         assert_eq!(
-            (w.max_weight_index, w.max_weight_bps, w.max_excess_bps),
+            (
+                w.max_weight().0,
+                w.max_weight().1,
+                w.max_excess_bps(&[stable(0, 5_000), lst(0)])
+            ),
             (0, 0, 0)
         );
         assert_eq!(w.distance_bps, 7_000);
@@ -320,7 +425,7 @@ mod tests {
     #[test]
     fn ties_pick_the_lowest_index_and_errors_propagate() {
         let w = compute(&[lst(0), stable(5, 0), stable(5, 0)], 6).unwrap();
-        assert_eq!((w.max_weight_index, w.max_weight_bps), (1, 5_000));
+        assert_eq!(w.max_weight(), (1, 5_000));
 
         assert_eq!(
             compute(&[stable(1, 0); MAX_ASSETS + 1], 6),
@@ -446,11 +551,11 @@ mod tests {
             }
 
             let max = *w.weights_bps[..n].iter().max().unwrap();
-            prop_assert_eq!(w.max_weight_bps, max);
-            prop_assert_eq!(w.max_weight_index, w.weights_bps.iter().position(|&b| b == max).unwrap());
+            prop_assert_eq!(w.max_weight().1, max);
+            prop_assert_eq!(w.max_weight().0, w.weights_bps.iter().position(|&b| b == max).unwrap());
             let excess = assets.iter().zip(&w.weights_bps)
                 .map(|(a, &b)| b.saturating_sub(a.max_weight_bps)).max().unwrap();
-            prop_assert_eq!(w.max_excess_bps, excess);
+            prop_assert_eq!(w.max_excess_bps(&assets), excess);
             let distance: u32 = assets.iter().zip(&w.weights_bps)
                 .map(|(a, &b)| (b as i64 - a.target_bps as i64).unsigned_abs() as u32).sum();
             prop_assert_eq!(w.distance_bps, distance);
@@ -483,6 +588,35 @@ mod tests {
                     (Ok(_), Err(e)) => prop_assert_eq!(e, MathError::Overflow),
                     (Err(_), a) => prop_assert!(a.is_err()),
                 }
+            }
+        }
+
+        /// Revaluing only the changed assets gives exactly `compute` of the changed fund.
+        #[test]
+        fn with_values_equals_compute(
+            (assets, nd) in arb_fund(),
+            i in any::<prop::sample::Index>(),
+            j in any::<prop::sample::Index>(),
+            bi in any::<u64>(),
+            bj in prop_oneof![any::<u64>(), 0u64..1_000_000],
+        ) {
+            let Ok(before) = compute(&assets, nd) else { return Ok(()); };
+            let (i, j) = (i.index(assets.len()), j.index(assets.len()));
+            let mut changed = assets.clone();
+            changed[i].balance = bi;
+            changed[j].balance = bj;
+            let value = |a: &AssetInput| value_floor(a.balance, a.price_lo, a.decimals, nd, a.haircut_bps);
+            let changes: Vec<(usize, u128)> = match (value(&changed[i]), value(&changed[j])) {
+                (Ok(vi), _) if i == j => vec![(i, vi)],
+                (Ok(vi), Ok(vj)) => vec![(i, vi), (j, vj)],
+                _ => return Ok(()),
+            };
+            prop_assert_eq!(with_values(&before, &assets, &changes), compute(&changed, nd));
+            if i != j {
+                prop_assert_eq!(
+                    with_values(&before, &assets, &[(i, 0), (i, 1)]),
+                    Err(MathError::TooManyAssets)
+                );
             }
         }
 

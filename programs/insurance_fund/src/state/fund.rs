@@ -301,7 +301,8 @@ impl Fund {
         for asset in self.registered_assets() {
             asset.validate()?;
             target_sum += u32::from(asset.target_bps);
-            if asset.class()? == LiquidityClass::Liquid {
+            // the class byte was just validated
+            if asset.class == LiquidityClass::Liquid as u8 {
                 liquid_target_sum += u32::from(asset.target_bps);
             }
         }
@@ -347,22 +348,24 @@ impl Fund {
         let n = self.asset_count as usize;
         require!(n <= MAX_ASSETS, FundError::InvariantViolated);
         let registered = self.registered_assets();
-        // every mint registered once: compare 8-byte prefixes (cheap on SBF) and the full
-        // keys only where prefixes collide
-        let mut prefixes = [0u64; MAX_ASSETS];
+        // every mint registered once: a 256-bit set of first bytes finds the candidates, and
+        // only a mint whose first byte was seen before is compared with every earlier mint
+        // (random keys rarely share it: about 16 byte tests instead of 120 key comparisons)
+        let mut seen = [0u64; 4];
         for (i, a) in registered.iter().enumerate() {
-            require!(a.is_registered(), FundError::InvariantViolated);
-            let bytes = a.mint.to_bytes();
-            let prefix = u64::from_le_bytes([
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            ]);
-            for (j, p) in prefixes[..i].iter().enumerate() {
+            // the key as four words: registered (non-zero) and its first byte in one read
+            let words: [u64; 4] = bytemuck::cast(a.mint.to_bytes());
+            require!(words.iter().any(|&w| w != 0), FundError::InvariantViolated);
+            let first = words[0] & 0xff; // little-endian: the key's first byte
+            let word = &mut seen[(first >> 6) as usize]; // < 4
+            let bit = 1u64 << (first & 63);
+            if *word & bit != 0 {
                 require!(
-                    *p != prefix || registered[j].mint != a.mint,
+                    registered[..i].iter().all(|b| b.mint != a.mint),
                     FundError::InvariantViolated
                 );
             }
-            prefixes[i] = prefix;
+            *word |= bit;
         }
         require!(
             self.assets[n..].iter().all(|a| *a == Asset::default()),
@@ -509,6 +512,19 @@ mod tests {
         // duplicate mint
         assert_eq!(
             code(fund(&[a, a], 0).invariant()),
+            fe(FundError::InvariantViolated)
+        );
+        // mints sharing a first byte are compared in full: distinct ones pass, a repeat fails
+        let with_mint = |bytes: [u8; 32]| Asset {
+            mint: Pubkey::new_from_array(bytes),
+            ..a
+        };
+        let mut k = [9u8; 32];
+        k[31] = 1;
+        let (x, y, z) = (with_mint([9; 32]), with_mint(k), with_mint([10; 32]));
+        assert!(fund(&[x, z, y], 0).invariant().is_ok());
+        assert_eq!(
+            code(fund(&[x, z, y, a, x], 0).invariant()),
             fe(FundError::InvariantViolated)
         );
         // garbage beyond asset_count

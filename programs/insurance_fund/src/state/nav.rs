@@ -92,7 +92,7 @@ impl Fund {
     }
 
     /// Every registered asset as the engine sees it, and how many there are.
-    fn engine_inputs(&self) -> ([AssetInput; MAX_ASSETS], usize) {
+    pub fn engine_inputs(&self) -> ([AssetInput; MAX_ASSETS], usize) {
         let mut inputs = [AssetInput::default(); MAX_ASSETS];
         for (input, a) in inputs.iter_mut().zip(self.registered_assets()) {
             *input = a.weights_input();

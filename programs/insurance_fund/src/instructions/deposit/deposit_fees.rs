@@ -2,9 +2,9 @@ use crate::error::FundError;
 use crate::events::FeesDeposited;
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, Fund};
-use crate::token_policy::{token_account_mint, token_amount};
+use crate::token_policy::{token_account_mint, token_amount, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, TokenInterface, TransferChecked};
+use anchor_spl::token_interface::TokenInterface;
 
 /// The hot path of every fee collector, so the token accounts are not unpacked: the mint and
 /// vault are checked against the addresses the fund stored at `add_asset` (only those exact
@@ -87,17 +87,16 @@ pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
     let vault_info = accounts.vault.to_account_info();
     let before = token_amount(&vault_info)?;
     transfer_checked(
-        CpiContext::new(
-            accounts.token_program.key(),
-            TransferChecked {
-                from: accounts.source.to_account_info(),
-                mint: accounts.mint.to_account_info(),
-                to: vault_info.clone(),
-                authority: accounts.depositor.to_account_info(),
-            },
-        ),
+        accounts.token_program.key,
+        TransferAccounts {
+            from: &accounts.source,
+            mint: &accounts.mint,
+            to: &vault_info,
+            authority: &accounts.depositor,
+        },
         amount,
         decimals,
+        &[],
     )?;
     let after = token_amount(&vault_info)?;
     let received = after.safe_sub(before)?;

@@ -52,13 +52,15 @@ impl NavReport {
     /// fetched fund account and get exactly what the instruction returns.
     pub fn build(fund: &Fund, now: i64) -> Result<Self> {
         let w = fund.weights()?;
+        let (max_weight_index, max_weight_bps) = w.max_weight();
         Ok(Self {
             nav: w.nav,
             weights_bps: w.weights_bps[..w.count].to_vec(),
             liquid_bps: w.liquid_bps,
             min_liquid_bps: fund.min_liquid_bps,
-            max_weight_index: w.max_weight_index as u8,
-            max_weight_bps: w.max_weight_bps,
+            // an asset index, < MAX_ASSETS = 16
+            max_weight_index: max_weight_index as u8,
+            max_weight_bps,
             distance_bps: w.distance_bps,
             stale_assets: fund.stale_mask(now),
             max_price_age_secs: fund.max_price_age_secs,

@@ -3,35 +3,43 @@ use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
 use crate::math::rate_limit::take;
 use crate::math::rebalance::{
-    check_fill, imbalance_masks, premium_bps_floor, quote_fill, FillError,
+    check_fill_inputs, imbalance_at, premium_bps_floor, quote_fill_from, FillError, FillPair,
 };
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
-use crate::token_policy::token_amount;
+use crate::token_policy::{token_account_mint, token_amount, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{
-    transfer_checked, Mint, TokenAccount, TokenInterface, TransferChecked,
-};
+use anchor_spl::token_interface::TokenInterface;
 
+/// The keeper's hot path, so no token account is unpacked: mints and vaults are checked
+/// against the addresses the fund stored at `add_asset` (only those exact accounts pass), and
+/// the keeper's accounts' owner program, state and mint are read from their fixed layout.
 #[derive(Accounts)]
 pub struct Rebalance<'info> {
     pub keeper: Signer<'info>,
     #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
     /// The under-weight asset the keeper delivers.
-    pub mint_in: InterfaceAccount<'info, Mint>,
+    /// CHECK: a registered asset's mint (looked up in the fund by key).
+    pub mint_in: UncheckedAccount<'info>,
+    /// CHECK: must be the vault address the fund stored for `mint_in`.
     #[account(mut)]
-    pub vault_in: InterfaceAccount<'info, TokenAccount>,
-    /// The keeper's token account the delivered asset comes from.
+    pub vault_in: UncheckedAccount<'info>,
+    /// The keeper's token account the delivered asset comes from; `keeper` must be its owner
+    /// or delegate (checked by the token program).
+    /// CHECK: a token account of `mint_in` under its token program (checked in the handler).
     #[account(mut)]
-    pub keeper_in: InterfaceAccount<'info, TokenAccount>,
+    pub keeper_in: UncheckedAccount<'info>,
     /// The over-weight asset the keeper receives.
-    pub mint_out: InterfaceAccount<'info, Mint>,
+    /// CHECK: a registered asset's mint (looked up in the fund by key).
+    pub mint_out: UncheckedAccount<'info>,
+    /// CHECK: must be the vault address the fund stored for `mint_out`.
     #[account(mut)]
-    pub vault_out: InterfaceAccount<'info, TokenAccount>,
+    pub vault_out: UncheckedAccount<'info>,
     /// The keeper's token account the received asset goes to.
+    /// CHECK: a token account of `mint_out` under its token program (checked in the handler).
     #[account(mut)]
-    pub keeper_out: InterfaceAccount<'info, TokenAccount>,
+    pub keeper_out: UncheckedAccount<'info>,
     pub token_program_in: Interface<'info, TokenInterface>,
     pub token_program_out: Interface<'info, TokenInterface>,
 }
@@ -46,14 +54,17 @@ pub struct Rebalance<'info> {
 ///
 /// Specification:
 /// - Any keeper may call; `keeper` signs for `keeper_in`.
+/// - `vault_in`, `keeper_in`, `vault_out` and `keeper_out` are four distinct accounts
+///   (`ConstraintDuplicateMutableAccount`).
 /// - `amount_in` > 0 (`ZeroAmount`).
 /// - Rebalances are not paused (`RebalancesPaused`); rebalancing is configured
 ///   (`RebalanceNotConfigured`); targets are set (`TargetsNotSet`); every price is fresh
 ///   (`PriceStale`).
 /// - Both mints are registered (`UnknownAsset`) and differ (`InvalidPair`); each vault is the
 ///   fund's vault for its mint (`VaultMismatch`); each token program is its asset's
-///   (`TokenProgramMismatch`); `keeper_in` holds `mint_in` and `keeper_out` holds `mint_out`
-///   (`SourceMintMismatch`).
+///   (`TokenProgramMismatch`); `keeper_in` and `keeper_out` are initialized token accounts
+///   of their asset's token program (`InvalidTokenAccount`), `keeper_in` holds `mint_in` and
+///   `keeper_out` holds `mint_out` (`SourceMintMismatch`).
 /// - The in-asset accepts keeper deliveries (`RebalanceInDisabled`), the out-asset keeper
 ///   withdrawals (`RebalanceOutDisabled`).
 /// - While a shortfall is open (shortfall mode), only fills delivering a liquid asset for a
@@ -78,9 +89,22 @@ pub struct Rebalance<'info> {
 ///   clocks of both assets (cleared if back inside the band).
 /// - Emits `Rebalanced`.
 pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
+    let a = &ctx.accounts;
+    // the four token accounts written are distinct (what Anchor checks for typed accounts)
+    let written = [
+        a.vault_in.key,
+        a.keeper_in.key,
+        a.vault_out.key,
+        a.keeper_out.key,
+    ];
+    for (k, key) in written.iter().enumerate().skip(1) {
+        require!(
+            !written[..k].contains(key),
+            anchor_lang::error::ErrorCode::ConstraintDuplicateMutableAccount
+        );
+    }
     require!(amount_in > 0, FundError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
-    let a = &ctx.accounts;
 
     // ---- checks that need no transfer ---------------------------------------------------
     let (i, o, started, premium_bps, decimals_in, decimals_out, create_key, bump) = {
@@ -106,8 +130,16 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             ao.token_program_id(),
             FundError::TokenProgramMismatch
         );
-        require_keys_eq!(a.keeper_in.mint, ai.mint, FundError::SourceMintMismatch);
-        require_keys_eq!(a.keeper_out.mint, ao.mint, FundError::SourceMintMismatch);
+        require_keys_eq!(
+            token_account_mint(&a.keeper_in, &ai.token_program_id())?,
+            ai.mint,
+            FundError::SourceMintMismatch
+        );
+        require_keys_eq!(
+            token_account_mint(&a.keeper_out, &ao.token_program_id())?,
+            ao.mint,
+            FundError::SourceMintMismatch
+        );
         require!(
             ai.has_flag(asset_flags::REBALANCE_IN),
             FundError::RebalanceInDisabled
@@ -145,17 +177,16 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let vault_in = a.vault_in.to_account_info();
     let before_in = token_amount(&vault_in)?;
     transfer_checked(
-        CpiContext::new(
-            a.token_program_in.key(),
-            TransferChecked {
-                from: a.keeper_in.to_account_info(),
-                mint: a.mint_in.to_account_info(),
-                to: vault_in.clone(),
-                authority: a.keeper.to_account_info(),
-            },
-        ),
+        a.token_program_in.key,
+        TransferAccounts {
+            from: &a.keeper_in,
+            mint: &a.mint_in,
+            to: &vault_in,
+            authority: &a.keeper,
+        },
         amount_in,
         decimals_in,
+        &[],
     )?;
     let received = token_amount(&vault_in)?.safe_sub(before_in)?;
     require!(received > 0, FundError::NothingReceived);
@@ -163,20 +194,26 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     // ---- price and check the fill with the shared engine ------------------------------------
     let (quote, before, after, volume_level, premium_level, value_in, premium_value) = {
         let fund = a.fund.load()?;
-        let assets = fund.rebalance_assets();
-        let n = fund.asset_count as usize;
-        let quote = quote_fill(
-            &assets[..n],
-            i,
-            o,
+        // the engine's view of every asset, built once; the pair's flags were checked above
+        let (inputs, n) = fund.engine_inputs();
+        let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
+        let quote = quote_fill_from(
+            &inputs[i],
+            ao.upper_price(),
+            ao.decimals,
             received,
             premium_bps,
             fund.numeraire_decimals,
         )?;
-        let (before, after) = check_fill(
-            &assets[..n],
+        let pair = FillPair {
             i,
             o,
+            can_in: ai.has_flag(asset_flags::REBALANCE_IN),
+            can_out: ao.has_flag(asset_flags::REBALANCE_OUT),
+        };
+        let (before, after) = check_fill_inputs(
+            &inputs[..n],
+            pair,
             received,
             &quote,
             fund.min_liquid_bps,
@@ -228,32 +265,29 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let bump_seed = [bump];
     let seeds: &[&[u8]] = &[SEED_FUND, create_key.as_ref(), &bump_seed];
     transfer_checked(
-        CpiContext::new_with_signer(
-            a.token_program_out.key(),
-            TransferChecked {
-                from: a.vault_out.to_account_info(),
-                mint: a.mint_out.to_account_info(),
-                to: a.keeper_out.to_account_info(),
-                authority: a.fund.to_account_info(),
-            },
-            &[seeds],
-        ),
+        a.token_program_out.key,
+        TransferAccounts {
+            from: &a.vault_out,
+            mint: &a.mint_out,
+            to: &a.keeper_out,
+            authority: a.fund.as_ref(),
+        },
         quote.amount_out,
         decimals_out,
+        &[seeds],
     )?;
 
     // ---- book it ---------------------------------------------------------------------------
     let mut fund = a.fund.load_mut()?;
     fund.assets[i].credit_rebalance_in(received)?;
     fund.assets[o].debit(quote.amount_out)?;
-    let assets = fund.rebalance_assets();
-    let n = fund.asset_count as usize;
-    let (over, under) = imbalance_masks(&after, &assets[..n], fund.rebalance.band_bps)?;
+    let band_bps = fund.rebalance.band_bps;
     for k in [i, o] {
         // restart: a further fill of this pair starts at the start premium again
         let slot = &mut fund.assets[k];
-        slot.over_since = next_clock(0, over & (1 << k) != 0, now);
-        slot.under_since = next_clock(0, under & (1 << k) != 0, now);
+        let (over, under) = imbalance_at(&after, k, slot.target_bps, band_bps);
+        slot.over_since = next_clock(0, over, now);
+        slot.under_since = next_clock(0, under, now);
     }
     let state = &mut fund.rebalance_state;
     state.volume_level = volume_level;

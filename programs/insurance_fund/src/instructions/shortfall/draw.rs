@@ -6,8 +6,8 @@ use crate::math::rate_limit::drained_level_ceil;
 use crate::math::valuation::mul_div_floor;
 use crate::math::SafeMath;
 use crate::state::{asset_flags, seeds::SEED_FUND, Claimant, Fund, Shortfall, ShortfallStatus};
+use crate::token_policy::{token_account_matches, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{transfer_checked, TokenAccount, TransferChecked};
 
 #[derive(Accounts)]
 pub struct Draw<'info> {
@@ -54,8 +54,10 @@ pub const PAYOUT_ACCOUNTS: usize = 4;
 ///   leaky bucket). Nothing payable is `NothingToDraw`.
 /// - Each group is the next asset in waterfall order (`WaterfallOrderViolated`, also for a
 ///   group beyond the last payable asset), with its mint and token program (`UnknownAsset`,
-///   `TokenProgramMismatch`); the payout account holds that mint (`PayoutMintMismatch`) and
-///   is owned by the claimant's payout owner (`PayoutOwnerMismatch`); a group of fewer than
+///   `TokenProgramMismatch`); the payout account is an initialized token account
+///   (`InvalidTokenAccount`) of that mint (`PayoutMintMismatch`), owned by the claimant's
+///   payout owner (`PayoutOwnerMismatch`), under the asset's token program
+///   (`InvalidTokenAccount`); a group of fewer than
 ///   four accounts is `MissingRemainingAccounts`. The next asset is used only when the
 ///   previous one is exhausted; groups left over once the draw is complete are
 ///   `ExtraRemainingAccounts`.
@@ -133,7 +135,7 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     let bump_seed = [bump];
     let seeds: &[&[u8]] = &[SEED_FUND, create_key.as_ref(), &bump_seed];
     let mut left = u128::from(limit);
-    let mut payouts: Vec<Payout> = Vec::new();
+    let mut payouts: Vec<Payout> = Vec::with_capacity(n_order);
     let mut groups = ctx.remaining_accounts.chunks(PAYOUT_ACCOUNTS).enumerate();
     for (step, group) in groups.by_ref() {
         let [vault, mint, destination, token_program] = group else {
@@ -141,48 +143,52 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
         };
         require!(step < n_order, FundError::WaterfallOrderViolated);
         let k = order[step];
-        let asset = a.fund.load()?.assets[k];
-        require_keys_eq!(vault.key(), asset.vault, FundError::WaterfallOrderViolated);
-        require_keys_eq!(mint.key(), asset.mint, FundError::UnknownAsset);
+        // only the fields a payout needs, not a copy of the whole asset
+        let (asset_vault, asset_mint, program, price_hi, decimals, booked_balance) = {
+            let fund = a.fund.load()?;
+            let asset = &fund.assets[k];
+            (
+                asset.vault,
+                asset.mint,
+                asset.token_program_id(),
+                asset.upper_price(),
+                asset.decimals,
+                asset.booked_balance,
+            )
+        };
+        require_keys_eq!(vault.key(), asset_vault, FundError::WaterfallOrderViolated);
+        require_keys_eq!(mint.key(), asset_mint, FundError::UnknownAsset);
         require_keys_eq!(
             token_program.key(),
-            asset.token_program_id(),
+            program,
             FundError::TokenProgramMismatch
         );
-        let dest = InterfaceAccount::<TokenAccount>::try_from(destination)?;
-        require_keys_eq!(dest.mint, asset.mint, FundError::PayoutMintMismatch);
-        require_keys_eq!(
-            dest.owner,
-            a.claimant.payout_owner,
-            FundError::PayoutOwnerMismatch
-        );
+        // the payout account is read from its fixed layout, not unpacked
+        let (mint_ok, owner_ok) =
+            token_account_matches(destination, &asset_mint, &a.claimant.payout_owner)?;
+        require!(mint_ok, FundError::PayoutMintMismatch);
+        require!(owner_ok, FundError::PayoutOwnerMismatch);
+        require_keys_eq!(*destination.owner, program, FundError::InvalidTokenAccount);
 
-        let (amount, credited, exhausted) = payout_floor(
-            left,
-            asset.upper_price(),
-            asset.decimals,
-            numeraire_decimals,
-            asset.booked_balance,
-        )?;
+        let (amount, credited, exhausted) =
+            payout_floor(left, price_hi, decimals, numeraire_decimals, booked_balance)?;
         if amount > 0 {
             transfer_checked(
-                CpiContext::new_with_signer(
-                    token_program.key(),
-                    TransferChecked {
-                        from: vault.clone(),
-                        mint: mint.clone(),
-                        to: destination.clone(),
-                        authority: a.fund.to_account_info(),
-                    },
-                    &[seeds],
-                ),
+                token_program.key,
+                TransferAccounts {
+                    from: vault,
+                    mint,
+                    to: destination,
+                    authority: a.fund.as_ref(),
+                },
                 amount,
-                asset.decimals,
+                decimals,
+                &[seeds],
             )?;
             a.fund.load_mut()?.assets[k].debit(amount)?;
             left = left.safe_sub(credited)?;
             payouts.push(Payout {
-                mint: asset.mint,
+                mint: asset_mint,
                 amount,
                 value: credited as u64,
             });

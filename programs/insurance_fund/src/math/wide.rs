@@ -1,0 +1,200 @@
+//! Exact wide products and divisions on native 64-bit operations.
+//!
+//! The Solana VM has 64-bit registers only: a `u128` multiplication, division or remainder is a
+//! call into a software routine (tens of compute units for a product, one to two hundred for
+//! a division, and `checked_div` plus `checked_rem` pay twice). The valuation and weights
+//! engines run these per asset, several times per instruction, so this module provides the
+//! shapes they need built from native 64-bit multiplies and divides:
+//!
+//! - `mul_64`: `u64 * u64` as the exact `u128`;
+//! - `Wide`: a 192-bit unsigned integer, enough for `amount * mantissa * bps` (< 2^142);
+//!   multiplied by a `u64` and floor-divided by a divisor below 2^32 (schoolbook short
+//!   division over 32-bit digits, each step a native `u64` divide);
+//! - `div_pow10_floor`: `floor(n / 10^z)` for any `z`, in steps of `10^9`.
+//!
+//! Every function is exact (no rounding other than the named floor), panics on no input and
+//! is checked against native `u128` arithmetic by property tests below.
+
+const LOW_32: u64 = 0xffff_ffff;
+
+/// Operands up to 2^48 - 1: their product with any `u16` (a bps figure) fits `u64`, so
+/// comparisons and shares of such values need no wide arithmetic.
+pub const SMALL_OPERAND: u128 = (u64::MAX >> 16) as u128;
+
+/// `a * b` exactly. Four native 32 x 32 -> 64-bit products; no partial sum can overflow:
+/// `mid < 3 * 2^32` and the high word is the exact high half of a product below 2^128.
+#[inline(always)]
+pub fn mul_64(a: u64, b: u64) -> u128 {
+    let (a0, a1) = (a & LOW_32, a >> 32);
+    let (b0, b1) = (b & LOW_32, b >> 32);
+    // each factor < 2^32, so each product < 2^64: the wrapping multiplications are exact
+    let p00 = a0.wrapping_mul(b0);
+    let p01 = a0.wrapping_mul(b1);
+    let p10 = a1.wrapping_mul(b0);
+    let p11 = a1.wrapping_mul(b1);
+    let mid = (p00 >> 32)
+        .wrapping_add(p01 & LOW_32)
+        .wrapping_add(p10 & LOW_32);
+    let lo = (p00 & LOW_32) | (mid << 32);
+    let hi = p11
+        .wrapping_add(p01 >> 32)
+        .wrapping_add(p10 >> 32)
+        .wrapping_add(mid >> 32);
+    (u128::from(hi) << 64) | u128::from(lo)
+}
+
+/// The low and high 64-bit halves of `x`.
+#[inline(always)]
+pub fn halves(x: u128) -> (u64, u64) {
+    // truncations are the intent: the low half, then the high half
+    (x as u64, (x >> 64) as u64)
+}
+
+/// A 192-bit unsigned integer, little-endian 64-bit limbs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wide(pub [u64; 3]);
+
+impl Wide {
+    pub fn from_u128(x: u128) -> Wide {
+        let (lo, hi) = halves(x);
+        Wide([lo, hi, 0])
+    }
+
+    /// `x * y` exactly (`< 2^192`, so it always fits).
+    #[inline(always)]
+    pub fn mul_u128_u64(x: u128, y: u64) -> Wide {
+        let (x0, x1) = halves(x);
+        let (l0, h0) = halves(mul_64(x0, y));
+        let (l1, h1) = halves(mul_64(x1, y));
+        // limb 1 = h0 + l1 with its carry into limb 2 (h1 <= 2^64 - 2, so no further carry)
+        let (m, carry) = h0.overflowing_add(l1);
+        Wide([l0, m, h1.wrapping_add(u64::from(carry))])
+    }
+
+    /// The value as `u128`, or `None` if it does not fit.
+    #[inline(always)]
+    pub fn to_u128(self) -> Option<u128> {
+        let [l0, l1, l2] = self.0;
+        (l2 == 0).then_some((u128::from(l1) << 64) | u128::from(l0))
+    }
+
+    /// `(floor(self / d), self mod d)` for `0 < d < 2^32`; `None` when `d` is 0 or too wide.
+    /// Schoolbook division over 32-bit digits: every partial dividend `rem * 2^32 + digit` is
+    /// below `d * 2^32 <= 2^64`, so each step is one native division and remainder.
+    pub fn div_rem_small(self, d: u64) -> Option<(Wide, u64)> {
+        if d == 0 || d > LOW_32 {
+            return None;
+        }
+        let mut q = [0u64; 3];
+        let mut rem = 0u64;
+        for (limb, out) in self.0.iter().zip(q.iter_mut()).rev() {
+            if rem == 0 && *limb == 0 {
+                continue; // leading (or interior) zero limb with nothing carried: quotient 0
+            }
+            let hi = (rem << 32) | (limb >> 32);
+            let (q_hi, r) = (hi / d, hi % d);
+            let lo = (r << 32) | (limb & LOW_32);
+            let (q_lo, r) = (lo / d, lo % d);
+            *out = (q_hi << 32) | q_lo;
+            rem = r;
+        }
+        Some((Wide(q), rem))
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.0 == [0; 3]
+    }
+}
+
+/// `10^9`, the largest power of ten below 2^32: the step of `div_pow10_floor`.
+const POW10_9: u64 = 1_000_000_000;
+
+/// `10^n` for `n <= 9`.
+fn pow10_small(n: u32) -> u64 {
+    10u64.pow(n.min(9))
+}
+
+/// `floor(n / 10^z)`, exact for every `z`: divides by `10^9` while `z >= 9`, then by the rest,
+/// since `floor(floor(n / a) / b) = floor(n / (a * b))`. Stops early once the quotient is 0
+/// (at most 22 steps of `10^9` before any 192-bit value reaches 0).
+pub fn div_pow10_floor(mut n: Wide, mut z: u32) -> Wide {
+    while z > 0 && !n.is_zero() {
+        let step = z.min(9);
+        let d = if step == 9 {
+            POW10_9
+        } else {
+            pow10_small(step)
+        };
+        // d is in 10..=10^9 < 2^32: div_rem_small always answers
+        n = match n.div_rem_small(d) {
+            Some((q, _)) => q,
+            None => return Wide([0; 3]),
+        };
+        z -= step;
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::math::valuation::reference::{exceeds_u128, is_floor, Big};
+    use proptest::prelude::*;
+
+    #[test]
+    fn edges() {
+        assert_eq!(
+            mul_64(u64::MAX, u64::MAX),
+            u64::MAX as u128 * u64::MAX as u128
+        );
+        assert_eq!(mul_64(0, u64::MAX), 0);
+        let w = Wide::mul_u128_u64(u128::MAX, u64::MAX);
+        assert_eq!(w.to_u128(), None);
+        assert_eq!(w.div_rem_small(0), None);
+        assert_eq!(w.div_rem_small(1 << 32), None);
+        assert_eq!(div_pow10_floor(w, 60), Wide([0; 3]));
+        assert_eq!(div_pow10_floor(w, u32::MAX), Wide([0; 3]));
+        assert_eq!(
+            div_pow10_floor(Wide::from_u128(12_345), 2).to_u128(),
+            Some(123)
+        );
+        assert_eq!(
+            div_pow10_floor(Wide::from_u128(12_345), 0).to_u128(),
+            Some(12_345)
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn mul_64_is_exact(a in any::<u64>(), b in any::<u64>()) {
+            prop_assert_eq!(mul_64(a, b), a as u128 * b as u128);
+        }
+
+        #[test]
+        fn product_and_short_division_are_exact(
+            x in prop_oneof![any::<u128>(), any::<u64>().prop_map(u128::from)],
+            y in any::<u64>(),
+            d in prop_oneof![1u64..=0xffff_ffff, 1u64..=1_000],
+        ) {
+            let w = Wide::mul_u128_u64(x, y);
+            if let Some(p) = x.checked_mul(y as u128) {
+                prop_assert_eq!(w.to_u128(), Some(p));
+                let (q, r) = w.div_rem_small(d).unwrap();
+                prop_assert_eq!(q.to_u128(), Some(p / d as u128));
+                prop_assert_eq!(r as u128, p % d as u128);
+            }
+            let num = Big::from_u128(x).mul_u128(y as u128);
+            let den = Big::from_u128(d as u128);
+            match w.div_rem_small(d).unwrap().0.to_u128() {
+                Some(q) => prop_assert!(is_floor(q, &num, &den)),
+                None => prop_assert!(exceeds_u128(&num, &den)),
+            }
+        }
+
+        #[test]
+        fn pow10_division_matches_u128(n in any::<u128>(), z in 0u32..=45) {
+            let expected = 10u128.checked_pow(z).map_or(0, |p| n / p);
+            prop_assert_eq!(div_pow10_floor(Wide::from_u128(n), z).to_u128(), Some(expected));
+        }
+    }
+}
