@@ -531,11 +531,12 @@ async fn payouts_convert_at_the_upper_price_and_round_for_the_fund() {
         .unwrap();
     let id = s.declare(200 * ONE).await;
     s.draw(id, u64::MAX, &[USDC, LST]).await.unwrap();
-    // 100 from USDC; 100 USD / 2.01 = 49.751243 LST (down), credited 99.999998 (down)
+    // 100 from USDC; 100 USD / 2.01 = 49.751243 LST (tokens rounded down), worth
+    // 99.99999843 USD at 2.01: credited 99.999999 (rounded up, for the fund)
     assert_eq!(s.balances().await, [100 * ONE, 0, 49_751_243]);
     let r = s.shortfall(id).await;
-    assert_eq!(r.paid, 100 * ONE + 99_999_998);
-    assert_eq!(r.status, ShortfallStatus::Open, "2 atoms remain owed");
+    assert_eq!(r.paid, 100 * ONE + 99_999_999);
+    assert_eq!(r.status, ShortfallStatus::Open, "1 atom remains owed");
     // valued at the lower bound the fund lost less than it credited
     let nav = s.f.state().await.weights().unwrap().nav;
     let lst_left = 300 * ONE - 49_751_243;

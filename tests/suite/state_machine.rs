@@ -1481,14 +1481,12 @@ fn random_operation_sequences_keep_the_fund_invariants() {
     eprintln!("accepted/total steps: {}", report.join(", "));
 }
 
-/// Regression for the draw rounding reported from this test (see the `## Findings` note in
-/// docs/threat-model.md): a draw credits the shortfall `value_floor(amount, upper)`, so when
-/// an atom's value is not a whole numeraire atom the claimant receives up to one numeraire
-/// atom per asset more than is credited, and NAV falls by one more than the credit, against
-/// the invariant "NAV falls by at most the value credited" (and paid <= declared in value).
-/// Ignored until the program credits `value_ceil` (or the invariant is restated).
+/// Regression for the draw rounding this test found (docs/threat-model.md, Findings): a draw
+/// credited the shortfall `value_floor(amount, upper)`, so when an atom's value is not a whole
+/// numeraire atom the claimant received up to one numeraire atom per asset more than was
+/// credited, and NAV fell by one more than the credit. Fixed by crediting
+/// `value_ceil(amount, upper)`.
 #[tokio::test]
-#[ignore = "program finding: a draw credits less than the value it pays (see docs/threat-model.md)"]
 async fn a_draw_never_pays_more_value_than_it_credits() {
     // one liquid Pyth asset at 1.00000003 with no confidence (lower = upper = the price),
     // the fixed-price numeraire asset empty so the draw pays from the Pyth asset alone
@@ -1521,9 +1519,9 @@ async fn a_draw_never_pays_more_value_than_it_credits() {
     let credited = u128::from(fund.draw_state.total_drawn);
     let nav_fall = nav_before - fund.weights().unwrap().nav;
     // 99,999,997 atoms at 1.00000003 are worth 99,999,999.99999991 numeraire atoms: credited
-    // 99,999,999, NAV falls by 100,000,000
+    // 100,000,000 (rounded up), and NAV falls by 100,000,000
     let received = f.ctx.token_balance(&payout).await;
-    assert_eq!((received, credited), (99_999_997, 99_999_999));
+    assert_eq!((received, credited), (99_999_997, 100_000_000));
     assert!(
         nav_fall <= credited,
         "NAV fell by {nav_fall}, the shortfall was credited {credited}"

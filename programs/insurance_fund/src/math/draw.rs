@@ -2,13 +2,14 @@
 //!
 //! Rounding: a payout of `value` from an asset is `amount_for_value_floor(value, upper)`
 //! token atoms (never more tokens than the value is worth at the asset's upper price bound),
-//! and the shortfall is credited `value_floor(amount, upper)` (never more than was paid). Each
-//! asset step therefore under-pays the claimant by less than one token atom's worth, plus the
-//! gap between the upper bound and the true price: at most the asset's max confidence (spot or
-//! EMA, whichever is wider). Nothing rounds in the claimant's favour, so repeated draws cannot
-//! leak value.
+//! and the shortfall is credited `value_ceil(amount, upper)` (never less than the value paid,
+//! and never more than `value`, a whole number at least the exact value paid). Each asset step
+//! therefore under-pays the claimant by less than one token atom's worth, plus the gap between
+//! the upper bound and the true price: at most the asset's max confidence (spot or EMA,
+//! whichever is wider). Nothing rounds in the claimant's favour, so repeated draws cannot leak
+//! value: the claim falls by at least what the claimant received, at every step.
 
-use super::valuation::{amount_for_value_floor, value_floor, MathError, Price};
+use super::valuation::{amount_for_value_floor, value_ceil, MathError, Price};
 use crate::constants::MAX_ASSETS;
 
 /// Asset indices in payout order: liquid first, then yield-bearing, then illiquid; within a
@@ -30,7 +31,7 @@ pub fn waterfall_order(classes: &[u8], payable: &[bool]) -> ([usize; MAX_ASSETS]
 
 /// One asset's part of a payout: up to `value_left` numeraire atoms from a vault holding
 /// `balance` atoms, at the upper price. Returns `(amount, credited, exhausted)`: token atoms to
-/// pay, value credited to the shortfall (rounded down), and whether the asset is used up (only
+/// pay, value credited to the shortfall (rounded up, at most `value_left`), and whether the asset is used up (only
 /// then may the waterfall move on to the next asset).
 pub fn payout_floor(
     value_left: u128,
@@ -46,7 +47,7 @@ pub fn payout_floor(
         Err(e) => return Err(e),
     };
     let amount = wanted.min(balance);
-    let credited = value_floor(amount, price_hi, decimals, numeraire_decimals, 0)?;
+    let credited = value_ceil(amount, price_hi, decimals, numeraire_decimals)?;
     Ok((amount, credited.min(value_left), amount == balance))
 }
 
@@ -91,6 +92,21 @@ mod tests {
         assert_eq!(a, 66_666_666);
         assert_eq!(c, 99_999_999);
         assert!(c <= 100_000_000);
+    }
+
+    #[test]
+    fn the_credit_is_never_below_the_value_paid() {
+        // an upper price of 1.00000003: 100 USD buys 99,999,997 atoms, worth
+        // 99,999,999.99999991 numeraire atoms; the shortfall is credited the whole 100 USD
+        let p = Price {
+            mantissa: 100_000_003,
+            expo: -8,
+        };
+        let (a, c, done) = payout_floor(100_000_000, p, 6, 6, u64::MAX).unwrap();
+        assert_eq!((a, c, done), (99_999_997, 100_000_000, false));
+        // an exact value is credited as is
+        let (a, c, _) = payout_floor(100_000_000, ONE_USD, 6, 6, u64::MAX).unwrap();
+        assert_eq!((a, c), (100_000_000, 100_000_000));
     }
 
     #[test]

@@ -215,6 +215,48 @@ pub fn value_floor(
     value_floor_wide(atoms_times_mantissa, keep_bps, magnitude)
 }
 
+/// Numeraire atoms that `amount` token atoms are worth at `price` (no haircut), rounded up:
+/// `ceil(amount * mantissa * 10^(expo + numeraire_decimals - token_decimals))`.
+///
+/// Rounding bound: `exact <= result < exact + 1`. Used to credit what the fund pays out, so a
+/// claimant's remaining claim falls by at least the value it received.
+///
+/// Errors with `Overflow` only if the exact result exceeds `u128::MAX`.
+pub fn value_ceil(
+    amount: u64,
+    price: Price,
+    token_decimals: u8,
+    numeraire_decimals: u8,
+) -> Result<u128, MathError> {
+    let floor = value_floor(amount, price, token_decimals, numeraire_decimals, 0)?;
+    if amount == 0 || price.mantissa == 0 {
+        return Ok(0);
+    }
+    let (non_negative, z) = split_exponent(atom_exponent(
+        price.expo,
+        token_decimals,
+        numeraire_decimals,
+    ));
+    if non_negative {
+        return Ok(floor); // an integer multiple: exact
+    }
+    // exact iff 10^z divides amount * mantissa (native when both fit u64)
+    let a = mul_64(amount, price.mantissa);
+    let exact = match pow10(z) {
+        Some(d) => match (u64::try_from(a), u64::try_from(d)) {
+            (Ok(a), Ok(d)) => a.checked_rem(d) == Some(0),
+            _ => a.checked_rem(d) == Some(0),
+        },
+        // 10^z > u128::MAX > a > 0: a fraction of one atom
+        None => false,
+    };
+    if exact {
+        Ok(floor)
+    } else {
+        floor.checked_add(1).ok_or(MathError::Overflow)
+    }
+}
+
 /// `floor(a * keep / 10^z)` for any operands: `N = a * keep < 2^142` is exact in 192 bits and
 /// is divided by `10^z` in native steps (`floor(floor(N / A) / B) = floor(N / (A * B))` for
 /// positive integers `A`, `B`). `Overflow` when the result exceeds `u128`.
@@ -770,6 +812,27 @@ mod tests {
                 Err(e) => {
                     prop_assert_eq!(e, MathError::Overflow);
                     prop_assert!(exceeds_u128(&num, &den));
+                }
+            }
+        }
+
+        /// `value_ceil` is the exact ceiling: `result - 1 < exact <= result`.
+        #[test]
+        fn value_ceil_is_exact(
+            amount in any::<u64>(),
+            price in arb_price(),
+            td in arb_decimals(),
+            nd in arb_decimals(),
+        ) {
+            let (num, den) = exact_value(amount, price, td, nd, 0);
+            match value_ceil(amount, price, td, nd) {
+                Ok(v) => {
+                    prop_assert!(den.mul_u128(v) >= num, "below the exact value");
+                    prop_assert!(v == 0 || den.mul_u128(v - 1) < num, "a whole atom above it");
+                }
+                Err(e) => {
+                    prop_assert_eq!(e, MathError::Overflow);
+                    prop_assert!(exceeds_u128(&num, &den) || den.mul_u128(u128::MAX) < num);
                 }
             }
         }
