@@ -228,32 +228,40 @@ pub fn value_ceil(
     token_decimals: u8,
     numeraire_decimals: u8,
 ) -> Result<u128, MathError> {
-    let floor = value_floor(amount, price, token_decimals, numeraire_decimals, 0)?;
     if amount == 0 || price.mantissa == 0 {
         return Ok(0);
     }
+    // (2^64 - 1)^2 < 2^128: the product always fits
+    let a = mul_64(amount, price.mantissa);
     let (non_negative, z) = split_exponent(atom_exponent(
         price.expo,
         token_decimals,
         numeraire_decimals,
     ));
     if non_negative {
-        return Ok(floor); // an integer multiple: exact
+        // a whole multiple: exact (a >= 1, so if 10^z does not fit, neither does the value)
+        let scale = pow10(z).ok_or(MathError::Overflow)?;
+        return a.checked_mul(scale).ok_or(MathError::Overflow);
     }
-    // exact iff 10^z divides amount * mantissa (native when both fit u64)
-    let a = mul_64(amount, price.mantissa);
-    let exact = match pow10(z) {
-        Some(d) => match (u64::try_from(a), u64::try_from(d)) {
-            (Ok(a), Ok(d)) => a.checked_rem(d) == Some(0),
-            _ => a.checked_rem(d) == Some(0),
-        },
-        // 10^z > u128::MAX > a > 0: a fraction of one atom
-        None => false,
+    let Some(d) = pow10(z) else {
+        // 10^z > u128::MAX >= a > 0: a positive fraction of one numeraire atom
+        return Ok(1);
     };
-    if exact {
-        Ok(floor)
+    // ceil(a / 10^z), on native arithmetic when both fit u64
+    let (q, r) = match (u64::try_from(a), u64::try_from(d)) {
+        (Ok(a), Ok(d)) => (
+            u128::from(a.checked_div(d).ok_or(MathError::Overflow)?),
+            a.checked_rem(d).ok_or(MathError::Overflow)? != 0,
+        ),
+        _ => (
+            a.checked_div(d).ok_or(MathError::Overflow)?,
+            a.checked_rem(d).ok_or(MathError::Overflow)? != 0,
+        ),
+    };
+    if r {
+        q.checked_add(1).ok_or(MathError::Overflow)
     } else {
-        floor.checked_add(1).ok_or(MathError::Overflow)
+        Ok(q)
     }
 }
 
