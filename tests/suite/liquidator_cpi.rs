@@ -169,15 +169,16 @@ async fn liquidator_declares_and_draws_through_cpi() {
     f.ctx.send_ok(&[ix], &[]).await;
     let after = balances(&mut f, &payouts).await;
     // asset 0 is exhausted (7.00); the remaining 2.00 is bought at asset 1's upper price
-    // 1.001: floor(2_000_000 / 1.001) = 1_998_001 atoms, credited floor(1_998_001 * 1.001)
-    // = 1_999_999, so one numeraire atom stays open rather than overpaying.
+    // 1.001: floor(2_000_000 / 1.001) = 1_998_001 atoms (never more tokens than 2.00 buys),
+    // worth 1_999_999.001, credited ceil = 2_000_000 (the claim falls by at least what was
+    // received), which settles the shortfall.
     assert_paid(before, after, 0, 7_000_000);
     assert_paid(before, after, 1, 1_998_001);
     let s = shortfall(&mut f, 1).await;
-    assert_eq!((s.paid, s.status), (8_999_999, ShortfallStatus::Open));
+    assert_eq!((s.paid, s.status), (9_000_000, ShortfallStatus::Paid));
     let state = f.state().await;
-    assert_eq!(state.draw_state.total_drawn, 3_000_000 + 8_999_999);
-    assert_eq!(state.draw_state.open_shortfalls, 1);
+    assert_eq!(state.draw_state.total_drawn, 3_000_000 + 9_000_000);
+    assert_eq!(state.draw_state.open_shortfalls, 0);
 }
 
 #[tokio::test]
