@@ -62,6 +62,24 @@ pub enum Command {
     Keeper(KeeperArgs),
     /// Create and configure a fund from a TOML file (see migrations/fund.example.toml).
     Init(InitArgs),
+    /// Turn a configuration change (TOML) into a governance proposal: a diff checked with the
+    /// program's own rules, the fund's instructions, a Squads v4 transaction message and SPL
+    /// Governance instruction data.
+    Propose(ProposeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ProposeArgs {
+    /// The fund's address (read from --url; without --url, from the last simulation).
+    #[arg(long, value_name = "ADDRESS")]
+    pub fund: Option<String>,
+    /// The change: a TOML file with any of [targets], [bounds], [rebalance], [draws],
+    /// [guardian], [assets."<mint>"] (see app/README.md).
+    #[arg(long, value_name = "FILE")]
+    pub change: PathBuf,
+    /// Directory of the simulation to read when no --url is given.
+    #[arg(long = "from", value_name = "DIR", default_value = "ifund-sim")]
+    pub from: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -248,6 +266,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Status(a) => status_cmd(&cli.global, a),
         Command::Keeper(a) => keeper_cmd(&cli.global, a),
         Command::Init(a) => crate::config::init_cmd(&cli.global, &a.config),
+        Command::Propose(a) => propose_cmd(&cli.global, a),
     }
 }
 
@@ -303,6 +322,32 @@ fn status_cmd(g: &Global, a: StatusArgs) -> anyhow::Result<()> {
         let labels = chain.labels.clone();
         print!("{}", crate::status::render(&mut chain, &fund, &labels)?);
     }
+    Ok(())
+}
+
+fn propose_cmd(g: &Global, a: ProposeArgs) -> anyhow::Result<()> {
+    let change = crate::propose::load(&a.change)?;
+    let (mut chain, fund): (Box<dyn Chain>, Pubkey) = if g.url.is_some() {
+        let fund = a
+            .fund
+            .as_deref()
+            .context("--fund ADDRESS is required with --url")?;
+        (Box::new(g.rpc()?), parse_pubkey(fund, "--fund")?)
+    } else {
+        let chain = SnapshotChain::open(&a.from.join("state.json"))?;
+        let fund = match a.fund.as_deref() {
+            Some(f) => parse_pubkey(f, "--fund")?,
+            None => chain.fund,
+        };
+        (Box::new(chain), fund)
+    };
+    let account = chain
+        .get_account(&fund)?
+        .with_context(|| format!("fund {fund} not found on {}", chain.describe()))?;
+    let state = insurance_fund_client::decode::fund(&account.data)
+        .with_context(|| format!("{fund} is not an insurance fund account"))?;
+    let proposal = crate::propose::build(fund, &state, &change)?;
+    print!("{}", crate::propose::render(&proposal));
     Ok(())
 }
 

@@ -6,12 +6,15 @@
 //! - [`status`]: the fund's state as a table;
 //! - [`scenario`], [`simulate`], [`report`]: the simulation and its HTML report;
 //! - [`config`]: `ifund init`'s fund configuration file;
+//! - [`propose`]: `ifund propose`, a configuration change checked locally and encoded for the
+//!   fund, a Squads v4 vault and SPL Governance;
 //! - [`cli`]: the command line.
 
 pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod keeper;
+pub mod propose;
 pub mod report;
 pub mod scenario;
 pub mod simulate;

@@ -59,6 +59,19 @@ pub fn associated_token_address(owner: &Pubkey, mint: &Pubkey, token_program: &P
     .0
 }
 
+/// `["change", fund, sha256(borsh(change))]`: where `queue_change` records `change`.
+pub fn pending_change_address(
+    fund: &Pubkey,
+    change: &insurance_fund::timelock::ConfigChange,
+) -> Pubkey {
+    let hash = change.hash().expect("a ConfigChange always serializes");
+    Pubkey::find_program_address(
+        &[seeds::SEED_CHANGE, fund.as_ref(), &hash],
+        &insurance_fund::ID,
+    )
+    .0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,17 +86,4 @@ mod tests {
         assert_ne!(shortfall_address(&fund, 0), shortfall_address(&fund, 1));
         assert_ne!(claimant_address(&fund, &ck), fund);
     }
-}
-
-/// `["change", fund, sha256(borsh(change))]`: where `queue_change` records `change`.
-pub fn pending_change_address(
-    fund: &Pubkey,
-    change: &insurance_fund::timelock::ConfigChange,
-) -> Pubkey {
-    let hash = change.hash().expect("a ConfigChange always serializes");
-    Pubkey::find_program_address(
-        &[seeds::SEED_CHANGE, fund.as_ref(), &hash],
-        &insurance_fund::ID,
-    )
-    .0
 }

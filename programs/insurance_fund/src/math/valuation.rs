@@ -222,6 +222,7 @@ pub fn value_floor(
 /// claimant's remaining claim falls by at least the value it received.
 ///
 /// Errors with `Overflow` only if the exact result exceeds `u128::MAX`.
+#[inline(always)]
 pub fn value_ceil(
     amount: u64,
     price: Price,
@@ -247,13 +248,22 @@ pub fn value_ceil(
         // 10^z > u128::MAX >= a > 0: a positive fraction of one numeraire atom
         return Ok(1);
     };
-    // ceil(a / 10^z), on native arithmetic when both fit u64
-    let (q, r) = match (u64::try_from(a), u64::try_from(d)) {
-        (Ok(a), Ok(d)) => (
-            u128::from(a.checked_div(d).ok_or(MathError::Overflow)?),
-            a.checked_rem(d).ok_or(MathError::Overflow)? != 0,
-        ),
-        _ => (
+    // ceil(a / 10^z): in native 64-bit steps when 10^z fits u64 (z <= 19, the usual case),
+    // else on u128 arithmetic
+    let native = match (u64::try_from(a), u64::try_from(d)) {
+        // both fit u64: one native division and remainder
+        (Ok(a), Ok(d)) => Some((
+            u128::from(a.checked_div(d).unwrap_or(0)),
+            a.checked_rem(d) != Some(0),
+        )),
+        (_, Ok(d)) => Wide::from_u128(a)
+            .div_rem_small(d)
+            .and_then(|(q, r)| Some((q.to_u128()?, r != 0))),
+        _ => None,
+    };
+    let (q, r) = match native {
+        Some(qr) => qr,
+        None => (
             a.checked_div(d).ok_or(MathError::Overflow)?,
             a.checked_rem(d).ok_or(MathError::Overflow)? != 0,
         ),
