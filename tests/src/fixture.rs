@@ -16,23 +16,8 @@ use insurance_fund::{accounts as acc, instruction as ixd};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-/// `["fund", create_key]`.
-pub fn fund_address(create_key: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[seeds::SEED_FUND, create_key.as_ref()],
-        &insurance_fund::ID,
-    )
-    .0
-}
-
-/// `["vault", fund, mint]`.
-pub fn vault_address(fund: &Pubkey, mint: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[seeds::SEED_VAULT, fund.as_ref(), mint.as_ref()],
-        &insurance_fund::ID,
-    )
-    .0
-}
+use insurance_fund_client::ix as cix;
+pub use insurance_fund_client::pda::{fund_address, vault_address};
 
 fn fund_ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
     Instruction {
@@ -319,15 +304,7 @@ pub fn initialize_fund_ix(
     create_key: &Pubkey,
     args: InitializeFundArgs,
 ) -> Instruction {
-    fund_ix(
-        acc::InitializeFund {
-            payer: *payer,
-            create_key: *create_key,
-            fund: fund_address(create_key),
-            system_program: anchor_lang::system_program::ID,
-        },
-        ixd::InitializeFund { args },
-    )
+    cix::initialize_fund(payer, create_key, args)
 }
 
 impl FundHandle {
@@ -378,19 +355,13 @@ impl FundHandle {
         mint: &TestMint,
         params: AssetParams,
     ) -> Instruction {
-        fund_ix(
-            acc::AddAsset {
-                authority: *governance,
-                fund: self.fund,
-                mint: mint.key,
-                vault: vault_address(&self.fund, &mint.key),
-                payer: self.payer,
-                token_program: mint.program_id(),
-                system_program: anchor_lang::system_program::ID,
-                pending_change: None,
-                rent_recipient: None,
-            },
-            ixd::AddAsset { params },
+        cix::add_asset(
+            &self.fund,
+            governance,
+            &self.payer,
+            &mint.key,
+            &mint.program_id(),
+            params,
         )
     }
 
@@ -400,28 +371,11 @@ impl FundHandle {
         mint: &Pubkey,
         params: AssetParams,
     ) -> Instruction {
-        fund_ix(
-            acc::UpdateAsset {
-                authority: *governance,
-                fund: self.fund,
-                pending_change: None,
-                rent_recipient: None,
-            },
-            ixd::UpdateAsset {
-                mint: *mint,
-                params,
-            },
-        )
+        cix::update_asset(&self.fund, governance, mint, params)
     }
 
     pub fn set_targets_ix(&self, governance: &Pubkey, targets: Vec<u16>) -> Instruction {
-        fund_ix(
-            acc::SetTargets {
-                governance: *governance,
-                fund: self.fund,
-            },
-            ixd::SetTargets { targets },
-        )
+        cix::set_targets(&self.fund, governance, targets)
     }
 
     /// `set_bounds` with the given liquid floor and the default max price age.
@@ -438,15 +392,7 @@ impl FundHandle {
     }
 
     pub fn set_bounds_args_ix(&self, governance: &Pubkey, args: BoundsArgs) -> Instruction {
-        fund_ix(
-            acc::SetBounds {
-                authority: *governance,
-                fund: self.fund,
-                pending_change: None,
-                rent_recipient: None,
-            },
-            ixd::SetBounds { args },
-        )
+        cix::set_bounds(&self.fund, governance, args)
     }
 
     /// `refresh_prices` for the assets in `mask`, with the documented remaining accounts
@@ -490,19 +436,11 @@ impl FundHandle {
         governance: &Pubkey,
         params: RebalanceConfig,
     ) -> Instruction {
-        fund_ix(
-            acc::SetRebalanceParams {
-                authority: *governance,
-                fund: self.fund,
-                pending_change: None,
-                rent_recipient: None,
-            },
-            ixd::SetRebalanceParams { params },
-        )
+        cix::set_rebalance_params(&self.fund, governance, params)
     }
 
     pub fn sync_auctions_ix(&self) -> Instruction {
-        fund_ix(acc::SyncAuctions { fund: self.fund }, ixd::SyncAuctions {})
+        cix::sync_auctions(&self.fund)
     }
 
     /// A keeper fill delivering asset `i` from `keeper_in` and taking asset `o` into
@@ -542,15 +480,7 @@ impl FundHandle {
     // ---- shortfalls and draws -------------------------------------------------------------
 
     pub fn set_draw_params_ix(&self, governance: &Pubkey, params: DrawConfig) -> Instruction {
-        fund_ix(
-            acc::SetDrawParams {
-                authority: *governance,
-                fund: self.fund,
-                pending_change: None,
-                rent_recipient: None,
-            },
-            ixd::SetDrawParams { params },
-        )
+        cix::set_draw_params(&self.fund, governance, params)
     }
 
     /// `["claimant", fund, authority]`.
@@ -578,21 +508,13 @@ impl FundHandle {
         payout_owner: Pubkey,
         caps: ClaimantCaps,
     ) -> Instruction {
-        fund_ix(
-            acc::RegisterClaimant {
-                authority: *governance,
-                fund: self.fund,
-                claimant: self.claimant_address(&authority),
-                payer: self.payer,
-                system_program: anchor_lang::system_program::ID,
-                pending_change: None,
-                rent_recipient: None,
-            },
-            ixd::RegisterClaimant {
-                claimant_authority: authority,
-                payout_owner,
-                caps,
-            },
+        cix::register_claimant(
+            &self.fund,
+            governance,
+            &self.payer,
+            authority,
+            payout_owner,
+            caps,
         )
     }
 
@@ -665,14 +587,7 @@ impl FundHandle {
     }
 
     pub fn approve_ix(&self, governance: &Pubkey, id: u64) -> Instruction {
-        fund_ix(
-            acc::ApproveShortfall {
-                governance: *governance,
-                fund: self.fund,
-                shortfall: self.shortfall_address(id),
-            },
-            ixd::ApproveShortfall {},
-        )
+        cix::approve_shortfall(&self.fund, governance, id)
     }
 
     pub fn cancel_ix(
@@ -693,14 +608,7 @@ impl FundHandle {
     }
 
     pub fn close_shortfall_ix(&self, id: u64, rent_payer: Pubkey) -> Instruction {
-        fund_ix(
-            acc::CloseShortfall {
-                fund: self.fund,
-                shortfall: self.shortfall_address(id),
-                rent_payer,
-            },
-            ixd::CloseShortfall {},
-        )
+        cix::close_shortfall(&self.fund, id, rent_payer)
     }
 
     /// `draw` by `authority` for shortfall `id`, paying from assets `pay` (in the order
@@ -735,7 +643,7 @@ impl FundHandle {
     }
 
     pub fn get_nav_ix(&self) -> Instruction {
-        fund_ix(acc::GetNav { fund: self.fund }, ixd::GetNav {})
+        cix::get_nav(&self.fund)
     }
 
     pub fn propose_governance_ix(
@@ -743,65 +651,27 @@ impl FundHandle {
         governance: &Pubkey,
         new_governance: Pubkey,
     ) -> Instruction {
-        fund_ix(
-            acc::ProposeGovernance {
-                governance: *governance,
-                fund: self.fund,
-            },
-            ixd::ProposeGovernance { new_governance },
-        )
+        cix::propose_governance(&self.fund, governance, new_governance)
     }
 
     pub fn accept_governance_ix(&self, new_governance: &Pubkey) -> Instruction {
-        fund_ix(
-            acc::AcceptGovernance {
-                new_governance: *new_governance,
-                fund: self.fund,
-            },
-            ixd::AcceptGovernance {},
-        )
+        cix::accept_governance(&self.fund, new_governance)
     }
 
     pub fn cancel_governance_transfer_ix(&self, governance: &Pubkey) -> Instruction {
-        fund_ix(
-            acc::CancelGovernanceTransfer {
-                governance: *governance,
-                fund: self.fund,
-            },
-            ixd::CancelGovernanceTransfer {},
-        )
+        cix::cancel_governance_transfer(&self.fund, governance)
     }
 
     pub fn set_guardian_ix(&self, governance: &Pubkey, guardian: Option<Pubkey>) -> Instruction {
-        fund_ix(
-            acc::SetGuardian {
-                authority: *governance,
-                fund: self.fund,
-                pending_change: None,
-                rent_recipient: None,
-            },
-            ixd::SetGuardian { guardian },
-        )
+        cix::set_guardian(&self.fund, governance, guardian)
     }
 
     pub fn pause_ix(&self, authority: &Pubkey, flags: u8) -> Instruction {
-        fund_ix(
-            acc::Pause {
-                authority: *authority,
-                fund: self.fund,
-            },
-            ixd::Pause { flags },
-        )
+        cix::pause(&self.fund, authority, flags)
     }
 
     pub fn unpause_ix(&self, governance: &Pubkey, flags: u8) -> Instruction {
-        fund_ix(
-            acc::Unpause {
-                governance: *governance,
-                fund: self.fund,
-            },
-            ixd::Unpause { flags },
-        )
+        cix::unpause(&self.fund, governance, flags)
     }
 
     /// `deposit_fees` of asset `i`'s mint into asset `i`'s vault.

@@ -6,9 +6,7 @@ use crate::fixture::FundHandle;
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{InstructionData, ToAccountMetas};
-use insurance_fund::state::seeds::SEED_CHANGE;
 use insurance_fund::timelock::ConfigChange;
-use insurance_fund::{accounts as acc, instruction as ixd};
 
 /// The mock governance program's treasury PDA `["treasury"]`.
 pub fn treasury() -> Pubkey {
@@ -37,28 +35,12 @@ pub fn governance_execute_ix(ix: Instruction) -> Instruction {
     }
 }
 
-/// `ix` (a timelock-aware instruction built with no queued change) executing the queued
-/// change at `pending_change`, its rent going back to `rent_recipient`: the last two accounts
-/// of every such instruction are the change and the recipient.
-pub fn with_pending_change(
-    mut ix: Instruction,
-    pending_change: Pubkey,
-    rent_recipient: Pubkey,
-) -> Instruction {
-    let n = ix.accounts.len();
-    ix.accounts[n - 2] = AccountMeta::new(pending_change, false);
-    ix.accounts[n - 1] = AccountMeta::new(rent_recipient, false);
-    ix
-}
+pub use insurance_fund_client::ix::with_pending_change;
 
 impl FundHandle {
     /// `["change", fund, sha256(borsh(change))]`.
     pub fn pending_change_address(&self, change: &ConfigChange) -> Pubkey {
-        Pubkey::find_program_address(
-            &[SEED_CHANGE, self.fund.as_ref(), &change.hash().unwrap()],
-            &insurance_fund::ID,
-        )
-        .0
+        insurance_fund_client::pda::pending_change_address(&self.fund, change)
     }
 
     /// `queue_change` signed by `governance`, `payer` paying the record's rent.
@@ -68,23 +50,7 @@ impl FundHandle {
         payer: &Pubkey,
         change: ConfigChange,
     ) -> Instruction {
-        let change_hash = change.hash().unwrap();
-        Instruction {
-            program_id: insurance_fund::ID,
-            accounts: acc::QueueChange {
-                governance: *governance,
-                fund: self.fund,
-                pending_change: self.pending_change_address(&change),
-                payer: *payer,
-                system_program: anchor_lang::system_program::ID,
-            }
-            .to_account_metas(None),
-            data: ixd::QueueChange {
-                change_hash,
-                change,
-            }
-            .data(),
-        }
+        insurance_fund_client::ix::queue_change(&self.fund, governance, payer, change)
     }
 
     pub fn cancel_change_ix(
@@ -93,17 +59,12 @@ impl FundHandle {
         pending_change: Pubkey,
         rent_recipient: Pubkey,
     ) -> Instruction {
-        Instruction {
-            program_id: insurance_fund::ID,
-            accounts: acc::CancelChange {
-                authority: *authority,
-                fund: self.fund,
-                pending_change,
-                rent_recipient,
-            }
-            .to_account_metas(None),
-            data: ixd::CancelChange {}.data(),
-        }
+        insurance_fund_client::ix::cancel_change(
+            &self.fund,
+            authority,
+            pending_change,
+            rent_recipient,
+        )
     }
 }
 

@@ -32,41 +32,12 @@ pub fn mode() -> Mode {
     }
 }
 
-/// An Anchor program's `entry`: one lifetime for the program id, the accounts (and their
-/// data) and the instruction data.
-type AnchorEntry = for<'info> fn(
-    &'info Pubkey,
-    &'info [AccountInfo<'info>],
-    &'info [u8],
-) -> anchor_lang::solana_program::entrypoint::ProgramResult;
-
-/// Calls an Anchor program's `entry` from a `processor!` function.
-///
-/// `entry` wants one lifetime `'info` for the program id, the account slice, the accounts'
-/// data and the instruction data; `processor!` hands us independent (elided) lifetimes.
-/// `AccountInfo<'a>` is invariant in `'a`, so the compiler cannot shorten it for us. The
-/// transmute only shortens lifetimes: every reference passed in outlives this call, and
-/// `entry` returns a `ProgramResult` that borrows nothing, so no reference escapes with the
-/// shortened lifetime. This is the only `unsafe` in the harness; every native program goes
-/// through it (see [`fund_entry`], [`mock_entry`]).
-fn call_anchor_entry(
-    entry: AnchorEntry,
-    program_id: &Pubkey,
-    accounts: &[AccountInfo],
-    data: &[u8],
-) -> anchor_lang::solana_program::entrypoint::ProgramResult {
-    let accounts: &[AccountInfo] = unsafe { std::mem::transmute(accounts) };
-    entry(program_id, accounts, data)
-}
+// The one `unsafe` of the harness, the lifetime shim that lets `processor!` call an Anchor
+// `entry`, is shared with the app: `insurance_fund_client::embedded::call_anchor_entry`.
+use insurance_fund_client::embedded::call_anchor_entry;
 
 /// The insurance fund, natively.
-fn fund_entry(
-    program_id: &Pubkey,
-    accounts: &[AccountInfo],
-    data: &[u8],
-) -> anchor_lang::solana_program::entrypoint::ProgramResult {
-    call_anchor_entry(insurance_fund::entry, program_id, accounts, data)
-}
+use insurance_fund_client::embedded::fund_entry;
 
 /// The test-only liquidation program (`tests/programs/mock_liquidator`), always natively.
 fn mock_entry(
