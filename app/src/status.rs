@@ -2,9 +2,12 @@
 
 use crate::chain::{load_fund, Chain};
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AccountDeserialize, Discriminator};
 use insurance_fund::instructions::NavReport;
 use insurance_fund::math::rebalance::{imbalance_masks, premium_bps_floor};
-use insurance_fund::state::{pause_flags, Fund, LiquidityClass, OracleSource, ShortfallStatus};
+use insurance_fund::state::{
+    pause_flags, Fund, LiquidityClass, OracleSource, PendingChange, ShortfallStatus,
+};
 use insurance_fund_client::{decode, pda};
 use std::collections::HashMap;
 use std::fmt::Write;
@@ -35,14 +38,62 @@ pub fn render(
         .flatten()
         .filter_map(|a| decode::shortfall(&a.data).ok())
         .collect::<Vec<_>>();
-    Ok(render_fund(
-        fund_key,
-        &fund,
-        now,
-        &shortfalls,
-        labels,
-        &chain.describe(),
-    ))
+    let mut text = render_fund(fund_key, &fund, now, &shortfalls, labels, &chain.describe());
+    let filters = [
+        (0, PendingChange::DISCRIMINATOR.to_vec()),
+        (8, fund_key.to_bytes().to_vec()),
+    ];
+    let queued = chain
+        .find_program_accounts(&insurance_fund::ID, &filters)?
+        .map(|found| {
+            found
+                .into_iter()
+                .filter_map(|(key, a)| {
+                    let record = PendingChange::try_deserialize(&mut a.data.as_slice()).ok()?;
+                    Some((key, record))
+                })
+                .collect::<Vec<_>>()
+        });
+    text.push_str(&render_queued(&fund, now, queued.as_deref()));
+    Ok(text)
+}
+
+/// The changes governance queued behind the timelock (pure: tests assert on its text).
+/// `None`: the chain cannot list them.
+pub fn render_queued(fund: &Fund, now: i64, queued: Option<&[(Pubkey, PendingChange)]>) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\nQueued configuration changes (timelock {} s)",
+        fund.timelock_secs
+    );
+    match queued {
+        None => {
+            let _ = writeln!(
+                s,
+                "  not listed: this chain cannot search accounts (use --url)"
+            );
+        }
+        Some([]) => {
+            let _ = writeln!(s, "  none");
+        }
+        Some(list) => {
+            let mut list = list.to_vec();
+            list.sort_by_key(|(_, r)| r.eta);
+            for (key, r) in list {
+                let state = if r.governance_epoch != fund.governance_epoch {
+                    "STALE (queued by a previous governance; can only be cancelled)".to_string()
+                } else if now >= r.eta {
+                    "executable now by anyone".to_string()
+                } else {
+                    format!("executable at {} (in {} s)", utc(r.eta), r.eta - now)
+                };
+                let _ = writeln!(s, "  {key}  {state}");
+                let _ = writeln!(s, "    {:?}", r.change);
+            }
+        }
+    }
+    s
 }
 
 /// The table for a decoded fund at `now` (pure: tests assert on its text).

@@ -148,3 +148,62 @@ fn stale_prices_and_a_liquid_share_below_the_floor_are_flagged() {
     assert!(text.contains("1000s STALE"), "{text}");
     assert!(text.contains("open shortfalls: none"), "{text}");
 }
+
+#[test]
+fn queued_changes_show_when_they_execute_and_whether_they_are_stale() {
+    use insurance_fund::state::PendingChange;
+    use insurance_fund::timelock::ConfigChange;
+    let mut f = fund();
+    f.timelock_secs = 86_400;
+    f.governance_epoch = 1;
+    let record = |eta: i64, epoch: u64, guardian: u8| PendingChange {
+        fund: Pubkey::default(),
+        payer: f.governance,
+        change_hash: [0; 32],
+        queued_at: eta - 86_400,
+        eta,
+        governance_epoch: epoch,
+        bump: 255,
+        change: ConfigChange::SetGuardian {
+            guardian: Some(Pubkey::new_from_array([guardian; 32])),
+        },
+    };
+    let (a, b, c) = (
+        Pubkey::new_from_array([21; 32]),
+        Pubkey::new_from_array([22; 32]),
+        Pubkey::new_from_array([23; 32]),
+    );
+    let list = [
+        (a, record(NOW + 600, 1, 7)),
+        (b, record(NOW - 1, 1, 8)),
+        (c, record(NOW - 5, 0, 9)),
+    ];
+    let text = ifund::status::render_queued(&f, NOW, Some(&list));
+    assert!(
+        text.contains("Queued configuration changes (timelock 86400 s)"),
+        "{text}"
+    );
+    let line = |k: Pubkey| {
+        text.lines()
+            .find(|l| l.contains(&k.to_string()))
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        line(a).contains("executable at 2026-01-01 00:10:00 UTC (in 600 s)"),
+        "{text}"
+    );
+    assert!(line(b).contains("executable now by anyone"), "{text}");
+    assert!(line(c).contains("STALE"), "{text}");
+    // soonest first, each with the change it makes
+    let order: Vec<usize> = [c, b, a]
+        .iter()
+        .map(|k| text.find(&k.to_string()).unwrap())
+        .collect();
+    assert!(order[0] < order[1] && order[1] < order[2], "{text}");
+    assert!(text.contains("SetGuardian"), "{text}");
+    let none = ifund::status::render_queued(&f, NOW, Some(&[]));
+    assert!(none.contains("  none"), "{none}");
+    let unknown = ifund::status::render_queued(&f, NOW, None);
+    assert!(unknown.contains("not listed"), "{unknown}");
+}

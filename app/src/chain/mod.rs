@@ -103,6 +103,15 @@ pub trait Chain {
     /// `Ok` carries the transaction's own result (which may be a failure).
     fn send_transaction(&mut self, tx: &Transaction) -> Result<TxResult, ChainError>;
     fn minimum_balance(&mut self, data_len: usize) -> anyhow::Result<u64>;
+    /// Accounts of `program` whose data holds each `(offset, bytes)`; `None` when this chain
+    /// cannot list accounts (the embedded runtime and snapshots cannot).
+    fn find_program_accounts(
+        &mut self,
+        _program: &Pubkey,
+        _filters: &[(usize, Vec<u8>)],
+    ) -> anyhow::Result<Option<Vec<(Pubkey, Account)>>> {
+        Ok(None)
+    }
 }
 
 /// Compute budget and priority fee put in front of every transaction [`send`] builds.

@@ -51,6 +51,43 @@ impl Chain for RpcChain {
         Ok(r.value)
     }
 
+    fn find_program_accounts(
+        &mut self,
+        program: &Pubkey,
+        filters: &[(usize, Vec<u8>)],
+    ) -> anyhow::Result<Option<Vec<(Pubkey, Account)>>> {
+        use solana_rpc_client_api::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+        use solana_rpc_client_api::filter::{Memcmp, RpcFilterType};
+        let config = RpcProgramAccountsConfig {
+            filters: Some(
+                filters
+                    .iter()
+                    .map(|(offset, bytes)| {
+                        RpcFilterType::Memcmp(Memcmp::new_raw_bytes(*offset, bytes.clone()))
+                    })
+                    .collect(),
+            ),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+                commitment: Some(self.client.commitment()),
+                ..RpcAccountInfoConfig::default()
+            },
+            ..RpcProgramAccountsConfig::default()
+        };
+        let found = self
+            .client
+            .get_program_ui_accounts_with_config(program, config)
+            .map_err(|e| unreachable_error(&self.url, &e))?;
+        let mut out = Vec::with_capacity(found.len());
+        for (key, ui) in found {
+            let account: Account = ui
+                .decode()
+                .with_context(|| format!("{} returned undecodable data for {key}", self.url))?;
+            out.push((key, account));
+        }
+        Ok(Some(out))
+    }
+
     fn get_accounts(&mut self, keys: &[Pubkey]) -> anyhow::Result<Vec<Option<Account>>> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(100) {
