@@ -13,7 +13,8 @@ use crate::chain::{load_fund, send, Chain, SendOptions, TxResult};
 use anchor_lang::prelude::Pubkey;
 use insurance_fund::math::rate_limit::drained_level_ceil;
 use insurance_fund::math::rebalance::{
-    check_fill, imbalance_masks, max_fill, premium_bps_floor, FillQuote,
+    auction_started, check_fill, max_fill, open_pairs, premium_bps_floor, FillCheck, FillQuote,
+    OpenPair,
 };
 use insurance_fund::math::valuation::value_floor;
 use insurance_fund::state::{pause_flags, Fund, LiquidityClass};
@@ -72,7 +73,10 @@ impl fmt::Display for Skip {
             Skip::TargetsNotSet => write!(f, "targets are not set"),
             Skip::RebalancesPaused => write!(f, "rebalances are paused"),
             Skip::StalePrices { mask } => write!(f, "stale prices (assets mask {mask:#06x})"),
-            Skip::InBands => write!(f, "every asset is inside its band"),
+            Skip::InBands => write!(
+                f,
+                "no pair is open (no asset beyond its band with another on the other side of its target)"
+            ),
             Skip::AuctionsNotStarted => write!(f, "out-of-band assets have no running auction yet (sync_auctions)"),
             Skip::ShortfallModeNoLiquidPair => write!(f, "shortfall mode: no liquid-in/non-liquid-out pair is eligible"),
             Skip::RateLimited => write!(f, "the fund's volume or premium budget is used up for now"),
@@ -87,8 +91,8 @@ impl fmt::Display for Skip {
     }
 }
 
-/// The checks that need no inventory: configured, not paused, fresh prices, some asset out
-/// of band with a running auction. `Ok` means planning may find a fill.
+/// The checks that need no inventory: configured, not paused, fresh prices, some open pair
+/// (`math::rebalance::open_pairs`) whose auction runs. `Ok` means planning may find a fill.
 pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
     if !fund.rebalance.is_configured() {
         return Err(Skip::RebalanceNotConfigured);
@@ -106,22 +110,23 @@ pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
     let n = fund.asset_count as usize;
     let assets = fund.rebalance_assets();
     let w = fund.weights().map_err(|e| Skip::Engine(e.to_string()))?;
-    let (over, under) = imbalance_masks(&w, &assets[..n], fund.rebalance.band_bps)
-        .map_err(|e| Skip::Engine(format!("{e:?}")))?;
-    if over == 0 || under == 0 {
+    let mut open = open_pairs(&w, &assets[..n], fund.rebalance.band_bps).peekable();
+    if open.peek().is_none() {
         return Err(Skip::InBands);
     }
-    let running =
-        fund.registered_assets().iter().enumerate().any(|(o, ao)| {
-            over & (1 << o) != 0
-                && fund.registered_assets().iter().enumerate().any(|(i, ai)| {
-                    under & (1 << i) != 0 && ao.over_since != 0 && ai.under_since != 0
-                })
-        });
-    if !running {
+    if !open.any(|p| started(fund, &p)) {
         return Err(Skip::AuctionsNotStarted);
     }
     Ok(())
+}
+
+/// Whether the auction of an open pair runs (`math::rebalance::auction_started`).
+fn started(fund: &Fund, p: &OpenPair) -> bool {
+    auction_started(
+        fund.assets[p.o].over_since,
+        fund.assets[p.i].under_since,
+        (p.out_over_band, p.in_under_band),
+    )
 }
 
 /// Plans the best fill at `now` for a keeper holding `inventory[k]` atoms of asset `k`.
@@ -137,8 +142,6 @@ pub fn plan(
     let assets = &assets[..n];
     let w = fund.weights().map_err(|e| Skip::Engine(e.to_string()))?;
     let cfg = &fund.rebalance;
-    let (over, under) =
-        imbalance_masks(&w, assets, cfg.band_bps).map_err(|e| Skip::Engine(format!("{e:?}")))?;
     let shortfall_mode = fund.draw_state.open_shortfalls > 0;
     let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
     let volume_room = cfg.max_volume_per_window.saturating_sub(drained_level_ceil(
@@ -163,93 +166,91 @@ pub fn plan(
     let mut best_unprofitable: Option<i128> = None;
     let (mut any_started, mut any_pair, mut any_inventory, mut any_limited) =
         (false, false, false, false);
-    for o in (0..n).filter(|k| over & (1 << k) != 0) {
-        for i in (0..n).filter(|k| under & (1 << k) != 0) {
-            let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
-            if shortfall_mode
-                && !(ai.class == LiquidityClass::Liquid as u8
-                    && ao.class != LiquidityClass::Liquid as u8)
-            {
-                continue;
-            }
-            any_pair = true;
-            if ao.over_since == 0 || ai.under_since == 0 {
-                continue;
-            }
-            any_started = true;
-            let cap = inventory.get(i).copied().unwrap_or(0);
-            if cap == 0 {
-                continue;
-            }
-            any_inventory = true;
-            let start = ao.over_since.max(ai.under_since);
-            let premium = premium_bps_floor(&cfg.auction(), now.saturating_sub(start));
-            let Some((amount, quote)) =
-                fill_within_room(fund, assets, i, o, premium, cap, volume_room, premium_room)
-            else {
-                if max_fill(
-                    assets,
-                    i,
-                    o,
-                    premium,
-                    fund.min_liquid_bps,
-                    cfg.band_bps,
-                    fund.numeraire_decimals,
-                    cap,
-                )
-                .is_some()
-                {
-                    any_limited = true;
-                }
-                continue;
-            };
-            if quote.value_in < u128::from(cfg.min_trade_value) {
-                continue;
-            }
-            let Ok((before, after)) = check_fill(
+    for pair in open_pairs(&w, assets, cfg.band_bps) {
+        let (i, o) = (pair.i, pair.o);
+        let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
+        if shortfall_mode
+            && !(ai.class == LiquidityClass::Liquid as u8
+                && ao.class != LiquidityClass::Liquid as u8)
+        {
+            continue;
+        }
+        any_pair = true;
+        if !started(fund, &pair) {
+            continue;
+        }
+        any_started = true;
+        let cap = inventory.get(i).copied().unwrap_or(0);
+        if cap == 0 {
+            continue;
+        }
+        any_inventory = true;
+        let start = ao.over_since.max(ai.under_since);
+        let premium = premium_bps_floor(&cfg.auction(), now.saturating_sub(start));
+        let Some((amount, quote)) =
+            fill_within_room(fund, assets, i, o, premium, cap, volume_room, premium_room)
+        else {
+            if max_fill(
                 assets,
                 i,
                 o,
-                amount,
-                &quote,
+                premium,
                 fund.min_liquid_bps,
                 cfg.band_bps,
                 fund.numeraire_decimals,
-            ) else {
-                continue;
-            };
-            let profit = keeper_profit(fund, i, o, amount, &quote, params.cost);
-            if profit < i128::from(params.min_profit) {
-                best_unprofitable = Some(best_unprofitable.map_or(profit, |b| b.max(profit)));
-                continue;
+                cap,
+            )
+            .is_some()
+            {
+                any_limited = true;
             }
-            let candidate = PlannedFill {
-                asset_in: i,
-                asset_out: o,
-                amount_in: amount,
-                quote,
-                premium_bps: premium,
-                distance_before_bps: before.distance_bps,
-                distance_after_bps: after.distance_bps,
-                expected_profit: profit,
-            };
-            let better = match &best {
-                None => true,
-                Some(b) => {
-                    let (gain, best_gain) = (
-                        candidate
-                            .distance_before_bps
-                            .saturating_sub(candidate.distance_after_bps),
-                        b.distance_before_bps.saturating_sub(b.distance_after_bps),
-                    );
-                    gain > best_gain
-                        || (gain == best_gain
-                            && candidate.quote.premium_value < b.quote.premium_value)
-                }
-            };
-            if better {
-                best = Some(candidate);
+            continue;
+        };
+        if quote.value_in < u128::from(cfg.min_trade_value) {
+            continue;
+        }
+        let Ok(FillCheck { before, after, .. }) = check_fill(
+            assets,
+            i,
+            o,
+            amount,
+            &quote,
+            fund.min_liquid_bps,
+            cfg.band_bps,
+            fund.numeraire_decimals,
+        ) else {
+            continue;
+        };
+        let profit = keeper_profit(fund, i, o, amount, &quote, params.cost);
+        if profit < i128::from(params.min_profit) {
+            best_unprofitable = Some(best_unprofitable.map_or(profit, |b| b.max(profit)));
+            continue;
+        }
+        let candidate = PlannedFill {
+            asset_in: i,
+            asset_out: o,
+            amount_in: amount,
+            quote,
+            premium_bps: premium,
+            distance_before_bps: before.distance_bps,
+            distance_after_bps: after.distance_bps,
+            expected_profit: profit,
+        };
+        let better = match &best {
+            None => true,
+            Some(b) => {
+                let (gain, best_gain) = (
+                    candidate
+                        .distance_before_bps
+                        .saturating_sub(candidate.distance_after_bps),
+                    b.distance_before_bps.saturating_sub(b.distance_after_bps),
+                );
+                gain > best_gain
+                    || (gain == best_gain && candidate.quote.premium_value < b.quote.premium_value)
             }
+        };
+        if better {
+            best = Some(candidate);
         }
     }
     match best {

@@ -367,6 +367,143 @@ async fn premium_rises_over_the_auction_and_restarts() {
 }
 
 #[tokio::test]
+async fn one_side_beyond_its_band_opens_the_pair() {
+    // USDC 53 % (target 50 %, band 2 %: beyond), USDT 28.5 % and LST 18.5 %: both under
+    // their targets but inside their bands. No single asset is under its band.
+    let mut f = fund([530, 285, 185]).await;
+    let kp = keeper(&mut f, 100).await;
+    f.ctx.send_ok(&[f.refresh_ix(f.all_assets())], &[]).await;
+    // the side beyond its band has no clock before a sync
+    let before = f.state().await;
+    assert_fund_error(
+        &fill(&mut f, &kp, USDT, USDC, 10 * ONE, 0).await,
+        FundError::AuctionNotStarted,
+    );
+    assert_eq!(f.state().await, before);
+    let t0 = f.ctx.now().await;
+    crank(&mut f).await;
+    let s = f.state().await;
+    assert_eq!(s.assets[USDC].over_since, t0);
+    assert_eq!(
+        (s.assets[USDT].under_since, s.assets[LST].under_since),
+        (0, 0)
+    );
+
+    // 500 s into the 1,000 s auction: 10 + 100 * 500 / 1,000 = 60 bps, from USDC's clock
+    f.ctx.advance_clock(500).await;
+    set_prices(&mut f, 100_000_000, 100_000_000).await;
+    crank(&mut f).await;
+    fill(&mut f, &kp, USDT, USDC, 10 * ONE, 0).await.unwrap();
+    let paid = 10_060_000;
+    assert_eq!(f.ctx.token_balance(&kp.accounts[USDT]).await, 90 * ONE);
+    assert_eq!(
+        f.ctx.token_balance(&kp.accounts[USDC]).await,
+        100 * ONE + paid
+    );
+    let s = f.state().await;
+    assert_eq!(s.assets[USDT].booked_balance, 295 * ONE);
+    assert_eq!(s.assets[USDC].booked_balance, 530 * ONE - paid);
+    // USDC is now 519.94 / 999.94 < 52 %: inside its band, its clock cleared
+    assert_eq!(s.assets[USDC].over_since, 0);
+    // USDC still over its target and LST under its own, but neither beyond its band
+    let before = f.state().await;
+    assert_fund_error(
+        &fill(&mut f, &kp, LST, USDC, ONE, 0).await,
+        FundError::PairInsideBands,
+    );
+    assert_eq!(f.state().await, before);
+    assert_eq!(f.ctx.token_balance(&kp.accounts[LST]).await, 100 * ONE);
+}
+
+#[tokio::test]
+async fn an_asset_under_its_band_buys_back_from_one_merely_over_target() {
+    // USDC 47 % (target 50 %, band 2 %: beyond), USDT 32 % and LST 21 %: over their targets,
+    // inside their bands
+    let mut f = fund([470, 320, 210]).await;
+    let kp = keeper(&mut f, 100).await;
+    crank(&mut f).await;
+    let s = f.state().await;
+    assert_ne!(s.assets[USDC].under_since, 0);
+    assert_eq!(
+        (s.assets[USDT].over_since, s.assets[LST].over_since),
+        (0, 0)
+    );
+    // at the start premium: 10 USDC buy 10.01 USDT
+    fill(&mut f, &kp, USDC, USDT, 10 * ONE, 0).await.unwrap();
+    assert_eq!(
+        f.ctx.token_balance(&kp.accounts[USDT]).await,
+        100 * ONE + 10_010_000
+    );
+    assert_eq!(
+        f.state().await.assets[USDT].booked_balance,
+        320 * ONE - 10_010_000
+    );
+    // the asset beyond its band must be on the right side: USDC is not over its target
+    assert_fund_error(
+        &fill(&mut f, &kp, USDT, USDC, ONE, 0).await,
+        FundError::OutNotOverweight,
+    );
+    // nor is USDT under its own
+    assert_fund_error(
+        &fill(&mut f, &kp, USDT, LST, ONE, 0).await,
+        FundError::InNotUnderweight,
+    );
+}
+
+#[tokio::test]
+async fn the_max_premium_must_cover_the_haircut_of_every_deliverable_asset() {
+    // max premium 110 bps covers a haircut h while 110 * (10,000 - h) > h * 10,000: h <= 108
+    let mut f = fund([0, 0, 0]).await;
+    let lst = f.h.assets[LST].mint.key;
+    let with_haircut = |h: u16, flags: u8| {
+        let mut p = asset_params(LiquidityClass::YieldBearing, 4_000, pyth_oracle(3));
+        p.haircut_bps = h;
+        p.flags = flags;
+        p
+    };
+    // update_asset
+    let before = f.state().await;
+    let out = f
+        .send_gov(&[f.update_asset_ix(&f.gov(), &lst, with_haircut(109, asset_flags::ALL))])
+        .await;
+    assert_fund_error(&out, FundError::HaircutExceedsPremium);
+    assert_eq!(f.state().await, before);
+    f.send_gov(&[f.update_asset_ix(&f.gov(), &lst, with_haircut(108, asset_flags::ALL))])
+        .await
+        .unwrap();
+    assert_eq!(f.state().await.assets[LST].haircut_bps, 108);
+    // set_rebalance_params: lowering the max premium below the cover
+    let lower = RebalanceConfig {
+        max_premium_bps: 109,
+        ..params()
+    };
+    let before = f.state().await;
+    let out = f
+        .send_gov(&[f.set_rebalance_params_ix(&f.gov(), lower)])
+        .await;
+    assert_fund_error(&out, FundError::HaircutExceedsPremium);
+    assert_eq!(f.state().await, before);
+    // an asset keepers cannot deliver needs no cover ...
+    let no_in = asset_flags::ALL & !asset_flags::REBALANCE_IN;
+    f.send_gov(&[f.update_asset_ix(&f.gov(), &lst, with_haircut(5_000, no_in))])
+        .await
+        .unwrap();
+    // ... nor one with target 0, until set_targets gives it one
+    f.send_gov(&[f.set_targets_ix(&f.gov(), vec![7_000, 3_000, 0])])
+        .await
+        .unwrap();
+    f.send_gov(&[f.update_asset_ix(&f.gov(), &lst, with_haircut(5_000, asset_flags::ALL))])
+        .await
+        .unwrap();
+    let before = f.state().await;
+    let out = f
+        .send_gov(&[f.set_targets_ix(&f.gov(), vec![5_000, 3_000, 2_000])])
+        .await;
+    assert_fund_error(&out, FundError::HaircutExceedsPremium);
+    assert_eq!(f.state().await, before);
+}
+
+#[tokio::test]
 async fn a_reverse_fill_is_refused() {
     let mut f = fund([1_000, 0, 0]).await;
     crank(&mut f).await;

@@ -43,7 +43,8 @@ use insurance_fund::error::FundError;
 use insurance_fund::math::draw::{draw_limit, payout_floor, waterfall_order};
 use insurance_fund::math::rate_limit::{drained_level_ceil, take};
 use insurance_fund::math::rebalance::{
-    check_fill, imbalance_masks, max_fill, premium_bps_floor, quote_fill, FillError, FillQuote,
+    auction_started, check_fill, max_fill, open_pairs, premium_bps_floor, quote_fill, FillError,
+    FillQuote,
 };
 use insurance_fund::math::valuation::mul_div_floor;
 use insurance_fund::math::Weights;
@@ -290,6 +291,7 @@ fn fill_error(e: FillError) -> FundError {
         FillError::OutNotEnabled => FundError::RebalanceOutDisabled,
         FillError::OutNotOverweight => FundError::OutNotOverweight,
         FillError::InNotUnderweight => FundError::InNotUnderweight,
+        FillError::InsideBands => FundError::PairInsideBands,
         FillError::ZeroAmountOut => FundError::ZeroAmountOut,
         FillError::InsufficientBalance => FundError::InsufficientVaultBalance,
         FillError::OutPushedBelowTarget => FundError::OutPushedBelowTarget,
@@ -302,15 +304,11 @@ fn fill_error(e: FillError) -> FundError {
     }
 }
 
-/// The auction premium the pair (`i` in, `o` out) pays at `now`, and whether it has started.
-fn premium_now(f: &Fund, now: i64, i: usize, o: usize) -> (u16, bool) {
-    let (ai, ao) = (&f.assets[i], &f.assets[o]);
-    let started = ao.over_since != 0 && ai.under_since != 0;
-    let start = ao.over_since.max(ai.under_since);
-    (
-        premium_bps_floor(&f.rebalance.auction(), now.saturating_sub(start)),
-        started,
-    )
+/// The auction premium the pair (`i` in, `o` out) pays at `now`: from the later of its two
+/// clocks (whether it has started depends on the fill's checks, see `predict_fill`).
+fn premium_now(f: &Fund, now: i64, i: usize, o: usize) -> u16 {
+    let start = f.assets[o].over_since.max(f.assets[i].under_since);
+    premium_bps_floor(&f.rebalance.auction(), now.saturating_sub(start))
 }
 
 /// What `rebalance` does with `amount_in` sent, `received` arriving: the quote, or the
@@ -347,7 +345,7 @@ fn predict_fill(
     {
         return Err(FundError::ShortfallModeLiquidOnly);
     }
-    let (premium, started) = premium_now(f, now, i, o);
+    let premium = premium_now(f, now, i, o);
     if received == 0 {
         return Err(FundError::NothingReceived);
     }
@@ -355,7 +353,7 @@ fn predict_fill(
     let n = f.asset_count as usize;
     let quote = quote_fill(&assets[..n], i, o, received, premium, f.numeraire_decimals)
         .map_err(|_| FundError::MathOverflow)?;
-    check_fill(
+    let checked = check_fill(
         &assets[..n],
         i,
         o,
@@ -366,7 +364,8 @@ fn predict_fill(
         f.numeraire_decimals,
     )
     .map_err(fill_error)?;
-    if !started {
+    let beyond = (checked.out_over_band, checked.in_under_band);
+    if !auction_started(f.assets[o].over_since, f.assets[i].under_since, beyond) {
         return Err(FundError::AuctionNotStarted);
     }
     if quote.amount_out < min_out {
@@ -835,40 +834,34 @@ impl Sm {
         self.f.claimant_address(&self.claimant.pubkey())
     }
 
-    /// The pair a fill uses: from the current over/under masks when there are any (for the
-    /// sized fills, in shortfall mode, only pairs that mode allows when there are some).
+    /// The pair a fill uses: one of the pairs open now (`open_pairs`) when there are
+    /// any (for the sized fills, in shortfall mode, only pairs that mode allows when there
+    /// are some).
     fn pick_pair(f: &Fund, kind: &FillKind, a: usize, b: usize) -> (usize, usize) {
-        let assets = f.rebalance_assets();
         let w = f.weights().unwrap();
-        let (over, under) = imbalance_masks(&w, &assets[..N], f.rebalance.band_bps).unwrap();
-        let liquid = |k: &usize| f.assets[*k].class == LiquidityClass::Liquid as u8;
-        let bits = |m: u16| (0..N).filter(|k| m & (1 << k) != 0).collect::<Vec<_>>();
-        let (mut overs, mut unders) = (bits(over), bits(under));
+        let assets = f.rebalance_assets();
+        let liquid = |k: usize| f.assets[k].class == LiquidityClass::Liquid as u8;
+        let mut open: Vec<(usize, usize)> = open_pairs(&w, &assets[..N], f.rebalance.band_bps)
+            .map(|p| (p.i, p.o))
+            .collect();
         let sized = matches!(
             kind,
             FillKind::Max | FillKind::AboveMax(_) | FillKind::Slippage
         );
         if sized && f.draw_state.open_shortfalls > 0 {
-            let o: Vec<usize> = overs.iter().copied().filter(|k| !liquid(k)).collect();
-            let i: Vec<usize> = unders.iter().copied().filter(liquid).collect();
-            if !o.is_empty() && !i.is_empty() {
-                (overs, unders) = (o, i);
+            let allowed: Vec<_> = open
+                .iter()
+                .copied()
+                .filter(|&(i, o)| liquid(i) && !liquid(o))
+                .collect();
+            if !allowed.is_empty() {
+                open = allowed;
             }
         }
         let (mut i, mut o) = match kind {
             FillKind::Random(_) => (b % N, a % N),
-            _ => (
-                if unders.is_empty() {
-                    b % N
-                } else {
-                    unders[b % unders.len()]
-                },
-                if overs.is_empty() {
-                    a % N
-                } else {
-                    overs[a % overs.len()]
-                },
-            ),
+            _ if open.is_empty() => (b % N, a % N),
+            _ => open[(a * N + b) % open.len()],
         };
         if i == o {
             i = (i + 1) % N;
@@ -931,7 +924,7 @@ impl Sm {
             ),
             Op::Fill(kind, a, b) => {
                 let (i, o) = Self::pick_pair(fb, kind, *a, *b);
-                let (premium, _) = premium_now(fb, now, i, o);
+                let premium = premium_now(fb, now, i, o);
                 let assets = fb.rebalance_assets();
                 let best = max_fill(
                     &assets[..N],

@@ -160,9 +160,9 @@ pub enum FundError {
     RebalanceInDisabled,
     #[msg("Keepers may not take this asset")]
     RebalanceOutDisabled,
-    #[msg("The asset given out is not over its target by more than the band")]
+    #[msg("The asset given out is not over its target")]
     OutNotOverweight,
-    #[msg("The asset taken in is not under its target by more than the band")]
+    #[msg("The asset taken in is not under its target")]
     InNotUnderweight,
     #[msg("The pair's auction has not started (call sync_auctions)")]
     AuctionNotStarted,
@@ -193,6 +193,10 @@ pub enum FundError {
 
     #[msg("While a shortfall is open, only fills that deliver a liquid asset for a non-liquid one are allowed")]
     ShortfallModeLiquidOnly,
+    #[msg("Neither asset of the pair is beyond its band (out over target + band, or in under target - band)")]
+    PairInsideBands,
+    #[msg("An asset keepers may deliver has a haircut the maximum premium cannot cover: no fill could buy it")]
+    HaircutExceedsPremium,
 
     // ---- shortfalls and draws -------------------------------------------------------------
     #[msg("Governance has not configured draws yet")]

@@ -62,6 +62,18 @@ pub fn premium_bps_floor(p: &AuctionParams, elapsed: i64) -> u16 {
     start.checked_add(rise).unwrap_or(start)
 }
 
+/// Whether a keeper delivering an asset with `haircut_bps` can ever profit at a premium
+/// approaching `max_premium_bps`, before price bands and fees: a fill books
+/// `(1 - haircut)` of what arrives and pays that times `(1 + premium)`, so it needs
+/// `(1 - h)(1 + p) > 1`, i.e. `p * (10_000 - h) > h * 10_000` in bps (exact in `u32`).
+/// A haircut of 0 is always covered; a haircut of 10,000 bps (or more) never is.
+pub fn premium_covers_haircut(max_premium_bps: u16, haircut_bps: u16) -> bool {
+    let kept = u32::from(BPS_DENOMINATOR.saturating_sub(haircut_bps));
+    haircut_bps == 0
+        || u32::from(max_premium_bps).saturating_mul(kept)
+            > u32::from(haircut_bps).saturating_mul(u32::from(BPS_DENOMINATOR))
+}
+
 /// An asset for rebalancing: its weights input (balance, lower price, haircut, liquidity,
 /// target, max weight) plus the upper price the fund pays it out at, and whether keepers may
 /// deliver it (`can_in`) or take it (`can_out`).
@@ -314,10 +326,12 @@ pub enum FillError {
     InNotEnabled,
     /// Asset `o` may not be taken by keepers.
     OutNotEnabled,
-    /// Before the fill, `o` is not over `target + band`.
+    /// Before the fill, `o` is not over its target.
     OutNotOverweight,
-    /// Before the fill, `i` is not under `target - band`.
+    /// Before the fill, `i` is not under its target.
     InNotUnderweight,
+    /// Before the fill, neither `o` is over `target + band` nor `i` under `target - band`.
+    InsideBands,
     /// The fill pays out nothing.
     ZeroAmountOut,
     /// The fund holds less of `o` than the fill pays out.
@@ -434,7 +448,8 @@ fn distance_num_wide(w: &Weights, assets: &[AssetInput]) -> Result<u128, MathErr
 
 /// Checks every bound for a fill that adds `amount_in` atoms to asset `i`'s balance and
 /// removes `quote.amount_out` atoms from asset `o`'s, given the state before (`assets`).
-/// Returns `(before, after)` (`compute` of the state before and after) on success.
+/// Returns the weights before and after and which sides were beyond their band
+/// (`FillCheck`) on success.
 ///
 /// `quote` must be `quote_fill(assets, i, o, amount_in, premium, numeraire_decimals)` for the
 /// premium being paid: the value bound (8) trusts `quote.premium_value`.
@@ -443,13 +458,17 @@ fn distance_num_wide(w: &Weights, assets: &[AssetInput]) -> Result<u128, MathErr
 /// bps rounding):
 /// 1. `i != o` and both index `assets` (`InvalidPair`); `assets[i].can_in` (`InNotEnabled`);
 ///    `assets[o].can_out` (`OutNotEnabled`).
-/// 2. Before: `o` over `target + band` and `i` under `target - band`, as `imbalance_masks`
-///    defines (`OutNotOverweight`, `InNotUnderweight`). Hence `nav_before > 0`.
+/// 2. Before: `o` over its target (`OutNotOverweight`) and `i` under its target
+///    (`InNotUnderweight`), and at least one of them beyond its band: `o` over
+///    `target + band` or `i` under `target - band`, as `imbalance_masks` defines
+///    (`InsideBands`). Hence `nav_before > 0`. One side beyond its band is enough, so a
+///    deficit spread over several assets each inside its band can still be bought back
+///    from an asset over its band (and an excess spread thinly paid out to one under it).
 /// 3. `0 < quote.amount_out` (`ZeroAmountOut`) `<= assets[o].input.balance`
 ///    (`InsufficientBalance`).
 /// 4. After: `value_o * 10_000 >= target_o * nav` (`OutPushedBelowTarget`) and
 ///    `value_i * 10_000 <= target_i * nav` (`InPushedAboveTarget`). This makes churn
-///    impossible: a reverse fill would need `i` over `target_i + band`.
+///    impossible: a reverse fill would need `i` over `target_i`.
 /// 5. Liquidity: `liquid * 10_000 >= min_liquid_bps * nav` after; or, if that already failed
 ///    before, `liquid_after / nav_after >= liquid_before / nav_before` (`LiquidityBound`).
 /// 6. Concentration: after, every `value_k * 10_000 <= max_weight_k * nav`; or, if some asset
@@ -483,7 +502,7 @@ pub fn check_fill(
     min_liquid_bps: u16,
     band_bps: u16,
     numeraire_decimals: u8,
-) -> Result<(Weights, Weights), FillError> {
+) -> Result<FillCheck, FillError> {
     // step 1 here as in `check_fill_inputs`, so a refusal comes before any other error
     if i == o {
         return Err(FillError::InvalidPair);
@@ -526,6 +545,104 @@ pub struct FillPair {
     pub can_out: bool,
 }
 
+/// What an accepted fill was checked against: the weights before and after, and which side
+/// of the pair was beyond its band before the fill (at least one was).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FillCheck {
+    pub before: Weights,
+    pub after: Weights,
+    /// `o` was over `target + band`.
+    pub out_over_band: bool,
+    /// `i` was under `target - band`.
+    pub in_under_band: bool,
+}
+
+/// Whether the auction of an open pair has started: at least one side is beyond its band,
+/// and every side that is has its clock running (`sync_auctions` has seen it). The clocks
+/// are `o`'s `over_since` and `i`'s `under_since` (0 = not running); `beyond` is
+/// `(out_over_band, in_under_band)` from `pair_eligibility` (or `FillCheck`). The premium
+/// runs from the later of the two clocks, so a clock left from an earlier sync only lowers it.
+pub fn auction_started(out_over_since: i64, in_under_since: i64, beyond: (bool, bool)) -> bool {
+    let (out_over_band, in_under_band) = beyond;
+    // a pair with neither side beyond its band is not open, so it has no auction
+    (out_over_band || in_under_band)
+        && (!out_over_band || out_over_since != 0)
+        && (!in_under_band || in_under_since != 0)
+}
+
+/// A pair open for a fill on some weights (`pair_eligibility` passed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpenPair {
+    /// The asset a keeper delivers.
+    pub i: usize,
+    /// The asset a keeper takes.
+    pub o: usize,
+    /// `o` is over `target + band`.
+    pub out_over_band: bool,
+    /// `i` is under `target - band`.
+    pub in_under_band: bool,
+}
+
+/// Every pair open on the weights `w` of `assets` (`pair_eligibility`), out-asset major, in
+/// index order; the keeper flags are not looked at. For planners and status views.
+pub fn open_pairs<'a>(
+    w: &'a Weights,
+    assets: &'a [RebalanceAsset],
+    band_bps: u16,
+) -> impl Iterator<Item = OpenPair> + 'a {
+    let n = assets.len().min(w.count);
+    (0..n).flat_map(move |o| {
+        (0..n).filter_map(move |i| {
+            if i == o {
+                return None;
+            }
+            let (ti, to) = (assets[i].input.target_bps, assets[o].input.target_bps);
+            let (out_over_band, in_under_band) =
+                pair_eligibility(w, i, o, ti, to, band_bps).ok()?;
+            Some(OpenPair {
+                i,
+                o,
+                out_over_band,
+                in_under_band,
+            })
+        })
+    })
+}
+
+/// Step 2 of `check_fill` on the weights `w`: whether the pair (`i` in with target
+/// `target_in`, `o` out with target `target_out`) is open, as `(out_over_band,
+/// in_under_band)` (at least one is true), or the refusal: `OutNotOverweight` unless `o` is
+/// over its target, `InNotUnderweight` unless `i` is under its own, `InsideBands` unless `o`
+/// is over `target + band` or `i` under `target - band`; `InvalidPair` for an index outside
+/// `w`. Exact comparisons. Planners use it to enumerate the pairs open now.
+pub fn pair_eligibility(
+    w: &Weights,
+    i: usize,
+    o: usize,
+    target_in: u16,
+    target_out: u16,
+    band_bps: u16,
+) -> Result<(bool, bool), FillError> {
+    if i >= w.count || o >= w.count {
+        return Err(FillError::InvalidPair);
+    }
+    // beyond the band implies beyond the target, so the target is compared only if not
+    let value_o = value_at(w, o)?;
+    let out_over_band = is_over(value_o, w.nav, target_out, band_bps);
+    if !out_over_band && !is_over(value_o, w.nav, target_out, 0) {
+        return Err(FillError::OutNotOverweight);
+    }
+    let value_i = value_at(w, i)?;
+    let in_under_band = is_under(value_i, w.nav, target_in, band_bps);
+    if !in_under_band && !is_under(value_i, w.nav, target_in, 0) {
+        return Err(FillError::InNotUnderweight);
+    }
+    if !out_over_band && !in_under_band {
+        return Err(FillError::InsideBands);
+    }
+    Ok((out_over_band, in_under_band))
+}
+
 /// `check_fill` on the assets' weights inputs and the pair's flags (for callers that hold
 /// the assets in another form): the same checks in the same order, the same result.
 pub fn check_fill_inputs(
@@ -536,7 +653,7 @@ pub fn check_fill_inputs(
     min_liquid_bps: u16,
     band_bps: u16,
     numeraire_decimals: u8,
-) -> Result<(Weights, Weights), FillError> {
+) -> Result<FillCheck, FillError> {
     let FillPair { i, o, .. } = pair;
     // 1. pair and flags
     if i == o {
@@ -554,17 +671,8 @@ pub fn check_fill_inputs(
 
     // 2. eligibility before
     let before = compute(inputs, numeraire_decimals)?;
-    if !is_over(
-        value_at(&before, o)?,
-        before.nav,
-        a_out.target_bps,
-        band_bps,
-    ) {
-        return Err(FillError::OutNotOverweight);
-    }
-    if !is_under(value_at(&before, i)?, before.nav, a_in.target_bps, band_bps) {
-        return Err(FillError::InNotUnderweight);
-    }
+    let (out_over_band, in_under_band) =
+        pair_eligibility(&before, i, o, a_in.target_bps, a_out.target_bps, band_bps)?;
 
     // 3. amount out
     if quote.amount_out == 0 {
@@ -643,7 +751,12 @@ pub fn check_fill_inputs(
     if after.nav.saturating_add(quote.premium_value) < before.nav {
         return Err(FillError::ValueBound);
     }
-    Ok((before, after))
+    Ok(FillCheck {
+        before,
+        after,
+        out_over_band,
+        in_under_band,
+    })
 }
 
 /// Off-chain keeper planner, on the on-chain engine (so keeper and program agree): for the
@@ -837,7 +950,7 @@ mod tests {
         min_liquid: u16,
         band: u16,
         nd: u8,
-    ) -> Result<(Weights, Weights), FillError> {
+    ) -> Result<FillCheck, FillError> {
         if i == o || i >= assets.len() || o >= assets.len() {
             return Err(FillError::InvalidPair);
         }
@@ -853,11 +966,17 @@ mod tests {
         let ten_k = Nat::from(10_000);
         let x = |w: &Weights, k: usize| Nat::from(w.values[k]).mul(ten_k);
         let share_cmp = |w: &Weights, k: usize, bps: u128| x(w, k).cmp(&Nat::m(w.nav, bps));
-        if b.nav == 0 || share_cmp(&b, o, tk(o) + band as u128) != Ordering::Greater {
+        if b.nav == 0 || share_cmp(&b, o, tk(o)) != Ordering::Greater {
             return Err(FillError::OutNotOverweight);
         }
-        if tk(i) <= band as u128 || share_cmp(&b, i, tk(i) - band as u128) != Ordering::Less {
+        if share_cmp(&b, i, tk(i)) != Ordering::Less {
             return Err(FillError::InNotUnderweight);
+        }
+        let out_over_band = share_cmp(&b, o, tk(o) + band as u128) == Ordering::Greater;
+        let in_under_band =
+            tk(i) > band as u128 && share_cmp(&b, i, tk(i) - band as u128) == Ordering::Less;
+        if !out_over_band && !in_under_band {
+            return Err(FillError::InsideBands);
         }
         if quote.amount_out == 0 {
             return Err(FillError::ZeroAmountOut);
@@ -909,7 +1028,12 @@ mod tests {
         if Nat::from(a.nav).add(Nat::from(quote.premium_value)) < Nat::from(b.nav) {
             return Err(FillError::ValueBound);
         }
-        Ok((b, a))
+        Ok(FillCheck {
+            before: b,
+            after: a,
+            out_over_band,
+            in_under_band,
+        })
     }
 
     // ---- fixtures ------------------------------------------------------------------------
@@ -953,7 +1077,7 @@ mod tests {
         min_liquid: u16,
     ) -> Result<(Weights, Weights), FillError> {
         let q = quote_fill(assets, i, o, amount_in, premium, 6)?;
-        check_fill(assets, i, o, amount_in, &q, min_liquid, BAND, 6)
+        check_fill(assets, i, o, amount_in, &q, min_liquid, BAND, 6).map(|c| (c.before, c.after))
     }
 
     fn apply(assets: &mut [RebalanceAsset], i: usize, o: usize, amount_in: u64, premium: u16) {
@@ -1100,7 +1224,11 @@ mod tests {
         // with a 1 % premium NAV falls by exactly the premium
         let assets = ninety_ten();
         let q = quote_fill(&assets, 1, 0, 100 * USD, 100, 6).unwrap();
-        let (b, a) = check_fill(&assets, 1, 0, 100 * USD, &q, 0, BAND, 6).unwrap();
+        let FillCheck {
+            before: b,
+            after: a,
+            ..
+        } = check_fill(&assets, 1, 0, 100 * USD, &q, 0, BAND, 6).unwrap();
         assert_eq!(q.premium_value, USD as u128);
         assert_eq!(a.nav + q.premium_value, b.nav);
     }
@@ -1128,6 +1256,113 @@ mod tests {
     }
 
     #[test]
+    fn premium_covers_haircut_is_exact() {
+        assert!(premium_covers_haircut(0, 0));
+        // 200 bps haircut: needs p > 200 / 0.98 = 204.08 bps
+        assert!(!premium_covers_haircut(204, 200));
+        assert!(premium_covers_haircut(205, 200));
+        // (1 - 0.05)(1 + p) > 1 exactly at p > 526.3 bps
+        assert!(!premium_covers_haircut(526, 500));
+        assert!(premium_covers_haircut(527, 500));
+        assert!(!premium_covers_haircut(1_000, 10_000));
+        assert!(!premium_covers_haircut(u16::MAX, u16::MAX));
+        // against the real-number rule on every pair of the protocol's ranges
+        for h in 0..=1_000u16 {
+            for p in (0..=1_000u16).step_by(7) {
+                let exact = (10_000 - u64::from(h)) * (10_000 + u64::from(p)) > 100_000_000;
+                assert_eq!(premium_covers_haircut(p, h), h == 0 || exact, "{p} {h}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_side_beyond_its_band_is_enough() {
+        // 52 % against a 50 % target (beyond the 1 % band); the deficit spread over two
+        // assets at 24 % of 25 % each, at the edge of the band (not beyond it)
+        let spread = [usd(520, 5_000), usd(240, 2_500), usd(240, 2_500)];
+        let c = check_fill(
+            &spread,
+            1,
+            0,
+            USD,
+            &quote_fill(&spread, 1, 0, USD, 0, 6).unwrap(),
+            0,
+            BAND,
+            6,
+        )
+        .unwrap();
+        assert!(c.out_over_band && !c.in_under_band);
+        // and up to its target exactly: 10 USD brings asset 1 to 25 %
+        assert!(fill(&spread, 1, 0, 10 * USD, 0, 0).is_ok());
+        assert_eq!(
+            fill(&spread, 1, 0, 10 * USD + 1, 0, 0),
+            Err(FillError::InPushedAboveTarget)
+        );
+        // the mirror: 48 % against a 50 % target, the excess spread thinly (26 % of 25 %)
+        let thin = [usd(480, 5_000), usd(260, 2_500), usd(260, 2_500)];
+        let c = check_fill(
+            &thin,
+            0,
+            1,
+            USD,
+            &quote_fill(&thin, 0, 1, USD, 0, 6).unwrap(),
+            0,
+            BAND,
+            6,
+        )
+        .unwrap();
+        assert!(!c.out_over_band && c.in_under_band);
+        assert!(fill(&thin, 0, 1, 10 * USD, 0, 0).is_ok());
+        assert_eq!(
+            fill(&thin, 0, 1, 10 * USD + 1, 0, 0),
+            Err(FillError::OutPushedBelowTarget)
+        );
+    }
+
+    #[test]
+    fn the_auction_starts_when_every_side_beyond_its_band_has_a_clock() {
+        let both = (true, true);
+        assert!(auction_started(5, 7, both));
+        assert!(!auction_started(5, 0, both));
+        assert!(!auction_started(0, 7, both));
+        let out_only = (true, false);
+        assert!(auction_started(5, 0, out_only));
+        assert!(auction_started(5, 9, out_only)); // a clock left from an earlier sync
+        assert!(!auction_started(0, 9, out_only)); // the side beyond its band has none
+        let in_only = (false, true);
+        assert!(auction_started(0, 7, in_only));
+        assert!(!auction_started(5, 0, in_only));
+        assert!(!auction_started(0, 0, (false, false)));
+        assert!(!auction_started(5, 7, (false, false))); // not an open pair
+    }
+
+    #[test]
+    fn open_pairs_are_exactly_the_pairs_the_engine_would_check() {
+        // USDC-like 52 % over a 50 % target, two at 24 % of 25 %: only 1->0 and 2->0 open
+        let spread = [usd(520, 5_000), usd(240, 2_500), usd(240, 2_500)];
+        let w = weights_of(&spread, 6).unwrap();
+        let pairs: Vec<_> = open_pairs(&w, &spread, BAND).map(|p| (p.i, p.o)).collect();
+        assert_eq!(pairs, vec![(1, 0), (2, 0)]);
+        assert!(open_pairs(&w, &spread, BAND).all(|p| p.out_over_band && !p.in_under_band));
+        // every pair open iff check_fill gets past step 2
+        for i in 0..3 {
+            for o in 0..3 {
+                let q = quote_fill(&spread, i, o, USD, 0, 6);
+                let past_step_2 = q.is_ok_and(|q| {
+                    !matches!(
+                        check_fill(&spread, i, o, USD, &q, 0, BAND, 6),
+                        Err(FillError::InvalidPair
+                            | FillError::OutNotOverweight
+                            | FillError::InNotUnderweight
+                            | FillError::InsideBands)
+                    )
+                });
+                assert_eq!(past_step_2, pairs.contains(&(i, o)), "{i} {o}");
+            }
+        }
+    }
+
+    #[test]
     fn every_refusal() {
         let assets = ninety_ten();
         let q = quote_fill(&assets, 1, 0, USD, 0, 6).unwrap();
@@ -1145,9 +1380,12 @@ mod tests {
         off[0].can_out = false;
         assert_eq!(check(&off, 1, 0, &q), Err(FillError::OutNotEnabled));
 
-        // 50.5 / 49.5 with a 1 % band: nobody is outside
+        // 50.5 / 49.5 with a 1 % band: each on its wrong side, nobody beyond the band
         let inside = [usd(505, 5_000), usd(495, 5_000)];
-        assert_eq!(check(&inside, 1, 0, &q), Err(FillError::OutNotOverweight));
+        assert_eq!(check(&inside, 1, 0, &q), Err(FillError::InsideBands));
+        // out exactly at its target, in far under: out is not over
+        let at = [usd(500, 5_000), usd(100, 4_000), usd(400, 1_000)];
+        assert_eq!(check(&at, 1, 0, &q), Err(FillError::OutNotOverweight));
         // out over, in exactly at target
         let three = [usd(800, 4_000), usd(100, 1_000), usd(100, 5_000)];
         assert_eq!(check(&three, 1, 0, &q), Err(FillError::InNotUnderweight));
@@ -1579,8 +1817,12 @@ mod tests {
         let x = |w: &Weights, k: usize| Nat::from(w.values[k]).mul(ten_k);
         let t = |k: usize| assets[k].input.target_bps as u128;
         // eligibility before, targets after
-        prop_assert!(x(b, o) > Nat::m(b.nav, t(o) + band as u128));
-        prop_assert!(t(i) > band as u128 && x(b, i) < Nat::m(b.nav, t(i) - band as u128));
+        prop_assert!(x(b, o) > Nat::m(b.nav, t(o)));
+        prop_assert!(x(b, i) < Nat::m(b.nav, t(i)));
+        prop_assert!(
+            x(b, o) > Nat::m(b.nav, t(o) + band as u128)
+                || (t(i) > band as u128 && x(b, i) < Nat::m(b.nav, t(i) - band as u128))
+        );
         prop_assert!(x(a, o) >= Nat::m(a.nav, t(o)));
         prop_assert!(x(a, i) <= Nat::m(a.nav, t(i)));
         // distance strictly decreases
@@ -1652,8 +1894,8 @@ mod tests {
     /// `u128`: an `Overflow` is allowed only where the reference got past check 5, and only
     /// with a NAV of at least 2^100.
     fn agrees_with_reference(
-        got: &Result<(Weights, Weights), FillError>,
-        want: &Result<(Weights, Weights), FillError>,
+        got: &Result<FillCheck, FillError>,
+        want: &Result<FillCheck, FillError>,
         nav_scale: u128,
     ) -> Result<(), TestCaseError> {
         if got == want {
@@ -1727,6 +1969,7 @@ mod tests {
             "OutNotEnabled",
             "OutNotOverweight",
             "InNotUnderweight",
+            "InsideBands",
             "ZeroAmountOut",
             "InsufficientBalance",
             "OutPushedBelowTarget",
@@ -1751,7 +1994,7 @@ mod tests {
             let want = reference_check(assets, i, o, amount_in, &q, min_liquid, band, nd);
             let scale = nav_scale(assets, i, o, amount_in, &q, nd);
             agrees_with_reference(&got, &want, scale)?;
-            if let Ok((b, a)) = &got {
+            if let Ok(FillCheck { before: b, after: a, .. }) = &got {
                 assert_accepted(assets, i, o, amount_in, &q, min_liquid, band, nd, b, a)?;
             }
         }
@@ -1762,7 +2005,8 @@ mod tests {
             if let Some((a, q)) = max_fill(assets, i, o, premium, min_liquid, band, nd, cap) {
                 prop_assert!((1..=cap).contains(&a));
                 prop_assert_eq!(q, quote_fill(assets, i, o, a, premium, nd).unwrap());
-                let (b, w) = check_fill(assets, i, o, a, &q, min_liquid, band, nd).unwrap();
+                let FillCheck { before: b, after: w, .. } =
+                    check_fill(assets, i, o, a, &q, min_liquid, band, nd).unwrap();
                 assert_accepted(assets, i, o, a, &q, min_liquid, band, nd, &b, &w)?;
                 if a < cap {
                     let next = quote_fill(assets, i, o, a + 1, premium, nd)

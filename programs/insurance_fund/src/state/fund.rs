@@ -2,8 +2,9 @@
 
 use crate::constants::*;
 use crate::error::FundError;
+use crate::math::rebalance::premium_covers_haircut;
 use crate::math::SafeMath;
-use crate::state::{Asset, LiquidityClass};
+use crate::state::{asset_flags, Asset, LiquidityClass};
 use anchor_lang::prelude::*;
 
 /// What the guardian (or governance) can pause. Only governance can lift a pause.
@@ -34,8 +35,9 @@ pub mod pause_flags {
 #[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
 #[borsh(crate = "anchor_lang::prelude::borsh")]
 pub struct RebalanceConfig {
-    /// An asset is eligible to leave when its weight exceeds `target + band`, to enter when
-    /// it is below `target - band` (bps).
+    /// Half-width of the no-trade band around each target (bps): a pair is eligible when
+    /// one side is beyond it (out over `target + band` or in under `target - band`) and the
+    /// other is on the wrong side of its target (`math::rebalance::check_fill`).
     pub band_bps: u16,
     /// Keeper premium at the start of an auction and at its end (bps of the value delivered).
     pub start_premium_bps: u16,
@@ -276,7 +278,12 @@ impl Fund {
     /// - target weights sum to exactly 10,000 bps, or to 0 while governance has not set them
     ///   yet (`set_targets` is the only way to change targets and demands 10,000, and
     ///   `add_asset` registers at target 0, so once set the sum stays at 10,000);
-    /// - once targets are set, the liquid-class targets sum to at least `min_liquid_bps`.
+    /// - once targets are set, the liquid-class targets sum to at least `min_liquid_bps`;
+    /// - once rebalancing is configured, every asset keepers may deliver (`REBALANCE_IN`)
+    ///   with a target above 0 has a haircut the maximum premium covers
+    ///   (`math::rebalance::premium_covers_haircut`): a fill books what arrives after the
+    ///   haircut, so with a smaller premium no keeper could ever profit from buying it back
+    ///   and the asset would stay under its target (`HaircutExceedsPremium`).
     pub fn validate_config(&self) -> Result<()> {
         require!(
             self.min_liquid_bps <= BPS_DENOMINATOR,
@@ -298,8 +305,16 @@ impl Fund {
         self.draws.validate()?;
         let mut target_sum: u32 = 0;
         let mut liquid_target_sum: u32 = 0;
+        let rebalancing = self.rebalance.is_configured();
         for asset in self.registered_assets() {
             asset.validate()?;
+            require!(
+                !rebalancing
+                    || asset.target_bps == 0
+                    || !asset.has_flag(asset_flags::REBALANCE_IN)
+                    || premium_covers_haircut(self.rebalance.max_premium_bps, asset.haircut_bps),
+                FundError::HaircutExceedsPremium
+            );
             target_sum += u32::from(asset.target_bps);
             // the class byte was just validated
             if asset.class == LiquidityClass::Liquid as u8 {
@@ -463,6 +478,35 @@ mod tests {
             code(fund(&[a, b], 6001).invariant()),
             fe(FundError::LiquidTargetsBelowMinimum)
         );
+    }
+
+    #[test]
+    fn a_deliverable_asset_needs_a_premium_that_covers_its_haircut() {
+        let mut a = asset(1, 10_000, 10_000, LiquidityClass::Liquid);
+        a.haircut_bps = 200;
+        let mut f = fund(&[a], 0);
+        // rebalancing not configured yet: nothing to cover
+        assert!(f.invariant().is_ok());
+        f.rebalance = RebalanceConfig {
+            band_bps: 100,
+            start_premium_bps: 0,
+            max_premium_bps: 204, // 200 / 0.98 = 204.08 bps needed
+            auction_duration_secs: MIN_AUCTION_DURATION_SECS,
+            window_secs: MIN_WINDOW_SECS,
+            max_volume_per_window: 1,
+            ..Default::default()
+        };
+        assert_eq!(code(f.invariant()), fe(FundError::HaircutExceedsPremium));
+        f.rebalance.max_premium_bps = 205;
+        assert!(f.invariant().is_ok());
+        // an asset keepers cannot deliver, or with target 0, needs no cover
+        f.rebalance.max_premium_bps = 204;
+        f.assets[0].flags = asset_flags::ALL & !asset_flags::REBALANCE_IN;
+        assert!(f.invariant().is_ok());
+        f.assets[0].flags = asset_flags::ALL;
+        f.assets[0].target_bps = 0;
+        f.assets[0].max_weight_bps = 0;
+        assert!(f.invariant().is_ok());
     }
 
     #[test]

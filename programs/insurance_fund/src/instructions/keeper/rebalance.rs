@@ -3,7 +3,8 @@ use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
 use crate::math::rate_limit::take;
 use crate::math::rebalance::{
-    check_fill_inputs, imbalance_at, premium_bps_floor, quote_fill_from, FillError, FillPair,
+    auction_started, check_fill_inputs, imbalance_at, premium_bps_floor, quote_fill_from,
+    FillError, FillPair,
 };
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
@@ -72,14 +73,16 @@ pub struct Rebalance<'info> {
 /// - The pair's auction clocks give the premium (see `sync_auctions`).
 /// - Moves `amount_in` from the keeper to the in-vault; the amount received is measured.
 /// - Bounds (the shared engine, `math::rebalance::check_fill`), in this order: out is over
-///   `target + band` and in is under `target - band` by the current weights
-///   (`OutNotOverweight`, `InNotUnderweight`); amount out > 0 and
+///   its target and in is under its target by the current weights (`OutNotOverweight`,
+///   `InNotUnderweight`), and at least one of them is beyond its band (out over
+///   `target + band` or in under `target - band`; `PairInsideBands`); amount out > 0 and
 ///   held (`ZeroAmountOut`, `InsufficientVaultBalance`); out not pushed below its target and
 ///   in not above its target (`OutPushedBelowTarget`, `InPushedAboveTarget`); liquidity
 ///   bound (`LiquidityBound`); concentration bound (`ConcentrationBound`); distance to
 ///   targets strictly decreases (`DistanceNotReduced`); NAV after + premium >= NAV before
 ///   (`ValueBound`).
-/// - The pair's auction has started: both clocks are set (`AuctionNotStarted`).
+/// - The pair's auction has started: the clock of each side beyond its band is set
+///   (`AuctionNotStarted`; `math::rebalance::auction_started`).
 /// - Amount out >= `min_amount_out` (`SlippageExceeded`); value delivered >= the minimum
 ///   trade (`TradeTooSmall`).
 /// - Rate limits (leaky buckets): volume (`VolumeCapExceeded`) and premium
@@ -107,7 +110,7 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let now = Clock::get()?.unix_timestamp;
 
     // ---- checks that need no transfer ---------------------------------------------------
-    let (i, o, started, premium_bps, decimals_in, decimals_out, create_key, bump) = {
+    let (i, o, clocks, premium_bps, decimals_in, decimals_out, create_key, bump) = {
         let fund = a.fund.load()?;
         require!(
             !fund.is_paused(pause_flags::REBALANCES, now),
@@ -156,15 +159,15 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
                 FundError::ShortfallModeLiquidOnly
             );
         }
-        // Eligibility (out over target + band, in under target - band) is checked by the
-        // engine with the fill below; here only the auction clocks, which price it.
-        let started = ao.over_since != 0 && ai.under_since != 0;
+        // Eligibility is checked by the engine with the fill below; here only the auction
+        // clocks, which price it: the premium runs from the later of the two.
+        let clocks = (ao.over_since, ai.under_since);
         let start = ao.over_since.max(ai.under_since);
         let premium = premium_bps_floor(&fund.rebalance.auction(), now.saturating_sub(start));
         (
             i,
             o,
-            started,
+            clocks,
             premium,
             ai.decimals,
             ao.decimals,
@@ -211,7 +214,7 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             can_in: ai.has_flag(asset_flags::REBALANCE_IN),
             can_out: ao.has_flag(asset_flags::REBALANCE_OUT),
         };
-        let (before, after) = check_fill_inputs(
+        let checked = check_fill_inputs(
             &inputs[..n],
             pair,
             received,
@@ -221,7 +224,15 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             fund.numeraire_decimals,
         )
         .map_err(fill_error)?;
-        require!(started, FundError::AuctionNotStarted);
+        require!(
+            auction_started(
+                clocks.0,
+                clocks.1,
+                (checked.out_over_band, checked.in_under_band)
+            ),
+            FundError::AuctionNotStarted
+        );
+        let (before, after) = (checked.before, checked.after);
         require!(
             quote.amount_out >= min_amount_out,
             FundError::SlippageExceeded
@@ -328,6 +339,7 @@ fn fill_error(e: FillError) -> anchor_lang::error::Error {
         FillError::OutNotEnabled => FundError::RebalanceOutDisabled.into(),
         FillError::OutNotOverweight => FundError::OutNotOverweight.into(),
         FillError::InNotUnderweight => FundError::InNotUnderweight.into(),
+        FillError::InsideBands => FundError::PairInsideBands.into(),
         FillError::ZeroAmountOut => FundError::ZeroAmountOut.into(),
         FillError::InsufficientBalance => FundError::InsufficientVaultBalance.into(),
         FillError::OutPushedBelowTarget => FundError::OutPushedBelowTarget.into(),

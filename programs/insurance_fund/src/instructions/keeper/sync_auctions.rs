@@ -13,11 +13,14 @@ pub struct SyncAuctions<'info> {
 ///
 /// How auctions work: an asset is *over* when its weight exceeds `target + band` and *under*
 /// when it is below `target - band`; each asset records since when (`over_since`,
-/// `under_since`). The auction of a pair (under asset in, over asset out) starts at the later
-/// of the two; its premium rises linearly from `start_premium_bps` to `max_premium_bps` over
-/// `auction_duration_secs` and then restarts from the start premium (so an unfilled auction
-/// never sits at its maximum). It ends when either asset returns inside its band. After a
-/// fill, the clocks of both assets restart if they are still out of band, so the next fill
+/// `under_since`). A pair (asset in, asset out) is open when the out-asset is above its
+/// target and the in-asset below its own, and at least one of them is beyond its band; its
+/// auction runs from the later of the two clocks that are set, and has not started while a
+/// side beyond its band has no clock yet. The premium rises linearly from
+/// `start_premium_bps` to `max_premium_bps` over `auction_duration_secs` and then restarts
+/// from the start premium (so an unfilled auction never sits at its maximum). The pair
+/// closes when neither side is beyond its band or either reaches its target. After a fill,
+/// the clocks of both assets restart if they are still beyond their band, so the next fill
 /// starts cheap again.
 ///
 /// Specification:
