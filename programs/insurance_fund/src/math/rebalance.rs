@@ -66,7 +66,9 @@ pub fn premium_bps_floor(p: &AuctionParams, elapsed: i64) -> u16 {
 /// approaching `max_premium_bps`, before price bands and fees: a fill books
 /// `(1 - haircut)` of what arrives and pays that times `(1 + premium)`, so it needs
 /// `(1 - h)(1 + p) > 1`, i.e. `p * (10_000 - h) > h * 10_000` in bps (exact in `u32`).
-/// A haircut of 0 is always covered; a haircut of 10,000 bps (or more) never is.
+/// A haircut of 0 is always covered; a haircut of 10,000 bps (or more) never is. Monotone:
+/// a haircut covered at some premium is covered at every larger premium, and every smaller
+/// haircut is covered at the same premium (so checking the largest checks them all).
 pub fn premium_covers_haircut(max_premium_bps: u16, haircut_bps: u16) -> bool {
     let kept = u32::from(BPS_DENOMINATOR.saturating_sub(haircut_bps));
     haircut_bps == 0
@@ -1271,6 +1273,9 @@ mod tests {
             for p in (0..=1_000u16).step_by(7) {
                 let exact = (10_000 - u64::from(h)) * (10_000 + u64::from(p)) > 100_000_000;
                 assert_eq!(premium_covers_haircut(p, h), h == 0 || exact, "{p} {h}");
+                if h > 0 && premium_covers_haircut(p, h) {
+                    assert!(premium_covers_haircut(p, h - 1) && premium_covers_haircut(p + 1, h));
+                }
             }
         }
     }

@@ -305,16 +305,14 @@ impl Fund {
         self.draws.validate()?;
         let mut target_sum: u32 = 0;
         let mut liquid_target_sum: u32 = 0;
-        let rebalancing = self.rebalance.is_configured();
+        // the largest haircut of an asset keepers may deliver with a target above 0 (the
+        // cover is monotone in the haircut, so checking the largest checks them all)
+        let mut deliverable_haircut: u16 = 0;
         for asset in self.registered_assets() {
             asset.validate()?;
-            require!(
-                !rebalancing
-                    || asset.target_bps == 0
-                    || !asset.has_flag(asset_flags::REBALANCE_IN)
-                    || premium_covers_haircut(self.rebalance.max_premium_bps, asset.haircut_bps),
-                FundError::HaircutExceedsPremium
-            );
+            if asset.target_bps != 0 && asset.flags & asset_flags::REBALANCE_IN != 0 {
+                deliverable_haircut = deliverable_haircut.max(asset.haircut_bps);
+            }
             target_sum += u32::from(asset.target_bps);
             // the class byte was just validated
             if asset.class == LiquidityClass::Liquid as u8 {
@@ -331,6 +329,11 @@ impl Fund {
                 FundError::LiquidTargetsBelowMinimum
             );
         }
+        require!(
+            premium_covers_haircut(self.rebalance.max_premium_bps, deliverable_haircut)
+                || !self.rebalance.is_configured(),
+            FundError::HaircutExceedsPremium
+        );
         Ok(())
     }
 

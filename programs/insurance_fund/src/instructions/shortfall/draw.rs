@@ -137,66 +137,67 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     let mut left = u128::from(limit);
     let mut payouts: Vec<Payout> = Vec::with_capacity(n_order);
     let mut groups = ctx.remaining_accounts.chunks(PAYOUT_ACCOUNTS).enumerate();
-    for (step, group) in groups.by_ref() {
-        let [vault, mint, destination, token_program] = group else {
-            return err!(FundError::MissingRemainingAccounts);
-        };
-        require!(step < n_order, FundError::WaterfallOrderViolated);
-        let k = order[step];
-        // only the fields a payout needs, not a copy of the whole asset
-        let (asset_vault, asset_mint, program, price_hi, decimals, booked_balance) = {
-            let fund = a.fund.load()?;
+    // Debits are booked after the loop: the fund is only read while tokens move (it signs the
+    // transfers, read-only), so one borrow serves every group. Each asset appears at most
+    // once in the waterfall, so no step reads a balance an earlier step debited.
+    let mut debits = [0u64; MAX_ASSETS];
+    {
+        let fund = a.fund.load()?;
+        for (step, group) in groups.by_ref() {
+            let [vault, mint, destination, token_program] = group else {
+                return err!(FundError::MissingRemainingAccounts);
+            };
+            require!(step < n_order, FundError::WaterfallOrderViolated);
+            let k = order[step];
             let asset = &fund.assets[k];
-            (
-                asset.vault,
-                asset.mint,
-                asset.token_program_id(),
+            require_keys_eq!(vault.key(), asset.vault, FundError::WaterfallOrderViolated);
+            require_keys_eq!(mint.key(), asset.mint, FundError::UnknownAsset);
+            let program = asset.token_program_id();
+            require_keys_eq!(
+                token_program.key(),
+                program,
+                FundError::TokenProgramMismatch
+            );
+            // the payout account is read from its fixed layout, not unpacked
+            let (mint_ok, owner_ok) =
+                token_account_matches(destination, &asset.mint, &a.claimant.payout_owner)?;
+            require!(mint_ok, FundError::PayoutMintMismatch);
+            require!(owner_ok, FundError::PayoutOwnerMismatch);
+            require_keys_eq!(*destination.owner, program, FundError::InvalidTokenAccount);
+
+            let (amount, credited, exhausted) = payout_floor(
+                left,
                 asset.upper_price(),
                 asset.decimals,
+                numeraire_decimals,
                 asset.booked_balance,
-            )
-        };
-        require_keys_eq!(vault.key(), asset_vault, FundError::WaterfallOrderViolated);
-        require_keys_eq!(mint.key(), asset_mint, FundError::UnknownAsset);
-        require_keys_eq!(
-            token_program.key(),
-            program,
-            FundError::TokenProgramMismatch
-        );
-        // the payout account is read from its fixed layout, not unpacked
-        let (mint_ok, owner_ok) =
-            token_account_matches(destination, &asset_mint, &a.claimant.payout_owner)?;
-        require!(mint_ok, FundError::PayoutMintMismatch);
-        require!(owner_ok, FundError::PayoutOwnerMismatch);
-        require_keys_eq!(*destination.owner, program, FundError::InvalidTokenAccount);
-
-        let (amount, credited, exhausted) =
-            payout_floor(left, price_hi, decimals, numeraire_decimals, booked_balance)?;
-        if amount > 0 {
-            transfer_checked(
-                token_program.key,
-                TransferAccounts {
-                    from: vault,
-                    mint,
-                    to: destination,
-                    authority: a.fund.as_ref(),
-                },
-                amount,
-                decimals,
-                &[seeds],
             )?;
-            a.fund.load_mut()?.assets[k].debit(amount)?;
-            left = left.safe_sub(credited)?;
-            payouts.push(Payout {
-                mint: asset_mint,
-                amount,
-                value: credited as u64,
-            });
-        }
-        if !exhausted || left == 0 {
-            // paid in full, or what is left is less than one atom of this asset: stop rather
-            // than dip into the next (less liquid) asset
-            break;
+            if amount > 0 {
+                transfer_checked(
+                    token_program.key,
+                    TransferAccounts {
+                        from: vault,
+                        mint,
+                        to: destination,
+                        authority: a.fund.as_ref(),
+                    },
+                    amount,
+                    asset.decimals,
+                    &[seeds],
+                )?;
+                debits[k] = amount;
+                left = left.safe_sub(credited)?;
+                payouts.push(Payout {
+                    mint: asset.mint,
+                    amount,
+                    value: credited as u64,
+                });
+            }
+            if !exhausted || left == 0 {
+                // paid in full, or what is left is less than one atom of this asset: stop
+                // rather than dip into the next (less liquid) asset
+                break;
+            }
         }
     }
     require!(groups.next().is_none(), FundError::ExtraRemainingAccounts);
@@ -206,6 +207,11 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     // ---- book it ---------------------------------------------------------------------------
     let a = ctx.accounts;
     let mut fund = a.fund.load_mut()?;
+    for &k in &order[..n_order] {
+        if debits[k] > 0 {
+            fund.assets[k].debit(debits[k])?;
+        }
+    }
     a.shortfall.record_payment(paid)?;
     a.claimant.record_draw(paid, claimant_level, now)?;
     fund.draw_state.level = fund_level.safe_add(paid)?;
