@@ -295,6 +295,35 @@ fn class(field: &str, s: &str) -> anyhow::Result<LiquidityClass> {
     })
 }
 
+/// A stored class byte by its change-file name.
+fn class_name(class: u8) -> String {
+    match LiquidityClass::try_from(class) {
+        Ok(LiquidityClass::Liquid) => "liquid".into(),
+        Ok(LiquidityClass::YieldBearing) => "yield_bearing".into(),
+        Ok(LiquidityClass::Illiquid) => "illiquid".into(),
+        Err(_) => format!("class {class}"),
+    }
+}
+
+/// `asset_flags` bits by their change-file names.
+fn flag_names(bits: u8) -> String {
+    let names: Vec<&str> = [
+        (asset_flags::DEPOSIT, "deposit"),
+        (asset_flags::REBALANCE_IN, "rebalance_in"),
+        (asset_flags::REBALANCE_OUT, "rebalance_out"),
+        (asset_flags::DRAW, "draw"),
+    ]
+    .into_iter()
+    .filter(|(b, _)| bits & b != 0)
+    .map(|(_, n)| n)
+    .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
 fn flags(field: &str, names: &[String]) -> anyhow::Result<u8> {
     let mut bits = 0;
     for n in names {
@@ -402,11 +431,11 @@ fn oracle_desc(o: &OracleConfig) -> String {
 
 fn params_desc(p: &AssetParams) -> String {
     format!(
-        "class {:?}, max_weight_bps {}, haircut_bps {}, flags {:#06b}, oracle {}",
-        p.class,
+        "class {}, max_weight_bps {}, haircut_bps {}, flags [{}], oracle {}",
+        class_name(p.class as u8),
         p.max_weight_bps,
         p.haircut_bps,
-        p.flags,
+        flag_names(p.flags),
         oracle_desc(&p.oracle.into())
     )
 }
@@ -900,13 +929,13 @@ fn asset_lines(
     );
     line(
         &format!("asset {m} class"),
-        was(&|a| a.class.to_string()),
-        b.class.to_string(),
+        was(&|a| class_name(a.class)),
+        class_name(b.class),
     );
     line(
         &format!("asset {m} flags"),
-        was(&|a| format!("{:#06b}", a.flags)),
-        format!("{:#06b}", b.flags),
+        was(&|a| flag_names(a.flags)),
+        flag_names(b.flags),
     );
     line(
         &format!("asset {m} oracle"),

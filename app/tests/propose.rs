@@ -433,6 +433,16 @@ fn changes_the_program_would_refuse_are_refused_locally_with_the_reason() {
     );
     let e = err("# nothing\n".into());
     assert!(e.contains("proposes nothing"), "{e}");
+    // a raised cap waits for the timelock, so a target above the current cap cannot apply
+    // at once in the same proposal
+    let e = err(format!(
+        "[assets.\"{sol}\"]\nmax_weight_bps = 6000\n[targets]\n\"{usdc}\" = 4800\n\"{sol}\" = 5200\n"
+    ));
+    assert!(
+        e.contains("set_targets would be refused by the program")
+            && e.contains("MaxWeightBelowTarget"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -468,6 +478,8 @@ max_conf_bps = 150
         format!("Token-2022 {}", anchor_spl::token_2022::ID),
         format!("asset {new} max_weight_bps: - -> 2000"),
         format!("asset {new} haircut_bps: - -> 20"),
+        format!("asset {new} class: - -> liquid"),
+        format!("asset {new} flags: - -> deposit, rebalance_in, draw"),
         format!("asset {new} target_bps: - -> 0"),
         format!("asset {new} oracle: - -> pyth feed {feed}, max age 60 s, max conf 150 bps"),
         "LOOSENS: queued, executable by anyone 86400 s after the proposal executes".into(),
@@ -585,7 +597,7 @@ fn adding_an_asset_the_program_would_refuse_is_refused_locally() {
 
     let e = err(add(&usdc, ""));
     assert!(
-        e.contains(&format!("add_asset {usdc} would be refused by the program when it executes after the timelock (add_assets.\"{usdc}\" = class Liquid, max_weight_bps 2000"))
+        e.contains(&format!("add_asset {usdc} would be refused by the program when it executes after the timelock (add_assets.\"{usdc}\" = class liquid, max_weight_bps 2000"))
             && e.contains("AssetAlreadyRegistered: This mint is already registered in the fund"),
         "{e}"
     );
@@ -603,7 +615,7 @@ fn adding_an_asset_the_program_would_refuse_is_refused_locally() {
     let e = err(add(&fresh, "haircut_bps = 20000"));
     assert!(
         e.contains(&format!(
-            "(add_assets.\"{fresh}\" = class Liquid, max_weight_bps 2000, haircut_bps 20000"
+            "(add_assets.\"{fresh}\" = class liquid, max_weight_bps 2000, haircut_bps 20000"
         )) && e.contains("HaircutTooHigh"),
         "{e}"
     );
