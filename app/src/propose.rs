@@ -1098,29 +1098,25 @@ fn accounts_needed(fund_key: &Pubkey, file: &ChangeFile) -> anyhow::Result<Vec<P
     for mint_s in file.add_assets.iter().flat_map(|m| m.keys()) {
         keys.push(pubkey(&format!("add_assets.\"{mint_s}\""), mint_s)?);
     }
-    let claimant_sections = [
-        (
-            "register_claimants",
-            file.register_claimants
-                .as_ref()
-                .map(|m| m.keys().collect::<Vec<_>>()),
-        ),
-        (
-            "claimants",
-            file.claimants.as_ref().map(|m| m.keys().collect()),
-        ),
-        (
-            "remove_claimants",
-            file.remove_claimants.as_ref().map(|m| m.keys().collect()),
-        ),
-    ];
-    for (section, auths) in claimant_sections {
-        for auth_s in auths.into_iter().flatten() {
-            let authority = pubkey(&format!("{section}.\"{auth_s}\""), auth_s)?;
-            keys.push(pda::claimant_address(fund_key, &authority));
-        }
+    for authority in named_claimants(file)? {
+        keys.push(pda::claimant_address(fund_key, &authority));
     }
     Ok(keys)
+}
+
+/// The authorities of the claimants `file` registers, updates or removes.
+fn named_claimants(file: &ChangeFile) -> anyhow::Result<Vec<Pubkey>> {
+    fn keys<'a, T>(
+        section: &'static str,
+        m: &'a Option<BTreeMap<String, T>>,
+    ) -> impl Iterator<Item = (&'static str, &'a String)> {
+        m.iter().flat_map(|m| m.keys()).map(move |k| (section, k))
+    }
+    keys("register_claimants", &file.register_claimants)
+        .chain(keys("claimants", &file.claimants))
+        .chain(keys("remove_claimants", &file.remove_claimants))
+        .map(|(section, k)| pubkey(&format!("{section}.\"{k}\""), k))
+        .collect()
 }
 
 /// Builds the proposal against the fund's current state, reading from `chain` the accounts
@@ -1166,42 +1162,22 @@ pub fn build_with(
     on_chain: &OnChain,
 ) -> anyhow::Result<Proposal> {
     let ctx = Ctx { fund_key, on_chain };
+    // the claimants the file names, as they are (`None`: no account yet)
     let mut claimants = BTreeMap::new();
-    for (key, account) in &on_chain.accounts {
-        let Some(a) = account else { continue };
-        if a.owner != insurance_fund::ID {
-            continue;
-        }
-        if let Ok(c) = decode::claimant(&a.data) {
-            if *key == pda::claimant_address(&fund_key, &c.authority) {
-                claimants.insert(c.authority, Some(c));
-            }
-        }
-    }
-    // the claimants the file names that have no account yet
-    for section in [
-        Section::RegisterClaimants,
-        Section::Claimants,
-        Section::RemoveClaimants,
-    ] {
-        let names: Vec<&String> = match section {
-            Section::RegisterClaimants => file
-                .register_claimants
-                .iter()
-                .flat_map(|m| m.keys())
-                .collect(),
-            Section::Claimants => file.claimants.iter().flat_map(|m| m.keys()).collect(),
-            _ => file
-                .remove_claimants
-                .iter()
-                .flat_map(|m| m.keys())
-                .collect(),
+    for authority in named_claimants(file)? {
+        let key = pda::claimant_address(&fund_key, &authority);
+        let record = match on_chain.accounts.get(&key).cloned().flatten() {
+            None => None,
+            Some(a) => Some(
+                decode::claimant(&a.data)
+                    .ok()
+                    .filter(|c| a.owner == insurance_fund::ID && c.fund == fund_key)
+                    .with_context(|| {
+                        format!("the account at {key} (claimant {authority}) is not this fund's claimant")
+                    })?,
+            ),
         };
-        for n in names {
-            if let Ok(k) = Pubkey::from_str(n.trim()) {
-                claimants.entry(k).or_insert(None);
-            }
-        }
+        claimants.insert(authority, record);
     }
     let start = State {
         fund: Box::new(*fund),
