@@ -74,7 +74,9 @@ pub struct ProposeArgs {
     #[arg(long, value_name = "ADDRESS")]
     pub fund: Option<String>,
     /// The change: a TOML file with any of [targets], [bounds], [rebalance], [draws],
-    /// [guardian], [assets."<mint>"] (see app/README.md).
+    /// [guardian], [assets."<mint>"] (incl. .oracle), [add_assets."<mint>"],
+    /// [register_claimants."<authority>"], [claimants."<authority>"],
+    /// [remove_claimants."<authority>"] (see app/README.md).
     #[arg(long, value_name = "FILE")]
     pub change: PathBuf,
     /// Directory of the simulation to read when no --url is given.
@@ -346,7 +348,7 @@ fn propose_cmd(g: &Global, a: ProposeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("fund {fund} not found on {}", chain.describe()))?;
     let state = insurance_fund_client::decode::fund(&account.data)
         .with_context(|| format!("{fund} is not an insurance fund account"))?;
-    let proposal = crate::propose::build(fund, &state, &change)?;
+    let proposal = crate::propose::build(chain.as_mut(), fund, &state, &change)?;
     print!("{}", crate::propose::render(&proposal));
     Ok(())
 }

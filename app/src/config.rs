@@ -416,7 +416,7 @@ impl FundConfig {
     }
 }
 
-fn parse_feed_id(hex: &str) -> Option<[u8; 32]> {
+pub(crate) fn parse_feed_id(hex: &str) -> Option<[u8; 32]> {
     let h = hex.trim().trim_start_matches("0x");
     if h.len() != 64 {
         return None;

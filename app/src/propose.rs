@@ -1,24 +1,34 @@
 //! `ifund propose`: a configuration change described in a TOML file, checked locally with the
-//! program's own rules (`Fund::invariant`, `ConfigChange::effect`), then printed three ways: a
-//! human-readable diff, the exact instructions for the fund, and the same instructions wrapped
-//! for the two governance systems in use (a Squads v4 vault transaction message, SPL
-//! Governance proposal-transaction instruction data), so voters approve exactly what executes.
+//! program's own rules (`Fund::invariant`, `ConfigChange::validate_shape`,
+//! `Claimant::invariant`, the Token-2022 vault policy, `ConfigChange::effect`), then printed
+//! three ways: a human-readable diff, the exact instructions for the fund, and the same
+//! instructions wrapped for the two governance systems in use (a Squads v4 vault transaction
+//! message, SPL Governance proposal-transaction instruction data), so voters approve exactly
+//! what executes.
 //!
 //! Loosening changes on a fund with a timelock become `queue_change` instructions; the output
-//! then also gives the instruction anyone sends after the delay to execute each one.
+//! then also gives the instruction anyone sends after the delay to execute each one. The check
+//! follows that timing: a change applied at once is checked against the fund as it will be
+//! when the proposal executes, a queued one against the fund as it will be when it executes
+//! after the delay (every change applied at once, then the queued ones in order).
 
+use crate::chain::Chain;
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{bail, Context};
 use base64::Engine;
+use insurance_fund::constants::MAX_ASSETS;
+use insurance_fund::error::FundError;
 use insurance_fund::instructions::BoundsArgs;
 use insurance_fund::state::{
-    asset_flags, AssetParams, DrawConfig, Fund, LiquidityClass, RebalanceConfig,
+    asset_flags, Asset, AssetParams, Claimant, ClaimantCaps, DrawConfig, Fund, LiquidityClass,
+    OracleConfig, OracleParams, OracleSource, RebalanceConfig, TokenProgramKind,
 };
 use insurance_fund::timelock::{ConfigChange, Effect};
-use insurance_fund_client::{ix, pda};
+use insurance_fund_client::{decode, ix, pda};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use solana_account::Account;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::str::FromStr;
 
@@ -35,6 +45,14 @@ pub struct ChangeFile {
     pub guardian: Option<GuardianPatch>,
     /// `update_asset`, per mint.
     pub assets: Option<BTreeMap<String, AssetPatch>>,
+    /// `add_asset`, per mint.
+    pub add_assets: Option<BTreeMap<String, NewAsset>>,
+    /// `register_claimant`, per claimant authority.
+    pub register_claimants: Option<BTreeMap<String, NewClaimant>>,
+    /// `update_claimant`, per claimant authority.
+    pub claimants: Option<BTreeMap<String, ClaimantPatch>>,
+    /// `remove_claimant`, per claimant authority.
+    pub remove_claimants: Option<BTreeMap<String, RemovedClaimant>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,6 +101,68 @@ pub struct AssetPatch {
     pub class: Option<String>,
     /// Any of "deposit", "rebalance_in", "rebalance_out", "draw".
     pub flags: Option<Vec<String>>,
+    /// A new oracle configuration (loosens: it waits for the timelock).
+    pub oracle: Option<OraclePatch>,
+}
+
+/// An oracle configuration. Changing an asset's oracle, fields left out keep their current
+/// value (those of the other source when the source changes: max age 60 s, max confidence
+/// 100 bps, exponent 0); adding an asset, `source` and the source's price field are required.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OraclePatch {
+    /// "pyth" (a Pyth pull-oracle feed) or "fixed" (a constant: the numeraire itself).
+    pub source: Option<String>,
+    /// Pyth feed id, 64 hex digits (optionally 0x-prefixed).
+    pub feed_id: Option<String>,
+    pub max_age_secs: Option<u32>,
+    pub max_conf_bps: Option<u16>,
+    /// One whole token = `fixed_price * 10^fixed_expo` numeraire units.
+    pub fixed_price: Option<u64>,
+    pub fixed_expo: Option<i32>,
+}
+
+/// `add_asset`: the token program is the mint account's owner, the decimals the mint's.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAsset {
+    /// "liquid", "yield_bearing" or "illiquid".
+    pub class: String,
+    pub max_weight_bps: u16,
+    #[serde(default)]
+    pub haircut_bps: u16,
+    /// Any of "deposit", "rebalance_in", "rebalance_out", "draw"; default all four.
+    pub flags: Option<Vec<String>>,
+    pub oracle: OraclePatch,
+}
+
+/// `register_claimant`; caps in numeraire atoms.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewClaimant {
+    pub payout_owner: String,
+    pub max_per_shortfall: u64,
+    pub max_per_window: u64,
+    pub lifetime_max: u64,
+}
+
+/// `update_claimant`; caps in numeraire atoms.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimantPatch {
+    pub payout_owner: Option<String>,
+    pub max_per_shortfall: Option<u64>,
+    pub max_per_window: Option<u64>,
+    pub lifetime_max: Option<u64>,
+    pub enabled: Option<bool>,
+}
+
+/// `remove_claimant`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemovedClaimant {
+    /// Receives the claimant account's rent; default: the fund's governance.
+    pub rent_receiver: Option<String>,
 }
 
 /// Reads and parses a change file; errors name the file, the field and the value.
@@ -92,6 +172,10 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<ChangeFile> {
     parse(&text).with_context(|| format!("in change file {}", path.display()))
 }
 
+fn none<T>(m: &Option<BTreeMap<String, T>>) -> bool {
+    m.as_ref().is_none_or(|m| m.is_empty())
+}
+
 pub fn parse(text: &str) -> anyhow::Result<ChangeFile> {
     let file: ChangeFile = toml::from_str(text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let empty = file.targets.is_none()
@@ -99,9 +183,13 @@ pub fn parse(text: &str) -> anyhow::Result<ChangeFile> {
         && file.rebalance.is_none()
         && file.draws.is_none()
         && file.guardian.is_none()
-        && file.assets.as_ref().is_none_or(|a| a.is_empty());
+        && none(&file.assets)
+        && none(&file.add_assets)
+        && none(&file.register_claimants)
+        && none(&file.claimants)
+        && none(&file.remove_claimants);
     if empty {
-        bail!("the file proposes nothing: give at least one of [targets], [bounds], [rebalance], [draws], [guardian], [assets.\"<mint>\"]");
+        bail!("the file proposes nothing: give at least one of [targets], [bounds], [rebalance], [draws], [guardian], [assets.\"<mint>\"], [add_assets.\"<mint>\"], [register_claimants.\"<authority>\"], [claimants.\"<authority>\"], [remove_claimants.\"<authority>\"]");
     }
     Ok(file)
 }
@@ -116,8 +204,10 @@ pub struct Step {
     /// What governance executes: the change itself, or its `queue_change`.
     pub governance_ix: Instruction,
     /// For a queued change: its record's address and the instruction anyone sends after the
-    /// delay.
+    /// delay (every signer slot of it is a placeholder for the sender's key).
     pub execute: Option<(Pubkey, Instruction)>,
+    /// The fund's timelock when the proposal executes this step (the delay of a queued one).
+    pub delay_secs: u32,
 }
 
 #[derive(Debug)]
@@ -135,19 +225,61 @@ impl Proposal {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Section {
+    AddAssets,
     Assets,
     Bounds,
     Rebalance,
     Draws,
     Guardian,
     Targets,
+    RemoveClaimants,
+    RegisterClaimants,
+    Claimants,
 }
 
 /// A step before it is encoded: the change to the fund, as applied locally.
+#[derive(Clone)]
 enum Change {
     Config(ConfigChange),
     Targets(Vec<u16>),
+    /// Not a `ConfigChange`: `remove_claimant` has no timelock path, it applies at once.
+    RemoveClaimant {
+        authority: Pubkey,
+        rent_receiver: Pubkey,
+    },
+}
+
+/// A change with where it comes from in the file, for messages.
+struct Planned {
+    title: String,
+    /// The file's field, e.g. `add_assets."<mint>"`.
+    field: String,
+    /// The proposed value, summarised.
+    value: String,
+    change: Change,
+}
+
+/// What the proposal reads from the chain besides the fund: the accounts of the mints it adds
+/// and of the claimants it names (absent ones as `None`).
+pub struct OnChain {
+    /// The chain, for messages.
+    pub source: String,
+    pub accounts: HashMap<Pubkey, Option<Account>>,
+}
+
+/// The fund and its claimants as the program will see them at some point of the proposal.
+#[derive(Clone)]
+struct State {
+    fund: Box<Fund>,
+    /// The claimants the file names, by authority; `None`: no claimant account.
+    claimants: BTreeMap<Pubkey, Option<Claimant>>,
+}
+
+struct Ctx<'a> {
+    fund_key: Pubkey,
+    on_chain: &'a OnChain,
 }
 
 fn pubkey(field: &str, s: &str) -> anyhow::Result<Pubkey> {
@@ -161,6 +293,35 @@ fn class(field: &str, s: &str) -> anyhow::Result<LiquidityClass> {
         "illiquid" => LiquidityClass::Illiquid,
         other => bail!("{field}: {other:?} is not a class (liquid, yield_bearing, illiquid)"),
     })
+}
+
+/// A stored class byte by its change-file name.
+fn class_name(class: u8) -> String {
+    match LiquidityClass::try_from(class) {
+        Ok(LiquidityClass::Liquid) => "liquid".into(),
+        Ok(LiquidityClass::YieldBearing) => "yield_bearing".into(),
+        Ok(LiquidityClass::Illiquid) => "illiquid".into(),
+        Err(_) => format!("class {class}"),
+    }
+}
+
+/// `asset_flags` bits by their change-file names.
+fn flag_names(bits: u8) -> String {
+    let names: Vec<&str> = [
+        (asset_flags::DEPOSIT, "deposit"),
+        (asset_flags::REBALANCE_IN, "rebalance_in"),
+        (asset_flags::REBALANCE_OUT, "rebalance_out"),
+        (asset_flags::DRAW, "draw"),
+    ]
+    .into_iter()
+    .filter(|(b, _)| bits & b != 0)
+    .map(|(_, n)| n)
+    .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 fn flags(field: &str, names: &[String]) -> anyhow::Result<u8> {
@@ -179,13 +340,172 @@ fn flags(field: &str, names: &[String]) -> anyhow::Result<u8> {
     Ok(bits)
 }
 
+/// The oracle parameters `p` describes, over `current` (an asset's, when changing it).
+fn oracle_params(
+    field: &str,
+    current: Option<OracleParams>,
+    p: &OraclePatch,
+) -> anyhow::Result<OracleParams> {
+    let source = match (p.source.as_deref(), current) {
+        (Some("pyth"), _) => OracleSource::PythPull,
+        (Some("fixed"), _) => OracleSource::Fixed,
+        (Some(other), _) => {
+            bail!("{field}.source: {other:?} is not an oracle source (pyth, fixed)")
+        }
+        (None, Some(c)) => c.source,
+        (None, None) => bail!(
+            "{field}.source: missing: \"pyth\" (with feed_id) or \"fixed\" (with fixed_price)"
+        ),
+    };
+    // the stored configuration keeps only the fields of its own source
+    let base = current
+        .filter(|c| c.source == source)
+        .unwrap_or(OracleParams {
+            source,
+            feed_id: [0; 32],
+            max_age_secs: 60,
+            max_conf_bps: 100,
+            fixed_price: 0,
+            fixed_expo: 0,
+        });
+    let fresh = current.is_none_or(|c| c.source != source);
+    match source {
+        OracleSource::PythPull if fresh && p.feed_id.is_none() => {
+            bail!("{field}.feed_id: missing: a Pyth-priced asset needs its feed id (64 hex digits)")
+        }
+        OracleSource::Fixed if fresh && p.fixed_price.is_none() => bail!(
+            "{field}.fixed_price: missing: a fixed-price asset needs fixed_price (and fixed_expo)"
+        ),
+        _ => {}
+    }
+    let feed_id = match &p.feed_id {
+        Some(h) => crate::config::parse_feed_id(h).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{field}.feed_id: {h:?} is not a feed id (64 hex digits, optionally 0x-prefixed)"
+            )
+        })?,
+        None => base.feed_id,
+    };
+    Ok(OracleParams {
+        source,
+        feed_id,
+        max_age_secs: p.max_age_secs.unwrap_or(base.max_age_secs),
+        max_conf_bps: p.max_conf_bps.unwrap_or(base.max_conf_bps),
+        fixed_price: p.fixed_price.unwrap_or(base.fixed_price),
+        fixed_expo: p.fixed_expo.unwrap_or(base.fixed_expo),
+    })
+}
+
+/// A program error as `Name: message`.
+fn reason(e: anchor_lang::error::Error) -> anyhow::Error {
+    match e {
+        anchor_lang::error::Error::AnchorError(a) => {
+            anyhow::anyhow!("{}: {}", a.error_name, a.error_msg)
+        }
+        anchor_lang::error::Error::ProgramError(p) => anyhow::anyhow!("{}", p.program_error),
+    }
+}
+
+/// A program rule, its error as the program names it.
+fn rule<T>(r: anchor_lang::Result<T>) -> anyhow::Result<T> {
+    r.map_err(reason)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn oracle_desc(o: &OracleConfig) -> String {
+    match OracleSource::try_from(o.source) {
+        Ok(OracleSource::PythPull) => format!(
+            "pyth feed 0x{}, max age {} s, max conf {} bps (push feed account {})",
+            hex(&o.feed_id),
+            o.max_age_secs,
+            o.max_conf_bps,
+            pda::pyth_push_feed_address(0, &o.feed_id)
+        ),
+        Ok(OracleSource::Fixed) => format!("fixed {} x 10^{}", o.fixed_price, o.fixed_expo),
+        Err(_) => format!("source {}", o.source),
+    }
+}
+
+fn params_desc(p: &AssetParams) -> String {
+    format!(
+        "class {}, max_weight_bps {}, haircut_bps {}, flags [{}], oracle {}",
+        class_name(p.class as u8),
+        p.max_weight_bps,
+        p.haircut_bps,
+        flag_names(p.flags),
+        oracle_desc(&p.oracle.into())
+    )
+}
+
+fn caps_desc(payout_owner: &Pubkey, caps: &ClaimantCaps) -> String {
+    format!(
+        "payout_owner {payout_owner}, max_per_shortfall {}, max_per_window {}, lifetime_max {}",
+        caps.max_per_shortfall, caps.max_per_window, caps.lifetime_max
+    )
+}
+
+/// The claimant of `authority` in `state`, which must exist when the proposal executes.
+fn known_claimant<'s>(
+    ctx: &Ctx,
+    now: &'s State,
+    later: &State,
+    field: &str,
+    authority: &Pubkey,
+) -> anyhow::Result<&'s Claimant> {
+    match now.claimants.get(authority) {
+        Some(Some(c)) => Ok(c),
+        _ if matches!(later.claimants.get(authority), Some(Some(_))) => bail!(
+            "{field}: {authority} is registered only once its queued register_claimant executes, after the timelock: propose this change then"
+        ),
+        _ => bail!(
+            "{field}: {authority} is not a registered claimant of fund {} (no claimant account at {})",
+            ctx.fund_key,
+            pda::claimant_address(&ctx.fund_key, authority)
+        ),
+    }
+}
+
 fn changes_of(
-    fund: &Fund,
+    ctx: &Ctx,
+    now: &State,
+    later: &State,
     file: &ChangeFile,
-    section: &Section,
-) -> anyhow::Result<Vec<(String, Change)>> {
+    section: Section,
+) -> anyhow::Result<Vec<Planned>> {
+    let fund = &now.fund;
     let mut out = vec![];
     match section {
+        Section::AddAssets => {
+            for (mint_s, a) in file.add_assets.iter().flatten() {
+                let field = format!("add_assets.\"{mint_s}\"");
+                let mint = pubkey(&field, mint_s)?;
+                if !matches!(ctx.on_chain.accounts.get(&mint), Some(Some(_))) {
+                    bail!(
+                        "{field}: no account at {mint} on {}: add_asset needs the mint (its owner is the token program, its decimals the asset's)",
+                        ctx.on_chain.source
+                    );
+                }
+                let params = AssetParams {
+                    max_weight_bps: a.max_weight_bps,
+                    haircut_bps: a.haircut_bps,
+                    class: class(&format!("{field}.class"), &a.class)?,
+                    oracle: oracle_params(&format!("{field}.oracle"), None, &a.oracle)?,
+                    flags: match &a.flags {
+                        Some(f) => flags(&format!("{field}.flags"), f)?,
+                        None => asset_flags::ALL,
+                    },
+                };
+                out.push(Planned {
+                    title: format!("add_asset {mint}"),
+                    value: params_desc(&params),
+                    field,
+                    change: Change::Config(ConfigChange::AddAsset { mint, params }),
+                });
+            }
+        }
         Section::Assets => {
             for (mint_s, p) in file.assets.iter().flatten() {
                 let field = format!("assets.\"{mint_s}\"");
@@ -193,7 +513,7 @@ fn changes_of(
                 let index = fund.asset_index(&mint).map_err(|_| {
                     anyhow::anyhow!("{field}: {mint} is not registered in the fund")
                 })?;
-                let mut params: AssetParams = fund.assets[index].params()?;
+                let mut params: AssetParams = rule(fund.assets[index].params())?;
                 if let Some(v) = p.max_weight_bps {
                     params.max_weight_bps = v;
                 }
@@ -206,10 +526,16 @@ fn changes_of(
                 if let Some(f) = &p.flags {
                     params.flags = flags(&format!("{field}.flags"), f)?;
                 }
-                out.push((
-                    format!("update_asset {mint}"),
-                    Change::Config(ConfigChange::UpdateAsset { mint, params }),
-                ));
+                if let Some(o) = &p.oracle {
+                    params.oracle =
+                        oracle_params(&format!("{field}.oracle"), Some(params.oracle), o)?;
+                }
+                out.push(Planned {
+                    title: format!("update_asset {mint}"),
+                    value: params_desc(&params),
+                    field,
+                    change: Change::Config(ConfigChange::UpdateAsset { mint, params }),
+                });
             }
         }
         Section::Bounds => {
@@ -220,10 +546,12 @@ fn changes_of(
                     max_pause_secs: b.max_pause_secs.unwrap_or(fund.max_pause_secs),
                     timelock_secs: b.timelock_secs.unwrap_or(fund.timelock_secs),
                 };
-                out.push((
-                    "set_bounds".into(),
-                    Change::Config(ConfigChange::SetBounds { bounds }),
-                ));
+                out.push(Planned {
+                    title: "set_bounds".into(),
+                    field: "bounds".into(),
+                    value: format!("{bounds:?}"),
+                    change: Change::Config(ConfigChange::SetBounds { bounds }),
+                });
             }
         }
         Section::Rebalance => {
@@ -246,10 +574,12 @@ fn changes_of(
                         .unwrap_or(c.premium_budget_per_window),
                     min_trade_value: r.min_trade_value.unwrap_or(c.min_trade_value),
                 };
-                out.push((
-                    "set_rebalance_params".into(),
-                    Change::Config(ConfigChange::SetRebalanceParams { params }),
-                ));
+                out.push(Planned {
+                    title: "set_rebalance_params".into(),
+                    field: "rebalance".into(),
+                    value: format!("{params:?}"),
+                    change: Change::Config(ConfigChange::SetRebalanceParams { params }),
+                });
             }
         }
         Section::Draws => {
@@ -261,10 +591,12 @@ fn changes_of(
                     _pad: [0; 2],
                     window_secs: d.window_secs.unwrap_or(c.window_secs),
                 };
-                out.push((
-                    "set_draw_params".into(),
-                    Change::Config(ConfigChange::SetDrawParams { params }),
-                ));
+                out.push(Planned {
+                    title: "set_draw_params".into(),
+                    field: "draws".into(),
+                    value: format!("{params:?}"),
+                    change: Change::Config(ConfigChange::SetDrawParams { params }),
+                });
             }
         }
         Section::Guardian => {
@@ -273,10 +605,12 @@ fn changes_of(
                     "none" => None,
                     k => Some(pubkey("guardian.key", k)?),
                 };
-                out.push((
-                    "set_guardian".into(),
-                    Change::Config(ConfigChange::SetGuardian { guardian }),
-                ));
+                out.push(Planned {
+                    title: "set_guardian".into(),
+                    field: "guardian.key".into(),
+                    value: format!("{:?}", g.key),
+                    change: Change::Config(ConfigChange::SetGuardian { guardian }),
+                });
             }
         }
         Section::Targets => {
@@ -285,9 +619,14 @@ fn changes_of(
                 for (mint_s, bps) in t {
                     let field = format!("targets.\"{mint_s}\"");
                     let mint = pubkey(&field, mint_s)?;
-                    let i = fund.asset_index(&mint).map_err(|_| {
-                        anyhow::anyhow!("{field}: {mint} is not registered in the fund")
-                    })?;
+                    let i = match fund.asset_index(&mint) {
+                        Ok(i) => i,
+                        Err(_) if later.fund.asset_index(&mint).is_ok() => bail!(
+                            "{field}: {mint} is registered only once its queued add_asset executes, after the {} s timelock: propose its target then",
+                            fund.timelock_secs
+                        ),
+                        Err(_) => bail!("{field}: {mint} is not registered in the fund"),
+                    };
                     targets[i] = Some(*bps);
                 }
                 let mut v = vec![];
@@ -300,154 +639,553 @@ fn changes_of(
                         )
                     })?);
                 }
-                out.push(("set_targets".into(), Change::Targets(v)));
+                out.push(Planned {
+                    title: "set_targets".into(),
+                    field: "targets".into(),
+                    value: format!("{v:?}"),
+                    change: Change::Targets(v),
+                });
+            }
+        }
+        Section::RegisterClaimants => {
+            for (auth_s, c) in file.register_claimants.iter().flatten() {
+                let field = format!("register_claimants.\"{auth_s}\"");
+                let authority = pubkey(&field, auth_s)?;
+                let payout_owner = pubkey(&format!("{field}.payout_owner"), &c.payout_owner)?;
+                let caps = ClaimantCaps {
+                    max_per_shortfall: c.max_per_shortfall,
+                    max_per_window: c.max_per_window,
+                    lifetime_max: c.lifetime_max,
+                };
+                out.push(Planned {
+                    title: format!("register_claimant {authority}"),
+                    value: caps_desc(&payout_owner, &caps),
+                    field,
+                    change: Change::Config(ConfigChange::RegisterClaimant {
+                        authority,
+                        payout_owner,
+                        caps,
+                    }),
+                });
+            }
+        }
+        Section::Claimants => {
+            for (auth_s, p) in file.claimants.iter().flatten() {
+                let field = format!("claimants.\"{auth_s}\"");
+                let authority = pubkey(&field, auth_s)?;
+                let current = known_claimant(ctx, now, later, &field, &authority)?;
+                let payout_owner = match &p.payout_owner {
+                    Some(k) => pubkey(&format!("{field}.payout_owner"), k)?,
+                    None => current.payout_owner,
+                };
+                let caps = ClaimantCaps {
+                    max_per_shortfall: p
+                        .max_per_shortfall
+                        .unwrap_or(current.caps.max_per_shortfall),
+                    max_per_window: p.max_per_window.unwrap_or(current.caps.max_per_window),
+                    lifetime_max: p.lifetime_max.unwrap_or(current.caps.lifetime_max),
+                };
+                let enabled = p.enabled.unwrap_or(current.enabled);
+                out.push(Planned {
+                    title: format!("update_claimant {authority}"),
+                    value: format!("{}, enabled {enabled}", caps_desc(&payout_owner, &caps)),
+                    field,
+                    change: Change::Config(ConfigChange::UpdateClaimant {
+                        authority,
+                        payout_owner,
+                        caps,
+                        enabled,
+                    }),
+                });
+            }
+        }
+        Section::RemoveClaimants => {
+            for (auth_s, r) in file.remove_claimants.iter().flatten() {
+                let field = format!("remove_claimants.\"{auth_s}\"");
+                let authority = pubkey(&field, auth_s)?;
+                known_claimant(ctx, now, later, &field, &authority)?;
+                let rent_receiver = match &r.rent_receiver {
+                    Some(k) => pubkey(&format!("{field}.rent_receiver"), k)?,
+                    None => fund.governance,
+                };
+                out.push(Planned {
+                    title: format!("remove_claimant {authority} (rent to {rent_receiver})"),
+                    value: format!("rent_receiver {rent_receiver}"),
+                    field,
+                    change: Change::RemoveClaimant {
+                        authority,
+                        rent_receiver,
+                    },
+                });
             }
         }
     }
     Ok(out)
 }
 
-/// Applies `change` to a copy of the fund as the program would, then runs the program's own
-/// whole-configuration validation on it.
-fn apply(fund: &Fund, change: &Change) -> anyhow::Result<Box<Fund>> {
-    let mut f = Box::new(*fund);
+/// The new asset the program's `add_asset` would append for `mint`: the mint account's owner
+/// must be a token program (`TokenProgramMismatch`) and its extensions must pass the vault
+/// policy (`token_policy::check_mint_extensions`, the program's own function).
+fn new_asset(ctx: &Ctx, mint: &Pubkey) -> anyhow::Result<Asset> {
+    let account = ctx
+        .on_chain
+        .accounts
+        .get(mint)
+        .cloned()
+        .flatten()
+        .with_context(|| format!("no mint account at {mint} on {}", ctx.on_chain.source))?;
+    let token_program = TokenProgramKind::from_program_id(&account.owner)
+        .map_err(reason)
+        .with_context(|| format!("{mint} is owned by {}", account.owner))?;
+    let state = decode::mint(&account.data).with_context(|| format!("{mint} is not a mint"))?;
+    let (mut lamports, mut data) = (account.lamports, account.data.clone());
+    let info = AccountInfo::new(
+        mint,
+        false,
+        false,
+        &mut lamports,
+        &mut data,
+        &account.owner,
+        false,
+    );
+    rule(insurance_fund::token_policy::check_mint_extensions(&info))?;
+    let (vault, vault_bump) = pda::vault_address_and_bump(&ctx.fund_key, mint);
+    Ok(Asset {
+        mint: *mint,
+        vault,
+        decimals: state.decimals,
+        token_program: token_program as u8,
+        vault_bump,
+        ..Asset::default()
+    })
+}
+
+/// Applies `change` to a copy of `state` as the program would, then runs the program's own
+/// validation on the result (`Fund::invariant`, `Claimant::invariant`, and the checks of the
+/// instruction itself).
+fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
+    let mut s = state.clone();
+    let f = &mut s.fund;
     match change {
         Change::Targets(t) => {
             for (a, bps) in f.registered_assets_mut().iter_mut().zip(t) {
                 a.target_bps = *bps;
             }
         }
-        Change::Config(c) => match c {
-            ConfigChange::UpdateAsset { mint, params } => {
-                let i = f.asset_index(mint)?;
-                f.assets[i].apply_params(params);
+        Change::RemoveClaimant { authority, .. } => {
+            let c = s
+                .claimants
+                .get_mut(authority)
+                .and_then(Option::take)
+                .with_context(|| format!("no claimant account for {authority}"))?;
+            // remove_claimant
+            anyhow::ensure!(
+                c.open_shortfalls == 0,
+                "{} (it has {} open)",
+                reason(error!(FundError::ClaimantHasOpenShortfalls)),
+                c.open_shortfalls
+            );
+        }
+        Change::Config(c) => {
+            // what queue_change checks; the direct instructions check the same
+            rule(c.validate_shape())?;
+            match c {
+                ConfigChange::AddAsset { mint, params } => {
+                    let mut asset = new_asset(ctx, mint)?;
+                    // add_asset
+                    rule(if f.asset_index(mint).is_ok() {
+                        err!(FundError::AssetAlreadyRegistered)
+                    } else if f.asset_count as usize >= MAX_ASSETS {
+                        err!(FundError::TooManyAssets)
+                    } else {
+                        Ok(())
+                    })?;
+                    asset.apply_params(params);
+                    let n = f.asset_count as usize;
+                    f.assets[n] = asset;
+                    f.asset_count += 1;
+                }
+                ConfigChange::UpdateAsset { mint, params } => {
+                    let i = rule(f.asset_index(mint))?;
+                    f.assets[i].apply_params(params);
+                }
+                ConfigChange::SetBounds { bounds } => {
+                    f.min_liquid_bps = bounds.min_liquid_bps;
+                    f.max_price_age_secs = bounds.max_price_age_secs;
+                    f.max_pause_secs = bounds.max_pause_secs;
+                    f.timelock_secs = bounds.timelock_secs;
+                }
+                ConfigChange::SetRebalanceParams { params } => f.rebalance = *params,
+                ConfigChange::SetDrawParams { params } => f.draws = *params,
+                ConfigChange::SetGuardian { guardian } => f.guardian = guardian.unwrap_or_default(),
+                ConfigChange::RegisterClaimant {
+                    authority,
+                    payout_owner,
+                    caps,
+                } => {
+                    let slot = s.claimants.entry(*authority).or_default();
+                    anyhow::ensure!(
+                        slot.is_none(),
+                        "{authority} is already a claimant of this fund (account {} exists)",
+                        pda::claimant_address(&ctx.fund_key, authority)
+                    );
+                    check_claimant_keys(ctx, Some(authority), payout_owner)?;
+                    let claimant = Claimant {
+                        fund: ctx.fund_key,
+                        authority: *authority,
+                        payout_owner: *payout_owner,
+                        caps: *caps,
+                        drawn_lifetime: 0,
+                        window_level: 0,
+                        window_updated_at: 0,
+                        open_shortfalls: 0,
+                        enabled: true,
+                        bump: pda::claimant_address_and_bump(&ctx.fund_key, authority).1,
+                    };
+                    rule(claimant.invariant())?;
+                    *slot = Some(claimant);
+                }
+                ConfigChange::UpdateClaimant {
+                    authority,
+                    payout_owner,
+                    caps,
+                    enabled,
+                } => {
+                    let claimant = s
+                        .claimants
+                        .get_mut(authority)
+                        .and_then(Option::as_mut)
+                        .with_context(|| format!("no claimant account for {authority}"))?;
+                    check_claimant_keys(ctx, None, payout_owner)?;
+                    claimant.payout_owner = *payout_owner;
+                    claimant.caps = *caps;
+                    claimant.enabled = *enabled;
+                    rule(claimant.invariant())?;
+                }
             }
-            ConfigChange::SetBounds { bounds } => {
-                f.min_liquid_bps = bounds.min_liquid_bps;
-                f.max_price_age_secs = bounds.max_price_age_secs;
-                f.max_pause_secs = bounds.max_pause_secs;
-                f.timelock_secs = bounds.timelock_secs;
-            }
-            ConfigChange::SetRebalanceParams { params } => {
-                c.validate_shape()?;
-                f.rebalance = *params;
-            }
-            ConfigChange::SetDrawParams { params } => {
-                c.validate_shape()?;
-                f.draws = *params;
-            }
-            ConfigChange::SetGuardian { guardian } => f.guardian = guardian.unwrap_or_default(),
-            other => bail!("not supported by propose: {other:?}"),
-        },
+        }
     }
-    f.invariant()?;
-    Ok(f)
+    rule(s.fund.invariant())?;
+    Ok(s)
 }
 
-fn diff_lines(before: &Fund, after: &Fund) -> Vec<String> {
+/// The key checks of `register_claimant` / `update_claimant` (written inline in the program's
+/// handlers): no default keys (`InvalidGovernance`), payouts not to the fund itself
+/// (`InvalidPayoutOwner`).
+fn check_claimant_keys(
+    ctx: &Ctx,
+    authority: Option<&Pubkey>,
+    payout_owner: &Pubkey,
+) -> anyhow::Result<()> {
+    rule(
+        if authority == Some(&Pubkey::default()) || *payout_owner == Pubkey::default() {
+            err!(FundError::InvalidGovernance)
+        } else if *payout_owner == ctx.fund_key {
+            err!(FundError::InvalidPayoutOwner)
+        } else {
+            Ok(())
+        },
+    )
+}
+
+fn asset_lines(
+    line: &mut dyn FnMut(&str, String, String),
+    before: Option<&Asset>,
+    b: &Asset,
+    fund: &Pubkey,
+) {
+    let m = b.mint;
+    let was = |f: &dyn Fn(&Asset) -> String| before.map_or("-".to_string(), f);
+    if before.is_none() {
+        line(
+            &format!("asset {m}"),
+            "-".into(),
+            format!(
+                "registered, vault {} (PDA [\"vault\", {fund}, mint]), {} {}, decimals {}",
+                b.vault,
+                match b.token_program {
+                    0 => "SPL Token",
+                    _ => "Token-2022",
+                },
+                b.token_program_id(),
+                b.decimals
+            ),
+        );
+    }
+    line(
+        &format!("asset {m} target_bps"),
+        was(&|a| a.target_bps.to_string()),
+        b.target_bps.to_string(),
+    );
+    line(
+        &format!("asset {m} max_weight_bps"),
+        was(&|a| a.max_weight_bps.to_string()),
+        b.max_weight_bps.to_string(),
+    );
+    line(
+        &format!("asset {m} haircut_bps"),
+        was(&|a| a.haircut_bps.to_string()),
+        b.haircut_bps.to_string(),
+    );
+    line(
+        &format!("asset {m} class"),
+        was(&|a| class_name(a.class)),
+        class_name(b.class),
+    );
+    line(
+        &format!("asset {m} flags"),
+        was(&|a| flag_names(a.flags)),
+        flag_names(b.flags),
+    );
+    line(
+        &format!("asset {m} oracle"),
+        was(&|a| oracle_desc(&a.oracle)),
+        oracle_desc(&b.oracle),
+    );
+    if let Some(a) = before {
+        if a.price != b.price {
+            line(
+                &format!("asset {m} cached price"),
+                format!("publish time {}", a.price.publish_time),
+                "cleared (the asset is stale until the next refresh_prices)".into(),
+            );
+        }
+    }
+}
+
+fn claimant_lines(
+    line: &mut dyn FnMut(&str, String, String),
+    fund: &Pubkey,
+    authority: &Pubkey,
+    before: Option<&Claimant>,
+    after: Option<&Claimant>,
+) {
+    let name = format!("claimant {authority}");
+    let account = pda::claimant_address(fund, authority);
+    let (b, a) = match (before, after) {
+        (None, None) => return,
+        (Some(b), None) => {
+            line(
+                &name,
+                format!("account {account}, drawn_lifetime {}", b.drawn_lifetime),
+                "removed".into(),
+            );
+            return;
+        }
+        (None, Some(a)) => {
+            line(
+                &name,
+                "-".into(),
+                format!("registered, account {account} (PDA [\"claimant\", {fund}, authority])"),
+            );
+            (None, a)
+        }
+        (Some(b), Some(a)) => (Some(b), a),
+    };
+    let was = |f: &dyn Fn(&Claimant) -> String| b.map_or("-".to_string(), f);
+    line(
+        &format!("{name} payout_owner"),
+        was(&|c| c.payout_owner.to_string()),
+        a.payout_owner.to_string(),
+    );
+    line(
+        &format!("{name} max_per_shortfall"),
+        was(&|c| c.caps.max_per_shortfall.to_string()),
+        a.caps.max_per_shortfall.to_string(),
+    );
+    line(
+        &format!("{name} max_per_window"),
+        was(&|c| c.caps.max_per_window.to_string()),
+        a.caps.max_per_window.to_string(),
+    );
+    line(
+        &format!("{name} lifetime_max"),
+        was(&|c| c.caps.lifetime_max.to_string()),
+        a.caps.lifetime_max.to_string(),
+    );
+    line(
+        &format!("{name} enabled"),
+        was(&|c| c.enabled.to_string()),
+        a.enabled.to_string(),
+    );
+}
+
+fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
     let mut d = vec![];
     let mut line = |name: &str, a: String, b: String| {
         if a != b {
             d.push(format!("{name}: {a} -> {b}"));
         }
     };
+    let (bf, af) = (&before.fund, &after.fund);
     line(
         "min_liquid_bps",
-        before.min_liquid_bps.to_string(),
-        after.min_liquid_bps.to_string(),
+        bf.min_liquid_bps.to_string(),
+        af.min_liquid_bps.to_string(),
     );
     line(
         "max_price_age_secs",
-        before.max_price_age_secs.to_string(),
-        after.max_price_age_secs.to_string(),
+        bf.max_price_age_secs.to_string(),
+        af.max_price_age_secs.to_string(),
     );
     line(
         "max_pause_secs",
-        before.max_pause_secs.to_string(),
-        after.max_pause_secs.to_string(),
+        bf.max_pause_secs.to_string(),
+        af.max_pause_secs.to_string(),
     );
     line(
         "timelock_secs",
-        before.timelock_secs.to_string(),
-        after.timelock_secs.to_string(),
+        bf.timelock_secs.to_string(),
+        af.timelock_secs.to_string(),
     );
-    line(
-        "guardian",
-        before.guardian.to_string(),
-        after.guardian.to_string(),
-    );
+    line("guardian", bf.guardian.to_string(), af.guardian.to_string());
     line(
         "rebalance",
-        format!("{:?}", before.rebalance),
-        format!("{:?}", after.rebalance),
+        format!("{:?}", bf.rebalance),
+        format!("{:?}", af.rebalance),
     );
     line(
         "draws",
-        format!("{:?}", before.draws),
-        format!("{:?}", after.draws),
+        format!("{:?}", bf.draws),
+        format!("{:?}", af.draws),
     );
-    for (a, b) in before
-        .registered_assets()
-        .iter()
-        .zip(after.registered_assets())
-    {
-        let m = a.mint;
-        line(
-            &format!("asset {m} target_bps"),
-            a.target_bps.to_string(),
-            b.target_bps.to_string(),
-        );
-        line(
-            &format!("asset {m} max_weight_bps"),
-            a.max_weight_bps.to_string(),
-            b.max_weight_bps.to_string(),
-        );
-        line(
-            &format!("asset {m} haircut_bps"),
-            a.haircut_bps.to_string(),
-            b.haircut_bps.to_string(),
-        );
-        line(
-            &format!("asset {m} class"),
-            a.class.to_string(),
-            b.class.to_string(),
-        );
-        line(
-            &format!("asset {m} flags"),
-            format!("{:#06b}", a.flags),
-            format!("{:#06b}", b.flags),
-        );
+    let registered = bf.registered_assets();
+    for (i, b) in af.registered_assets().iter().enumerate() {
+        asset_lines(&mut line, registered.get(i), b, fund_key);
+    }
+    for (authority, b) in &before.claimants {
+        let a = after.claimants.get(authority).and_then(Option::as_ref);
+        claimant_lines(&mut line, fund_key, authority, b.as_ref(), a);
+    }
+    for (authority, a) in &after.claimants {
+        if !before.claimants.contains_key(authority) {
+            claimant_lines(&mut line, fund_key, authority, None, a.as_ref());
+        }
     }
     d
 }
 
-const SECTION_ORDERS: [[Section; 6]; 2] = [
+const SECTION_ORDERS: [[Section; 10]; 2] = [
     [
+        Section::AddAssets,
         Section::Assets,
         Section::Bounds,
         Section::Rebalance,
         Section::Draws,
         Section::Guardian,
         Section::Targets,
+        Section::RemoveClaimants,
+        Section::RegisterClaimants,
+        Section::Claimants,
     ],
     [
+        Section::AddAssets,
         Section::Targets,
         Section::Bounds,
         Section::Rebalance,
         Section::Draws,
         Section::Guardian,
         Section::Assets,
+        Section::RemoveClaimants,
+        Section::RegisterClaimants,
+        Section::Claimants,
     ],
 ];
 
-/// Builds the proposal against the fund's current state: every step is applied to a local
-/// copy and validated with the program's own rules before anything is encoded. Asset changes
-/// go before target changes (so raised caps make room) unless only the other order is valid
-/// (lowered caps need the targets lowered first).
-pub fn build(fund_key: Pubkey, fund: &Fund, file: &ChangeFile) -> anyhow::Result<Proposal> {
+/// The accounts `file` needs besides the fund: the mints it adds and the claimants it names.
+fn accounts_needed(fund_key: &Pubkey, file: &ChangeFile) -> anyhow::Result<Vec<Pubkey>> {
+    let mut keys = vec![];
+    for mint_s in file.add_assets.iter().flat_map(|m| m.keys()) {
+        keys.push(pubkey(&format!("add_assets.\"{mint_s}\""), mint_s)?);
+    }
+    for authority in named_claimants(file)? {
+        keys.push(pda::claimant_address(fund_key, &authority));
+    }
+    Ok(keys)
+}
+
+/// The authorities of the claimants `file` registers, updates or removes.
+fn named_claimants(file: &ChangeFile) -> anyhow::Result<Vec<Pubkey>> {
+    fn keys<'a, T>(
+        section: &'static str,
+        m: &'a Option<BTreeMap<String, T>>,
+    ) -> impl Iterator<Item = (&'static str, &'a String)> {
+        m.iter().flat_map(|m| m.keys()).map(move |k| (section, k))
+    }
+    keys("register_claimants", &file.register_claimants)
+        .chain(keys("claimants", &file.claimants))
+        .chain(keys("remove_claimants", &file.remove_claimants))
+        .map(|(section, k)| pubkey(&format!("{section}.\"{k}\""), k))
+        .collect()
+}
+
+/// Builds the proposal against the fund's current state, reading from `chain` the accounts
+/// the file names (mints to add, claimants), and refuses a change already queued.
+pub fn build(
+    chain: &mut dyn Chain,
+    fund_key: Pubkey,
+    fund: &Fund,
+    file: &ChangeFile,
+) -> anyhow::Result<Proposal> {
+    let keys = accounts_needed(&fund_key, file)?;
+    let found = chain.get_accounts(&keys)?;
+    let on_chain = OnChain {
+        source: chain.describe(),
+        accounts: keys.into_iter().zip(found).collect(),
+    };
+    let p = build_with(fund_key, fund, file, &on_chain)?;
+    let pending: Vec<(&Step, Pubkey)> = p
+        .steps
+        .iter()
+        .filter_map(|s| s.execute.as_ref().map(|(k, _)| (s, *k)))
+        .collect();
+    let keys: Vec<Pubkey> = pending.iter().map(|(_, k)| *k).collect();
+    for ((s, k), a) in pending.iter().zip(chain.get_accounts(&keys)?) {
+        if a.is_some() {
+            bail!(
+                "{}: the same change is already queued at {k} (`ifund status` lists it); queue_change would fail",
+                s.title
+            );
+        }
+    }
+    Ok(p)
+}
+
+/// [`build`] over accounts already read: every step is applied to a local copy and validated
+/// with the program's own rules before anything is encoded. Asset changes go before target
+/// changes (so raised caps make room) unless only the other order is valid (lowered caps need
+/// the targets lowered first); added assets come first (at target 0), claimants last.
+pub fn build_with(
+    fund_key: Pubkey,
+    fund: &Fund,
+    file: &ChangeFile,
+    on_chain: &OnChain,
+) -> anyhow::Result<Proposal> {
+    let ctx = Ctx { fund_key, on_chain };
+    // the claimants the file names, as they are (`None`: no account yet)
+    let mut claimants = BTreeMap::new();
+    for authority in named_claimants(file)? {
+        let key = pda::claimant_address(&fund_key, &authority);
+        let record = match on_chain.accounts.get(&key).cloned().flatten() {
+            None => None,
+            Some(a) => Some(
+                decode::claimant(&a.data)
+                    .ok()
+                    .filter(|c| a.owner == insurance_fund::ID && c.fund == fund_key)
+                    .with_context(|| {
+                        format!("the account at {key} (claimant {authority}) is not this fund's claimant")
+                    })?,
+            ),
+        };
+        claimants.insert(authority, record);
+    }
+    let start = State {
+        fund: Box::new(*fund),
+        claimants,
+    };
     let mut last_err = None;
     for order in &SECTION_ORDERS {
-        match build_in(fund_key, fund, file, order) {
+        match build_in(&ctx, &start, file, order) {
             Ok(p) => return Ok(p),
             Err(e) => last_err = Some(e),
         }
@@ -456,40 +1194,59 @@ pub fn build(fund_key: Pubkey, fund: &Fund, file: &ChangeFile) -> anyhow::Result
 }
 
 fn build_in(
-    fund_key: Pubkey,
-    fund: &Fund,
+    ctx: &Ctx,
+    start: &State,
     file: &ChangeFile,
-    order: &[Section; 6],
+    order: &[Section],
 ) -> anyhow::Result<Proposal> {
-    let governance = fund.governance;
-    let mut state = Box::new(*fund);
+    let fund_key = ctx.fund_key;
+    let governance = start.fund.governance;
+    // the fund when the proposal executes, and after every queued change has executed
+    let mut now = start.clone();
+    let mut later = start.clone();
+    let mut queued: Vec<(String, Change)> = vec![];
     let mut steps = vec![];
     for section in order {
-        for (title, change) in changes_of(&state, file, section)? {
-            let next = apply(&state, &change)
-                .with_context(|| format!("{title} would be refused by the program"))?;
-            let (effect, direct) = match &change {
-                Change::Targets(t) => (
-                    Effect::Tightens,
-                    ix::set_targets(&fund_key, &governance, t.clone()),
-                ),
-                Change::Config(c) => (
-                    c.effect(&state, None)?,
-                    config_ix(&fund_key, &governance, c),
-                ),
+        for p in changes_of(ctx, &now, &later, file, *section)? {
+            let refused = |when: &str| {
+                format!(
+                    "{} would be refused by the program{when} ({} = {})",
+                    p.title, p.field, p.value
+                )
             };
-            let diff = diff_lines(&state, &next);
-            let step = match (effect, &change) {
-                (Effect::Loosens, Change::Config(c)) if state.timelock_secs > 0 => {
+            // the classification is the program's (`ConfigChange::effect`); set_targets and
+            // remove_claimant have no timelock path in the program: they apply at once
+            let effect = match &p.change {
+                Change::Config(c) => {
+                    let claimant = match c {
+                        ConfigChange::UpdateClaimant { authority, .. } => {
+                            now.claimants.get(authority).and_then(Option::as_ref)
+                        }
+                        _ => None,
+                    };
+                    rule(c.effect(&now.fund, claimant)).with_context(|| refused(""))?
+                }
+                Change::Targets(_) | Change::RemoveClaimant { .. } => Effect::Tightens,
+            };
+            let delay_secs = now.fund.timelock_secs;
+            let step = match (&p.change, effect) {
+                (Change::Config(c), Effect::Loosens) if delay_secs > 0 => {
+                    // queue_change itself checks the shape of the change
+                    rule(c.validate_shape()).with_context(|| refused(""))?;
+                    let next = apply(ctx, &later, &p.change)
+                        .with_context(|| refused(" when it executes after the timelock"))?;
+                    let diff = diff_lines(&fund_key, &later, &next);
+                    later = next;
+                    queued.push((p.title.clone(), p.change.clone()));
                     let pending = pda::pending_change_address(&fund_key, c);
                     let anyone = Pubkey::default();
                     let execute = ix::with_pending_change(
-                        config_ix(&fund_key, &anyone, c),
+                        config_ix(ctx, &anyone, &anyone, c),
                         pending,
                         governance,
                     );
                     Step {
-                        title,
+                        title: p.title,
                         diff,
                         effect,
                         governance_ix: ix::queue_change(
@@ -499,31 +1256,68 @@ fn build_in(
                             c.clone(),
                         ),
                         execute: Some((pending, execute)),
+                        delay_secs,
                     }
                 }
-                _ => Step {
-                    title,
-                    diff,
-                    effect,
-                    governance_ix: direct,
-                    execute: None,
-                },
+                _ => {
+                    let next = apply(ctx, &now, &p.change).with_context(|| refused(""))?;
+                    let diff = diff_lines(&fund_key, &now, &next);
+                    now = next;
+                    // the queued changes execute later, on top of this one
+                    later = now.clone();
+                    for (title, q) in &queued {
+                        later = apply(ctx, &later, q).with_context(|| {
+                            format!(
+                                "{} makes the queued {title} fail when it executes after the timelock",
+                                p.title
+                            )
+                        })?;
+                    }
+                    let governance_ix = match &p.change {
+                        Change::Config(c) => config_ix(ctx, &governance, &governance, c),
+                        Change::Targets(t) => ix::set_targets(&fund_key, &governance, t.clone()),
+                        Change::RemoveClaimant {
+                            authority,
+                            rent_receiver,
+                        } => ix::remove_claimant(&fund_key, &governance, authority, *rent_receiver),
+                    };
+                    Step {
+                        title: p.title,
+                        diff,
+                        effect,
+                        governance_ix,
+                        execute: None,
+                        delay_secs,
+                    }
+                }
             };
             steps.push(step);
-            state = next;
         }
     }
     Ok(Proposal {
         fund: fund_key,
         governance,
-        timelock_secs: fund.timelock_secs,
+        timelock_secs: start.fund.timelock_secs,
         steps,
     })
 }
 
-/// The instruction that applies `change` directly, signed by `authority`.
-fn config_ix(fund: &Pubkey, authority: &Pubkey, change: &ConfigChange) -> Instruction {
+/// The instruction that applies `change` directly, signed by `authority` (and `payer`, who
+/// pays the rent of the accounts `add_asset` and `register_claimant` create).
+fn config_ix(ctx: &Ctx, authority: &Pubkey, payer: &Pubkey, change: &ConfigChange) -> Instruction {
+    let fund = &ctx.fund_key;
     match change.clone() {
+        ConfigChange::AddAsset { mint, params } => {
+            // `apply` has checked the mint account exists and is a token program's
+            let token_program = ctx
+                .on_chain
+                .accounts
+                .get(&mint)
+                .and_then(|a| a.as_ref())
+                .map(|a| a.owner)
+                .unwrap_or_default();
+            ix::add_asset(fund, authority, payer, &mint, &token_program, params)
+        }
         ConfigChange::UpdateAsset { mint, params } => {
             ix::update_asset(fund, authority, &mint, params)
         }
@@ -533,7 +1327,17 @@ fn config_ix(fund: &Pubkey, authority: &Pubkey, change: &ConfigChange) -> Instru
         }
         ConfigChange::SetDrawParams { params } => ix::set_draw_params(fund, authority, params),
         ConfigChange::SetGuardian { guardian } => ix::set_guardian(fund, authority, guardian),
-        other => unreachable!("propose builds no {other:?}"),
+        ConfigChange::RegisterClaimant {
+            authority: claimant,
+            payout_owner,
+            caps,
+        } => ix::register_claimant(fund, authority, payer, claimant, payout_owner, caps),
+        ConfigChange::UpdateClaimant {
+            authority: claimant,
+            payout_owner,
+            caps,
+            enabled,
+        } => ix::update_claimant(fund, authority, &claimant, payout_owner, caps, enabled),
     }
 }
 
@@ -600,7 +1404,7 @@ pub fn render(p: &Proposal) -> String {
         let when = match (&s.execute, s.effect) {
             (Some(_), _) => format!(
                 "LOOSENS: queued, executable by anyone {} s after the proposal executes",
-                p.timelock_secs
+                s.delay_secs
             ),
             (None, Effect::Loosens) => {
                 "LOOSENS: applies at once (the fund has no timelock)".to_string()
@@ -633,11 +1437,23 @@ pub fn render(p: &Proposal) -> String {
     if !queued.is_empty() {
         let _ = writeln!(
             out,
-            "\n== After the timelock, anyone executes (any signer in the authority slot #0)"
+            "\n== After the timelock, anyone executes (put your own key, signing, in each signer slot)"
         );
         for s in queued {
             let (pending, ix) = s.execute.as_ref().expect("queued");
-            let _ = writeln!(out, "- {}  (queued change {pending})", s.title);
+            let slots: Vec<String> = ix
+                .accounts
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.is_signer)
+                .map(|(i, _)| format!("#{i}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "- {}  (queued change {pending}; signer slots {})",
+                s.title,
+                slots.join(", ")
+            );
             describe_ix(&mut out, ix);
         }
     }

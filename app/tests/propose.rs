@@ -2,57 +2,105 @@
 //! own rules, whose instructions execute as printed (tightening at once, loosening queued and
 //! executable by anyone after the timelock), and whose Squads and SPL Governance encodings
 //! carry exactly those instructions. Bad change files are refused with the field named.
+//!
+//! Every change kind the program's `ConfigChange` knows is covered: targets, bounds, rebalance
+//! and draw parameters, guardian, asset parameters, adding an asset, changing an asset's
+//! oracle, and registering, updating and removing claimants.
 
+use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::{program_pack::Pack, system_instruction};
-use anchor_spl::token_2022::spl_token_2022::{self as t22, state::Mint};
+use anchor_lang::AccountSerialize;
+use anchor_spl::token_2022::spl_token_2022::{self as t22, extension::ExtensionType, state::Mint};
 use base64::Engine;
-use ifund::chain::{load_fund, send, Chain, EmbeddedChain, SendOptions};
+use ifund::chain::{load_fund, send, Chain, EmbeddedChain, SendOptions, Snapshot};
 use ifund::config::{execute, FundConfig};
-use ifund::propose;
+use ifund::propose::{self, Proposal};
+use insurance_fund::state::{asset_flags, Fund, LiquidityClass, OracleSource};
 use insurance_fund::timelock::Effect;
+use insurance_fund_client::{decode, pda};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-fn mint(chain: &mut EmbeddedChain, payer: &Keypair, decimals: u8) -> Keypair {
+/// A mint of `program` (SPL Token or Token-2022), with a permanent delegate when asked (a
+/// Token-2022 extension the vault policy refuses).
+fn mint_of(
+    chain: &mut EmbeddedChain,
+    payer: &Keypair,
+    program: Pubkey,
+    decimals: u8,
+    permanent_delegate: bool,
+) -> Keypair {
     let m = Keypair::new();
-    let rent = chain.minimum_balance(Mint::LEN).unwrap();
-    let p = anchor_spl::token::ID;
-    let ixs = [
-        system_instruction::create_account(
-            &payer.pubkey(),
-            &m.pubkey(),
-            rent,
-            Mint::LEN as u64,
-            &p,
-        ),
-        t22::instruction::initialize_mint2(&p, &m.pubkey(), &payer.pubkey(), None, decimals)
+    let exts: &[ExtensionType] = if permanent_delegate {
+        &[ExtensionType::PermanentDelegate]
+    } else {
+        &[]
+    };
+    let space = if program == anchor_spl::token::ID {
+        Mint::LEN
+    } else {
+        ExtensionType::try_calculate_account_len::<Mint>(exts).unwrap()
+    };
+    let rent = chain.minimum_balance(space).unwrap();
+    let mut ixs = vec![system_instruction::create_account(
+        &payer.pubkey(),
+        &m.pubkey(),
+        rent,
+        space as u64,
+        &program,
+    )];
+    if permanent_delegate {
+        ixs.push(
+            t22::instruction::initialize_permanent_delegate(
+                &program,
+                &m.pubkey(),
+                &Pubkey::new_unique(),
+            )
             .unwrap(),
-    ];
-    assert!(send(chain, payer, &[&m], &ixs, &SendOptions::default())
-        .unwrap()
-        .is_ok());
+        );
+    }
+    ixs.push(
+        t22::instruction::initialize_mint2(&program, &m.pubkey(), &payer.pubkey(), None, decimals)
+            .unwrap(),
+    );
+    let r = send(chain, payer, &[&m], &ixs, &SendOptions::default()).unwrap();
+    assert!(r.is_ok(), "{}", r.logs.join("\n"));
     m
 }
 
-/// A configured fund (the signer is governance) with a one-day timelock; returns the chain,
-/// the governance keypair, the fund and the two mints.
-fn fund() -> (
-    EmbeddedChain,
-    Keypair,
-    anchor_lang::prelude::Pubkey,
-    [anchor_lang::prelude::Pubkey; 2],
-) {
+fn mint(chain: &mut EmbeddedChain, payer: &Keypair, decimals: u8) -> Keypair {
+    mint_of(chain, payer, anchor_spl::token::ID, decimals, false)
+}
+
+const SOL_FEED: &str = "0xef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d";
+
+/// A configured fund whose governance is the returned keypair, with two assets (USDC at a
+/// fixed price, a Pyth-priced yield-bearing SOL), rebalance parameters, and two claimants.
+struct Fx {
+    chain: EmbeddedChain,
+    gov: Keypair,
+    fund: Pubkey,
+    usdc: Pubkey,
+    sol: Pubkey,
+    /// Authorities of the two registered claimants.
+    claimants: [Pubkey; 2],
+}
+
+fn fixture(timelock_secs: u32) -> Fx {
     let mut chain = EmbeddedChain::start().unwrap();
     let payer = chain.payer();
     let usdc = mint(&mut chain, &payer, 6).pubkey();
     let sol = mint(&mut chain, &payer, 9).pubkey();
+    let claimants = [Pubkey::new_unique(), Pubkey::new_unique()];
+    let [a, c] = claimants;
+    let (pa, pc) = (Pubkey::new_unique(), Pubkey::new_unique());
     let text = format!(
         r#"
 [fund]
 numeraire = "USD"
 numeraire_decimals = 6
 min_liquid_bps = 5000
-timelock_secs = 86400
+timelock_secs = {timelock_secs}
 
 [[assets]]
 mint = "{usdc}"
@@ -66,7 +114,7 @@ max_weight_bps = 8000
 mint = "{sol}"
 class = "yield-bearing"
 oracle = "pyth"
-feed_id = "0xef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d"
+feed_id = "{SOL_FEED}"
 target_bps = 4000
 max_weight_bps = 5000
 
@@ -79,13 +127,136 @@ window_secs = 86400
 max_volume_per_window = 100000
 premium_budget_per_window = 500
 min_trade_value = 50
+
+[[claimants]]
+authority = "{a}"
+payout_owner = "{pa}"
+max_per_shortfall = 1000
+max_per_window = 2000
+lifetime_max = 5000
+
+[[claimants]]
+authority = "{c}"
+payout_owner = "{pc}"
+max_per_shortfall = 100
+max_per_window = 100
+lifetime_max = 100
 "#
     );
     let cfg = FundConfig::parse(&text, "fund.toml").unwrap();
     let plan = cfg.plan("fund.toml", &payer.pubkey()).unwrap();
     let fund = execute(&mut chain, &payer, &Keypair::new(), &plan, &mut |_| {}).unwrap();
-    assert_eq!(load_fund(&mut chain, &fund).unwrap().timelock_secs, 86_400);
-    (chain, payer, fund, [usdc, sol])
+    assert_eq!(
+        load_fund(&mut chain, &fund).unwrap().timelock_secs,
+        timelock_secs
+    );
+    Fx {
+        chain,
+        gov: payer,
+        fund,
+        usdc,
+        sol,
+        claimants,
+    }
+}
+
+/// The one-day-timelock fixture as (chain, governance, fund, [usdc, sol]).
+fn fund() -> (EmbeddedChain, Keypair, Pubkey, [Pubkey; 2]) {
+    let fx = fixture(86_400);
+    (fx.chain, fx.gov, fx.fund, [fx.usdc, fx.sol])
+}
+
+/// The proposal of `toml` against the fund as it is on chain.
+fn proposal(chain: &mut EmbeddedChain, fund: Pubkey, toml: &str) -> Proposal {
+    let change = propose::parse(toml).unwrap();
+    let state = load_fund(chain, &fund).unwrap();
+    propose::build(chain, fund, &state, &change).unwrap()
+}
+
+/// Why `toml` is refused (parsing or building), as the binary prints it.
+fn refusal(chain: &mut EmbeddedChain, fund_key: Pubkey, fund: &Fund, toml: &str) -> String {
+    match propose::parse(toml) {
+        Err(e) => format!("{e:#}"),
+        Ok(c) => match propose::build(chain, fund_key, fund, &c) {
+            Ok(p) => panic!("accepted:\n{toml}\nas\n{}", propose::render(&p)),
+            Err(e) => format!("{e:#}"),
+        },
+    }
+}
+
+/// (instruction, effect, queued) of each step.
+fn kinds(p: &Proposal) -> Vec<(String, Effect, bool)> {
+    p.steps
+        .iter()
+        .map(|s| {
+            (
+                s.title.split(' ').next().unwrap().to_string(),
+                s.effect,
+                s.execute.is_some(),
+            )
+        })
+        .collect()
+}
+
+/// Governance executes the proposal's instructions in one transaction.
+fn governance_executes(chain: &mut EmbeddedChain, gov: &Keypair, p: &Proposal) {
+    let r = send(chain, gov, &[], &p.instructions(), &SendOptions::default()).unwrap();
+    assert!(r.is_ok(), "{}", r.logs.join("\n"));
+}
+
+/// After the timelock, a keeper (any key, funded by `gov`) executes every queued change as
+/// printed, its key in every signer slot; each record is then closed.
+fn anyone_executes_after_the_timelock(chain: &mut EmbeddedChain, gov: &Keypair, p: &Proposal) {
+    let queued: Vec<_> = p.steps.iter().filter_map(|s| s.execute.clone()).collect();
+    assert!(!queued.is_empty());
+    let too_early = {
+        let (_, ix) = &queued[0];
+        let keeper = Keypair::new();
+        let mut ix = ix.clone();
+        for m in ix.accounts.iter_mut().filter(|m| m.is_signer) {
+            m.pubkey = keeper.pubkey();
+        }
+        let fee = system_instruction::transfer(&gov.pubkey(), &keeper.pubkey(), 10_000_000);
+        send(chain, gov, &[&keeper], &[fee, ix], &SendOptions::default()).unwrap()
+    };
+    assert_eq!(
+        too_early
+            .fund_error()
+            .as_deref()
+            .map(|e| e.split(' ').next().unwrap()),
+        Some("TimelockNotElapsed"),
+        "{}",
+        too_early.logs.join("\n")
+    );
+    let delay = p.steps.iter().map(|s| s.delay_secs).max().unwrap();
+    let now = chain.clock().unwrap().unix_timestamp;
+    chain.set_time(now + i64::from(delay)).unwrap();
+    let keeper = Keypair::new();
+    let fee = system_instruction::transfer(&gov.pubkey(), &keeper.pubkey(), 100_000_000);
+    assert!(send(chain, gov, &[], &[fee], &SendOptions::default())
+        .unwrap()
+        .is_ok());
+    for (pending, ix) in queued {
+        assert!(chain.get_account(&pending).unwrap().is_some());
+        let mut ix = ix;
+        for m in ix.accounts.iter_mut().filter(|m| m.is_signer) {
+            m.pubkey = keeper.pubkey();
+        }
+        let r = send(chain, &keeper, &[], &[ix], &SendOptions::default()).unwrap();
+        assert!(r.is_ok(), "{}", r.logs.join("\n"));
+        assert!(chain.get_account(&pending).unwrap().is_none());
+    }
+}
+
+fn claimant(
+    chain: &mut EmbeddedChain,
+    fund: &Pubkey,
+    authority: &Pubkey,
+) -> Option<insurance_fund::state::Claimant> {
+    chain
+        .get_account(&pda::claimant_address(fund, authority))
+        .unwrap()
+        .map(|a| decode::claimant(&a.data).unwrap())
 }
 
 #[test]
@@ -109,7 +280,7 @@ max_weight_bps = 4500
     ))
     .unwrap();
     let before = load_fund(&mut chain, &fund_key).unwrap();
-    let p = propose::build(fund_key, &before, &change).unwrap();
+    let p = propose::build(&mut chain, fund_key, &before, &change).unwrap();
 
     // tightening changes apply at once, the premium rise is queued
     let kinds: Vec<(&str, Effect, bool)> = p
@@ -228,13 +399,7 @@ max_weight_bps = 4500
 fn changes_the_program_would_refuse_are_refused_locally_with_the_reason() {
     let (mut chain, _, fund_key, [usdc, sol]) = fund();
     let fund = load_fund(&mut chain, &fund_key).unwrap();
-    let err = |toml: String| {
-        let change = propose::parse(&toml).map_err(|e| format!("{e:#}"));
-        match change {
-            Err(e) => e,
-            Ok(c) => format!("{:#}", propose::build(fund_key, &fund, &c).unwrap_err()),
-        }
-    };
+    let mut err = |toml: String| refusal(&mut chain, fund_key, &fund, &toml);
     let e = err(format!("[targets]\n\"{usdc}\" = 6000\n\"{sol}\" = 3000\n"));
     assert!(
         e.contains("set_targets would be refused") && e.contains("TargetsSumInvalid"),
@@ -268,4 +433,600 @@ fn changes_the_program_would_refuse_are_refused_locally_with_the_reason() {
     );
     let e = err("# nothing\n".into());
     assert!(e.contains("proposes nothing"), "{e}");
+    // a raised cap waits for the timelock, so a target above the current cap cannot apply
+    // at once in the same proposal
+    let e = err(format!(
+        "[assets.\"{sol}\"]\nmax_weight_bps = 6000\n[targets]\n\"{usdc}\" = 4800\n\"{sol}\" = 5200\n"
+    ));
+    assert!(
+        e.contains("set_targets would be refused by the program")
+            && e.contains("MaxWeightBelowTarget"),
+        "{e}"
+    );
+}
+
+#[test]
+fn adding_an_asset_is_queued_and_executes_after_the_timelock_as_printed() {
+    let mut fx = fixture(86_400);
+    let (gov, fund) = (fx.gov.insecure_clone(), fx.fund);
+    // a Token-2022 mint: the token program is read from the mint's owner
+    let new = mint_of(&mut fx.chain, &gov, anchor_spl::token_2022::ID, 6, false).pubkey();
+    let feed = format!("0x{}", "ab".repeat(32));
+    let p = proposal(
+        &mut fx.chain,
+        fund,
+        &format!(
+            r#"
+[add_assets."{new}"]
+class = "liquid"
+max_weight_bps = 2000
+haircut_bps = 20
+flags = ["deposit", "rebalance_in", "draw"]
+
+[add_assets."{new}".oracle]
+source = "pyth"
+feed_id = "{feed}"
+max_conf_bps = 150
+"#
+        ),
+    );
+    assert_eq!(kinds(&p), vec![("add_asset".into(), Effect::Loosens, true)]);
+    let vault = pda::vault_address(&fund, &new);
+    let text = propose::render(&p);
+    for expected in [
+        format!("asset {new}: - -> registered, vault {vault}"),
+        format!("Token-2022 {}", anchor_spl::token_2022::ID),
+        format!("asset {new} max_weight_bps: - -> 2000"),
+        format!("asset {new} haircut_bps: - -> 20"),
+        format!("asset {new} class: - -> liquid"),
+        format!("asset {new} flags: - -> deposit, rebalance_in, draw"),
+        format!("asset {new} target_bps: - -> 0"),
+        format!("asset {new} oracle: - -> pyth feed {feed}, max age 60 s, max conf 150 bps"),
+        "LOOSENS: queued, executable by anyone 86400 s after the proposal executes".into(),
+        "queue_change (add_asset".into(),
+        "signer slots #0, #4".into(),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
+    }
+    // the execute instruction carries the vault PDA and the mint's token program
+    let (_, execute_ix) = p.steps[0].execute.clone().unwrap();
+    let keys: Vec<Pubkey> = execute_ix.accounts.iter().map(|m| m.pubkey).collect();
+    assert!(keys.contains(&vault) && keys.contains(&anchor_spl::token_2022::ID));
+
+    governance_executes(&mut fx.chain, &gov, &p);
+    assert_eq!(load_fund(&mut fx.chain, &fund).unwrap().asset_count, 2);
+    assert!(fx.chain.get_account(&vault).unwrap().is_none());
+
+    anyone_executes_after_the_timelock(&mut fx.chain, &gov, &p);
+    let after = load_fund(&mut fx.chain, &fund).unwrap();
+    assert_eq!(after.asset_count, 3);
+    let a = &after.assets[2];
+    assert_eq!((a.mint, a.vault), (new, vault));
+    assert_eq!((a.token_program, a.decimals, a.target_bps), (1, 6, 0));
+    assert_eq!((a.max_weight_bps, a.haircut_bps), (2000, 20));
+    assert_eq!(a.class, LiquidityClass::Liquid as u8);
+    assert_eq!(
+        a.flags,
+        asset_flags::DEPOSIT | asset_flags::REBALANCE_IN | asset_flags::DRAW
+    );
+    assert_eq!(a.oracle.source, OracleSource::PythPull as u8);
+    assert_eq!(a.oracle.feed_id, [0xab; 32]);
+    assert_eq!((a.oracle.max_age_secs, a.oracle.max_conf_bps), (60, 150));
+    // nothing else changed
+    let before_assets = [fx.usdc, fx.sol];
+    for (i, m) in before_assets.iter().enumerate() {
+        assert_eq!(after.assets[i].mint, *m);
+    }
+    let vault_account = fx.chain.get_account(&vault).unwrap().unwrap();
+    assert_eq!(vault_account.owner, anchor_spl::token_2022::ID);
+    let v = decode::token_account(&vault_account.data).unwrap();
+    assert_eq!((v.mint, v.owner), (new, fund));
+}
+
+#[test]
+fn without_a_timelock_an_added_asset_applies_at_once_and_gets_its_target() {
+    let mut fx = fixture(0);
+    let (gov, fund) = (fx.gov.insecure_clone(), fx.fund);
+    let new = mint(&mut fx.chain, &gov, 6).pubkey();
+    let (usdc, sol) = (fx.usdc, fx.sol);
+    let p = proposal(
+        &mut fx.chain,
+        fund,
+        &format!(
+            r#"
+[add_assets."{new}"]
+class = "liquid"
+max_weight_bps = 3000
+haircut_bps = 10
+
+[add_assets."{new}".oracle]
+source = "fixed"
+fixed_price = 1
+
+[targets]
+"{usdc}" = 5000
+"{sol}" = 3000
+"{new}" = 2000
+"#
+        ),
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![
+            ("add_asset".into(), Effect::Loosens, false),
+            ("set_targets".into(), Effect::Tightens, false),
+        ]
+    );
+    assert!(propose::render(&p).contains("LOOSENS: applies at once (the fund has no timelock)"));
+    governance_executes(&mut fx.chain, &gov, &p);
+    let after = load_fund(&mut fx.chain, &fund).unwrap();
+    assert_eq!(after.asset_count, 3);
+    let targets: Vec<u16> = after
+        .registered_assets()
+        .iter()
+        .map(|a| a.target_bps)
+        .collect();
+    assert_eq!(targets, vec![5000, 3000, 2000]);
+    let a = &after.assets[2];
+    assert_eq!(
+        (a.mint, a.token_program, a.flags),
+        (new, 0, asset_flags::ALL)
+    );
+    assert_eq!(a.oracle.source, OracleSource::Fixed as u8);
+    assert_eq!((a.oracle.fixed_price, a.oracle.fixed_expo), (1, 0));
+    assert_eq!(
+        fx.chain.get_account(&a.vault).unwrap().unwrap().owner,
+        anchor_spl::token::ID
+    );
+}
+
+#[test]
+fn adding_an_asset_the_program_would_refuse_is_refused_locally() {
+    let mut fx = fixture(86_400);
+    let (gov, fund_key) = (fx.gov.insecure_clone(), fx.fund);
+    let (usdc, sol) = (fx.usdc, fx.sol);
+    let delegated = mint_of(&mut fx.chain, &gov, anchor_spl::token_2022::ID, 6, true).pubkey();
+    let fresh = mint(&mut fx.chain, &gov, 6).pubkey();
+    let fund = load_fund(&mut fx.chain, &fund_key).unwrap();
+    let add = |mint: &Pubkey, extra: &str| {
+        format!(
+            "[add_assets.\"{mint}\"]\nclass = \"liquid\"\nmax_weight_bps = 2000\n{extra}\n[add_assets.\"{mint}\".oracle]\nsource = \"fixed\"\nfixed_price = 1\n"
+        )
+    };
+    let mut err = |toml: String| refusal(&mut fx.chain, fund_key, &fund, &toml);
+
+    let e = err(add(&usdc, ""));
+    assert!(
+        e.contains(&format!("add_asset {usdc} would be refused by the program when it executes after the timelock (add_assets.\"{usdc}\" = class liquid, max_weight_bps 2000"))
+            && e.contains("AssetAlreadyRegistered: This mint is already registered in the fund"),
+        "{e}"
+    );
+    let e = err(add(&delegated, ""));
+    assert!(
+        e.contains(&format!("add_asset {delegated} would be refused"))
+            && e.contains("MintHasPermanentDelegate"),
+        "{e}"
+    );
+    let e = err(add(&fresh, "max_weight_bps = 20000"));
+    assert!(
+        e.contains("duplicate key") && e.contains("max_weight_bps"),
+        "{e}"
+    );
+    let e = err(add(&fresh, "haircut_bps = 20000"));
+    assert!(
+        e.contains(&format!(
+            "(add_assets.\"{fresh}\" = class liquid, max_weight_bps 2000, haircut_bps 20000"
+        )) && e.contains("HaircutTooHigh"),
+        "{e}"
+    );
+    let e = err(add(&fresh, "class = \"yield_bearing\"").replace("class = \"liquid\"\n", ""));
+    assert!(e.contains("FixedPriceNotLiquid"), "{e}");
+    let e = err(format!(
+        "[add_assets.\"{fresh}\"]\nclass = \"liquid\"\nmax_weight_bps = 2000\n[add_assets.\"{fresh}\".oracle]\nfeed_id = \"{SOL_FEED}\"\n"
+    ));
+    assert!(
+        e.contains(&format!("add_assets.\"{fresh}\".oracle.source: missing")),
+        "{e}"
+    );
+    let e = err(format!(
+        "[add_assets.\"{fresh}\"]\nclass = \"liquid\"\nmax_weight_bps = 2000\n[add_assets.\"{fresh}\".oracle]\nsource = \"pyth\"\n"
+    ));
+    assert!(
+        e.contains(&format!("add_assets.\"{fresh}\".oracle.feed_id: missing")),
+        "{e}"
+    );
+    let nobody = Pubkey::new_unique();
+    let e = err(add(&nobody, ""));
+    assert!(
+        e.contains(&format!(
+            "add_assets.\"{nobody}\": no account at {nobody} on the embedded runtime"
+        )),
+        "{e}"
+    );
+    // an account that is not a token program's
+    let e = err(add(&fund_key, ""));
+    assert!(
+        e.contains("TokenProgramMismatch")
+            && e.contains(&format!("is owned by {}", insurance_fund::ID)),
+        "{e}"
+    );
+    // a target for an asset whose add_asset waits for the timelock cannot be set now
+    let e = err(format!(
+        "{}\n[targets]\n\"{usdc}\" = 5000\n\"{sol}\" = 3000\n\"{fresh}\" = 2000\n",
+        add(&fresh, "")
+    ));
+    assert!(
+        e.contains(&format!("targets.\"{fresh}\": {fresh} is registered only once its queued add_asset executes, after the 86400 s timelock")),
+        "{e}"
+    );
+
+    // a full fund: 16 assets
+    let mut full = fund.clone();
+    for i in 2..16 {
+        let mut a = full.assets[0];
+        a.mint = Pubkey::new_unique();
+        a.target_bps = 0;
+        full.assets[i] = a;
+    }
+    full.asset_count = 16;
+    let change = propose::parse(&add(&fresh, "")).unwrap();
+    let e = format!(
+        "{:#}",
+        propose::build(&mut fx.chain, fund_key, &full, &change).unwrap_err()
+    );
+    assert!(e.contains("TooManyAssets"), "{e}");
+}
+
+#[test]
+fn an_oracle_change_is_queued_and_executes_after_the_timelock() {
+    let mut fx = fixture(86_400);
+    let (gov, fund, sol) = (fx.gov.insecure_clone(), fx.fund, fx.sol);
+    let feed = format!("0x{}", "11".repeat(32));
+    let p = proposal(
+        &mut fx.chain,
+        fund,
+        &format!("[assets.\"{sol}\".oracle]\nfeed_id = \"{feed}\"\nmax_age_secs = 90\n"),
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![("update_asset".into(), Effect::Loosens, true)]
+    );
+    let text = propose::render(&p);
+    let expected = format!(
+        "asset {sol} oracle: pyth feed {SOL_FEED}, max age 60 s, max conf 100 bps (push feed account {}) -> pyth feed {feed}, max age 90 s, max conf 100 bps",
+        pda::pyth_push_feed_address(0, &{
+            let mut b = [0u8; 32];
+            for (i, x) in b.iter_mut().enumerate() {
+                *x = u8::from_str_radix(&SOL_FEED[2 + 2 * i..4 + 2 * i], 16).unwrap();
+            }
+            b
+        })
+    );
+    assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
+
+    governance_executes(&mut fx.chain, &gov, &p);
+    let before = load_fund(&mut fx.chain, &fund).unwrap();
+    assert_eq!(before.assets[1].oracle.max_age_secs, 60);
+    anyone_executes_after_the_timelock(&mut fx.chain, &gov, &p);
+    let after = load_fund(&mut fx.chain, &fund).unwrap();
+    let o = &after.assets[1].oracle;
+    assert_eq!(o.feed_id, [0x11; 32]);
+    assert_eq!((o.max_age_secs, o.max_conf_bps), (90, 100));
+    assert_eq!(o.source, OracleSource::PythPull as u8);
+    // everything else of the asset kept
+    let (b, a) = (&before.assets[1], &after.assets[1]);
+    assert_eq!(
+        (
+            a.max_weight_bps,
+            a.haircut_bps,
+            a.class,
+            a.flags,
+            a.target_bps
+        ),
+        (
+            b.max_weight_bps,
+            b.haircut_bps,
+            b.class,
+            b.flags,
+            b.target_bps
+        )
+    );
+}
+
+#[test]
+fn oracle_changes_the_program_would_refuse_are_refused_locally() {
+    let mut fx = fixture(86_400);
+    let (fund_key, sol) = (fx.fund, fx.sol);
+    let fund = load_fund(&mut fx.chain, &fund_key).unwrap();
+    let mut err = |body: &str| {
+        refusal(
+            &mut fx.chain,
+            fund_key,
+            &fund,
+            &format!("[assets.\"{sol}\".oracle]\n{body}\n"),
+        )
+    };
+    let e = err("feed_id = \"0x12\"");
+    assert!(
+        e.contains(&format!(
+            "assets.\"{sol}\".oracle.feed_id: \"0x12\" is not a feed id"
+        )),
+        "{e}"
+    );
+    let e = err("max_conf_bps = 5000");
+    assert!(
+        e.contains(&format!(
+            "update_asset {sol} would be refused by the program"
+        )) && e.contains("max conf 5000 bps")
+            && e.contains("InvalidOracleConfidence"),
+        "{e}"
+    );
+    let e = err("max_age_secs = 0");
+    assert!(e.contains("InvalidOracleMaxAge"), "{e}");
+    let e = err("source = \"fixed\"");
+    assert!(
+        e.contains(&format!("assets.\"{sol}\".oracle.fixed_price: missing")),
+        "{e}"
+    );
+    let e = err("source = \"fixed\"\nfixed_price = 150");
+    assert!(e.contains("FixedPriceNotLiquid"), "{e}");
+    let e = err("source = \"switchboard\"");
+    assert!(
+        e.contains("oracle.source: \"switchboard\" is not an oracle source"),
+        "{e}"
+    );
+}
+
+#[test]
+fn claimant_changes_execute_as_printed() {
+    let mut fx = fixture(86_400);
+    let (gov, fund) = (fx.gov.insecure_clone(), fx.fund);
+    let [a, c] = fx.claimants;
+    let b = Pubkey::new_unique();
+    let (pb, pa2) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let a_before = claimant(&mut fx.chain, &fund, &a).unwrap();
+    let p = proposal(
+        &mut fx.chain,
+        fund,
+        &format!(
+            r#"
+[register_claimants."{b}"]
+payout_owner = "{pb}"
+max_per_shortfall = 1000
+max_per_window = 3000
+lifetime_max = 9000
+
+[claimants."{a}"]
+payout_owner = "{pa2}"
+lifetime_max = 8000000000
+
+[remove_claimants."{c}"]
+"#
+        ),
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![
+            ("remove_claimant".into(), Effect::Tightens, false),
+            ("register_claimant".into(), Effect::Loosens, true),
+            ("update_claimant".into(), Effect::Loosens, true),
+        ]
+    );
+    let text = propose::render(&p);
+    for expected in [
+        format!(
+            "claimant {b}: - -> registered, account {}",
+            pda::claimant_address(&fund, &b)
+        ),
+        format!("claimant {b} max_per_window: - -> 3000"),
+        format!(
+            "claimant {a} payout_owner: {} -> {pa2}",
+            a_before.payout_owner
+        ),
+        format!("claimant {a} lifetime_max: 5000000000 -> 8000000000"),
+        format!(
+            "claimant {c}: account {}, drawn_lifetime 0 -> removed",
+            pda::claimant_address(&fund, &c)
+        ),
+        format!("remove_claimant {c} (rent to {})", gov.pubkey()),
+    ] {
+        assert!(text.contains(&expected), "missing {expected:?} in\n{text}");
+    }
+
+    governance_executes(&mut fx.chain, &gov, &p);
+    assert!(claimant(&mut fx.chain, &fund, &c).is_none());
+    assert!(claimant(&mut fx.chain, &fund, &b).is_none());
+    assert_eq!(claimant(&mut fx.chain, &fund, &a).unwrap(), a_before);
+
+    anyone_executes_after_the_timelock(&mut fx.chain, &gov, &p);
+    let nb = claimant(&mut fx.chain, &fund, &b).unwrap();
+    assert_eq!((nb.fund, nb.authority, nb.payout_owner), (fund, b, pb));
+    assert_eq!(
+        (
+            nb.caps.max_per_shortfall,
+            nb.caps.max_per_window,
+            nb.caps.lifetime_max
+        ),
+        (1000, 3000, 9000)
+    );
+    assert!(nb.enabled);
+    let na = claimant(&mut fx.chain, &fund, &a).unwrap();
+    assert_eq!(na.payout_owner, pa2);
+    assert_eq!(na.caps.lifetime_max, 8_000_000_000);
+    assert_eq!(
+        (
+            na.caps.max_per_shortfall,
+            na.caps.max_per_window,
+            na.enabled
+        ),
+        (
+            a_before.caps.max_per_shortfall,
+            a_before.caps.max_per_window,
+            true
+        )
+    );
+
+    // lowering a cap and disabling tighten: they apply at once
+    let p = proposal(
+        &mut fx.chain,
+        fund,
+        &format!("[claimants.\"{a}\"]\nmax_per_window = 500\nenabled = false\n"),
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![("update_claimant".into(), Effect::Tightens, false)]
+    );
+    governance_executes(&mut fx.chain, &gov, &p);
+    let na = claimant(&mut fx.chain, &fund, &a).unwrap();
+    assert_eq!((na.caps.max_per_window, na.enabled), (500, false));
+    assert_eq!(na.payout_owner, pa2);
+}
+
+#[test]
+fn claimant_changes_the_program_would_refuse_are_refused_locally() {
+    let mut fx = fixture(86_400);
+    let fund_key = fx.fund;
+    let [a, c] = fx.claimants;
+    // claimant c has an open shortfall (written directly: declaring one needs draw parameters)
+    let c_key = pda::claimant_address(&fund_key, &c);
+    let mut account = fx.chain.get_account(&c_key).unwrap().unwrap();
+    let mut record = decode::claimant(&account.data).unwrap();
+    record.open_shortfalls = 1;
+    let mut data = vec![];
+    record.try_serialize(&mut data).unwrap();
+    account.data = data;
+    fx.chain.set_account(&c_key, account);
+
+    let fund = load_fund(&mut fx.chain, &fund_key).unwrap();
+    let someone = Pubkey::new_unique();
+    let mut err = |toml: String| refusal(&mut fx.chain, fund_key, &fund, &toml);
+    let register = |who: &Pubkey, payout: &Pubkey, caps: (u64, u64, u64)| {
+        format!(
+            "[register_claimants.\"{who}\"]\npayout_owner = \"{payout}\"\nmax_per_shortfall = {}\nmax_per_window = {}\nlifetime_max = {}\n",
+            caps.0, caps.1, caps.2
+        )
+    };
+
+    let e = err(register(&someone, &someone, (10, 9000, 5000)));
+    assert!(
+        e.contains(&format!("register_claimant {someone} would be refused by the program (register_claimants.\"{someone}\" = payout_owner {someone}, max_per_shortfall 10, max_per_window 9000, lifetime_max 5000)"))
+            && e.contains("InvalidClaimantCaps: Claimant caps must be positive and none above the lifetime cap"),
+        "{e}"
+    );
+    let e = err(register(&someone, &fund_key, (10, 10, 10)));
+    assert!(e.contains("InvalidPayoutOwner"), "{e}");
+    let e = err(register(&a, &someone, (10, 10, 10)));
+    assert!(
+        e.contains(&format!("{a} is already a claimant of this fund")),
+        "{e}"
+    );
+    let e = err(format!("[claimants.\"{a}\"]\nmax_per_shortfall = 0\n"));
+    assert!(
+        e.contains(&format!(
+            "update_claimant {a} would be refused by the program"
+        )) && e.contains("max_per_shortfall 0")
+            && e.contains("InvalidClaimantCaps"),
+        "{e}"
+    );
+    let e = err(format!(
+        "[claimants.\"{a}\"]\npayout_owner = \"{fund_key}\"\n"
+    ));
+    assert!(e.contains("InvalidPayoutOwner"), "{e}");
+    let e = err(format!("[claimants.\"{someone}\"]\nenabled = false\n"));
+    assert!(
+        e.contains(&format!(
+            "claimants.\"{someone}\": {someone} is not a registered claimant of fund {fund_key} (no claimant account at {})",
+            pda::claimant_address(&fund_key, &someone)
+        )),
+        "{e}"
+    );
+    let e = err(format!("[remove_claimants.\"{someone}\"]\n"));
+    assert!(
+        e.contains(&format!(
+            "remove_claimants.\"{someone}\": {someone} is not a registered claimant"
+        )),
+        "{e}"
+    );
+    let e = err(format!("[remove_claimants.\"{c}\"]\n"));
+    assert!(
+        e.contains(&format!("remove_claimant {c}"))
+            && e.contains(
+                "ClaimantHasOpenShortfalls: Claimant still has open shortfalls (it has 1 open)"
+            ),
+        "{e}"
+    );
+    // an update of a claimant whose registration waits for the timelock
+    let e = err(format!(
+        "{}\n[claimants.\"{someone}\"]\nenabled = false\n",
+        register(&someone, &someone, (10, 10, 10))
+    ));
+    assert!(
+        e.contains("is registered only once its queued register_claimant executes"),
+        "{e}"
+    );
+    let e = err(format!("[claimants.\"{a}\"]\ncap = 1\n"));
+    assert!(e.contains("unknown field `cap`"), "{e}");
+}
+
+/// The binary, against a saved state: a valid change prints the proposal, a refused one
+/// prints nothing on stdout and one error line naming the field, the value and the reason.
+#[test]
+fn the_binary_prints_a_proposal_or_only_the_refusal() {
+    let mut fx = fixture(86_400);
+    let (gov, fund) = (fx.gov.insecure_clone(), fx.fund);
+    let new = mint(&mut fx.chain, &gov, 6).pubkey();
+    let [a, _] = fx.claimants;
+    let keys = [fund, new, fx.usdc, pda::claimant_address(&fund, &a)];
+    let dir = tempfile::tempdir().unwrap();
+    Snapshot::capture(&mut fx.chain, &fund, &keys)
+        .unwrap()
+        .write(&dir.path().join("state.json"))
+        .unwrap();
+    let run = |toml: String| {
+        let file = dir.path().join("change.toml");
+        std::fs::write(&file, toml).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ifund"))
+            .args(["propose", "--from"])
+            .arg(dir.path())
+            .arg("--change")
+            .arg(&file)
+            .env("HOME", "/nonexistent-home")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let oracle = "[add_assets.\"M\".oracle]\nsource = \"fixed\"\nfixed_price = 1\n";
+    let add = |m: &Pubkey| {
+        format!(
+            "[add_assets.\"{m}\"]\nclass = \"liquid\"\nmax_weight_bps = 2000\n{}",
+            oracle.replace('M', &m.to_string())
+        )
+    };
+    let (ok, out, err) = run(format!(
+        "{}\n[claimants.\"{a}\"]\nenabled = false\n",
+        add(&new)
+    ));
+    assert!(ok, "{err}");
+    for expected in [
+        "queue_change (add_asset",
+        "update_claimant",
+        "== Squads v4",
+        "== SPL Governance",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in\n{out}");
+    }
+    let usdc = fx.usdc;
+    let (ok, out, err) = run(add(&usdc));
+    assert!(!ok);
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.starts_with("error: ")
+            && err.contains(&format!("add_assets.\"{usdc}\""))
+            && err.contains("AssetAlreadyRegistered"),
+        "{err}"
+    );
 }

@@ -14,20 +14,29 @@ pub fn fund_address(create_key: &Pubkey) -> Pubkey {
 
 /// `["vault", fund, mint]`.
 pub fn vault_address(fund: &Pubkey, mint: &Pubkey) -> Pubkey {
+    vault_address_and_bump(fund, mint).0
+}
+
+/// `["vault", fund, mint]` and its bump (what `add_asset` stores as `Asset::vault_bump`).
+pub fn vault_address_and_bump(fund: &Pubkey, mint: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(
         &[seeds::SEED_VAULT, fund.as_ref(), mint.as_ref()],
         &insurance_fund::ID,
     )
-    .0
 }
 
 /// `["claimant", fund, authority]`.
 pub fn claimant_address(fund: &Pubkey, authority: &Pubkey) -> Pubkey {
+    claimant_address_and_bump(fund, authority).0
+}
+
+/// `["claimant", fund, authority]` and its bump (what `register_claimant` stores as
+/// `Claimant::bump`).
+pub fn claimant_address_and_bump(fund: &Pubkey, authority: &Pubkey) -> (Pubkey, u8) {
     Pubkey::find_program_address(
         &[seeds::SEED_CLAIMANT, fund.as_ref(), authority.as_ref()],
         &insurance_fund::ID,
     )
-    .0
 }
 
 /// `["shortfall", fund, id as u64 little-endian]`.
