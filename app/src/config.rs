@@ -277,7 +277,8 @@ impl FundConfig {
                 Some(list) => {
                     let mut bits = 0;
                     for name in list {
-                        bits |= match name.as_str() {
+                        // kebab-case; snake_case accepted as in `ifund propose`
+                        bits |= match name.trim().replace('_', "-").as_str() {
                             "deposit" => asset_flags::DEPOSIT,
                             "rebalance-in" => asset_flags::REBALANCE_IN,
                             "rebalance-out" => asset_flags::REBALANCE_OUT,

@@ -97,9 +97,9 @@ pub struct GuardianPatch {
 pub struct AssetPatch {
     pub max_weight_bps: Option<u16>,
     pub haircut_bps: Option<u16>,
-    /// "liquid", "yield_bearing" or "illiquid".
+    /// "liquid", "yield-bearing" or "illiquid".
     pub class: Option<String>,
-    /// Any of "deposit", "rebalance_in", "rebalance_out", "draw".
+    /// Any of "deposit", "rebalance-in", "rebalance-out", "draw".
     pub flags: Option<Vec<String>>,
     /// A new oracle configuration (loosens: it waits for the timelock).
     pub oracle: Option<OraclePatch>,
@@ -126,12 +126,12 @@ pub struct OraclePatch {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewAsset {
-    /// "liquid", "yield_bearing" or "illiquid".
+    /// "liquid", "yield-bearing" or "illiquid".
     pub class: String,
     pub max_weight_bps: u16,
     #[serde(default)]
     pub haircut_bps: u16,
-    /// Any of "deposit", "rebalance_in", "rebalance_out", "draw"; default all four.
+    /// Any of "deposit", "rebalance-in", "rebalance-out", "draw"; default all four.
     pub flags: Option<Vec<String>>,
     pub oracle: OraclePatch,
 }
@@ -286,12 +286,18 @@ fn pubkey(field: &str, s: &str) -> anyhow::Result<Pubkey> {
     Pubkey::from_str(s.trim()).map_err(|_| anyhow::anyhow!("{field}: {s:?} is not a public key"))
 }
 
+/// Class and flag names are kebab-case, as in `ifund init`'s config and the scenarios;
+/// `snake_case` spellings are accepted too.
+fn kebab(s: &str) -> String {
+    s.trim().replace('_', "-")
+}
+
 fn class(field: &str, s: &str) -> anyhow::Result<LiquidityClass> {
-    Ok(match s {
+    Ok(match kebab(s).as_str() {
         "liquid" => LiquidityClass::Liquid,
-        "yield_bearing" => LiquidityClass::YieldBearing,
+        "yield-bearing" => LiquidityClass::YieldBearing,
         "illiquid" => LiquidityClass::Illiquid,
-        other => bail!("{field}: {other:?} is not a class (liquid, yield_bearing, illiquid)"),
+        _ => bail!("{field}: {s:?} is not a class (liquid, yield-bearing, illiquid)"),
     })
 }
 
@@ -299,7 +305,7 @@ fn class(field: &str, s: &str) -> anyhow::Result<LiquidityClass> {
 fn class_name(class: u8) -> String {
     match LiquidityClass::try_from(class) {
         Ok(LiquidityClass::Liquid) => "liquid".into(),
-        Ok(LiquidityClass::YieldBearing) => "yield_bearing".into(),
+        Ok(LiquidityClass::YieldBearing) => "yield-bearing".into(),
         Ok(LiquidityClass::Illiquid) => "illiquid".into(),
         Err(_) => format!("class {class}"),
     }
@@ -309,8 +315,8 @@ fn class_name(class: u8) -> String {
 fn flag_names(bits: u8) -> String {
     let names: Vec<&str> = [
         (asset_flags::DEPOSIT, "deposit"),
-        (asset_flags::REBALANCE_IN, "rebalance_in"),
-        (asset_flags::REBALANCE_OUT, "rebalance_out"),
+        (asset_flags::REBALANCE_IN, "rebalance-in"),
+        (asset_flags::REBALANCE_OUT, "rebalance-out"),
         (asset_flags::DRAW, "draw"),
     ]
     .into_iter()
@@ -327,14 +333,12 @@ fn flag_names(bits: u8) -> String {
 fn flags(field: &str, names: &[String]) -> anyhow::Result<u8> {
     let mut bits = 0;
     for n in names {
-        bits |= match n.as_str() {
+        bits |= match kebab(n).as_str() {
             "deposit" => asset_flags::DEPOSIT,
-            "rebalance_in" => asset_flags::REBALANCE_IN,
-            "rebalance_out" => asset_flags::REBALANCE_OUT,
+            "rebalance-in" => asset_flags::REBALANCE_IN,
+            "rebalance-out" => asset_flags::REBALANCE_OUT,
             "draw" => asset_flags::DRAW,
-            other => bail!(
-                "{field}: {other:?} is not a flag (deposit, rebalance_in, rebalance_out, draw)"
-            ),
+            _ => bail!("{field}: {n:?} is not a flag (deposit, rebalance-in, rebalance-out, draw)"),
         };
     }
     Ok(bits)

@@ -80,6 +80,7 @@ pub enum TokenKind {
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     Liquid,
+    #[serde(alias = "yield_bearing")]
     YieldBearing,
     Illiquid,
 }

@@ -479,7 +479,7 @@ max_conf_bps = 150
         format!("asset {new} max_weight_bps: - -> 2000"),
         format!("asset {new} haircut_bps: - -> 20"),
         format!("asset {new} class: - -> liquid"),
-        format!("asset {new} flags: - -> deposit, rebalance_in, draw"),
+        format!("asset {new} flags: - -> deposit, rebalance-in, draw"),
         format!("asset {new} target_bps: - -> 0"),
         format!("asset {new} oracle: - -> pyth feed {feed}, max age 60 s, max conf 150 bps"),
         "LOOSENS: queued, executable by anyone 86400 s after the proposal executes".into(),
