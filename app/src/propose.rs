@@ -17,7 +17,6 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{bail, Context};
 use base64::Engine;
-use insurance_fund::constants::MAX_ASSETS;
 use insurance_fund::error::FundError;
 use insurance_fund::instructions::BoundsArgs;
 use insurance_fund::state::{
@@ -797,13 +796,7 @@ fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
                 ConfigChange::AddAsset { mint, params } => {
                     let mut asset = new_asset(ctx, mint)?;
                     // add_asset
-                    rule(if f.asset_index(mint).is_ok() {
-                        err!(FundError::AssetAlreadyRegistered)
-                    } else if f.asset_count as usize >= MAX_ASSETS {
-                        err!(FundError::TooManyAssets)
-                    } else {
-                        Ok(())
-                    })?;
+                    rule(f.check_can_add(mint))?;
                     asset.apply_params(params);
                     let n = f.asset_count as usize;
                     f.assets[n] = asset;
@@ -833,7 +826,7 @@ fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
                         "{authority} is already a claimant of this fund (account {} exists)",
                         pda::claimant_address(&ctx.fund_key, authority)
                     );
-                    check_claimant_keys(ctx, Some(authority), payout_owner)?;
+                    check_claimant_keys(ctx, authority, payout_owner)?;
                     let claimant = Claimant {
                         fund: ctx.fund_key,
                         authority: *authority,
@@ -860,7 +853,7 @@ fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
                         .get_mut(authority)
                         .and_then(Option::as_mut)
                         .with_context(|| format!("no claimant account for {authority}"))?;
-                    check_claimant_keys(ctx, None, payout_owner)?;
+                    check_claimant_keys(ctx, authority, payout_owner)?;
                     claimant.payout_owner = *payout_owner;
                     claimant.caps = *caps;
                     claimant.enabled = *enabled;
@@ -873,23 +866,9 @@ fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
     Ok(s)
 }
 
-/// The key checks of `register_claimant` / `update_claimant` (written inline in the program's
-/// handlers): no default keys (`InvalidGovernance`), payouts not to the fund itself
-/// (`InvalidPayoutOwner`).
-fn check_claimant_keys(
-    ctx: &Ctx,
-    authority: Option<&Pubkey>,
-    payout_owner: &Pubkey,
-) -> anyhow::Result<()> {
-    rule(
-        if authority == Some(&Pubkey::default()) || *payout_owner == Pubkey::default() {
-            err!(FundError::InvalidGovernance)
-        } else if *payout_owner == ctx.fund_key {
-            err!(FundError::InvalidPayoutOwner)
-        } else {
-            Ok(())
-        },
-    )
+/// The key checks of `register_claimant` / `update_claimant` (`Claimant::check_keys`).
+fn check_claimant_keys(ctx: &Ctx, authority: &Pubkey, payout_owner: &Pubkey) -> anyhow::Result<()> {
+    rule(Claimant::check_keys(&ctx.fund_key, authority, payout_owner))
 }
 
 fn asset_lines(

@@ -52,6 +52,20 @@ impl ClaimantCaps {
 impl Claimant {
     pub const SPACE: usize = 8 + Self::INIT_SPACE;
 
+    /// The key rules of `register_claimant` and `update_claimant` (one place, shared with
+    /// off-chain proposal checks): neither the authority nor the payout owner is the default
+    /// key (`InvalidGovernance`), and the payout owner is not the fund itself
+    /// (`InvalidPayoutOwner`: the fund owns its vaults, so paying "to" them would credit a
+    /// shortfall without any tokens leaving).
+    pub fn check_keys(fund: &Pubkey, authority: &Pubkey, payout_owner: &Pubkey) -> Result<()> {
+        require!(
+            *authority != Pubkey::default() && *payout_owner != Pubkey::default(),
+            FundError::InvalidGovernance
+        );
+        require_keys_neq!(*payout_owner, *fund, FundError::InvalidPayoutOwner);
+        Ok(())
+    }
+
     /// Books a draw of `value` at `now`, with the bucket already drained to `drained`.
     pub fn record_draw(&mut self, value: u64, drained: u64, now: i64) -> Result<()> {
         self.drawn_lifetime = self.drawn_lifetime.safe_add(value)?;

@@ -265,6 +265,20 @@ impl Fund {
         self.pending_governance != Pubkey::default()
     }
 
+    /// Whether `add_asset` may register `mint`: not registered yet (`AssetAlreadyRegistered`)
+    /// and a free slot (`TooManyAssets`). One place, shared with off-chain proposal checks.
+    pub fn check_can_add(&self, mint: &Pubkey) -> Result<()> {
+        require!(
+            self.registered_assets().iter().all(|a| a.mint != *mint),
+            FundError::AssetAlreadyRegistered
+        );
+        require!(
+            (self.asset_count as usize) < MAX_ASSETS,
+            FundError::TooManyAssets
+        );
+        Ok(())
+    }
+
     /// The whole configuration, validated as one. Runs after every configuration change, so
     /// no sequence of valid-looking updates can reach an invalid state.
     ///

@@ -1,5 +1,3 @@
-use crate::constants::MAX_ASSETS;
-use crate::error::FundError;
 use crate::events::AssetAdded;
 use crate::state::{seeds::SEED_VAULT, Asset, AssetParams, Fund, TokenProgramKind};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
@@ -80,12 +78,8 @@ pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
     check_mint_extensions(&ctx.accounts.mint.to_account_info())?;
     let token_program = TokenProgramKind::from_program_id(&ctx.accounts.token_program.key())?;
 
-    require!(
-        fund.registered_assets().iter().all(|a| a.mint != mint_key),
-        FundError::AssetAlreadyRegistered
-    );
+    fund.check_can_add(&mint_key)?;
     let index = fund.asset_count as usize;
-    require!(index < MAX_ASSETS, FundError::TooManyAssets);
 
     let mut asset = Asset {
         mint: mint_key,

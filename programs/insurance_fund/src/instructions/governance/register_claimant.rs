@@ -1,4 +1,3 @@
-use crate::error::FundError;
 use crate::events::ClaimantRegistered;
 use crate::state::{seeds::SEED_CLAIMANT, Claimant, ClaimantCaps, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
@@ -69,17 +68,7 @@ pub fn handler(
             &|| change.effect(&fund, None),
         )?;
     }
-    require!(
-        claimant_authority != Pubkey::default() && payout_owner != Pubkey::default(),
-        FundError::InvalidGovernance
-    );
-    // the fund's own vaults are owned by the fund: paying "to" them would credit a shortfall
-    // without any tokens leaving
-    require_keys_neq!(
-        payout_owner,
-        ctx.accounts.fund.key(),
-        FundError::InvalidPayoutOwner
-    );
+    Claimant::check_keys(&ctx.accounts.fund.key(), &claimant_authority, &payout_owner)?;
     let claimant = &mut ctx.accounts.claimant;
     claimant.set_inner(Claimant {
         fund: ctx.accounts.fund.key(),

@@ -59,17 +59,8 @@ pub fn handler(
             &|| change.effect(&fund, Some(&ctx.accounts.claimant)),
         )?;
     }
-    require!(
-        payout_owner != Pubkey::default(),
-        FundError::InvalidGovernance
-    );
-    // the fund's own vaults are owned by the fund: paying "to" them would credit a shortfall
-    // without any tokens leaving
-    require_keys_neq!(
-        payout_owner,
-        ctx.accounts.fund.key(),
-        FundError::InvalidPayoutOwner
-    );
+    let authority = ctx.accounts.claimant.authority;
+    Claimant::check_keys(&ctx.accounts.fund.key(), &authority, &payout_owner)?;
     let c = &mut ctx.accounts.claimant;
     let (caps_before, enabled_before) = (c.caps, c.enabled);
     c.payout_owner = payout_owner;
