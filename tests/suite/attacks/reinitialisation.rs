@@ -8,33 +8,13 @@
 //! why an address anyone pre-funded cannot be created either (the open finding tested at the
 //! end of this file).
 
-use super::{assert_unchanged, snapshot, world_accounts};
+use super::{assert_init_refused, assert_unchanged, snapshot, world_accounts};
 use anchor_lang::prelude::*;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 const ONE: u64 = 1_000_000;
-
-/// What the runtime reports when `init` meets an account that already exists: the system
-/// program, called by the fund program, refuses the instruction (see the module comment).
-#[track_caller]
-fn assert_already_initialised(out: &Outcome, what: &str) {
-    let system_failed = format!(
-        "Program {} failed: invalid instruction data",
-        anchor_lang::system_program::ID
-    );
-    match &out.result {
-        Err(solana_transaction_error::TransactionError::InstructionError(
-            0,
-            InstructionError::InvalidInstructionData,
-        )) if out.logs.contains(&system_failed) => {}
-        other => panic!(
-            "{what}: expected InvalidInstructionData from the system program, got {other:?}\n{}",
-            out.logs.join("\n")
-        ),
-    }
-}
 
 /// The catalogue's creating instructions (the ones naming a writable, unsigned account that
 /// does not exist yet), each sent twice: the first call creates the account, the second fails
@@ -66,7 +46,7 @@ async fn every_creating_instruction_fails_the_second_time_and_changes_nothing() 
             assert!(created.is_some(), "{} did not create {k}", c.name);
         }
         let out = w.f.ctx.send(&[c.ix.clone()], &signers).await;
-        assert_already_initialised(&out, c.name);
+        assert_init_refused(&out, c.name);
         assert_unchanged(&mut w.f.ctx, &keys, &before, c.name).await;
         creators.push(c.name);
     }
@@ -124,14 +104,14 @@ async fn existing_vaults_claimants_queued_changes_and_shortfall_ids_cannot_be_cr
         let mut signers = vec![&governance];
         signers.extend(extra);
         let out = w.f.ctx.send(&[ix], &signers).await;
-        assert_already_initialised(&out, name);
+        assert_init_refused(&out, name);
         assert_unchanged(&mut w.f.ctx, &keys, &before, name).await;
     }
     // the open shortfall's id: `init` refuses the existing record before the handler could
     // say the id is not the next one
     let ix = w.f.declare_ix(&c, &c, 0, ONE, [9; 32]);
     let out = w.f.ctx.send(&[ix], &[&w.claimant]).await;
-    assert_already_initialised(&out, "declare_shortfall");
+    assert_init_refused(&out, "declare_shortfall");
     assert_unchanged(&mut w.f.ctx, &keys, &before, "declare_shortfall").await;
     // the next id is still free, and the declaration that takes it works
     assert_eq!(w.f.state().await.draw_state.shortfall_count, 1);
