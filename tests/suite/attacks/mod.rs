@@ -3,6 +3,7 @@
 //! which is checked against the IDL below). Classes that belong to one instruction's rules
 //! live beside that instruction as well; docs/threat-model.md maps every class to its tests.
 
+mod account_data_mismatch;
 mod arbitrary_cpi;
 mod closing_and_revival;
 mod duplicate_accounts;
