@@ -72,7 +72,10 @@ async fn a_closed_shortfall_cannot_be_redeclared_used_or_revived_by_refunding_it
     }
     // the id is used up: declaring it again creates the record, then the handler refuses
     let redeclare = w.f.declare_ix(&c, &c, 0, ONE, [3; 32]);
-    let out = w.f.ctx.send(&[redeclare.clone()], &[&w.claimant]).await;
+    let out =
+        w.f.ctx
+            .send(std::slice::from_ref(&redeclare), &[&w.claimant])
+            .await;
     assert_fund_error(&out, FundError::ShortfallIdMismatch);
     assert_unchanged(&mut w.f.ctx, &keys, &before, "declare_shortfall").await;
 
@@ -183,7 +186,7 @@ async fn an_executed_or_cancelled_change_never_executes_again_even_with_lamports
             .send(&[exec(&w, guardian, pending)], &[&keeper])
             .await;
     expect_anchor_error(&out, ErrorCode::AccountNotInitialized, "executed twice");
-    let out = w.f.send_gov(&[cancel.clone()]).await;
+    let out = w.f.send_gov(std::slice::from_ref(&cancel)).await;
     expect_anchor_error(&out, ErrorCode::AccountNotInitialized, "cancel executed");
     assert_unchanged(&mut w.f.ctx, &keys, &before, "executed change").await;
     // lamports sent back to the record's address do not bring the record back

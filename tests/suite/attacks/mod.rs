@@ -9,12 +9,14 @@ mod closing_and_revival;
 mod duplicate_accounts;
 mod extra_remaining_accounts;
 mod missing_signer;
+mod oracle_faults;
 mod owner_checks;
 mod pda_canonical;
 mod reinitialisation;
 mod sysvar_spoofing;
 mod token_2022_hazards;
 mod type_cosplay;
+mod u64_limits;
 
 use insurance_fund_tests::*;
 

@@ -38,14 +38,14 @@ async fn every_creating_instruction_fails_the_second_time_and_changes_nothing() 
             continue;
         }
         let signers: Vec<&Keypair> = c.signers.iter().collect();
-        w.f.ctx.send_ok(&[c.ix.clone()], &signers).await;
+        w.f.ctx.send_ok(std::slice::from_ref(&c.ix), &signers).await;
         let mut keys = absent.clone();
         keys.extend(world_accounts(&w));
         let before = snapshot(&mut w.f.ctx, &keys).await;
         for (k, created) in absent.iter().zip(&before) {
             assert!(created.is_some(), "{} did not create {k}", c.name);
         }
-        let out = w.f.ctx.send(&[c.ix.clone()], &signers).await;
+        let out = w.f.ctx.send(std::slice::from_ref(&c.ix), &signers).await;
         assert_init_refused(&out, c.name);
         assert_unchanged(&mut w.f.ctx, &keys, &before, c.name).await;
         creators.push(c.name);
