@@ -1,0 +1,254 @@
+//! Extra, missing and reordered remaining accounts. Two instructions read remaining accounts,
+//! `refresh_prices` (per selected asset in index order: its price account for a Pyth asset,
+//! then its vault) and `draw` (per payout group in waterfall order: vault, mint, payout
+//! account, token program); every other handler never touches them (checked on the source
+//! below). Each deviation from the documented layout is refused with its named error, and
+//! nothing changes.
+
+use super::{assert_unchanged, snapshot, world_accounts};
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::instruction::AccountMeta;
+use insurance_fund::error::FundError;
+use insurance_fund::state::{Claimant, LiquidityClass};
+use insurance_fund_tests::*;
+use solana_signer::Signer;
+
+const ONE: u64 = 1_000_000;
+
+#[tokio::test]
+async fn refresh_prices_refuses_extra_missing_and_reordered_price_and_vault_accounts() {
+    let mut w = World::new().await;
+    // a second Pyth asset (feed 3), so two price accounts can trade places
+    let mint = w.new_mint;
+    w.f.add_asset(
+        mint,
+        asset_params(LiquidityClass::Liquid, 5_000, pyth_oracle(3)),
+    )
+    .await
+    .unwrap();
+    let a = w.f.h.assets.clone();
+    let (v0, v1, v2) = (a[0].vault, a[1].vault, a[2].vault);
+    let (o1, o2) = (a[1].oracle.unwrap(), a[2].oracle.unwrap());
+    let junk = Pubkey::new_unique();
+    let all = 0b111;
+    use FundError::*;
+    let cases: Vec<(&str, u16, Vec<Pubkey>, FundError)> = vec![
+        // extra
+        (
+            "an unknown trailing account",
+            all,
+            vec![v0, o1, v1, o2, v2, junk],
+            ExtraRemainingAccounts,
+        ),
+        (
+            "a vault again at the end",
+            all,
+            vec![v0, o1, v1, o2, v2, v0],
+            ExtraRemainingAccounts,
+        ),
+        (
+            "a price account again at the end",
+            all,
+            vec![v0, o1, v1, o2, v2, o1],
+            ExtraRemainingAccounts,
+        ),
+        (
+            "the full layout for one asset",
+            0b010,
+            vec![o1, v1, o2, v2],
+            ExtraRemainingAccounts,
+        ),
+        (
+            "a price account for the fixed-price asset",
+            0b001,
+            vec![o1, v0],
+            VaultMismatch,
+        ),
+        // missing
+        ("nothing", all, vec![], MissingRemainingAccounts),
+        (
+            "the last vault",
+            all,
+            vec![v0, o1, v1, o2],
+            MissingRemainingAccounts,
+        ),
+        (
+            "the last price account",
+            all,
+            vec![v0, o1, v1, v2],
+            MissingRemainingAccounts,
+        ),
+        (
+            "a middle price account",
+            all,
+            vec![v0, v1, o2, v2],
+            VaultMismatch,
+        ),
+        // reordered
+        (
+            "assets out of index order",
+            all,
+            vec![o1, v1, v0, o2, v2],
+            VaultMismatch,
+        ),
+        (
+            "vault before its price account",
+            all,
+            vec![v0, v1, o1, o2, v2],
+            VaultMismatch,
+        ),
+        (
+            "two vaults swapped",
+            all,
+            vec![v0, o1, v2, o2, v1],
+            VaultMismatch,
+        ),
+        (
+            "two price accounts swapped",
+            all,
+            vec![v0, o2, v1, o1, v2],
+            OracleBelongsToOtherAsset,
+        ),
+    ];
+    let mut keys = world_accounts(&w);
+    keys.push(v2);
+    // newer prices published: a refresh that went through would cache them
+    w.f.ctx.advance_clock(1).await;
+    w.f.set_pyth_price(1, 100_000_000, -8, 0).await;
+    w.f.set_pyth_price(2, 100_000_000, -8, 0).await;
+    let before = snapshot(&mut w.f.ctx, &keys).await;
+    for (what, mask, remaining, err) in cases {
+        let metas: Vec<(Pubkey, bool)> = remaining.iter().map(|k| (*k, false)).collect();
+        let ix = w.f.refresh_ix_with(mask, &metas);
+        let out = w.f.ctx.send(&[ix], &[]).await;
+        assert_fund_error(&out, err);
+        assert_unchanged(&mut w.f.ctx, &keys, &before, what).await;
+    }
+    // the documented layout is accepted
+    w.f.ctx.send_ok(&[w.f.refresh_ix(all)], &[]).await;
+}
+
+#[tokio::test]
+async fn draw_refuses_extra_missing_and_reordered_payout_groups() {
+    let mut w = World::new().await;
+    let c = w.claimant.pubkey();
+    let claimant_key = w.f.claimant_address(&c);
+    let data = w.f.ctx.account(&claimant_key).await.unwrap().data;
+    let owner = Claimant::try_deserialize(&mut data.as_slice())
+        .unwrap()
+        .payout_owner;
+    let mint1 = w.f.h.assets[1].mint;
+    let payout1 = w.f.ctx.create_token_account(&mint1, &owner).await;
+    let group = |k: usize, destination: Pubkey| {
+        let a = w.f.h.assets[k];
+        vec![
+            AccountMeta::new(a.vault, false),
+            AccountMeta::new_readonly(a.mint.key, false),
+            AccountMeta::new(destination, false),
+            AccountMeta::new_readonly(a.mint.program_id(), false),
+        ]
+    };
+    let g0 = group(0, w.payout);
+    let g1 = group(1, payout1);
+    let permute = |order: [usize; 4]| order.map(|i| g0[i].clone()).to_vec();
+    let cat = |a: &[AccountMeta], b: &[AccountMeta]| [a, b].concat();
+    let junk = vec![AccountMeta::new_readonly(Pubkey::new_unique(), false)];
+    use FundError::*;
+    // the world's shortfall (10 USD) is paid in full by asset 0, first in the waterfall
+    let cases: Vec<(&str, Vec<AccountMeta>, FundError)> = vec![
+        // extra
+        (
+            "a second group once paid",
+            cat(&g0, &g1),
+            ExtraRemainingAccounts,
+        ),
+        (
+            "the same group twice",
+            cat(&g0, &g0),
+            ExtraRemainingAccounts,
+        ),
+        (
+            "one unknown trailing account",
+            cat(&g0, &junk),
+            ExtraRemainingAccounts,
+        ),
+        // missing
+        (
+            "a group without its token program",
+            g0[..3].to_vec(),
+            MissingRemainingAccounts,
+        ),
+        (
+            "a group of one vault",
+            g0[..1].to_vec(),
+            MissingRemainingAccounts,
+        ),
+        ("no group at all", vec![], NothingToDraw),
+        // reordered
+        (
+            "groups out of waterfall order",
+            cat(&g1, &g0),
+            WaterfallOrderViolated,
+        ),
+        (
+            "mint in the vault slot",
+            permute([1, 0, 2, 3]),
+            WaterfallOrderViolated,
+        ),
+        (
+            "payout account in the mint slot",
+            permute([0, 2, 1, 3]),
+            UnknownAsset,
+        ),
+        (
+            "token program and payout swapped",
+            permute([0, 1, 3, 2]),
+            TokenProgramMismatch,
+        ),
+    ];
+    let mut keys = world_accounts(&w);
+    keys.push(payout1);
+    let before = snapshot(&mut w.f.ctx, &keys).await;
+    for (what, remaining, err) in cases {
+        let mut ix = w.f.draw_ix(&c, 0, 10 * ONE, &[]);
+        ix.accounts.extend(remaining);
+        let out = w.f.ctx.send(&[ix], &[&w.claimant]).await;
+        assert_fund_error(&out, err);
+        assert_unchanged(&mut w.f.ctx, &keys, &before, what).await;
+    }
+    // the documented layout pays
+    let ix = w.f.draw_ix(&c, 0, 10 * ONE, &[(0, w.payout)]);
+    w.f.ctx.send_ok(&[ix], &[&w.claimant]).await;
+    assert_eq!(w.f.ctx.token_balance(&w.payout).await, 10 * ONE);
+}
+
+/// No handler but `refresh_prices` and `draw` reads `remaining_accounts` (the CPI helpers
+/// take their accounts from the handler), so the matrices above cover every reader. Read from
+/// the program's source, so a new reader fails this test until it is added above.
+#[test]
+fn only_refresh_prices_and_draw_read_remaining_accounts() {
+    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("program source") {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let reads = text
+                    .lines()
+                    .map(str::trim_start)
+                    .filter(|l| !l.starts_with("//"))
+                    .any(|l| l.contains("remaining_accounts"));
+                if reads {
+                    found.push(path.file_name().unwrap().to_string_lossy().into_owned());
+                }
+            }
+        }
+    }
+    let src =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../programs/insurance_fund/src");
+    let mut found = vec![];
+    walk(&src, &mut found);
+    found.sort();
+    assert_eq!(found, ["draw.rs", "refresh_prices.rs"]);
+}
