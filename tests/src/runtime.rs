@@ -283,6 +283,12 @@ impl TestContext {
         self.send(ixs, signers).await.unwrap()
     }
 
+    /// The rent-exempt minimum of an account of `len` bytes.
+    pub async fn rent_exempt(&mut self, len: usize) -> u64 {
+        let rent = self.ctx.banks_client.get_rent().await.expect("get_rent");
+        rent.minimum_balance(len)
+    }
+
     pub async fn account(&mut self, key: &Pubkey) -> Option<Account> {
         self.ctx
             .banks_client

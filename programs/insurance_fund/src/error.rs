@@ -254,6 +254,10 @@ pub enum FundError {
     #[msg("Only governance may cancel a queued change that is still valid")]
     NotGovernanceOrStale,
 
+    // ---- account creation -----------------------------------------------------------------
+    #[msg("An account already exists at this address")]
+    AccountAlreadyExists = 240,
+
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]
     MathOverflow = 100,

@@ -17,6 +17,7 @@
 use solana_compiler_builtins as _;
 
 pub mod constants;
+pub mod create;
 pub mod error;
 pub mod events;
 pub mod instructions;

@@ -222,8 +222,13 @@ pub struct ChangeAuthority<'a, 'info> {
 ///   `AccountDiscriminatorMismatch`), this fund's, describing exactly this change
 ///   (`PendingChangeMismatch`), be queued under the current governance
 ///   (`PendingChangeStale`), and have reached its eta (`TimelockNotElapsed`); the rent
-///   recipient must be its payer (`RentRecipientMismatch`). The record is closed, so it
-///   executes once, and `ChangeExecuted` is emitted.
+///   recipient must be its payer (`RentRecipientMismatch`). `Authorized::consume` then
+///   closes the record, so it executes once, and emits `ChangeExecuted`.
+///
+/// The caller consumes the authorization before it returns: at once, or, in an instruction
+/// that creates an account, after the creating CPIs (the record's rent moves to its payer,
+/// who may be the payer of the new account; the runtime refuses a CPI made after the caller
+/// moved lamports between accounts the CPI does not see).
 #[inline(never)]
 pub fn authorize_change<'a, 'info>(
     fund: &Fund,
@@ -232,7 +237,7 @@ pub fn authorize_change<'a, 'info>(
     change: &ConfigChange,
     // `dyn`, not generic: one copy of this function in the binary, not one per instruction
     effect: &dyn Fn() -> Result<Effect>,
-) -> Result<()> {
+) -> Result<Authorized<'info>> {
     let Some(pending) = accounts.pending_change else {
         require_keys_eq!(
             accounts.signer.key(),
@@ -243,7 +248,7 @@ pub fn authorize_change<'a, 'info>(
             fund.timelock_secs == 0 || effect()? == Effect::Tightens,
             FundError::TimelockRequired
         );
-        return Ok(());
+        return Ok(Authorized { queued: None });
     };
     // decoded here rather than by each instruction's accounts struct: one copy of the
     // (sizeable) `ConfigChange` decoder in the binary instead of eight
@@ -280,12 +285,43 @@ pub fn authorize_change<'a, 'info>(
         pending.payer,
         FundError::RentRecipientMismatch
     );
-    emit!(ChangeExecuted {
-        fund: fund_key,
-        pending_change: info.key(),
-        executor: accounts.signer.key(),
-    });
-    close_record(&info, &recipient.to_account_info())
+    Ok(Authorized {
+        queued: Some(QueuedExecution {
+            fund: fund_key,
+            record: info,
+            recipient: recipient.to_account_info(),
+            executor: accounts.signer.key(),
+        }),
+    })
+}
+
+/// A change `authorize_change` allowed; `consume` closes its queued record, if any.
+#[must_use = "consume the authorization: a queued change must be closed so it executes once"]
+pub struct Authorized<'info> {
+    queued: Option<QueuedExecution<'info>>,
+}
+
+struct QueuedExecution<'info> {
+    fund: Pubkey,
+    record: AccountInfo<'info>,
+    recipient: AccountInfo<'info>,
+    executor: Pubkey,
+}
+
+impl Authorized<'_> {
+    /// Closes the executed change's record (rent to its payer) and emits `ChangeExecuted`;
+    /// nothing for governance's direct path.
+    pub fn consume(self) -> Result<()> {
+        let Some(q) = self.queued else {
+            return Ok(());
+        };
+        emit!(ChangeExecuted {
+            fund: q.fund,
+            pending_change: q.record.key(),
+            executor: q.executor,
+        });
+        close_record(&q.record, &q.recipient)
+    }
 }
 
 /// Closes a program-owned record: its lamports to `recipient`, its data and owner handed back

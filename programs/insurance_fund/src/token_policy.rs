@@ -97,6 +97,22 @@ pub fn check_mint_extensions(mint: &AccountInfo) -> Result<()> {
 /// Offset of `amount` in an SPL Token / Token-2022 account (mint 32, owner 32, amount 8).
 const TOKEN_ACCOUNT_AMOUNT_OFFSET: usize = 64;
 
+/// Bytes a token account of `mint` needs: 165 for SPL Token; for Token-2022 the base account
+/// plus the account extensions the mint's extensions require (e.g. `TransferFeeAmount` for
+/// a transfer-fee mint), as the token program computes it.
+pub fn token_account_space(mint: &AccountInfo) -> Result<usize> {
+    if *mint.owner != anchor_spl::token_2022::ID {
+        return Ok(anchor_spl::token::TokenAccount::LEN);
+    }
+    let data = mint.try_borrow_data()?;
+    let state = StateWithExtensions::<Mint>::unpack(&data)?;
+    let required =
+        ExtensionType::get_required_init_account_extensions(&state.get_extension_types()?);
+    Ok(ExtensionType::try_calculate_account_len::<
+        anchor_spl::token_2022::spl_token_2022::state::Account,
+    >(&required)?)
+}
+
 /// Reads a token account's balance straight from its data, without unpacking the account.
 /// Callers have already verified the account is the vault they expect (address check).
 pub fn token_amount(account: &AccountInfo) -> Result<u64> {

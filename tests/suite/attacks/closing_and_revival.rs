@@ -5,7 +5,7 @@
 //! queued again is a new record that waits the whole timelock again. Nothing changes on any
 //! refusal.
 
-use super::{assert_error_at, assert_init_refused, assert_unchanged, snapshot, world_accounts};
+use super::{assert_error_at, assert_unchanged, snapshot, world_accounts};
 use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -70,7 +70,7 @@ async fn a_closed_shortfall_cannot_be_redeclared_used_or_revived_by_refunding_it
         expect_anchor_error(&out, ErrorCode::AccountNotInitialized, name);
         assert_unchanged(&mut w.f.ctx, &keys, &before, name).await;
     }
-    // the id is used up: declaring it again creates the record, then the handler refuses
+    // the id is used up: declaring it again is refused before anything is created
     let redeclare = w.f.declare_ix(&c, &c, 0, ONE, [3; 32]);
     let out =
         w.f.ctx
@@ -89,10 +89,9 @@ async fn a_closed_shortfall_cannot_be_redeclared_used_or_revived_by_refunding_it
         expect_anchor_error(&out, ErrorCode::AccountOwnedByWrongProgram, name);
         assert_unchanged(&mut w.f.ctx, &keys, &before, name).await;
     }
-    // and re-declaring the funded address fails in `init` (the pre-funded path of the open
-    // finding in reinitialisation.rs; once that is fixed, the handler's ShortfallIdMismatch)
+    // and re-declaring the funded address is still the handler's refusal: the id is used up
     let out = w.f.ctx.send(&[redeclare], &[&w.claimant]).await;
-    assert_init_refused(&out, "declare_shortfall");
+    assert_fund_error(&out, FundError::ShortfallIdMismatch);
     assert_unchanged(&mut w.f.ctx, &keys, &before, "declare_shortfall").await;
     assert_eq!(w.f.state().await.draw_state.shortfall_count, 1);
 }

@@ -1,9 +1,12 @@
+use crate::create::create_pda;
 use crate::events::AssetAdded;
 use crate::state::{seeds::SEED_VAULT, Asset, AssetParams, Fund, TokenProgramKind};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
-use crate::token_policy::check_mint_extensions;
+use crate::token_policy::{check_mint_extensions, token_account_space};
 use anchor_lang::prelude::*;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_lang::solana_program::program::invoke;
+use anchor_spl::token_2022::spl_token_2022::instruction::initialize_account3;
+use anchor_spl::token_interface::{Mint, TokenInterface};
 
 #[derive(Accounts)]
 pub struct AddAsset<'info> {
@@ -12,17 +15,16 @@ pub struct AddAsset<'info> {
     #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
     pub mint: InterfaceAccount<'info, Mint>,
-    /// The fund's vault for `mint`, created here and owned by the fund PDA.
+    /// The fund's vault for `mint`, created by the handler at this PDA (also when someone
+    /// sent lamports to the address first, `create::create_pda`) and initialised by the
+    /// token program with the fund as its owner.
+    /// CHECK: the seeds fix the address; the handler creates and initialises the account.
     #[account(
-        init,
-        payer = payer,
+        mut,
         seeds = [SEED_VAULT, fund.key().as_ref(), mint.key().as_ref()],
         bump,
-        token::mint = mint,
-        token::authority = fund,
-        token::token_program = token_program,
     )]
-    pub vault: InterfaceAccount<'info, TokenAccount>,
+    pub vault: UncheckedAccount<'info>,
     #[account(mut)]
     pub payer: Signer<'info>,
     pub token_program: Interface<'info, TokenInterface>,
@@ -56,7 +58,8 @@ pub struct AddAsset<'info> {
 /// - The mint must not be registered already (`AssetAlreadyRegistered`; the vault PDA would
 ///   also already exist) and the fund must hold fewer than 16 assets (`TooManyAssets`).
 /// - `params` must pass the whole-configuration validation (`Fund::validate_config`).
-/// - Creates the vault at PDA `["vault", fund, mint]` with the fund as token authority.
+/// - Creates the vault at PDA `["vault", fund, mint]` with the fund as token authority;
+///   lamports someone sent to that address beforehand do not block it (`create::create_pda`).
 /// - Appends the asset with target weight 0 (targets change only through `set_targets`),
 ///   booked balance 0.
 /// - The transaction fails as a whole on any error, so a rejected mint leaves no vault behind.
@@ -68,7 +71,7 @@ pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
         mint: mint_key,
         params,
     };
-    authorize_change(
+    let authorized = authorize_change(
         &fund,
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
@@ -80,6 +83,29 @@ pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
 
     fund.check_can_add(&mint_key)?;
     let index = fund.asset_count as usize;
+
+    // the vault: the account at its PDA, then the token program's InitializeAccount3 with
+    // the fund as owner (which also refuses a mint the token program does not own)
+    let fund_key = ctx.accounts.fund.key();
+    let vault = &ctx.accounts.vault;
+    let mint = ctx.accounts.mint.to_account_info();
+    let program = ctx.accounts.token_program.key();
+    create_pda(
+        &ctx.accounts.payer,
+        vault,
+        token_account_space(&mint)?,
+        &program,
+        &[
+            SEED_VAULT,
+            fund_key.as_ref(),
+            mint_key.as_ref(),
+            &[ctx.bumps.vault],
+        ],
+    )?;
+    let init = initialize_account3(&program, vault.key, &mint_key, &fund_key)?;
+    invoke(&init, &[vault.to_account_info(), mint])?;
+    // after the creating CPIs (see `authorize_change`)
+    authorized.consume()?;
 
     let mut asset = Asset {
         mint: mint_key,

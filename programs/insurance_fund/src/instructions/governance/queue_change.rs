@@ -1,3 +1,4 @@
+use crate::create::init_record;
 use crate::error::FundError;
 use crate::events::ChangeQueued;
 use crate::state::{seeds::SEED_CHANGE, Fund, PendingChange};
@@ -10,14 +11,15 @@ pub struct QueueChange<'info> {
     pub governance: Signer<'info>,
     #[account(has_one = governance @ FundError::NotGovernance)]
     pub fund: AccountLoader<'info, Fund>,
+    /// The queued-change record, created by the handler at this PDA (`create::init_record`, which also
+    /// works when someone sent lamports to the address first).
+    /// CHECK: the seeds fix the address; the handler creates and writes the account.
     #[account(
-        init,
-        payer = payer,
-        space = PendingChange::SPACE,
+        mut,
         seeds = [SEED_CHANGE, fund.key().as_ref(), change_hash.as_ref()],
         bump,
     )]
-    pub pending_change: Account<'info, PendingChange>,
+    pub pending_change: UncheckedAccount<'info>,
     /// Pays the record's rent and gets it back when the change executes or is cancelled.
     #[account(mut)]
     pub payer: Signer<'info>,
@@ -29,7 +31,9 @@ pub struct QueueChange<'info> {
 /// Specification:
 /// - Only governance may call (`NotGovernance`); `payer` pays the record's rent.
 /// - `change_hash` must be `sha256(borsh(change))` (`ChangeHashMismatch`); the record lives at
-///   PDA `["change", fund, change_hash]`, so the same change cannot be queued twice at once.
+///   PDA `["change", fund, change_hash]`, so the same change cannot be queued twice at once
+///   (`AccountAlreadyExists`); lamports someone sent to that address beforehand do not block
+///   it (`create::create_pda`).
 /// - Checks that need no fund state run now (`ConfigChange::validate_shape`: rebalance and
 ///   draw parameter bounds, claimant caps, the timelock bound); the whole configuration is
 ///   validated again when the change executes.
@@ -48,20 +52,32 @@ pub fn handler(
     let eta = now
         .checked_add(i64::from(fund.timelock_secs))
         .ok_or_else(|| error!(FundError::MathOverflow))?;
-    let pending = &mut ctx.accounts.pending_change;
-    pending.set_inner(PendingChange {
-        fund: ctx.accounts.fund.key(),
-        payer: ctx.accounts.payer.key(),
-        change_hash,
-        queued_at: now,
-        eta,
-        governance_epoch: fund.governance_epoch,
-        bump: ctx.bumps.pending_change,
-        change: change.clone(),
-    });
+    let fund_key = ctx.accounts.fund.key();
+    let bump = ctx.bumps.pending_change;
+    init_record(
+        &ctx.accounts.payer,
+        &ctx.accounts.pending_change,
+        PendingChange::SPACE,
+        &[
+            SEED_CHANGE,
+            fund_key.as_ref(),
+            change_hash.as_ref(),
+            &[bump],
+        ],
+        &PendingChange {
+            fund: fund_key,
+            payer: ctx.accounts.payer.key(),
+            change_hash,
+            queued_at: now,
+            eta,
+            governance_epoch: fund.governance_epoch,
+            bump,
+            change: change.clone(),
+        },
+    )?;
     emit!(ChangeQueued {
-        fund: pending.fund,
-        pending_change: pending.key(),
+        fund: fund_key,
+        pending_change: ctx.accounts.pending_change.key(),
         change_hash,
         change,
         eta,

@@ -1,3 +1,4 @@
+use crate::create::init_record;
 use crate::events::ClaimantRegistered;
 use crate::state::{seeds::SEED_CLAIMANT, Claimant, ClaimantCaps, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
@@ -9,14 +10,15 @@ pub struct RegisterClaimant<'info> {
     /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
     pub authority: Signer<'info>,
     pub fund: AccountLoader<'info, Fund>,
+    /// The claimant record, created by the handler at this PDA (`create::init_record`, which also
+    /// works when someone sent lamports to the address first).
+    /// CHECK: the seeds fix the address; the handler creates and writes the account.
     #[account(
-        init,
-        payer = payer,
-        space = Claimant::SPACE,
+        mut,
         seeds = [SEED_CLAIMANT, fund.key().as_ref(), claimant_authority.as_ref()],
         bump,
     )]
-    pub claimant: Account<'info, Claimant>,
+    pub claimant: UncheckedAccount<'info>,
     #[account(mut)]
     pub payer: Signer<'info>,
     pub system_program: Program<'info, System>,
@@ -41,7 +43,8 @@ pub struct RegisterClaimant<'info> {
 /// - The change loosens (so it waits for the timelock) when: always.
 /// - `payer` pays the rent.
 /// - The claimant account is PDA `["claimant", fund, claimant_authority]`; registering the same
-///   authority twice fails (the account exists).
+///   authority twice fails (`AccountAlreadyExists`). Lamports someone sent to the address
+///   beforehand do not block it (`create::create_pda`).
 /// - `claimant_authority` and `payout_owner` are not the default key (`InvalidGovernance`), and the
 ///   payout owner is not the fund itself (`InvalidPayoutOwner`).
 /// - Caps are positive and none above the lifetime cap (`InvalidClaimantCaps`).
@@ -58,7 +61,7 @@ pub fn handler(
         payout_owner,
         caps,
     };
-    {
+    let authorized = {
         let fund = ctx.accounts.fund.load()?;
         authorize_change(
             &fund,
@@ -66,12 +69,13 @@ pub fn handler(
             change_authority!(ctx.accounts),
             &change,
             &|| change.effect(&fund, None),
-        )?;
-    }
+        )?
+    };
     Claimant::check_keys(&ctx.accounts.fund.key(), &claimant_authority, &payout_owner)?;
-    let claimant = &mut ctx.accounts.claimant;
-    claimant.set_inner(Claimant {
-        fund: ctx.accounts.fund.key(),
+    let fund_key = ctx.accounts.fund.key();
+    let bump = ctx.bumps.claimant;
+    let claimant = Claimant {
+        fund: fund_key,
         authority: claimant_authority,
         payout_owner,
         caps,
@@ -80,12 +84,26 @@ pub fn handler(
         window_updated_at: 0,
         open_shortfalls: 0,
         enabled: true,
-        bump: ctx.bumps.claimant,
-    });
+        bump,
+    };
     claimant.invariant()?;
+    init_record(
+        &ctx.accounts.payer,
+        &ctx.accounts.claimant,
+        Claimant::SPACE,
+        &[
+            SEED_CLAIMANT,
+            fund_key.as_ref(),
+            claimant_authority.as_ref(),
+            &[bump],
+        ],
+        &claimant,
+    )?;
+    // after the creating CPIs (see `authorize_change`)
+    authorized.consume()?;
     emit!(ClaimantRegistered {
         fund: claimant.fund,
-        claimant: claimant.key(),
+        claimant: ctx.accounts.claimant.key(),
         authority: claimant_authority,
         payout_owner,
         caps,

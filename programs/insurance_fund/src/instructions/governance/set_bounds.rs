@@ -59,7 +59,8 @@ pub fn handler(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
         change_authority!(ctx.accounts),
         &change,
         &|| change.effect(&fund, None),
-    )?;
+    )?
+    .consume()?;
     let before = BoundsArgs {
         min_liquid_bps: fund.min_liquid_bps,
         max_price_age_secs: fund.max_price_age_secs,

@@ -45,7 +45,8 @@ pub fn handler(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
         change_authority!(ctx.accounts),
         &change,
         &|| change.effect(&fund, None),
-    )?;
+    )?
+    .consume()?;
     require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
     let before = fund.draws;
     fund.draws = params;

@@ -43,7 +43,8 @@ pub fn handler(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()
         change_authority!(ctx.accounts),
         &change,
         &|| change.effect(&fund, None),
-    )?;
+    )?
+    .consume()?;
     let new_guardian = guardian.unwrap_or_default();
     require!(
         guardian.is_none() || new_guardian != Pubkey::default(),

@@ -49,7 +49,8 @@ pub fn handler(ctx: Context<SetRebalanceParams>, params: RebalanceConfig) -> Res
         change_authority!(ctx.accounts),
         &change,
         &|| change.effect(&fund, None),
-    )?;
+    )?
+    .consume()?;
     require!(params.is_configured(), FundError::InvalidRebalanceBand);
     let before = fund.rebalance;
     fund.rebalance = params;

@@ -44,7 +44,8 @@ pub fn handler(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> 
         change_authority!(ctx.accounts),
         &change,
         &|| change.effect(&fund, None),
-    )?;
+    )?
+    .consume()?;
     let index = fund.asset_index(&mint)?;
     let before = fund.assets[index].params()?;
     fund.assets[index].apply_params(&params);

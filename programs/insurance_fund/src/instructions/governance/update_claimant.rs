@@ -57,7 +57,8 @@ pub fn handler(
             change_authority!(ctx.accounts),
             &change,
             &|| change.effect(&fund, Some(&ctx.accounts.claimant)),
-        )?;
+        )?
+        .consume()?;
     }
     let authority = ctx.accounts.claimant.authority;
     Claimant::check_keys(&ctx.accounts.fund.key(), &authority, &payout_owner)?;

@@ -1,3 +1,4 @@
+use crate::create::init_record;
 use crate::error::FundError;
 use crate::events::ShortfallDeclared;
 use crate::state::{
@@ -17,14 +18,15 @@ pub struct DeclareShortfall<'info> {
     pub fund: AccountLoader<'info, Fund>,
     #[account(mut, has_one = fund @ FundError::ClaimantFundMismatch)]
     pub claimant: Account<'info, Claimant>,
+    /// The shortfall record, created by the handler at this PDA (`create::init_record`, which also
+    /// works when someone sent lamports to the address first).
+    /// CHECK: the seeds fix the address; the handler creates and writes the account.
     #[account(
-        init,
-        payer = payer,
-        space = Shortfall::SPACE,
+        mut,
         seeds = [SEED_SHORTFALL, fund.key().as_ref(), &id.to_le_bytes()],
         bump,
     )]
-    pub shortfall: Account<'info, Shortfall>,
+    pub shortfall: UncheckedAccount<'info>,
     pub system_program: Program<'info, System>,
 }
 
@@ -39,7 +41,8 @@ pub struct DeclareShortfall<'info> {
 ///   (`DeclarationsPaused`).
 /// - `amount` > 0 (`ZeroAmount`).
 /// - `id` is the fund's next shortfall id (`ShortfallIdMismatch`); the record is PDA
-///   `["shortfall", fund, id]`, so ids are never reused.
+///   `["shortfall", fund, id]`, so ids are never reused. Lamports someone sent to the next
+///   record's address beforehand do not block it (`create::create_pda`).
 /// - Creates an open shortfall; above the fund's approval threshold it needs
 ///   `approve_shortfall` before any draw.
 /// - Increments the fund's shortfall counter and open count (shortfall mode) and the
@@ -72,8 +75,10 @@ pub fn handler(
     );
 
     let needs_approval = amount > fund.draws.approval_threshold;
-    ctx.accounts.shortfall.set_inner(Shortfall {
-        fund: ctx.accounts.fund.key(),
+    let fund_key = ctx.accounts.fund.key();
+    let bump = ctx.bumps.shortfall;
+    let record = Shortfall {
+        fund: fund_key,
         claimant: claimant.key(),
         id,
         declared: amount,
@@ -84,8 +89,20 @@ pub fn handler(
         approved: false,
         declared_at: now,
         rent_payer: ctx.accounts.payer.key(),
-        bump: ctx.bumps.shortfall,
-    });
+        bump,
+    };
+    init_record(
+        &ctx.accounts.payer,
+        &ctx.accounts.shortfall,
+        Shortfall::SPACE,
+        &[
+            SEED_SHORTFALL,
+            fund_key.as_ref(),
+            &id.to_le_bytes(),
+            &[bump],
+        ],
+        &record,
+    )?;
     fund.open_shortfall_count(claimant)?;
     fund.invariant()?;
 
