@@ -186,12 +186,15 @@ impl FundConfig {
         }
         let mut numeraire = [0u8; 8];
         numeraire[..label.len()].copy_from_slice(label);
-        if f.numeraire_decimals > 18 {
+        if f.numeraire_decimals > insurance_fund::constants::MAX_NUMERAIRE_DECIMALS {
             return Err(cfg_err(
                 source,
                 "fund.numeraire_decimals".into(),
                 f.numeraire_decimals.to_string(),
-                "must be at most 18",
+                &format!(
+                    "must be at most {} (amounts are u64 numeraire atoms)",
+                    insurance_fund::constants::MAX_NUMERAIRE_DECIMALS
+                ),
             ));
         }
         let governance = f

@@ -134,7 +134,7 @@ async fn rejects_each_invalid_argument() {
         ),
         (
             InitializeFundArgs {
-                numeraire_decimals: 19,
+                numeraire_decimals: 10,
                 ..args(Pubkey::new_unique())
             },
             FundError::NumeraireDecimalsTooHigh,
@@ -160,7 +160,7 @@ async fn rejects_each_invalid_argument() {
     // The edges themselves are accepted.
     let create_key = Keypair::new();
     let a = InitializeFundArgs {
-        numeraire_decimals: 18,
+        numeraire_decimals: 9,
         min_liquid_bps: 10_000,
         guardian: None,
         ..args(Pubkey::new_unique())

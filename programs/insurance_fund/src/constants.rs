@@ -11,8 +11,11 @@ pub const BPS_DENOMINATOR: u16 = 10_000;
 /// lookup table and 64 account locks.
 pub const MAX_ASSETS: usize = 16;
 
-/// Largest numeraire precision accepted at `initialize_fund`.
-pub const MAX_NUMERAIRE_DECIMALS: u8 = 18;
+/// Largest numeraire precision accepted at `initialize_fund`. Values, caps, rate-limit
+/// buckets and lifetime totals are `u64` numeraire atoms: at 9 decimals that is up to about
+/// 1.8 * 10^10 whole units (USD), beyond any fund; at 18 it would be 18.4 units, and the
+/// first large draw or fill would overflow (`MathOverflow`) for good.
+pub const MAX_NUMERAIRE_DECIMALS: u8 = 9;
 
 /// Upper bound for an oracle's accepted price age.
 pub const MAX_ORACLE_AGE_SECS: u32 = 24 * 60 * 60;
