@@ -306,7 +306,10 @@ def render(ixs, errors, others):
         "",
         "One file per instruction under `programs/insurance_fund/src/instructions/<caller group>/`;"
         " the handler's doc comment is its specification, reproduced here. Error codes are Anchor's"
-        f" (`{ANCHOR_ERROR_OFFSET}` + the `FundError` discriminant).",
+        f" (`{ANCHOR_ERROR_OFFSET}` + the `FundError` discriminant). Every instruction except"
+        " `refresh_prices` and `draw`, whose remaining accounts are documented below, refuses"
+        " remaining accounts before its handler runs (`ExtraRemainingAccounts`,"
+        " `no_remaining_accounts` in `lib.rs`).",
         "",
         "| instruction | caller group | who may call | summary |",
         "|---|---|---|---|",

@@ -43,6 +43,17 @@ solana_security_txt::security_txt! {
     source_code: "https://github.com/insurance-fund/insurance-fund"
 }
 
+/// Every instruction except `refresh_prices` and `draw`, which document their remaining
+/// accounts, refuses any (`ExtraRemainingAccounts`): an account nobody reads is a caller's
+/// mistake or an attempt to make a reader of the future read it.
+fn no_remaining_accounts(accounts: &[AccountInfo]) -> Result<()> {
+    require!(
+        accounts.is_empty(),
+        error::FundError::ExtraRemainingAccounts
+    );
+    Ok(())
+}
+
 #[program]
 pub mod insurance_fund {
     use super::*;
@@ -50,6 +61,7 @@ pub mod insurance_fund {
     // ---- hot paths first: Anchor dispatches by comparing the instruction's discriminator
     // with each instruction's in declaration order (the IDL lists them alphabetically) ----
     pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::deposit_fees::handler(ctx, amount)
     }
 
@@ -58,6 +70,7 @@ pub mod insurance_fund {
     }
 
     pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::rebalance::handler(ctx, amount_in, min_amount_out)
     }
 
@@ -70,10 +83,12 @@ pub mod insurance_fund {
 
     // ---- governance ---------------------------------------------------------------------
     pub fn initialize_fund(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::initialize_fund::handler(ctx, args)
     }
 
     pub fn add_asset(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::add_asset::handler(ctx, params)
     }
 
@@ -82,14 +97,17 @@ pub mod insurance_fund {
         mint: Pubkey,
         params: AssetParams,
     ) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::update_asset::handler(ctx, mint, params)
     }
 
     pub fn set_targets(ctx: Context<SetTargets>, targets: Vec<u16>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_targets::handler(ctx, targets)
     }
 
     pub fn set_bounds(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_bounds::handler(ctx, args)
     }
 
@@ -97,18 +115,22 @@ pub mod insurance_fund {
         ctx: Context<ProposeGovernance>,
         new_governance: Pubkey,
     ) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::propose_governance::handler(ctx, new_governance)
     }
 
     pub fn accept_governance(ctx: Context<AcceptGovernance>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::accept_governance::handler(ctx)
     }
 
     pub fn cancel_governance_transfer(ctx: Context<CancelGovernanceTransfer>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::cancel_governance_transfer::handler(ctx)
     }
 
     pub fn set_guardian(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_guardian::handler(ctx, guardian)
     }
 
@@ -116,10 +138,12 @@ pub mod insurance_fund {
         ctx: Context<SetRebalanceParams>,
         params: state::RebalanceConfig,
     ) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_rebalance_params::handler(ctx, params)
     }
 
     pub fn set_draw_params(ctx: Context<SetDrawParams>, params: state::DrawConfig) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_draw_params::handler(ctx, params)
     }
 
@@ -129,6 +153,7 @@ pub mod insurance_fund {
         payout_owner: Pubkey,
         caps: state::ClaimantCaps,
     ) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::register_claimant::handler(ctx, claimant_authority, payout_owner, caps)
     }
 
@@ -138,14 +163,17 @@ pub mod insurance_fund {
         caps: state::ClaimantCaps,
         enabled: bool,
     ) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::update_claimant::handler(ctx, payout_owner, caps, enabled)
     }
 
     pub fn remove_claimant(ctx: Context<RemoveClaimant>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::remove_claimant::handler(ctx)
     }
 
     pub fn approve_shortfall(ctx: Context<ApproveShortfall>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::approve_shortfall::handler(ctx)
     }
 
@@ -154,19 +182,23 @@ pub mod insurance_fund {
         change_hash: [u8; 32],
         change: timelock::ConfigChange,
     ) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::queue_change::handler(ctx, change_hash, change)
     }
 
     pub fn cancel_change(ctx: Context<CancelChange>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::cancel_change::handler(ctx)
     }
 
     pub fn unpause(ctx: Context<Unpause>, flags: u8) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::unpause::handler(ctx, flags)
     }
 
     // ---- guardian -----------------------------------------------------------------------
     pub fn pause(ctx: Context<Pause>, flags: u8) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::pause::handler(ctx, flags)
     }
 
@@ -177,23 +209,28 @@ pub mod insurance_fund {
         amount: u64,
         reference: [u8; 32],
     ) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::declare_shortfall::handler(ctx, id, amount, reference)
     }
 
     pub fn cancel_shortfall(ctx: Context<CancelShortfall>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::cancel_shortfall::handler(ctx)
     }
 
     // ---- anyone -------------------------------------------------------------------------
     pub fn close_shortfall(ctx: Context<CloseShortfall>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::close_shortfall::handler(ctx)
     }
 
     pub fn get_nav(ctx: Context<GetNav>) -> Result<NavReport> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::get_nav::handler(ctx)
     }
 
     pub fn sync_auctions(ctx: Context<SyncAuctions>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::sync_auctions::handler(ctx)
     }
 }

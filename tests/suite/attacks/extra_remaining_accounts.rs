@@ -1,11 +1,10 @@
 //! Extra, missing and reordered remaining accounts. Two instructions read remaining accounts,
 //! `refresh_prices` (per selected asset in index order: its price account for a Pyth asset,
 //! then its vault) and `draw` (per payout group in waterfall order: vault, mint, payout
-//! account, token program); every other handler never touches them (checked on the source
-//! below). Each deviation from the documented layout is refused with its named error, and
-//! nothing changes.
+//! account, token program); every other instruction refuses any. Each deviation from the
+//! documented layout is refused with its named error, and nothing changes.
 
-use super::{assert_unchanged, snapshot, world_accounts};
+use super::{assert_error_at, assert_unchanged, snapshot, world_accounts};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::AccountMeta;
 use insurance_fund::error::FundError;
@@ -222,33 +221,34 @@ async fn draw_refuses_extra_missing_and_reordered_payout_groups() {
     assert_eq!(w.f.ctx.token_balance(&w.payout).await, 10 * ONE);
 }
 
-/// No handler but `refresh_prices` and `draw` reads `remaining_accounts` (the CPI helpers
-/// take their accounts from the handler), so the matrices above cover every reader. Read from
-/// the program's source, so a new reader fails this test until it is added above.
-#[test]
-fn only_refresh_prices_and_draw_read_remaining_accounts() {
-    fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).expect("program source") {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, found);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let reads = text
-                    .lines()
-                    .map(str::trim_start)
-                    .filter(|l| !l.starts_with("//"))
-                    .any(|l| l.contains("remaining_accounts"));
-                if reads {
-                    found.push(path.file_name().unwrap().to_string_lossy().into_owned());
-                }
-            }
+/// Every other instruction refuses any remaining account (`ExtraRemainingAccounts`, checked
+/// by `no_remaining_accounts` before its handler runs) and changes nothing: an unknown
+/// read-only key, and the fund itself as a writable extra. The two readers are covered by
+/// the matrices above.
+#[tokio::test]
+async fn every_other_instruction_refuses_any_remaining_account() {
+    let mut w = World::new().await;
+    let keys = world_accounts(&w);
+    let before = snapshot(&mut w.f.ctx, &keys).await;
+    let fund = w.f.fund;
+    let mut tried = vec![];
+    for c in w.every_instruction() {
+        if matches!(c.name, "refresh_prices" | "draw") {
+            continue;
         }
+        for extra in [
+            AccountMeta::new_readonly(Pubkey::new_unique(), false),
+            AccountMeta::new(fund, false),
+        ] {
+            let mut ix = c.ix.clone();
+            ix.accounts.push(extra);
+            let signers: Vec<&solana_keypair::Keypair> = c.signers.iter().collect();
+            let out = w.f.ctx.send(&[ix], &signers).await;
+            // the logs (printed on failure) name the instruction
+            assert_error_at(&out, 0, fund_error_code(FundError::ExtraRemainingAccounts));
+            assert_unchanged(&mut w.f.ctx, &keys, &before, c.name).await;
+        }
+        tried.push(c.name);
     }
-    let src =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../programs/insurance_fund/src");
-    let mut found = vec![];
-    walk(&src, &mut found);
-    found.sort();
-    assert_eq!(found, ["draw.rs", "refresh_prices.rs"]);
+    assert_eq!(tried.len(), 26, "{tried:?}");
 }

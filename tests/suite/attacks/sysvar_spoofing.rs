@@ -1,8 +1,8 @@
 //! Sysvar spoofing does not apply: no instruction takes a sysvar account (the program reads
 //! the clock with `Clock::get()` and rent with `Rent::get()`, both syscalls), which the first
 //! test checks on the committed IDL. The second shows the consequence: an account shaped like
-//! the Clock sysvar, passed along, does not move the time the program uses: a pause still
-//! holds and expires, and a timelock still waits, by the bank's clock.
+//! the Clock sysvar, passed along, is refused outright (`ExtraRemainingAccounts`), and a
+//! pause holds and expires, and a timelock waits, by the bank's clock.
 
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
@@ -132,7 +132,7 @@ fn with_extra(
 }
 
 #[tokio::test]
-async fn a_fake_clock_account_changes_neither_when_a_pause_ends_nor_when_a_timelock_ends() {
+async fn a_fake_clock_account_is_refused_and_pauses_and_timelocks_follow_the_banks_clock() {
     let mut f = TestBuilder::new().build().await;
     let gov = f.gov();
     let (who, source) = f.depositor(0, 100).await;
@@ -146,21 +146,25 @@ async fn a_fake_clock_account_changes_neither_when_a_pause_ends_nor_when_a_timel
     let paused_at = f.ctx.now().await;
     let max_pause = i64::from(f.state().await.max_pause_secs);
 
-    // the pause holds by the bank's clock, whatever a fake clock says
+    // a fake clock saying the pause is over is not even read: no instruction but
+    // refresh_prices and draw takes an extra account
     for fake in fake_clocks(&mut f.ctx, paused_at + max_pause + 1).await {
         let ix = with_extra(f.deposit_ix(&who.pubkey(), 0, &source, 10), fake);
         let out = f.ctx.send(&[ix], &[&who]).await;
-        assert_fund_error(&out, FundError::DepositsPaused);
+        assert_fund_error(&out, FundError::ExtraRemainingAccounts);
         assert_eq!(f.ctx.token_balance(&source).await, 100);
     }
-    // and it ends by the bank's clock, whatever a fake clock says
+    // the pause holds by the bank's clock until it expires
+    let out = f
+        .ctx
+        .send(&[f.deposit_ix(&who.pubkey(), 0, &source, 10)], &[&who])
+        .await;
+    assert_fund_error(&out, FundError::DepositsPaused);
     f.ctx.advance_clock(max_pause).await;
-    let fakes = fake_clocks(&mut f.ctx, paused_at).await;
-    for fake in fakes {
-        let ix = with_extra(f.deposit_ix(&who.pubkey(), 0, &source, 10), fake);
-        f.ctx.send_ok(&[ix], &[&who]).await;
-    }
-    assert_eq!(f.ctx.token_balance(&source).await, 80);
+    f.ctx
+        .send_ok(&[f.deposit_ix(&who.pubkey(), 0, &source, 10)], &[&who])
+        .await;
+    assert_eq!(f.ctx.token_balance(&source).await, 90);
 
     // a queued change waits its timelock by the bank's clock
     let day: u32 = 86_400;
@@ -184,25 +188,23 @@ async fn a_fake_clock_account_changes_neither_when_a_pause_ends_nor_when_a_timel
         .unwrap();
     let queued_at = f.ctx.now().await;
     let keeper = Keypair::new();
-    let exec = |f: &FundFixture, fake| {
-        with_extra(
-            with_pending_change(
-                f.set_guardian_ix(&keeper.pubkey(), Some(new_guardian)),
-                pending,
-                payer,
-            ),
-            fake,
+    let exec = |f: &FundFixture| {
+        with_pending_change(
+            f.set_guardian_ix(&keeper.pubkey(), Some(new_guardian)),
+            pending,
+            payer,
         )
     };
     let before = f.state().await;
     for fake in fake_clocks(&mut f.ctx, queued_at + i64::from(day) + 1).await {
-        let out = f.ctx.send(&[exec(&f, fake)], &[&keeper]).await;
-        assert_fund_error(&out, FundError::TimelockNotElapsed);
+        let out = f.ctx.send(&[with_extra(exec(&f), fake)], &[&keeper]).await;
+        assert_fund_error(&out, FundError::ExtraRemainingAccounts);
         assert_eq!(f.state().await, before);
         assert!(f.ctx.account(&pending).await.is_some());
     }
+    let out = f.ctx.send(&[exec(&f)], &[&keeper]).await;
+    assert_fund_error(&out, FundError::TimelockNotElapsed);
     f.ctx.advance_clock(i64::from(day)).await;
-    let [fake, _] = fake_clocks(&mut f.ctx, queued_at).await;
-    f.ctx.send_ok(&[exec(&f, fake)], &[&keeper]).await;
+    f.ctx.send_ok(&[exec(&f)], &[&keeper]).await;
     assert_eq!(f.state().await.guardian, new_guardian);
 }
