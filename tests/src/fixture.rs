@@ -93,6 +93,33 @@ impl AssetSpec {
     }
 }
 
+/// The three-asset fund many tests use, with targets 50/30/20 and the given max weights:
+/// USDC (SPL Token, fixed 1.00, liquid), USDT (Token-2022, Pyth feed 2, liquid), LST (SPL
+/// Token, Pyth feed 3, yield-bearing), all with 6 decimals.
+pub fn usdc_usdt_lst(max_weight_bps: [u16; 3]) -> Vec<AssetSpec> {
+    let [usdc, usdt, lst] = max_weight_bps;
+    vec![
+        AssetSpec::new(
+            TokenKind::Spl,
+            6,
+            asset_params(LiquidityClass::Liquid, usdc, fixed_oracle()),
+            5_000,
+        ),
+        AssetSpec::new(
+            TokenKind::Token2022,
+            6,
+            asset_params(LiquidityClass::Liquid, usdt, pyth_oracle(2)),
+            3_000,
+        ),
+        AssetSpec::new(
+            TokenKind::Spl,
+            6,
+            asset_params(LiquidityClass::YieldBearing, lst, pyth_oracle(3)),
+            2_000,
+        ),
+    ]
+}
+
 /// Builds a fund: mints, the fund account, its assets and (when every spec has one) its
 /// targets, in one call.
 pub struct TestBuilder {

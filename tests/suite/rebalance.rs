@@ -39,26 +39,7 @@ async fn fund_with(
     p: RebalanceConfig,
 ) -> FundFixture {
     let mut f = TestBuilder::new()
-        .assets(vec![
-            AssetSpec::new(
-                TokenKind::Spl,
-                6,
-                asset_params(LiquidityClass::Liquid, 8_000, fixed_oracle()),
-                5_000,
-            ),
-            AssetSpec::new(
-                TokenKind::Token2022,
-                6,
-                asset_params(LiquidityClass::Liquid, usdt_max, pyth_oracle(2)),
-                3_000,
-            ),
-            AssetSpec::new(
-                TokenKind::Spl,
-                6,
-                asset_params(LiquidityClass::YieldBearing, 4_000, pyth_oracle(3)),
-                2_000,
-            ),
-        ])
+        .assets(usdc_usdt_lst([8_000, usdt_max, 4_000]))
         .min_liquid_bps(min_liquid)
         .build()
         .await;

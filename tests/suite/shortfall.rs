@@ -46,26 +46,7 @@ pub(crate) struct Setup {
 /// yield-bearing) holding 100, 200 and 300 tokens: NAV 900 USD. A claimant with `caps()`.
 pub(crate) async fn setup_with(caps: ClaimantCaps) -> Setup {
     let mut f = TestBuilder::new()
-        .assets(vec![
-            AssetSpec::new(
-                TokenKind::Spl,
-                6,
-                asset_params(LiquidityClass::Liquid, 8_000, fixed_oracle()),
-                5_000,
-            ),
-            AssetSpec::new(
-                TokenKind::Token2022,
-                6,
-                asset_params(LiquidityClass::Liquid, 8_000, pyth_oracle(2)),
-                3_000,
-            ),
-            AssetSpec::new(
-                TokenKind::Spl,
-                6,
-                asset_params(LiquidityClass::YieldBearing, 8_000, pyth_oracle(3)),
-                2_000,
-            ),
-        ])
+        .assets(usdc_usdt_lst([8_000, 8_000, 8_000]))
         .min_liquid_bps(5_000)
         .build()
         .await;

@@ -12,7 +12,6 @@
 use super::{assert_error_at, assert_unchanged, snapshot};
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
-use insurance_fund::state::LiquidityClass;
 use insurance_fund_tests::*;
 use pyth_solana_receiver_sdk::price_update::VerificationLevel;
 use solana_keypair::Keypair;
@@ -36,26 +35,7 @@ struct Flow {
 
 async fn flow() -> Flow {
     let mut f = TestBuilder::new()
-        .assets(vec![
-            AssetSpec::new(
-                TokenKind::Spl,
-                6,
-                asset_params(LiquidityClass::Liquid, 8_000, fixed_oracle()),
-                5_000,
-            ),
-            AssetSpec::new(
-                TokenKind::Token2022,
-                6,
-                asset_params(LiquidityClass::Liquid, 6_000, pyth_oracle(2)),
-                3_000,
-            ),
-            AssetSpec::new(
-                TokenKind::Spl,
-                6,
-                asset_params(LiquidityClass::YieldBearing, 4_000, pyth_oracle(3)),
-                2_000,
-            ),
-        ])
+        .assets(usdc_usdt_lst([8_000, 6_000, 4_000]))
         .min_liquid_bps(6_000)
         .build()
         .await;
