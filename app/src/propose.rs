@@ -936,9 +936,32 @@ fn asset_lines(
     }
 }
 
+/// An amount of numeraire atoms as the program stores it and in whole units, e.g.
+/// `5000000000 (5,000 USD)`, so a value entered in the wrong unit shows at once.
+fn money(atoms: u64, fund: &Fund) -> String {
+    let whole = crate::status::amount(
+        u128::from(atoms),
+        fund.numeraire_decimals,
+        fund.numeraire_decimals,
+    );
+    let whole = if whole.contains('.') {
+        whole
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+    } else {
+        whole
+    };
+    let unit = String::from_utf8_lossy(&fund.numeraire)
+        .trim_end_matches('\0')
+        .to_string();
+    format!("{atoms} ({whole} {unit})")
+}
+
 fn claimant_lines(
     line: &mut dyn FnMut(&str, String, String),
     fund: &Pubkey,
+    numeraire: &Fund,
     authority: &Pubkey,
     before: Option<&Claimant>,
     after: Option<&Claimant>,
@@ -973,18 +996,18 @@ fn claimant_lines(
     );
     line(
         &format!("{name} max_per_shortfall"),
-        was(&|c| c.caps.max_per_shortfall.to_string()),
-        a.caps.max_per_shortfall.to_string(),
+        was(&|c| money(c.caps.max_per_shortfall, numeraire)),
+        money(a.caps.max_per_shortfall, numeraire),
     );
     line(
         &format!("{name} max_per_window"),
-        was(&|c| c.caps.max_per_window.to_string()),
-        a.caps.max_per_window.to_string(),
+        was(&|c| money(c.caps.max_per_window, numeraire)),
+        money(a.caps.max_per_window, numeraire),
     );
     line(
         &format!("{name} lifetime_max"),
-        was(&|c| c.caps.lifetime_max.to_string()),
-        a.caps.lifetime_max.to_string(),
+        was(&|c| money(c.caps.lifetime_max, numeraire)),
+        money(a.caps.lifetime_max, numeraire),
     );
     line(
         &format!("{name} enabled"),
@@ -1022,15 +1045,65 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
         af.timelock_secs.to_string(),
     );
     line("guardian", bf.guardian.to_string(), af.guardian.to_string());
+    let (br, ar) = (&bf.rebalance, &af.rebalance);
+    for (name, b, a) in [
+        ("rebalance band_bps", br.band_bps, ar.band_bps),
+        (
+            "rebalance start_premium_bps",
+            br.start_premium_bps,
+            ar.start_premium_bps,
+        ),
+        (
+            "rebalance max_premium_bps",
+            br.max_premium_bps,
+            ar.max_premium_bps,
+        ),
+    ] {
+        line(name, b.to_string(), a.to_string());
+    }
+    for (name, b, a) in [
+        (
+            "rebalance auction_duration_secs",
+            br.auction_duration_secs,
+            ar.auction_duration_secs,
+        ),
+        ("rebalance window_secs", br.window_secs, ar.window_secs),
+        (
+            "draws window_secs",
+            bf.draws.window_secs,
+            af.draws.window_secs,
+        ),
+    ] {
+        line(name, b.to_string(), a.to_string());
+    }
+    for (name, b, a) in [
+        (
+            "rebalance max_volume_per_window",
+            br.max_volume_per_window,
+            ar.max_volume_per_window,
+        ),
+        (
+            "rebalance premium_budget_per_window",
+            br.premium_budget_per_window,
+            ar.premium_budget_per_window,
+        ),
+        (
+            "rebalance min_trade_value",
+            br.min_trade_value,
+            ar.min_trade_value,
+        ),
+        (
+            "draws approval_threshold",
+            bf.draws.approval_threshold,
+            af.draws.approval_threshold,
+        ),
+    ] {
+        line(name, money(b, bf), money(a, af));
+    }
     line(
-        "rebalance",
-        format!("{:?}", bf.rebalance),
-        format!("{:?}", af.rebalance),
-    );
-    line(
-        "draws",
-        format!("{:?}", bf.draws),
-        format!("{:?}", af.draws),
+        "draws fund_cap_bps",
+        bf.draws.fund_cap_bps.to_string(),
+        af.draws.fund_cap_bps.to_string(),
     );
     let registered = bf.registered_assets();
     for (i, b) in af.registered_assets().iter().enumerate() {
@@ -1038,11 +1111,11 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
     }
     for (authority, b) in &before.claimants {
         let a = after.claimants.get(authority).and_then(Option::as_ref);
-        claimant_lines(&mut line, fund_key, authority, b.as_ref(), a);
+        claimant_lines(&mut line, fund_key, af, authority, b.as_ref(), a);
     }
     for (authority, a) in &after.claimants {
         if !before.claimants.contains_key(authority) {
-            claimant_lines(&mut line, fund_key, authority, None, a.as_ref());
+            claimant_lines(&mut line, fund_key, af, authority, None, a.as_ref());
         }
     }
     d

@@ -306,6 +306,7 @@ max_weight_bps = 4500
     let text = propose::render(&p);
     for expected in [
         "min_liquid_bps: 5000 -> 6000",
+        "rebalance max_premium_bps: 300 -> 400",
         &format!("asset {sol} max_weight_bps: 5000 -> 4500"),
         &format!("asset {usdc} target_bps: 6000 -> 7000"),
         "LOOSENS: queued, executable by anyone 86400 s after the proposal executes",
@@ -818,12 +819,12 @@ lifetime_max = 8000000000
             "claimant {b}: - -> registered, account {}",
             pda::claimant_address(&fund, &b)
         ),
-        format!("claimant {b} max_per_window: - -> 3000"),
+        format!("claimant {b} max_per_window: - -> 3000 (0.003 USD)"),
         format!(
             "claimant {a} payout_owner: {} -> {pa2}",
             a_before.payout_owner
         ),
-        format!("claimant {a} lifetime_max: 5000000000 -> 8000000000"),
+        format!("claimant {a} lifetime_max: 5000000000 (5,000 USD) -> 8000000000 (8,000 USD)"),
         format!(
             "claimant {c}: account {}, drawn_lifetime 0 -> removed",
             pda::claimant_address(&fund, &c)
