@@ -1,6 +1,6 @@
-//! The keeper planner against the embedded runtime: a fund far off its targets is driven into
-//! its bands by keeper rounds (refresh + sync + the planned fill), through the `Chain`
-//! interface a cluster keeper uses.
+//! The keeper planner against the embedded runtime: a fund far off its targets, and one whose
+//! deficit is spread inside the bands, are driven into their bands by keeper rounds (refresh +
+//! sync + the planned fill), through the `Chain` interface a cluster keeper uses.
 
 use ifund::chain::{load_fund, SendOptions};
 use ifund::keeper::{round, PlanParams, RoundOptions, RoundOutcome, Skip};
@@ -74,51 +74,44 @@ max_per_window = 1
 lifetime_max = 1
 "#;
 
-#[test]
-fn keeper_rounds_drive_an_off_target_fund_into_its_bands() {
-    let s = Scenario::parse(SCENARIO, "planner").unwrap();
-    let mut sim = Sim::setup(&s).unwrap();
+/// Keeper rounds (refresh + sync + the planned fill) at hourly steps until the planner finds
+/// no open pair or 60 steps pass: the fills' distances after, each checked to fall.
+fn run_keeper(s: &Scenario, sim: &mut Sim) -> Vec<u32> {
+    keeper_rounds(s, sim, 0, 1..=60)
+}
+
+/// Keeper rounds at `steps` with a minimum profit of `min_profit` (`u64::MAX`: crank only).
+fn keeper_rounds(
+    s: &Scenario,
+    sim: &mut Sim,
+    min_profit: u64,
+    steps: std::ops::RangeInclusive<u64>,
+) -> Vec<u32> {
     let fund_key = sim.fund_key();
     let oracles = sim.oracle_accounts();
     let prices =
         move |k: usize, _: &insurance_fund::state::Asset| oracles.get(k).copied().flatten();
-    let keeper = sim.keeper(0).signer.insecure_clone();
     let keeper_accounts = ifund::keeper::KeeperAccounts {
-        signer: keeper,
+        signer: sim.keeper(0).signer.insecure_clone(),
         token_accounts: sim.keeper(0).token_accounts.clone(),
     };
     let opts = RoundOptions {
         send: SendOptions::default(),
         params: PlanParams {
             cost: 0,
-            min_profit: 0,
+            min_profit,
         },
         dry_run: false,
         crank: true,
     };
-    let out_of_band = |sim: &mut Sim| {
-        let f = load_fund(sim.chain(), &fund_key).unwrap();
-        let w = f.weights().unwrap();
-        let assets = f.rebalance_assets();
-        imbalance_masks(&w, &assets[..3], f.rebalance.band_bps).unwrap()
-    };
-    let (over, under) = out_of_band(&mut sim);
-    assert_eq!(
-        (over, under),
-        (0b001, 0b110),
-        "USDC over, USDT and LST under at the start"
-    );
-
-    let mut fills = 0;
     let mut distance = vec![];
-    for step in 1..=60 {
-        sim.advance(&s, step).unwrap();
+    for step in steps {
+        sim.advance(s, step).unwrap();
         let (crank, outcome) =
             round(sim.chain(), &fund_key, &keeper_accounts, &prices, &opts).unwrap();
         assert!(crank.unwrap().is_ok());
         match outcome {
             RoundOutcome::Filled { fill, .. } => {
-                fills += 1;
                 assert!(fill.distance_after_bps < fill.distance_before_bps);
                 assert!(fill.expected_profit >= 0);
                 distance.push(fill.distance_after_bps);
@@ -128,13 +121,69 @@ fn keeper_rounds_drive_an_off_target_fund_into_its_bands() {
             other => panic!("unexpected round outcome {other:?}"),
         }
     }
+    distance
+}
+
+/// The over/under-band masks of the simulated fund.
+fn out_of_band(sim: &mut Sim) -> (u16, u16) {
+    let fund_key = sim.fund_key();
+    let f = load_fund(sim.chain(), &fund_key).unwrap();
+    let w = f.weights().unwrap();
+    let assets = f.rebalance_assets();
+    imbalance_masks(&w, &assets[..3], f.rebalance.band_bps).unwrap()
+}
+
+#[test]
+fn keeper_rounds_drive_an_off_target_fund_into_its_bands() {
+    let s = Scenario::parse(SCENARIO, "planner").unwrap();
+    let mut sim = Sim::setup(&s).unwrap();
+    assert_eq!(
+        out_of_band(&mut sim),
+        (0b001, 0b110),
+        "USDC over, USDT and LST under at the start"
+    );
+    let distance = run_keeper(&s, &mut sim);
+    let fills = distance.len() as u64;
     assert!(fills >= 2, "took {fills} fills");
     assert_eq!(out_of_band(&mut sim), (0, 0), "every asset inside its band");
     // each fill reduced the distance further
     assert!(distance.windows(2).all(|w| w[1] <= w[0]), "{distance:?}");
+    let fund_key = sim.fund_key();
     let f = load_fund(sim.chain(), &fund_key).unwrap();
     assert_eq!(f.rebalance_state.fills, fills);
     assert!(f.rebalance_state.total_premium > 0);
+}
+
+/// USDC 3 % over its target (beyond the 2 % band) while the deficit is spread over USDT and
+/// LST, each 1.5 % under its target and inside its band: no asset is *under*, yet the pairs
+/// USDT-for-USDC and LST-for-USDC are open, and the keeper brings USDC back inside its band.
+#[test]
+fn keeper_rounds_buy_back_a_deficit_spread_inside_the_bands() {
+    let spread = SCENARIO
+        .replace("initial_weight_bps = 9000", "initial_weight_bps = 5300")
+        .replacen("initial_weight_bps = 500", "initial_weight_bps = 2850", 1)
+        .replacen("initial_weight_bps = 500", "initial_weight_bps = 1850", 1);
+    let s = Scenario::parse(&spread, "planner").unwrap();
+    let mut sim = Sim::setup(&s).unwrap();
+    // one round that refreshes prices and syncs auctions but never fills
+    assert!(keeper_rounds(&s, &mut sim, u64::MAX, 1..=1).is_empty());
+    assert_eq!(
+        out_of_band(&mut sim),
+        (0b001, 0b000),
+        "only USDC beyond its band"
+    );
+    let distance = keeper_rounds(&s, &mut sim, 0, 2..=60);
+    assert!(!distance.is_empty(), "no fill");
+    assert_eq!(out_of_band(&mut sim), (0, 0), "USDC back inside its band");
+    let fund_key = sim.fund_key();
+    let f = load_fund(sim.chain(), &fund_key).unwrap();
+    let w = f.weights().unwrap();
+    // and nobody was pushed past a target
+    assert!(
+        w.weights_bps[0] >= 5_000 - 1 && w.weights_bps[1] <= 3_000 && w.weights_bps[2] <= 2_000,
+        "{:?}",
+        &w.weights_bps[..3]
+    );
 }
 
 // ---- the planner alone, on a fund state built by hand -------------------------------------
