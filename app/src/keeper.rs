@@ -13,8 +13,7 @@ use crate::chain::{load_fund, send, Chain, SendOptions, TxResult};
 use anchor_lang::prelude::Pubkey;
 use insurance_fund::math::rate_limit::drained_level_ceil;
 use insurance_fund::math::rebalance::{
-    auction_started, check_fill, max_fill, open_pairs, premium_bps_floor, FillCheck, FillQuote,
-    OpenPair,
+    check_fill, max_fill, open_pairs, FillCheck, FillQuote, OpenPair,
 };
 use insurance_fund::math::valuation::value_floor;
 use insurance_fund::state::{pause_flags, Fund, LiquidityClass};
@@ -120,13 +119,9 @@ pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
     Ok(())
 }
 
-/// Whether the auction of an open pair runs (`math::rebalance::auction_started`).
+/// Whether the auction of an open pair runs (`Fund::pair_started`).
 fn started(fund: &Fund, p: &OpenPair) -> bool {
-    auction_started(
-        fund.assets[p.o].over_since,
-        fund.assets[p.i].under_since,
-        (p.out_over_band, p.in_under_band),
-    )
+    fund.pair_started(p.i, p.o, (p.out_over_band, p.in_under_band))
 }
 
 /// Plans the best fill at `now` for a keeper holding `inventory[k]` atoms of asset `k`.
@@ -185,8 +180,7 @@ pub fn plan(
             continue;
         }
         any_inventory = true;
-        let start = ao.over_since.max(ai.under_since);
-        let premium = premium_bps_floor(&cfg.auction(), now.saturating_sub(start));
+        let premium = fund.pair_premium_bps(i, o, now);
         let Some((amount, quote)) =
             fill_within_room(fund, assets, i, o, premium, cap, volume_room, premium_room)
         else {

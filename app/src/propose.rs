@@ -17,7 +17,6 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use anyhow::{bail, Context};
 use base64::Engine;
-use insurance_fund::error::FundError;
 use insurance_fund::instructions::BoundsArgs;
 use insurance_fund::state::{
     asset_flags, Asset, AssetParams, Claimant, ClaimantCaps, DrawConfig, Fund, LiquidityClass,
@@ -782,12 +781,8 @@ fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
                 .and_then(Option::take)
                 .with_context(|| format!("no claimant account for {authority}"))?;
             // remove_claimant
-            anyhow::ensure!(
-                c.open_shortfalls == 0,
-                "{} (it has {} open)",
-                reason(error!(FundError::ClaimantHasOpenShortfalls)),
-                c.open_shortfalls
-            );
+            rule(c.check_removable())
+                .map_err(|e| anyhow::anyhow!("{e} (it has {} open)", c.open_shortfalls))?;
         }
         Change::Config(c) => {
             // what queue_change checks; the direct instructions check the same

@@ -4,9 +4,7 @@ use crate::chain::{load_fund, Chain};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
 use insurance_fund::instructions::NavReport;
-use insurance_fund::math::rebalance::{
-    auction_started, imbalance_masks, open_pairs, premium_bps_floor,
-};
+use insurance_fund::math::rebalance::{imbalance_masks, open_pairs};
 use insurance_fund::state::{
     pause_flags, Fund, LiquidityClass, OracleSource, PendingChange, ShortfallStatus,
 };
@@ -246,25 +244,17 @@ pub fn render_fund(
     let _ = writeln!(s);
 
     // auctions: open pairs whose auction runs
-    let cfg = fund.rebalance.auction();
     let mut auctions = vec![];
     let open = fund.weights().ok().map(|w| {
         open_pairs(&w, &assets[..n], band)
-            .filter(|p| {
-                let beyond = (p.out_over_band, p.in_under_band);
-                auction_started(
-                    fund.assets[p.o].over_since,
-                    fund.assets[p.i].under_since,
-                    beyond,
-                )
-            })
+            .filter(|p| fund.pair_started(p.i, p.o, (p.out_over_band, p.in_under_band)))
             .map(|p| (p.i, p.o))
             .collect::<Vec<_>>()
     });
     for (i, o) in open.unwrap_or_default() {
         let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
-        let start = ao.over_since.max(ai.under_since);
-        let p = premium_bps_floor(&cfg, now.saturating_sub(start));
+        let start = fund.pair_auction_start(i, o);
+        let p = fund.pair_premium_bps(i, o, now);
         auctions.push(format!(
             "    {} in, {} out: running since {} ({}), premium now {} bps",
             name(&ai.mint),

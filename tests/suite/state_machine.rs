@@ -44,8 +44,7 @@ use insurance_fund::error::FundError;
 use insurance_fund::math::draw::{draw_limit, payout_floor, waterfall_order};
 use insurance_fund::math::rate_limit::{drained_level_ceil, take};
 use insurance_fund::math::rebalance::{
-    auction_started, check_fill, max_fill, open_pairs, premium_bps_floor, quote_fill, FillError,
-    FillQuote,
+    check_fill, max_fill, open_pairs, quote_fill, FillError, FillQuote,
 };
 use insurance_fund::math::valuation::mul_div_floor;
 use insurance_fund::math::Weights;
@@ -310,13 +309,6 @@ fn fill_error(e: FillError) -> FundError {
     }
 }
 
-/// The auction premium the pair (`i` in, `o` out) pays at `now`: from the later of its two
-/// clocks (whether it has started depends on the fill's checks, see `predict_fill`).
-fn premium_now(f: &Fund, now: i64, i: usize, o: usize) -> u16 {
-    let start = f.assets[o].over_since.max(f.assets[i].under_since);
-    premium_bps_floor(&f.rebalance.auction(), now.saturating_sub(start))
-}
-
 /// What `rebalance` does with `amount_in` sent, `received` arriving: the quote, or the
 /// handler's first refusal, in the handler's order. Pairs here are always two distinct
 /// registered assets with every flag set and a keeper holding the amount.
@@ -351,7 +343,7 @@ fn predict_fill(
     {
         return Err(FundError::ShortfallModeLiquidOnly);
     }
-    let premium = premium_now(f, now, i, o);
+    let premium = f.pair_premium_bps(i, o, now);
     if received == 0 {
         return Err(FundError::NothingReceived);
     }
@@ -371,7 +363,7 @@ fn predict_fill(
     )
     .map_err(fill_error)?;
     let beyond = (checked.out_over_band, checked.in_under_band);
-    if !auction_started(f.assets[o].over_since, f.assets[i].under_since, beyond) {
+    if !f.pair_started(i, o, beyond) {
         return Err(FundError::AuctionNotStarted);
     }
     if quote.amount_out < min_out {
@@ -938,7 +930,7 @@ impl Sm {
             ),
             Op::Fill(kind, a, b) => {
                 let (i, o) = Self::pick_pair(fb, kind, *a, *b);
-                let premium = premium_now(fb, now, i, o);
+                let premium = fb.pair_premium_bps(i, o, now);
                 let assets = fb.rebalance_assets();
                 let best = max_fill(
                     &assets[..N],

@@ -52,6 +52,16 @@ impl ClaimantCaps {
 impl Claimant {
     pub const SPACE: usize = 8 + Self::INIT_SPACE;
 
+    /// The rule of `remove_claimant` (shared with off-chain proposal checks): no open
+    /// shortfall (`ClaimantHasOpenShortfalls`): cancel them first.
+    pub fn check_removable(&self) -> Result<()> {
+        require!(
+            self.open_shortfalls == 0,
+            FundError::ClaimantHasOpenShortfalls
+        );
+        Ok(())
+    }
+
     /// The key rules of `register_claimant` and `update_claimant` (one place, shared with
     /// off-chain proposal checks): neither the authority nor the payout owner is the default
     /// key (`InvalidGovernance`), and the payout owner is not the fund itself

@@ -2,7 +2,7 @@
 
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use crate::error::FundError;
-use crate::math::rebalance::RebalanceAsset;
+use crate::math::rebalance::{auction_started, premium_bps_floor, RebalanceAsset};
 use crate::state::{asset_flags, Fund};
 use anchor_lang::prelude::*;
 
@@ -25,6 +25,30 @@ impl Fund {
         );
         require!(self.targets_set(), FundError::TargetsNotSet);
         self.require_fresh_prices(now)
+    }
+
+    /// When the auction of the pair (`i` delivered, `o` taken) started: the later of `o`'s
+    /// `over_since` and `i`'s `under_since` (a clock left from an earlier sync only lowers
+    /// the premium). Meaningful once `pair_started` holds.
+    pub fn pair_auction_start(&self, i: usize, o: usize) -> i64 {
+        self.assets[o].over_since.max(self.assets[i].under_since)
+    }
+
+    /// The premium the pair's auction pays at `now` (`math::rebalance::premium_bps_floor`
+    /// from `pair_auction_start`).
+    pub fn pair_premium_bps(&self, i: usize, o: usize, now: i64) -> u16 {
+        let start = self.pair_auction_start(i, o);
+        premium_bps_floor(&self.rebalance.auction(), now.saturating_sub(start))
+    }
+
+    /// Whether the open pair's auction has started, given which of its sides are beyond
+    /// their band, `(out_over_band, in_under_band)` (`math::rebalance::auction_started`).
+    pub fn pair_started(&self, i: usize, o: usize, beyond: (bool, bool)) -> bool {
+        auction_started(
+            self.assets[o].over_since,
+            self.assets[i].under_since,
+            beyond,
+        )
     }
 
     /// Every registered asset with its booked balance, price bounds and keeper flags

@@ -26,7 +26,7 @@ pub struct RemoveClaimant<'info> {
 /// - Emits `ClaimantRemoved`.
 pub fn handler(ctx: Context<RemoveClaimant>) -> Result<()> {
     let c = &ctx.accounts.claimant;
-    require!(c.open_shortfalls == 0, FundError::ClaimantHasOpenShortfalls);
+    c.check_removable()?;
     emit!(ClaimantRemoved {
         fund: c.fund,
         claimant: c.key(),

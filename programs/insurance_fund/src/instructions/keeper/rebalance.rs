@@ -3,8 +3,7 @@ use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
 use crate::math::rate_limit::take;
 use crate::math::rebalance::{
-    auction_started, check_fill_inputs, imbalance_at, premium_bps_floor, quote_fill_from,
-    FillError, FillPair,
+    check_fill_inputs, imbalance_at, quote_fill_from, FillError, FillPair,
 };
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
@@ -110,7 +109,7 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let now = Clock::get()?.unix_timestamp;
 
     // ---- checks that need no transfer ---------------------------------------------------
-    let (i, o, clocks, premium_bps, decimals_in, decimals_out, create_key, bump) = {
+    let (i, o, premium_bps, decimals_in, decimals_out, create_key, bump) = {
         let fund = a.fund.load()?;
         require!(
             !fund.is_paused(pause_flags::REBALANCES, now),
@@ -160,14 +159,11 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             );
         }
         // Eligibility is checked by the engine with the fill below; here only the auction
-        // clocks, which price it: the premium runs from the later of the two.
-        let clocks = (ao.over_since, ai.under_since);
-        let start = ao.over_since.max(ai.under_since);
-        let premium = premium_bps_floor(&fund.rebalance.auction(), now.saturating_sub(start));
+        // clocks, which price it.
+        let premium = fund.pair_premium_bps(i, o, now);
         (
             i,
             o,
-            clocks,
             premium,
             ai.decimals,
             ao.decimals,
@@ -225,11 +221,7 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
         )
         .map_err(fill_error)?;
         require!(
-            auction_started(
-                clocks.0,
-                clocks.1,
-                (checked.out_over_band, checked.in_under_band)
-            ),
+            fund.pair_started(i, o, (checked.out_over_band, checked.in_under_band)),
             FundError::AuctionNotStarted
         );
         let (before, after) = (checked.before, checked.after);
