@@ -22,6 +22,8 @@ const ONE: u64 = 1_000_000;
 pub struct World {
     pub f: FundFixture,
     pub claimant: Keypair,
+    /// The claimant's payout owner, and its account of asset 0.
+    pub payout_owner: Pubkey,
     pub payout: Pubkey,
     pub keeper: Keypair,
     pub keeper_accounts: [Pubkey; 2],
@@ -69,19 +71,26 @@ pub fn claimant_caps() -> ClaimantCaps {
     }
 }
 
+/// Configures rebalancing and draws (`rebalance_config`, `draw_config`) and registers a new
+/// claimant with `claimant_caps`: its authority and payout owner.
+pub async fn configure_rebalance_draws_and_claimant(f: &mut FundFixture) -> (Keypair, Pubkey) {
+    let gov = f.gov();
+    let claimant = Keypair::new();
+    let owner = Pubkey::new_unique();
+    f.send_gov(&[
+        f.set_rebalance_params_ix(&gov, rebalance_config()),
+        f.set_draw_params_ix(&gov, draw_config()),
+        f.register_claimant_ix(&gov, claimant.pubkey(), owner, claimant_caps()),
+    ])
+    .await
+    .unwrap();
+    (claimant, owner)
+}
+
 impl World {
     pub async fn new() -> World {
         let mut f = TestBuilder::new().build().await;
-        let gov = f.gov();
-        let claimant = Keypair::new();
-        let owner = Pubkey::new_unique();
-        f.send_gov(&[
-            f.set_rebalance_params_ix(&gov, rebalance_config()),
-            f.set_draw_params_ix(&gov, draw_config()),
-            f.register_claimant_ix(&gov, claimant.pubkey(), owner, claimant_caps()),
-        ])
-        .await
-        .unwrap();
+        let (claimant, owner) = configure_rebalance_draws_and_claimant(&mut f).await;
         f.deposit(0, 600 * ONE).await;
         f.deposit(1, 400 * ONE).await;
         f.set_pyth_price(1, 100_000_000, -8, 0).await;
@@ -110,12 +119,13 @@ impl World {
             guardian: Some(Pubkey::new_unique()),
         };
         let payer = f.payer;
-        f.send_gov(&[f.queue_change_ix(&gov, &payer, queued.clone())])
+        f.send_gov(&[f.queue_change_ix(&f.gov(), &payer, queued.clone())])
             .await
             .unwrap();
         World {
             f,
             claimant,
+            payout_owner: owner,
             payout,
             keeper,
             keeper_accounts: [k0, k1],

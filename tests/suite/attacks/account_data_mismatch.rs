@@ -12,7 +12,7 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use insurance_fund::error::FundError;
 use insurance_fund::instructions::BoundsArgs;
-use insurance_fund::state::{Claimant, ClaimantCaps, DrawConfig, LiquidityClass, RebalanceConfig};
+use insurance_fund::state::{ClaimantCaps, DrawConfig, LiquidityClass, RebalanceConfig};
 use insurance_fund::timelock::ConfigChange;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
@@ -359,15 +359,7 @@ async fn shortfall_instructions_refuse_another_funds_or_claimants_claimant_and_s
     let cancel = w.f.cancel_ix(&c, &c, 0);
     let approve = w.f.approve_ix(&gov, 2);
     let declare = w.f.declare_ix(&c, &c, 3, ONE, [1; 32]);
-    let data =
-        w.f.ctx
-            .account(&w.f.claimant_address(&c))
-            .await
-            .unwrap()
-            .data;
-    let owner = Claimant::try_deserialize(&mut data.as_slice())
-        .unwrap()
-        .payout_owner;
+    let owner = w.payout_owner;
     let payout1 =
         w.f.ctx
             .create_token_account(&w.f.h.assets[1].mint, &owner)
@@ -549,10 +541,7 @@ async fn timelocked_instructions_and_cancel_change_refuse_another_funds_queued_c
     let k = keeper.pubkey();
     let c = w.claimant.pubkey();
     let claimant_key = w.f.claimant_address(&c);
-    let data = w.f.ctx.account(&claimant_key).await.unwrap().data;
-    let owner = Claimant::try_deserialize(&mut data.as_slice())
-        .unwrap()
-        .payout_owner;
+    let owner = w.payout_owner;
     let mint0 = w.f.h.assets[0].mint;
     let new_mint = w.new_mint;
     let added = asset_params(LiquidityClass::Liquid, 5_000, fixed_oracle());

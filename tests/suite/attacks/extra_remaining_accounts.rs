@@ -8,7 +8,7 @@ use super::{assert_error_at, assert_unchanged, snapshot, world_accounts};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::AccountMeta;
 use insurance_fund::error::FundError;
-use insurance_fund::state::{Claimant, LiquidityClass};
+use insurance_fund::state::LiquidityClass;
 use insurance_fund_tests::*;
 use solana_signer::Signer;
 
@@ -131,11 +131,7 @@ async fn refresh_prices_refuses_extra_missing_and_reordered_price_and_vault_acco
 async fn draw_refuses_extra_missing_and_reordered_payout_groups() {
     let mut w = World::new().await;
     let c = w.claimant.pubkey();
-    let claimant_key = w.f.claimant_address(&c);
-    let data = w.f.ctx.account(&claimant_key).await.unwrap().data;
-    let owner = Claimant::try_deserialize(&mut data.as_slice())
-        .unwrap()
-        .payout_owner;
+    let owner = w.payout_owner;
     let mint1 = w.f.h.assets[1].mint;
     let payout1 = w.f.ctx.create_token_account(&mint1, &owner).await;
     let group = |k: usize, destination: Pubkey| {

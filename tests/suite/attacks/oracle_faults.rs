@@ -39,16 +39,7 @@ async fn flow() -> Flow {
         .min_liquid_bps(6_000)
         .build()
         .await;
-    let gov = f.gov();
-    let claimant = Keypair::new();
-    let owner = Pubkey::new_unique();
-    f.send_gov(&[
-        f.set_rebalance_params_ix(&gov, rebalance_config()),
-        f.set_draw_params_ix(&gov, draw_config()),
-        f.register_claimant_ix(&gov, claimant.pubkey(), owner, claimant_caps()),
-    ])
-    .await
-    .unwrap();
+    let (claimant, owner) = configure_rebalance_draws_and_claimant(&mut f).await;
     for (k, amount) in [700, 100, 200].into_iter().enumerate() {
         f.deposit(k, amount * ONE).await;
     }
