@@ -24,7 +24,6 @@ echo "== sbf: building the program for the Solana VM"
 case "${SBF_BUILD:-shared}" in
   shared)
     "$ROOT/../shared/sbf/setup.sh"
-    bash "$ROOT/scripts/sbf-toolchain-fixup.sh"   # works around a defect of the shared tool
     "$ROOT/../shared/sbf/build-sbf.sh" programs/insurance_fund "$ROOT/target/deploy"
     ;;
   anchor) anchor build ;;

@@ -822,18 +822,14 @@ fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
                         pda::claimant_address(&ctx.fund_key, authority)
                     );
                     check_claimant_keys(ctx, authority, payout_owner)?;
-                    let claimant = Claimant {
-                        fund: ctx.fund_key,
-                        authority: *authority,
-                        payout_owner: *payout_owner,
-                        caps: *caps,
-                        drawn_lifetime: 0,
-                        window_level: 0,
-                        window_updated_at: 0,
-                        open_shortfalls: 0,
-                        enabled: true,
-                        bump: pda::claimant_address_and_bump(&ctx.fund_key, authority).1,
-                    };
+                    let claimant = Claimant::new(
+                        ctx.fund_key,
+                        *authority,
+                        *payout_owner,
+                        *caps,
+                        0, // the stamp the program gives it is not needed for these checks
+                        pda::claimant_address_and_bump(&ctx.fund_key, authority).1,
+                    );
                     rule(claimant.invariant())?;
                     *slot = Some(claimant);
                 }

@@ -797,7 +797,7 @@ impl Sim {
             if b.day > day {
                 break;
             }
-            self.declare(s, b.amount, b.approval_delay_hours, now)?;
+            self.declare(b.amount, b.approval_delay_hours, now)?;
             self.next_bad_debt += 1;
         }
         self.service_shortfalls(now)?;
@@ -857,7 +857,6 @@ impl Sim {
 
     fn declare(
         &mut self,
-        s: &Scenario,
         amount: f64,
         delay_hours: f64,
         now: i64,
@@ -879,7 +878,13 @@ impl Sim {
         );
         let c = self.claimant.insecure_clone();
         self.send(&[&c], &[declare], "declare_shortfall")?;
-        let needs_approval = value > atoms(s.fund.approval_threshold, NUMERAIRE_DECIMALS)?;
+        // the program decides (approval counts what the claimant declared without approval
+        // over the draw window): read it from the record rather than predict it
+        let record = self
+            .chain
+            .get_account(&pda::shortfall_address(&self.fund, id))?
+            .context("shortfall account missing after declare_shortfall")?;
+        let needs_approval = decode::shortfall(&record.data)?.needs_approval;
         self.shortfalls.push(ShortfallStats {
             id,
             declared: amount,

@@ -3,6 +3,7 @@
 use crate::chain::{load_fund, Chain};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, Discriminator};
+use insurance_fund::constants::QUEUED_CHANGE_GRACE_SECS;
 use insurance_fund::instructions::NavReport;
 use insurance_fund::math::rebalance::{imbalance_masks, open_pairs};
 use insurance_fund::state::{
@@ -79,14 +80,32 @@ pub fn render_queued(fund: &Fund, now: i64, queued: Option<&[(Pubkey, PendingCha
         }
         Some(list) => {
             let mut list = list.to_vec();
-            list.sort_by_key(|(_, r)| r.eta);
+            let tl = fund.timelock_secs;
+            list.sort_by_key(|(_, r)| r.ready_at(tl));
             for (key, r) in list {
+                let ready = r.ready_at(tl);
+                // the program's rule (`timelock::authorize_change`); a claimant update's
+                // target is the claimant record, not read here
+                let superseded = r
+                    .change
+                    .target_seq(fund, None)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|seq| seq > r.queued_seq);
                 let state = if r.governance_epoch != fund.governance_epoch {
                     "STALE (queued by a previous governance; can only be cancelled)".to_string()
-                } else if now >= r.eta {
-                    "executable now by anyone".to_string()
+                } else if superseded {
+                    "SUPERSEDED (its target changed after it was queued; can only be cancelled)"
+                        .to_string()
+                } else if r.is_expired(tl, now) {
+                    "EXPIRED (past its grace period; anyone may cancel it)".to_string()
+                } else if now >= ready {
+                    format!(
+                        "executable now by anyone, until {}",
+                        utc(ready.saturating_add(QUEUED_CHANGE_GRACE_SECS))
+                    )
                 } else {
-                    format!("executable at {} (in {} s)", utc(r.eta), r.eta - now)
+                    format!("executable at {} (in {} s)", utc(ready), ready - now)
                 };
                 let _ = writeln!(s, "  {key}  {state}");
                 let _ = writeln!(s, "    {:?}", r.change);

@@ -156,6 +156,8 @@ fn queued_changes_show_when_they_execute_and_whether_they_are_stale() {
     let mut f = fund();
     f.timelock_secs = 86_400;
     f.governance_epoch = 1;
+    // the guardian was last set (stamp 11) after record `d` was queued (at stamp 9)
+    f.guardian_seq = 11;
     let record = |eta: i64, epoch: u64, guardian: u8| PendingChange {
         fund: Pubkey::default(),
         payer: f.governance,
@@ -163,6 +165,7 @@ fn queued_changes_show_when_they_execute_and_whether_they_are_stale() {
         queued_at: eta - 86_400,
         eta,
         governance_epoch: epoch,
+        queued_seq: 10,
         bump: 255,
         change: ConfigChange::SetGuardian {
             guardian: Some(Pubkey::new_from_array([guardian; 32])),
@@ -173,10 +176,23 @@ fn queued_changes_show_when_they_execute_and_whether_they_are_stale() {
         Pubkey::new_from_array([22; 32]),
         Pubkey::new_from_array([23; 32]),
     );
+    let (d, e) = (
+        Pubkey::new_from_array([24; 32]),
+        Pubkey::new_from_array([25; 32]),
+    );
+    let mut superseded = record(NOW - 7, 1, 10);
+    superseded.queued_seq = 9;
+    let fresh = |mut r: PendingChange| {
+        r.queued_seq = 11;
+        r
+    };
     let list = [
-        (a, record(NOW + 600, 1, 7)),
-        (b, record(NOW - 1, 1, 8)),
-        (c, record(NOW - 5, 0, 9)),
+        (a, fresh(record(NOW + 600, 1, 7))),
+        (b, fresh(record(NOW - 1, 1, 8))),
+        (c, fresh(record(NOW - 5, 0, 9))),
+        (d, superseded),
+        // ready 14 days and 1 s ago: past its grace period
+        (e, fresh(record(NOW - 14 * 86_400 - 1, 1, 11))),
     ];
     let text = ifund::status::render_queued(&f, NOW, Some(&list));
     assert!(
@@ -193,10 +209,15 @@ fn queued_changes_show_when_they_execute_and_whether_they_are_stale() {
         line(a).contains("executable at 2026-01-01 00:10:00 UTC (in 600 s)"),
         "{text}"
     );
-    assert!(line(b).contains("executable now by anyone"), "{text}");
+    assert!(
+        line(b).contains("executable now by anyone, until 2026-01-14 23:59:59 UTC"),
+        "{text}"
+    );
     assert!(line(c).contains("STALE"), "{text}");
+    assert!(line(d).contains("SUPERSEDED"), "{text}");
+    assert!(line(e).contains("EXPIRED"), "{text}");
     // soonest first, each with the change it makes
-    let order: Vec<usize> = [c, b, a]
+    let order: Vec<usize> = [e, d, c, b, a]
         .iter()
         .map(|k| text.find(&k.to_string()).unwrap())
         .collect();

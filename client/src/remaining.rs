@@ -11,10 +11,8 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::AccountMeta;
 use insurance_fund::constants::MAX_ASSETS;
-use insurance_fund::math::draw::{draw_limit, payout_floor, waterfall_order};
-use insurance_fund::math::rate_limit::drained_level_ceil;
-use insurance_fund::math::valuation::mul_div_floor;
-use insurance_fund::state::{asset_flags, Asset, Claimant, Fund, OracleSource, Shortfall};
+use insurance_fund::math::draw::payout_floor;
+use insurance_fund::state::{Asset, Claimant, Fund, OracleSource, Shortfall};
 
 /// Why remaining accounts or a plan could not be built.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -76,10 +74,10 @@ pub struct DrawPlan {
     pub paid: u64,
 }
 
-/// Plans a draw of up to `max_value` at `now` as the `draw` handler will size it: the
-/// smallest of the request, the shortfall's remainder, the claimant's per-shortfall, window
-/// and lifetime room, and the fund-wide window room; then the waterfall over booked
-/// balances at upper prices, moving on only when an asset is exhausted.
+/// Plans a draw of up to `max_value` at `now` with the handler's own rules
+/// (`Fund::draw_room`, `Fund::draw_waterfall`), skipping dust the handler lets a draw skip
+/// (`Asset::is_payout_dust`), then walking the waterfall over booked balances at upper
+/// prices, moving on only when an asset is exhausted.
 pub fn plan_draw(
     fund: &Fund,
     claimant: &Claimant,
@@ -87,38 +85,10 @@ pub fn plan_draw(
     max_value: u64,
     now: i64,
 ) -> Result<DrawPlan, RemainingError> {
-    let nav = fund.nav().map_err(|_| RemainingError::Overflow)?;
-    let cfg = &fund.draws;
-    let fund_capacity = u64::try_from(
-        mul_div_floor(nav, cfg.fund_cap_bps, 10_000).map_err(|_| RemainingError::Overflow)?,
-    )
-    .unwrap_or(u64::MAX);
-    let fund_level = drained_level_ceil(
-        fund.draw_state.level,
-        fund_capacity,
-        cfg.window_secs,
-        now.saturating_sub(fund.draw_state.updated_at),
-    );
-    let claimant_level = drained_level_ceil(
-        claimant.window_level,
-        claimant.caps.max_per_window,
-        cfg.window_secs,
-        now.saturating_sub(claimant.window_updated_at),
-    );
-    let limit = draw_limit(&[
-        max_value,
-        shortfall.remaining(),
-        claimant
-            .caps
-            .max_per_shortfall
-            .saturating_sub(shortfall.paid),
-        claimant.caps.max_per_window.saturating_sub(claimant_level),
-        claimant
-            .caps
-            .lifetime_max
-            .saturating_sub(claimant.drawn_lifetime),
-        fund_capacity.saturating_sub(fund_level),
-    ]);
+    let limit = fund
+        .draw_room(claimant, shortfall, max_value, now)
+        .map_err(|_| RemainingError::Overflow)?
+        .limit;
     let mut plan = DrawPlan {
         limit,
         assets: vec![],
@@ -127,17 +97,14 @@ pub fn plan_draw(
     if limit == 0 {
         return Ok(plan);
     }
-    let n = fund.asset_count as usize;
-    let mut classes = [0u8; MAX_ASSETS];
-    let mut payable = [false; MAX_ASSETS];
-    for (k, a) in fund.registered_assets().iter().enumerate() {
-        classes[k] = a.class;
-        payable[k] = a.has_flag(asset_flags::DRAW) && a.booked_balance > 0;
-    }
-    let (order, n_order) = waterfall_order(&classes[..n], &payable[..n]);
     let mut left = u128::from(limit);
-    for &k in &order[..n_order] {
+    for &k in fund.draw_waterfall().as_slice() {
         let a = &fund.assets[k];
+        if a.is_payout_dust(fund.numeraire_decimals)
+            .map_err(|_| RemainingError::Overflow)?
+        {
+            continue;
+        }
         let (amount, credited, exhausted) = payout_floor(
             left,
             a.upper_price(),

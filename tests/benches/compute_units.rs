@@ -68,7 +68,7 @@ const INSTRUCTIONS: [&str; 25] = [
 const HOW_TO_RUN: &str = "\
 The compute-unit benchmark runs against the SBF binary only. Build it, then run:
 
-  ../shared/sbf/setup.sh && bash scripts/sbf-toolchain-fixup.sh
+  ../shared/sbf/setup.sh
   ../shared/sbf/build-sbf.sh programs/insurance_fund target/deploy
   INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=$PWD/target/deploy \\
     cargo test -p insurance_fund_tests --bench compute_units
@@ -460,15 +460,7 @@ async fn fresh(f: &mut FundFixture) {
 }
 
 fn waterfall(fund: &Fund) -> Vec<usize> {
-    let n = fund.asset_count as usize;
-    let classes: Vec<u8> = fund.registered_assets().iter().map(|a| a.class).collect();
-    let payable: Vec<bool> = fund
-        .registered_assets()
-        .iter()
-        .map(|a| a.booked_balance > 0)
-        .collect();
-    let (order, count) = waterfall_order(&classes[..n], &payable[..n]);
-    order[..count].to_vec()
+    fund.draw_waterfall().as_slice().to_vec()
 }
 
 /// Every instruction on an `n`-asset fund. Deposits: each asset its target share of
@@ -930,7 +922,7 @@ fn report(b: &Bench) -> String {
     let _ = writeln!(w, "```");
     let _ = writeln!(
         w,
-        "../shared/sbf/setup.sh && bash scripts/sbf-toolchain-fixup.sh   # once per machine\n\
+        "../shared/sbf/setup.sh   # once per machine\n\
          ../shared/sbf/build-sbf.sh programs/insurance_fund \"$PWD/target/deploy\"\n\
          INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=\"$PWD/target/deploy\" \\\n  \
          cargo test -p insurance_fund_tests --bench compute_units"

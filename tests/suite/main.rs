@@ -4,6 +4,7 @@
 
 mod add_asset;
 mod attacks;
+mod audit_findings;
 mod config;
 mod deposit_fees;
 mod draw_properties;

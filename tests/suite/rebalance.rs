@@ -15,7 +15,7 @@ const USDT: usize = 1;
 const LST: usize = 2;
 const ONE: u64 = 1_000_000; // one whole 6-decimal token
 
-fn params() -> RebalanceConfig {
+pub(crate) fn params() -> RebalanceConfig {
     RebalanceConfig {
         band_bps: 200,
         start_premium_bps: 10,
@@ -55,29 +55,29 @@ async fn fund_with(
     f
 }
 
-async fn fund(deposits: [u64; 3]) -> FundFixture {
+pub(crate) async fn fund(deposits: [u64; 3]) -> FundFixture {
     fund_with(deposits, 6_000, 6_000, params()).await
 }
 
 /// USDT and LST at the given prices (expo -8), EMA equal, no confidence, published now.
-async fn set_prices(f: &mut FundFixture, usdt: i64, lst: i64) {
+pub(crate) async fn set_prices(f: &mut FundFixture, usdt: i64, lst: i64) {
     f.set_pyth_price(USDT, usdt, -8, 0).await;
     f.set_pyth_price(LST, lst, -8, 0).await;
 }
 
 /// refresh every price, then sync the auctions.
-async fn crank(f: &mut FundFixture) -> Outcome {
+pub(crate) async fn crank(f: &mut FundFixture) -> Outcome {
     let ixs = [f.refresh_ix(f.all_assets()), f.sync_auctions_ix()];
     f.ctx.send_ok(&ixs, &[]).await
 }
 
 /// A keeper holding `inventory` whole tokens of every asset.
-struct Keeper {
-    key: Keypair,
-    accounts: Vec<Pubkey>,
+pub(crate) struct Keeper {
+    pub(crate) key: Keypair,
+    pub(crate) accounts: Vec<Pubkey>,
 }
 
-async fn keeper(f: &mut FundFixture, inventory: u64) -> Keeper {
+pub(crate) async fn keeper(f: &mut FundFixture, inventory: u64) -> Keeper {
     let key = Keypair::new();
     let mut accounts = vec![];
     for k in 0..f.h.assets.len() {
@@ -91,7 +91,7 @@ async fn keeper(f: &mut FundFixture, inventory: u64) -> Keeper {
     Keeper { key, accounts }
 }
 
-async fn fill(
+pub(crate) async fn fill(
     f: &mut FundFixture,
     kp: &Keeper,
     i: usize,

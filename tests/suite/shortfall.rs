@@ -75,7 +75,7 @@ pub(crate) async fn setup_with(caps: ClaimantCaps) -> Setup {
     }
 }
 
-async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     setup_with(caps()).await
 }
 
@@ -501,7 +501,9 @@ async fn the_next_class_only_when_the_previous_is_exhausted_or_disabled() {
 #[tokio::test]
 async fn payouts_convert_at_the_upper_price_and_round_for_the_fund() {
     let mut s = setup().await;
-    // LST 2.00 ± 0.01: the fund pays at 2.01
+    // LST 2.00 ± 0.01: the fund pays at 2.01 (published a second after the setup's price: an
+    // update no newer than the cache would leave it as it is)
+    s.f.ctx.advance_clock(1).await;
     set_prices(&mut s.f, 100_000_000, 0, 200_000_000, 1_000_000).await;
     refresh(&mut s.f).await;
     let mut p = asset_params(LiquidityClass::Liquid, 8_000, pyth_oracle(2));

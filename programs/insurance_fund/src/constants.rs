@@ -43,6 +43,10 @@ pub const MIN_PAUSE_SECS: u32 = 60 * 60;
 pub const MAX_PAUSE_SECS: u32 = 30 * 24 * 60 * 60;
 pub const DEFAULT_MAX_PAUSE_SECS: u32 = 7 * 24 * 60 * 60;
 
+/// How long a queued change stays executable once its timelock has elapsed; after that it
+/// can only be cancelled (anyone may). Compound's Timelock uses the same 14 days.
+pub const QUEUED_CHANGE_GRACE_SECS: i64 = 14 * 86_400;
+
 /// Longest timelock governance can set on loosening changes (`set_bounds`). A new fund starts
 /// at 0 so its creator can configure it in one go; raising the delay tightens and applies at
 /// once.

@@ -138,7 +138,7 @@ pub enum FundError {
     OracleNonPositivePrice,
     #[msg("Oracle confidence interval is wider than the asset allows")]
     OracleConfidenceTooWide,
-    #[msg("A cached price is older than the fund's max price age (the log names the asset)")]
+    #[msg("A cached price is older than its max age, the tighter of the asset's and the fund's (the log names the asset)")]
     PriceStale,
     #[msg("Asset selection is empty or names an unregistered asset")]
     InvalidAssetSelection,
@@ -253,6 +253,10 @@ pub enum FundError {
     InvalidTimelock,
     #[msg("Only governance may cancel a queued change that is still valid")]
     NotGovernanceOrStale,
+    #[msg("The queued change's grace period has passed; it can only be cancelled")]
+    PendingChangeExpired,
+    #[msg("Its target was changed after this change was queued; it can only be cancelled")]
+    PendingChangeSuperseded,
 
     // ---- account creation -----------------------------------------------------------------
     #[msg("An account already exists at this address")]

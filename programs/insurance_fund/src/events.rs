@@ -68,6 +68,9 @@ pub struct PricesRefreshed {
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RefreshedAsset {
     pub index: u8,
+    /// The update was newer than the cache and replaced it; otherwise the cached price (the
+    /// bounds below) was kept.
+    pub updated: bool,
     pub lower: u64,
     pub upper: u64,
     pub expo: i32,

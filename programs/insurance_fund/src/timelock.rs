@@ -164,6 +164,28 @@ impl ConfigChange {
         })
     }
 
+    /// The configuration stamp of what the change writes (`Fund::config_seq`): the asset,
+    /// claimant, bounds, rebalance or draw parameters, or guardian. `None` for a change that
+    /// creates its target (`AddAsset`, `RegisterClaimant`): nothing to have changed since.
+    /// `claimant` is the current record for `UpdateClaimant`.
+    pub fn target_seq(&self, fund: &Fund, claimant: Option<&Claimant>) -> Result<Option<u64>> {
+        Ok(match self {
+            ConfigChange::AddAsset { .. } | ConfigChange::RegisterClaimant { .. } => None,
+            ConfigChange::UpdateAsset { mint, .. } => {
+                Some(fund.assets[fund.asset_index(mint)?].config_seq)
+            }
+            ConfigChange::SetBounds { .. } => Some(fund.bounds_seq),
+            ConfigChange::SetRebalanceParams { .. } => Some(fund.rebalance_seq),
+            ConfigChange::SetDrawParams { .. } => Some(fund.draws_seq),
+            ConfigChange::SetGuardian { .. } => Some(fund.guardian_seq),
+            ConfigChange::UpdateClaimant { .. } => Some(
+                claimant
+                    .ok_or_else(|| error!(FundError::PendingChangeMismatch))?
+                    .config_seq,
+            ),
+        })
+    }
+
     /// Checks that need no fund state, run when the change is queued so a malformed change
     /// fails now rather than after the delay. Execution validates the whole configuration.
     pub fn validate_shape(&self) -> Result<()> {
@@ -221,9 +243,19 @@ pub struct ChangeAuthority<'a, 'info> {
 ///   (`AccountNotInitialized` once closed, `AccountOwnedByWrongProgram`,
 ///   `AccountDiscriminatorMismatch`), this fund's, describing exactly this change
 ///   (`PendingChangeMismatch`), be queued under the current governance
-///   (`PendingChangeStale`), and have reached its eta (`TimelockNotElapsed`); the rent
+///   (`PendingChangeStale`), its target unchanged since it was queued (no later
+///   configuration stamp: `PendingChangeSuperseded`), have reached
+///   `max(eta, queued_at + the timelock in force now)` (`TimelockNotElapsed`) and not be
+///   more than `QUEUED_CHANGE_GRACE_SECS` past it (`PendingChangeExpired`); the rent
 ///   recipient must be its payer (`RentRecipientMismatch`). `Authorized::consume` then
 ///   closes the record, so it executes once, and emits `ChangeExecuted`.
+///
+/// Why a queued change is void once its target changed (rather than re-validated): a queued
+/// change carries the whole new value of its target, reviewed against the value it replaces.
+/// Governance disabling a compromised claimant at once, or raising the timelock, must not be
+/// undone by an older queued change that re-enables it or lowers the delay again; and a later
+/// direct or queued change of the same target would be silently overwritten. The caller
+/// stamps the target after writing it (`Fund::next_config_seq`).
 ///
 /// The caller consumes the authorization before it returns: at once, or, in an instruction
 /// that creates an account, after the creating CPIs (the record's rent moves to its payer,
@@ -235,8 +267,8 @@ pub fn authorize_change<'a, 'info>(
     fund_key: Pubkey,
     accounts: ChangeAuthority<'a, 'info>,
     change: &ConfigChange,
-    // `dyn`, not generic: one copy of this function in the binary, not one per instruction
-    effect: &dyn Fn() -> Result<Effect>,
+    // the current record, for `UpdateClaimant` (None otherwise)
+    claimant: Option<&Claimant>,
 ) -> Result<Authorized<'info>> {
     let Some(pending) = accounts.pending_change else {
         require_keys_eq!(
@@ -245,7 +277,7 @@ pub fn authorize_change<'a, 'info>(
             FundError::NotGovernance
         );
         require!(
-            fund.timelock_secs == 0 || effect()? == Effect::Tightens,
+            fund.timelock_secs == 0 || change.effect(fund, claimant)? == Effect::Tightens,
             FundError::TimelockRequired
         );
         return Ok(Authorized { queued: None });
@@ -274,8 +306,21 @@ pub fn authorize_change<'a, 'info>(
         pending.governance_epoch == fund.governance_epoch,
         FundError::PendingChangeStale
     );
+    require!(
+        change
+            .target_seq(fund, claimant)?
+            .is_none_or(|seq| seq <= pending.queued_seq),
+        FundError::PendingChangeSuperseded
+    );
     let now = Clock::get()?.unix_timestamp;
-    require!(now >= pending.eta, FundError::TimelockNotElapsed);
+    require!(
+        now >= pending.ready_at(fund.timelock_secs),
+        FundError::TimelockNotElapsed
+    );
+    require!(
+        !pending.is_expired(fund.timelock_secs, now),
+        FundError::PendingChangeExpired
+    );
     let recipient = accounts
         .rent_recipient
         .as_ref()

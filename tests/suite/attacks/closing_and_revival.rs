@@ -150,16 +150,6 @@ async fn an_executed_or_cancelled_change_never_executes_again_even_with_lamports
     let payer = w.f.payer;
     let gov = w.f.gov();
     let keeper = Keypair::new();
-    // a one-day timelock from now on (raising it tightens: applies at once)
-    let bounds = BoundsArgs {
-        min_liquid_bps: 5_000,
-        max_price_age_secs: insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS,
-        max_pause_secs: insurance_fund::constants::DEFAULT_MAX_PAUSE_SECS,
-        timelock_secs: DAY,
-    };
-    w.f.send_gov(&[w.f.set_bounds_args_ix(&gov, bounds)])
-        .await
-        .unwrap();
     let ConfigChange::SetGuardian { guardian } = w.queued.clone() else {
         unreachable!("the world queues a guardian change")
     };
@@ -172,6 +162,17 @@ async fn an_executed_or_cancelled_change_never_executes_again_even_with_lamports
         .send_ok(&[exec(&w, guardian, pending)], &[&keeper])
         .await;
     assert_eq!(Some(w.f.state().await.guardian), guardian);
+    // a one-day timelock from now on (raising it tightens: applies at once; it would also
+    // hold back the world's change had it not executed yet)
+    let bounds = BoundsArgs {
+        min_liquid_bps: 5_000,
+        max_price_age_secs: insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS,
+        max_pause_secs: insurance_fund::constants::DEFAULT_MAX_PAUSE_SECS,
+        timelock_secs: DAY,
+    };
+    w.f.send_gov(&[w.f.set_bounds_args_ix(&gov, bounds)])
+        .await
+        .unwrap();
     // governance removes that guardian again (tightens: at once), so a second execution
     // would show
     w.f.send_gov(&[w.f.set_guardian_ix(&gov, None)])

@@ -190,12 +190,18 @@ fn is_under(value: u128, nav: u128, target_bps: u16, band_bps: u16) -> bool {
 /// an asset of `w`. For callers that need only a few assets (a fill changes two).
 pub fn imbalance_at(w: &Weights, k: usize, target_bps: u16, band_bps: u16) -> (bool, bool) {
     match w.values.get(k) {
-        Some(&value) if k < w.count => (
-            is_over(value, w.nav, target_bps, band_bps),
-            is_under(value, w.nav, target_bps, band_bps),
-        ),
+        Some(&value) if k < w.count => band_state(value, w.nav, target_bps, band_bps),
         _ => (false, false),
     }
+}
+
+/// `(over, under)` for an asset worth `value` in a fund worth `nav` (exact, as
+/// `imbalance_masks`).
+pub fn band_state(value: u128, nav: u128, target_bps: u16, band_bps: u16) -> (bool, bool) {
+    (
+        is_over(value, nav, target_bps, band_bps),
+        is_under(value, nav, target_bps, band_bps),
+    )
 }
 
 /// Over/under-weight masks `(over, under)`, bit `k` for asset `k`:

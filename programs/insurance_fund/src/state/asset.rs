@@ -243,6 +243,8 @@ pub struct Asset {
     pub booked_balance: u64,
     /// Lifetime amount received through `deposit_fees` (measured at the vault).
     pub total_fees_received: u64,
+    /// Stamp (`Fund::config_seq`) of the last `add_asset` or `update_asset` of this asset.
+    pub config_seq: u64,
     pub target_bps: u16,
     pub max_weight_bps: u16,
     pub haircut_bps: u16,

@@ -1,6 +1,7 @@
 //! A protocol (or keypair) governance allows to declare shortfalls and draw from the fund.
 
 use crate::error::FundError;
+use crate::math::rate_limit::{drained_level_ceil, try_fill};
 use crate::math::SafeMath;
 use anchor_lang::prelude::*;
 
@@ -20,6 +21,14 @@ pub struct Claimant {
     /// Leaky bucket of value drawn, draining `caps.max_per_window` per the fund's draw window.
     pub window_level: u64,
     pub window_updated_at: i64,
+    /// Leaky bucket of value declared without approval (numeraire atoms), draining the
+    /// fund's `approval_threshold` per draw window, as of `unapproved_updated_at`: a
+    /// declaration that would take it past the threshold needs approval, so splitting a loss
+    /// into small declarations gains nothing (`Claimant::admit_declaration`).
+    pub unapproved_level: u64,
+    pub unapproved_updated_at: i64,
+    /// Stamp (`Fund::config_seq`) of the claimant's registration or last update.
+    pub config_seq: u64,
     /// Shortfalls of this claimant still open (the claimant cannot be removed before 0).
     pub open_shortfalls: u16,
     pub enabled: bool,
@@ -52,6 +61,33 @@ impl ClaimantCaps {
 impl Claimant {
     pub const SPACE: usize = 8 + Self::INIT_SPACE;
 
+    /// A newly registered claimant: enabled, nothing drawn or declared. One constructor,
+    /// shared by `register_claimant` and off-chain proposal checks.
+    pub fn new(
+        fund: Pubkey,
+        authority: Pubkey,
+        payout_owner: Pubkey,
+        caps: ClaimantCaps,
+        config_seq: u64,
+        bump: u8,
+    ) -> Self {
+        Self {
+            fund,
+            authority,
+            payout_owner,
+            caps,
+            drawn_lifetime: 0,
+            window_level: 0,
+            window_updated_at: 0,
+            unapproved_level: 0,
+            unapproved_updated_at: 0,
+            config_seq,
+            open_shortfalls: 0,
+            enabled: true,
+            bump,
+        }
+    }
+
     /// The rule of `remove_claimant` (shared with off-chain proposal checks): no open
     /// shortfall (`ClaimantHasOpenShortfalls`): cancel them first.
     pub fn check_removable(&self) -> Result<()> {
@@ -82,6 +118,31 @@ impl Claimant {
         self.window_level = drained.safe_add(value)?;
         self.window_updated_at = now;
         Ok(())
+    }
+
+    /// The approval rule of `declare_shortfall`: whether a declaration of `amount` at `now`
+    /// needs governance approval. What the claimant declared without approval is counted
+    /// cumulatively in a leaky bucket of capacity `threshold` draining over `window_secs`
+    /// (the draw window): a declaration that fits in the bucket is drawable at once and fills
+    /// it; one that does not needs approval (as a whole) and leaves the bucket as it was.
+    /// Cancelling a declaration gives nothing back. Returns `needs_approval`.
+    pub fn admit_declaration(
+        &mut self,
+        amount: u64,
+        threshold: u64,
+        window_secs: u32,
+        now: i64,
+    ) -> Result<bool> {
+        let drained = drained_level_ceil(
+            self.unapproved_level,
+            threshold,
+            window_secs,
+            now.saturating_sub(self.unapproved_updated_at),
+        );
+        let next = try_fill(drained, amount, threshold)?;
+        self.unapproved_level = next.unwrap_or(drained);
+        self.unapproved_updated_at = now;
+        Ok(next.is_none())
     }
 
     /// Caps stay valid. (Drawn amounts may exceed caps governance lowered later; caps only

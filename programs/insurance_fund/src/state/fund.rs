@@ -173,7 +173,7 @@ pub struct DrawState {
 
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 3,656 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 3,824 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -213,6 +213,20 @@ pub struct Fund {
     /// Incremented by every governance transfer; a queued change records the epoch it was
     /// queued in and is void in any other, so a departing authority leaves no trap behind.
     pub governance_epoch: u64,
+    /// Configuration sequence: every configuration write takes the next value and stamps it
+    /// on the target it changed (the `*_seq` fields below, `Asset::config_seq`,
+    /// `Claimant::config_seq`). A queued change records the value when it is queued and is
+    /// void (`PendingChangeSuperseded`) once its target carries a later stamp: it executes
+    /// only against the configuration it was queued against.
+    pub config_seq: u64,
+    /// Stamp of the last `set_bounds`.
+    pub bounds_seq: u64,
+    /// Stamp of the last `set_rebalance_params`.
+    pub rebalance_seq: u64,
+    /// Stamp of the last `set_draw_params`.
+    pub draws_seq: u64,
+    /// Stamp of the last `set_guardian`.
+    pub guardian_seq: u64,
     /// Keeper rebalancing: governance parameters and the rate-limit buckets.
     pub rebalance: RebalanceConfig,
     pub rebalance_state: RebalanceState,
@@ -351,6 +365,12 @@ impl Fund {
         Ok(())
     }
 
+    /// The next configuration stamp (`config_seq`), for the target a change writes.
+    pub fn next_config_seq(&mut self) -> Result<u64> {
+        self.config_seq = self.config_seq.safe_add(1)?;
+        Ok(self.config_seq)
+    }
+
     /// A shortfall of `claimant` was declared with the fund's next id: the id is used up, and
     /// one more is open, here and there.
     pub fn open_shortfall_count(&mut self, claimant: &mut crate::state::Claimant) -> Result<()> {
@@ -467,8 +487,8 @@ mod tests {
 
     #[test]
     fn account_size_is_exact() {
-        assert_eq!(core::mem::size_of::<Asset>(), 208);
-        assert_eq!(Fund::SPACE, 8 + 320 + 16 * 208);
+        assert_eq!(core::mem::size_of::<Asset>(), 216);
+        assert_eq!(Fund::SPACE, 8 + 360 + 16 * 216);
     }
 
     #[test]

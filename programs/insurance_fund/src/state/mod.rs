@@ -1,6 +1,7 @@
 //! Account types, one file each; every PDA seed lives in `seeds.rs`.
 pub mod asset;
 pub mod claimant;
+pub mod draw;
 pub mod fund;
 pub mod nav;
 pub mod pending_change;
@@ -10,6 +11,7 @@ pub mod shortfall;
 
 pub use asset::*;
 pub use claimant::*;
+pub use draw::*;
 pub use fund::*;
 pub use pending_change::*;
 pub use shortfall::*;

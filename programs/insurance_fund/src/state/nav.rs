@@ -51,14 +51,19 @@ impl Asset {
     }
 
     /// A fixed price never goes stale; an oracle price must have been cached at most
-    /// `max_age_secs` ago.
-    pub fn price_is_fresh(&self, now: i64, max_age_secs: u32) -> bool {
-        self.is_fixed_price() || self.price.is_fresh(now, max_age_secs)
+    /// `fund_max_age_secs` ago and at most the asset's own `max_age_secs` ago, whichever is
+    /// tighter (the asset's limit is checked again at use, not only when it is refreshed).
+    pub fn price_is_fresh(&self, now: i64, fund_max_age_secs: u32) -> bool {
+        self.is_fixed_price()
+            || self
+                .price
+                .is_fresh(now, fund_max_age_secs.min(self.oracle.max_age_secs))
     }
 }
 
 impl Fund {
-    /// Bit i set: asset i's price is stale at `now` under the fund's max price age.
+    /// Bit i set: asset i's price is stale at `now` under the tighter of the fund's max price
+    /// age and the asset's own.
     pub fn stale_mask(&self, now: i64) -> u16 {
         self.registered_assets()
             .iter()
@@ -124,6 +129,7 @@ mod tests {
         Asset {
             oracle: OracleConfig {
                 source: OracleSource::PythPull as u8,
+                max_age_secs: 600,
                 ..Default::default()
             },
             price: PriceCache {
@@ -155,5 +161,19 @@ mod tests {
         assert_eq!(err, FundError::PriceStale.into());
         let fresh = fund_with(&[pyth_asset(1_000), fixed]);
         assert!(fresh.require_fresh_prices(1_100).is_ok());
+    }
+
+    #[test]
+    fn an_assets_own_max_age_binds_when_tighter_than_the_funds() {
+        let mut tight = pyth_asset(1_000);
+        tight.oracle.max_age_secs = 10;
+        // the fund allows 120 s; the asset only 10 s
+        let f = fund_with(&[tight, pyth_asset(1_000)]);
+        assert_eq!(f.stale_mask(1_010), 0);
+        assert_eq!(f.stale_mask(1_011), 0b01);
+        // and the fund's limit binds when it is the tighter one
+        let mut loose = pyth_asset(1_000);
+        loose.oracle.max_age_secs = 3_600;
+        assert_eq!(fund_with(&[loose]).stale_mask(1_121), 0b1);
     }
 }

@@ -2,7 +2,9 @@
 
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use crate::error::FundError;
-use crate::math::rebalance::{auction_started, premium_bps_floor, RebalanceAsset};
+use crate::math::rebalance::{auction_started, band_state, premium_bps_floor, RebalanceAsset};
+use crate::math::valuation::value_floor;
+use crate::math::SafeMath;
 use crate::state::{asset_flags, Fund};
 use anchor_lang::prelude::*;
 
@@ -27,9 +29,56 @@ impl Fund {
         self.require_fresh_prices(now)
     }
 
+    /// Ends the auction episode of every asset that is no longer beyond its band: its clock
+    /// is cleared, so when it leaves the band again its auction starts from
+    /// `start_premium_bps` (a clock left from an earlier episode would start it at an
+    /// arbitrary point of the premium sawtooth, up to the maximum). Clocks are only cleared
+    /// here, never started (that is `sync_auctions`' job, on fresh prices).
+    ///
+    /// Called by every instruction that moves a vault balance or a cached price
+    /// (`deposit_fees`, `refresh_prices`, `draw`; a fill settles its own pair and calls it for
+    /// the rest), with the cached prices as they are, stale or not: the band state is
+    /// bookkeeping, no value moves on it. Free when no clock is set (a fund inside its bands);
+    /// otherwise one valuation per asset (no weights).
+    pub fn settle_auction_clocks(&mut self) -> Result<()> {
+        let band = self.rebalance.band_bps;
+        if band == 0
+            || !self
+                .registered_assets()
+                .iter()
+                .any(|a| a.over_since != 0 || a.under_since != 0)
+        {
+            return Ok(());
+        }
+        let nd = self.numeraire_decimals;
+        let mut values = [0u128; MAX_ASSETS];
+        let mut nav = 0u128;
+        for (v, a) in values.iter_mut().zip(self.registered_assets()) {
+            *v = value_floor(
+                a.booked_balance,
+                a.lower_price(),
+                a.decimals,
+                nd,
+                a.haircut_bps,
+            )?;
+            nav = nav.safe_add(*v)?;
+        }
+        for (a, &v) in self.registered_assets_mut().iter_mut().zip(&values) {
+            let (over, under) = band_state(v, nav, a.target_bps, band);
+            if !over {
+                a.over_since = 0;
+            }
+            if !under {
+                a.under_since = 0;
+            }
+        }
+        Ok(())
+    }
+
     /// When the auction of the pair (`i` delivered, `o` taken) started: the later of `o`'s
-    /// `over_since` and `i`'s `under_since` (a clock left from an earlier sync only lowers
-    /// the premium). Meaningful once `pair_started` holds.
+    /// `over_since` and `i`'s `under_since`, each set when its asset last left its band
+    /// (`settle_auction_clocks` clears a clock whenever its asset is back inside, so a clock
+    /// never outlives its episode). Meaningful once `pair_started` holds.
     pub fn pair_auction_start(&self, i: usize, o: usize) -> i64 {
         self.assets[o].over_since.max(self.assets[i].under_since)
     }

@@ -44,6 +44,8 @@ pub struct DepositFees<'info> {
 /// - Books the amount actually received, measured as the vault balance after minus before
 ///   (a Token-2022 transfer fee is withheld from it); that must be > 0 (`NothingReceived`).
 ///   Increases the asset's booked balance and lifetime fees by exactly that amount.
+/// - Clears the auction clock of every asset now back inside its band
+///   (`Fund::settle_auction_clocks`), so a later episode starts at the start premium.
 /// - Emits `FeesDeposited` with amount sent and received and the vault balance before and
 ///   after.
 pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
@@ -104,6 +106,7 @@ pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
 
     let mut fund = accounts.fund.load_mut()?;
     fund.assets[index].credit_deposit(received)?;
+    fund.settle_auction_clocks()?;
     fund.invariant()?;
 
     emit!(FeesDeposited {

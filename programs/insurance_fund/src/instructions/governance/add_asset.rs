@@ -76,7 +76,7 @@ pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        &|| change.effect(&fund, None),
+        None,
     )?;
     check_mint_extensions(&ctx.accounts.mint.to_account_info())?;
     let token_program = TokenProgramKind::from_program_id(&ctx.accounts.token_program.key())?;
@@ -116,6 +116,7 @@ pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
         ..Asset::default()
     };
     asset.apply_params(&params);
+    asset.config_seq = fund.next_config_seq()?;
     fund.assets[index] = asset;
     fund.asset_count += 1;
     fund.invariant()?;

@@ -24,13 +24,17 @@ pub struct CancelChange<'info> {
 /// Specification:
 /// - The record must belong to `fund` (`PendingChangeMismatch`); `rent_recipient` must be its
 ///   payer (`RentRecipientMismatch`).
-/// - Governance may call for any queued change; anyone may call for one queued under a
-///   previous governance (stale: it can never execute); nobody else (`NotGovernanceOrStale`).
+/// - Governance may call for any queued change; anyone may call for one that can never
+///   execute: queued under a previous governance, or past its grace period (both reported
+///   as `stale`); nobody else (`NotGovernanceOrStale`).
 /// - Closes the record, its rent to the payer; the fund is not modified.
 /// - Emits `ChangeCancelled`.
 pub fn handler(ctx: Context<CancelChange>) -> Result<()> {
     let fund = ctx.accounts.fund.load()?;
-    let stale = ctx.accounts.pending_change.governance_epoch != fund.governance_epoch;
+    let record = &ctx.accounts.pending_change;
+    let now = Clock::get()?.unix_timestamp;
+    let stale = record.governance_epoch != fund.governance_epoch
+        || record.is_expired(fund.timelock_secs, now);
     require!(
         stale || ctx.accounts.authority.key() == fund.governance,
         FundError::NotGovernanceOrStale

@@ -37,8 +37,11 @@ pub struct QueueChange<'info> {
 /// - Checks that need no fund state run now (`ConfigChange::validate_shape`: rebalance and
 ///   draw parameter bounds, claimant caps, the timelock bound); the whole configuration is
 ///   validated again when the change executes.
-/// - Creates the record with `eta = now + timelock_secs` and the current governance epoch;
-///   the fund is not modified.
+/// - Creates the record with `eta = now + timelock_secs`, the current governance epoch and
+///   configuration stamp (`Fund::config_seq`); the fund is not modified. Execution waits
+///   until `max(eta, queued_at + the timelock in force then)` and is possible for
+///   `QUEUED_CHANGE_GRACE_SECS` (14 days) after that; the change is void once its target was
+///   changed after it was queued (see `timelock::authorize_change`).
 /// - Emits `ChangeQueued` with the change and its eta.
 pub fn handler(
     ctx: Context<QueueChange>,
@@ -71,6 +74,7 @@ pub fn handler(
             queued_at: now,
             eta,
             governance_epoch: fund.governance_epoch,
+            queued_seq: fund.config_seq,
             bump,
             change: change.clone(),
         },

@@ -9,6 +9,8 @@ use anchor_lang::prelude::*;
 pub struct RegisterClaimant<'info> {
     /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
     pub authority: Signer<'info>,
+    /// Writable: the registration takes the fund's next configuration stamp.
+    #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
     /// The claimant record, created by the handler at this PDA (`create::init_record`, which also
     /// works when someone sent lamports to the address first).
@@ -61,31 +63,28 @@ pub fn handler(
         payout_owner,
         caps,
     };
-    let authorized = {
-        let fund = ctx.accounts.fund.load()?;
-        authorize_change(
+    let (authorized, config_seq) = {
+        let mut fund = ctx.accounts.fund.load_mut()?;
+        let authorized = authorize_change(
             &fund,
             ctx.accounts.fund.key(),
             change_authority!(ctx.accounts),
             &change,
-            &|| change.effect(&fund, None),
-        )?
+            None,
+        )?;
+        (authorized, fund.next_config_seq()?)
     };
     Claimant::check_keys(&ctx.accounts.fund.key(), &claimant_authority, &payout_owner)?;
     let fund_key = ctx.accounts.fund.key();
     let bump = ctx.bumps.claimant;
-    let claimant = Claimant {
-        fund: fund_key,
-        authority: claimant_authority,
+    let claimant = Claimant::new(
+        fund_key,
+        claimant_authority,
         payout_owner,
         caps,
-        drawn_lifetime: 0,
-        window_level: 0,
-        window_updated_at: 0,
-        open_shortfalls: 0,
-        enabled: true,
+        config_seq,
         bump,
-    };
+    );
     claimant.invariant()?;
     init_record(
         &ctx.accounts.payer,

@@ -58,7 +58,7 @@ pub fn handler(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        &|| change.effect(&fund, None),
+        None,
     )?
     .consume()?;
     let before = BoundsArgs {
@@ -71,6 +71,7 @@ pub fn handler(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
     fund.max_price_age_secs = args.max_price_age_secs;
     fund.max_pause_secs = args.max_pause_secs;
     fund.timelock_secs = args.timelock_secs;
+    fund.bounds_seq = fund.next_config_seq()?;
     fund.invariant()?;
 
     emit!(BoundsSet {

@@ -44,12 +44,13 @@ pub fn handler(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        &|| change.effect(&fund, None),
+        None,
     )?
     .consume()?;
     require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
     let before = fund.draws;
     fund.draws = params;
+    fund.draws_seq = fund.next_config_seq()?;
     fund.invariant()?;
     emit!(DrawParamsSet {
         fund: ctx.accounts.fund.key(),

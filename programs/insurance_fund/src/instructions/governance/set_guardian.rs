@@ -42,7 +42,7 @@ pub fn handler(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        &|| change.effect(&fund, None),
+        None,
     )?
     .consume()?;
     let new_guardian = guardian.unwrap_or_default();
@@ -52,6 +52,7 @@ pub fn handler(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()
     );
     let before = fund.guardian;
     fund.guardian = new_guardian;
+    fund.guardian_seq = fund.next_config_seq()?;
     fund.invariant()?;
 
     emit!(GuardianSet {

@@ -48,12 +48,13 @@ pub fn handler(ctx: Context<SetRebalanceParams>, params: RebalanceConfig) -> Res
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        &|| change.effect(&fund, None),
+        None,
     )?
     .consume()?;
     require!(params.is_configured(), FundError::InvalidRebalanceBand);
     let before = fund.rebalance;
     fund.rebalance = params;
+    fund.rebalance_seq = fund.next_config_seq()?;
     fund.invariant()?;
 
     emit!(RebalanceParamsSet {

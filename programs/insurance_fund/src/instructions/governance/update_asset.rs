@@ -43,12 +43,13 @@ pub fn handler(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> 
         ctx.accounts.fund.key(),
         change_authority!(ctx.accounts),
         &change,
-        &|| change.effect(&fund, None),
+        None,
     )?
     .consume()?;
     let index = fund.asset_index(&mint)?;
     let before = fund.assets[index].params()?;
     fund.assets[index].apply_params(&params);
+    fund.assets[index].config_seq = fund.next_config_seq()?;
     fund.invariant()?;
 
     emit!(AssetUpdated {

@@ -8,6 +8,8 @@ use anchor_lang::prelude::*;
 pub struct UpdateClaimant<'info> {
     /// Governance, or anyone executing a matured queued change (`timelock::authorize_change`).
     pub authority: Signer<'info>,
+    /// Writable: the change takes the fund's next configuration stamp.
+    #[account(mut)]
     pub fund: AccountLoader<'info, Fund>,
     #[account(mut, has_one = fund @ FundError::ClaimantFundMismatch)]
     pub claimant: Account<'info, Claimant>,
@@ -49,17 +51,18 @@ pub fn handler(
         caps,
         enabled,
     };
-    {
-        let fund = ctx.accounts.fund.load()?;
+    let config_seq = {
+        let mut fund = ctx.accounts.fund.load_mut()?;
         authorize_change(
             &fund,
             ctx.accounts.fund.key(),
             change_authority!(ctx.accounts),
             &change,
-            &|| change.effect(&fund, Some(&ctx.accounts.claimant)),
+            Some(&ctx.accounts.claimant),
         )?
         .consume()?;
-    }
+        fund.next_config_seq()?
+    };
     let authority = ctx.accounts.claimant.authority;
     Claimant::check_keys(&ctx.accounts.fund.key(), &authority, &payout_owner)?;
     let c = &mut ctx.accounts.claimant;
@@ -67,6 +70,7 @@ pub fn handler(
     c.payout_owner = payout_owner;
     c.caps = caps;
     c.enabled = enabled;
+    c.config_seq = config_seq;
     c.invariant()?;
     emit!(ClaimantUpdated {
         fund: c.fund,

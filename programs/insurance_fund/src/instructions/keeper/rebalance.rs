@@ -88,7 +88,8 @@ pub struct Rebalance<'info> {
 ///   (`PremiumBudgetExceeded`).
 /// - Moves the amount out from the out-vault to `keeper_out` (the fund signs).
 /// - Books both balances, fills both buckets, adds to the lifetime totals, and restarts the
-///   clocks of both assets (cleared if back inside the band).
+///   clocks of both assets (cleared if back inside the band); the clock of any other asset
+///   the fill brought back inside its band is cleared (never started).
 /// - Emits `Rebalanced`.
 pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
     let a = &ctx.accounts;
@@ -285,12 +286,26 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     fund.assets[i].credit_rebalance_in(received)?;
     fund.assets[o].debit(quote.amount_out)?;
     let band_bps = fund.rebalance.band_bps;
-    for k in [i, o] {
-        // restart: a further fill of this pair starts at the start premium again
-        let slot = &mut fund.assets[k];
+    for (k, slot) in fund.registered_assets_mut().iter_mut().enumerate() {
+        let pair = k == i || k == o;
+        if !pair && slot.over_since == 0 && slot.under_since == 0 {
+            continue;
+        }
         let (over, under) = imbalance_at(&after, k, slot.target_bps, band_bps);
-        slot.over_since = next_clock(0, over, now);
-        slot.under_since = next_clock(0, under, now);
+        if pair {
+            // restart: a further fill of this pair starts at the start premium again
+            slot.over_since = next_clock(0, over, now);
+            slot.under_since = next_clock(0, under, now);
+        } else {
+            // any other asset the fill brought back inside its band ends its episode
+            // (`Fund::settle_auction_clocks`, here on the weights the fill computed)
+            if !over {
+                slot.over_since = 0;
+            }
+            if !under {
+                slot.under_since = 0;
+            }
+        }
     }
     let state = &mut fund.rebalance_state;
     state.volume_level = volume_level;

@@ -30,10 +30,19 @@ pub struct RefreshPrices<'info> {
 ///   `OracleNotFullyVerified`, `OracleStale`, `OracleNonPositivePrice`,
 ///   `OracleConfidenceTooWide`). The same price account may serve two assets that share a
 ///   feed; an account with another asset's feed is refused.
-/// - Caches each asset's lower and upper price bounds, confidence, exponent and publish time.
+/// - Caches each asset's lower and upper price bounds, confidence, exponent and publish time
+///   when the update is newer than the cached price; an update published at or before the
+///   cached publish time leaves the cached price untouched (the cache never moves back in
+///   time, so a caller cannot pick an older, more favourable price among the valid ones).
+///   Such an update is not refused: a keeper's or claimant's transaction whose update was
+///   overtaken by a newer one still goes through (refusing it would let anyone block the
+///   transaction by posting a newer price first).
 /// - Sets each asset's booked balance to its vault's balance, so donations and Token-2022
 ///   effects are booked.
-/// - Emits `PricesRefreshed` with the cached bounds and the booked balances before and after.
+/// - Clears the auction clock of every asset now back inside its band
+///   (`Fund::settle_auction_clocks`), so a later episode starts at the start premium.
+/// - Emits `PricesRefreshed` with the cached bounds (and whether each was updated) and the
+///   booked balances before and after.
 pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut fund = ctx.accounts.fund.load_mut()?;
@@ -69,21 +78,26 @@ pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) ->
         let balance = token_amount(vault)?;
 
         let slot = &mut fund.assets[i];
-        slot.price = PriceCache {
-            lower: price.lower,
-            upper: price.upper,
-            conf: price.conf,
-            publish_time: price.publish_time,
-            expo: price.expo,
-            _reserved: [0; 4],
-        };
+        let updated = price.publish_time > slot.price.publish_time;
+        if updated {
+            slot.price = PriceCache {
+                lower: price.lower,
+                upper: price.upper,
+                conf: price.conf,
+                publish_time: price.publish_time,
+                expo: price.expo,
+                _reserved: [0; 4],
+            };
+        }
         slot.sync_balance(balance);
+        let cached = slot.price;
         refreshed.push(RefreshedAsset {
             index: i as u8,
-            lower: price.lower,
-            upper: price.upper,
-            expo: price.expo,
-            publish_time: price.publish_time,
+            updated,
+            lower: cached.lower,
+            upper: cached.upper,
+            expo: cached.expo,
+            publish_time: cached.publish_time,
             booked_balance_before: asset.booked_balance,
             booked_balance_after: balance,
         });
@@ -92,6 +106,7 @@ pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) ->
         remaining.next().is_none(),
         FundError::ExtraRemainingAccounts
     );
+    fund.settle_auction_clocks()?;
     fund.invariant()?;
 
     emit!(PricesRefreshed {

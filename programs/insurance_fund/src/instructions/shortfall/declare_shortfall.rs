@@ -43,8 +43,12 @@ pub struct DeclareShortfall<'info> {
 /// - `id` is the fund's next shortfall id (`ShortfallIdMismatch`); the record is PDA
 ///   `["shortfall", fund, id]`, so ids are never reused. Lamports someone sent to the next
 ///   record's address beforehand do not block it (`create::create_pda`).
-/// - Creates an open shortfall; above the fund's approval threshold it needs
-///   `approve_shortfall` before any draw.
+/// - Creates an open shortfall. It needs `approve_shortfall` before any draw when what the
+///   claimant has declared without approval, counted cumulatively over the draw window (a
+///   leaky bucket draining `approval_threshold` per window, `Claimant::admit_declaration`),
+///   would pass the approval threshold with it: splitting a loss into small declarations
+///   gains nothing. A declaration that needs no approval fills the claimant's bucket.
+///   Governance declaring on a claimant's behalf is counted the same way.
 /// - Increments the fund's shortfall counter and open count (shortfall mode) and the
 ///   claimant's open count.
 /// - Emits `ShortfallDeclared`.
@@ -74,7 +78,12 @@ pub fn handler(
         FundError::ShortfallIdMismatch
     );
 
-    let needs_approval = amount > fund.draws.approval_threshold;
+    let needs_approval = claimant.admit_declaration(
+        amount,
+        fund.draws.approval_threshold,
+        fund.draws.window_secs,
+        now,
+    )?;
     let fund_key = ctx.accounts.fund.key();
     let bump = ctx.bumps.shortfall;
     let record = Shortfall {

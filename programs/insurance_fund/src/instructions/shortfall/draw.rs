@@ -1,11 +1,9 @@
 use crate::constants::MAX_ASSETS;
 use crate::error::FundError;
 use crate::events::{Payout, ShortfallClosed, ShortfallDrawn};
-use crate::math::draw::{draw_limit, payout_floor, waterfall_order};
-use crate::math::rate_limit::drained_level_ceil;
-use crate::math::valuation::mul_div_floor;
+use crate::math::draw::payout_floor;
 use crate::math::SafeMath;
-use crate::state::{asset_flags, seeds::SEED_FUND, Claimant, Fund, Shortfall, ShortfallStatus};
+use crate::state::{seeds::SEED_FUND, Claimant, Fund, Shortfall, ShortfallStatus};
 use crate::token_policy::{token_account_matches, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
 
@@ -51,9 +49,11 @@ pub const PAYOUT_ACCOUNTS: usize = 4;
 /// - Pays at most the smallest of: `max_value`, what remains of the shortfall, the claimant's
 ///   per-shortfall cap minus what this shortfall has been paid, the claimant's window room
 ///   (leaky bucket) and lifetime room, and the fund-wide window room (`fund_cap_bps` of NAV,
-///   leaky bucket). Nothing payable is `NothingToDraw`.
-/// - Each group is the next asset in waterfall order (`WaterfallOrderViolated`, also for a
-///   group beyond the last payable asset), with its mint and token program (`UnknownAsset`,
+///   leaky bucket) (`Fund::draw_room`). Nothing payable is `NothingToDraw`.
+/// - Each group is the next asset in waterfall order (`Fund::draw_waterfall`), except that
+///   assets whose balance is dust (worth less than one numeraire unit at the upper price,
+///   `Asset::is_payout_dust`) may be skipped (`WaterfallOrderViolated` for any other skip,
+///   and for a group beyond the last payable asset), with its mint and token program (`UnknownAsset`,
 ///   `TokenProgramMismatch`); the payout account is an initialized token account
 ///   (`InvalidTokenAccount`) of that mint (`PayoutMintMismatch`), owned by the claimant's
 ///   payout owner (`PayoutOwnerMismatch`), under the asset's token program
@@ -65,6 +65,8 @@ pub const PAYOUT_ACCOUNTS: usize = 4;
 ///   `math::draw`); transfers with `transfer_checked`, the fund signing.
 /// - Books: vault balances, the shortfall's paid amount (`Paid` when nothing remains, then
 ///   the open counts drop), the claimant's lifetime and window, the fund's window and total.
+/// - Clears the auction clock of every asset now back inside its band
+///   (`Fund::settle_auction_clocks`), so a later episode starts at the start premium.
 /// - Emits `ShortfallDrawn` (per asset paid: amount and value; total; remaining) and, when
 ///   fully paid, `ShortfallClosed`.
 pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<()> {
@@ -79,78 +81,57 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     require!(a.shortfall.is_drawable(), FundError::ShortfallNotApproved);
 
     // ---- how much may be paid, and from where -------------------------------------------
-    let (limit, fund_level, claimant_level, order, n_order, numeraire_decimals, create_key, bump) = {
+    let (room, waterfall, numeraire_decimals, create_key, bump) = {
         let fund = a.fund.load()?;
         require!(fund.draws.is_configured(), FundError::DrawsNotConfigured);
         fund.require_fresh_prices(now)?;
-        let nav = fund.nav()?;
-        let cfg = &fund.draws;
-        let fund_capacity =
-            u64::try_from(mul_div_floor(nav, cfg.fund_cap_bps, 10_000)?).unwrap_or(u64::MAX);
-        let fund_level = drained_level_ceil(
-            fund.draw_state.level,
-            fund_capacity,
-            cfg.window_secs,
-            now.saturating_sub(fund.draw_state.updated_at),
-        );
-        let c = &a.claimant;
-        let claimant_level = drained_level_ceil(
-            c.window_level,
-            c.caps.max_per_window,
-            cfg.window_secs,
-            now.saturating_sub(c.window_updated_at),
-        );
-        let s = &a.shortfall;
-        let limit = draw_limit(&[
-            max_value,
-            s.remaining(),
-            c.caps.max_per_shortfall.saturating_sub(s.paid),
-            c.caps.max_per_window.saturating_sub(claimant_level),
-            c.caps.lifetime_max.saturating_sub(c.drawn_lifetime),
-            fund_capacity.saturating_sub(fund_level),
-        ]);
-        require!(limit > 0, FundError::NothingToDraw);
-
-        let mut classes = [0u8; MAX_ASSETS];
-        let mut payable = [false; MAX_ASSETS];
-        for (k, asset) in fund.registered_assets().iter().enumerate() {
-            classes[k] = asset.class;
-            payable[k] = asset.has_flag(asset_flags::DRAW) && asset.booked_balance > 0;
-        }
-        let n = fund.asset_count as usize;
-        let (order, n_order) = waterfall_order(&classes[..n], &payable[..n]);
+        let room = fund.draw_room(&a.claimant, &a.shortfall, max_value, now)?;
+        require!(room.limit > 0, FundError::NothingToDraw);
         (
-            limit,
-            fund_level,
-            claimant_level,
-            order,
-            n_order,
+            room,
+            fund.draw_waterfall(),
             fund.numeraire_decimals,
             fund.create_key,
             fund.bump,
         )
     };
+    let limit = room.limit;
+    let order = waterfall.as_slice();
 
     // ---- the waterfall -------------------------------------------------------------------
     let bump_seed = [bump];
     let seeds: &[&[u8]] = &[SEED_FUND, create_key.as_ref(), &bump_seed];
     let mut left = u128::from(limit);
-    let mut payouts: Vec<Payout> = Vec::with_capacity(n_order);
-    let mut groups = ctx.remaining_accounts.chunks(PAYOUT_ACCOUNTS).enumerate();
+    let mut payouts: Vec<Payout> = Vec::with_capacity(order.len());
+    let mut groups = ctx.remaining_accounts.chunks(PAYOUT_ACCOUNTS);
+    // position in the waterfall of the next asset a group may pay from
+    let mut next = 0usize;
     // Debits are booked after the loop: the fund is only read while tokens move (it signs the
     // transfers, read-only), so one borrow serves every group. Each asset appears at most
     // once in the waterfall, so no step reads a balance an earlier step debited.
     let mut debits = [0u64; MAX_ASSETS];
     {
         let fund = a.fund.load()?;
-        for (step, group) in groups.by_ref() {
+        for group in groups.by_ref() {
             let [vault, mint, destination, token_program] = group else {
                 return err!(FundError::MissingRemainingAccounts);
             };
-            require!(step < n_order, FundError::WaterfallOrderViolated);
-            let k = order[step];
+            // the group's asset is the next in the waterfall, or a later one when every
+            // asset skipped is dust
+            let k = loop {
+                let &k = order
+                    .get(next)
+                    .ok_or_else(|| error!(FundError::WaterfallOrderViolated))?;
+                next += 1;
+                if vault.key() == fund.assets[k].vault {
+                    break k;
+                }
+                require!(
+                    fund.assets[k].is_payout_dust(numeraire_decimals)?,
+                    FundError::WaterfallOrderViolated
+                );
+            };
             let asset = &fund.assets[k];
-            require_keys_eq!(vault.key(), asset.vault, FundError::WaterfallOrderViolated);
             require_keys_eq!(mint.key(), asset.mint, FundError::UnknownAsset);
             let program = asset.token_program_id();
             require_keys_eq!(
@@ -207,20 +188,21 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     // ---- book it ---------------------------------------------------------------------------
     let a = ctx.accounts;
     let mut fund = a.fund.load_mut()?;
-    for &k in &order[..n_order] {
+    for &k in order {
         if debits[k] > 0 {
             fund.assets[k].debit(debits[k])?;
         }
     }
     a.shortfall.record_payment(paid)?;
-    a.claimant.record_draw(paid, claimant_level, now)?;
-    fund.draw_state.level = fund_level.safe_add(paid)?;
+    a.claimant.record_draw(paid, room.claimant_level, now)?;
+    fund.draw_state.level = room.fund_level.safe_add(paid)?;
     fund.draw_state.updated_at = now;
     fund.draw_state.total_drawn = fund.draw_state.total_drawn.safe_add(paid)?;
     let closed = a.shortfall.status == ShortfallStatus::Paid;
     if closed {
         fund.close_shortfall_count(&mut a.claimant)?;
     }
+    fund.settle_auction_clocks()?;
     fund.invariant()?;
     a.claimant.invariant()?;
 
