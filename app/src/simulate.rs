@@ -855,12 +855,7 @@ impl Sim {
         Ok(())
     }
 
-    fn declare(
-        &mut self,
-        amount: f64,
-        delay_hours: f64,
-        now: i64,
-    ) -> anyhow::Result<()> {
+    fn declare(&mut self, amount: f64, delay_hours: f64, now: i64) -> anyhow::Result<()> {
         let fund = load_fund(&mut self.chain, &self.fund)?;
         let id = fund.draw_state.shortfall_count;
         let value = atoms(amount, NUMERAIRE_DECIMALS)?;

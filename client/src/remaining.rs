@@ -85,8 +85,9 @@ pub fn plan_draw(
     max_value: u64,
     now: i64,
 ) -> Result<DrawPlan, RemainingError> {
+    let nav = fund.nav().map_err(|_| RemainingError::Overflow)?;
     let limit = fund
-        .draw_room(claimant, shortfall, max_value, now)
+        .draw_room(nav, claimant, shortfall, max_value, now)
         .map_err(|_| RemainingError::Overflow)?
         .limit;
     let mut plan = DrawPlan {

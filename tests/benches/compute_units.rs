@@ -646,6 +646,28 @@ async fn bench_fund(n: usize, b: &mut Bench) {
     let ix = f.h.sync_auctions_ix();
     b.measure(&mut f.ctx, n, "sync_auctions", "", &[ix], &[], None)
         .await;
+    // the same with auctions running (the sync set clocks): deposits and refreshes then end
+    // the episodes of assets back inside their bands (`Fund::settle_auction_clocks`, one
+    // valuation per asset); a small deposit, so the fill below is unchanged
+    if n >= 2 {
+        let ix = f.h.refresh_ix(f.h.all_assets());
+        let variant = format!("all {n} assets, auctions running");
+        b.measure(
+            &mut f.ctx,
+            n,
+            "refresh_prices",
+            variant,
+            &[ix],
+            &[],
+            Some(n),
+        )
+        .await;
+        let (who, source) = f.depositor(1, ONE).await;
+        let ix = f.h.deposit_ix(&who.pubkey(), 1, &source, ONE);
+        let variant = format!("asset #2 ({}), auctions running", describe(&specs[1]));
+        b.measure(&mut f.ctx, n, "deposit_fees", variant, &[ix], &[&who], None)
+            .await;
+    }
 
     // a keeper fill: asset 1 in, asset 0 out
     if n >= 2 {

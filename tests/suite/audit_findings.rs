@@ -10,9 +10,7 @@ use insurance_fund::constants::{DEFAULT_MAX_PAUSE_SECS, QUEUED_CHANGE_GRACE_SECS
 use insurance_fund::error::FundError;
 use insurance_fund::events::PricesRefreshed;
 use insurance_fund::instructions::BoundsArgs;
-use insurance_fund::state::{
-    asset_flags, pause_flags, ClaimantCaps, DrawConfig, LiquidityClass,
-};
+use insurance_fund::state::{asset_flags, pause_flags, ClaimantCaps, DrawConfig, LiquidityClass};
 use insurance_fund::timelock::ConfigChange;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
@@ -41,7 +39,10 @@ fn refresh_from(
     k: usize,
     price_account: Pubkey,
 ) -> anchor_lang::solana_program::instruction::Instruction {
-    f.refresh_ix_with(1 << k, &[(price_account, false), (f.h.assets[k].vault, false)])
+    f.refresh_ix_with(
+        1 << k,
+        &[(price_account, false), (f.h.assets[k].vault, false)],
+    )
 }
 
 // ---- 1. the cached price never moves back in time ------------------------------------------
@@ -71,7 +72,9 @@ async fn an_older_update_never_replaces_the_cached_price() {
     }
     // an update published at the cached time keeps the cache too
     let same_time = post_update(f, USDT, 99_000_000, t0 + 50).await;
-    f.ctx.send_ok(&[refresh_from(f, USDT, same_time)], &[]).await;
+    f.ctx
+        .send_ok(&[refresh_from(f, USDT, same_time)], &[])
+        .await;
     assert_eq!(f.state().await.assets[USDT].price, cached);
     // a newer one replaces it
     let newer = post_update(f, USDT, 98_000_000, t0 + 51).await;
@@ -123,9 +126,7 @@ async fn a_draw_bundled_behind_a_rollback_refresh_pays_at_the_newer_cache() {
     let pay = [(USDC, s.payout[USDC]), (USDT, s.payout[USDT])];
     let draw = s.f.draw_ix(&s.authority.pubkey(), id, u64::MAX, &pay);
     let rollback = refresh_from(&s.f, USDT, old);
-    s.f.ctx
-        .send_ok(&[rollback, draw], &[&s.authority])
-        .await;
+    s.f.ctx.send_ok(&[rollback, draw], &[&s.authority]).await;
     // 100 USDC, then 50 USD of USDT at the cached upper bound 1.10: 45.454545 USDT
     assert_eq!(s.balances().await, [100 * ONE, 45_454_545, 0]);
 }
@@ -155,10 +156,7 @@ async fn an_assets_own_max_age_is_checked_again_at_use() {
         .await;
     let now = s.f.ctx.now().await;
     assert_eq!(s.f.state().await.stale_mask(now), 1 << USDT);
-    assert_fund_error(
-        &s.draw(id, ONE, &[USDC]).await,
-        FundError::PriceStale,
-    );
+    assert_fund_error(&s.draw(id, ONE, &[USDC]).await, FundError::PriceStale);
     assert_eq!(s.balances().await, [0, 0, 0]);
 }
 
@@ -406,11 +404,7 @@ async fn a_queued_change_expires_after_its_grace_period_and_anyone_may_cancel_it
     f.ctx.send_ok(&[exec], &[&anyone]).await;
     // one second later the other one has expired
     f.ctx.advance_clock(1).await;
-    let exec = with_pending_change(
-        f.set_guardian_ix(&anyone.pubkey(), guardian),
-        late,
-        payer,
-    );
+    let exec = with_pending_change(f.set_guardian_ix(&anyone.pubkey(), guardian), late, payer);
     let before = f.state().await;
     assert_fund_error(
         &f.ctx.send(&[exec], &[&anyone]).await,
@@ -448,7 +442,10 @@ async fn splitting_a_loss_into_small_declarations_still_needs_approval() {
         flags.push(s.shortfall(id).await.needs_approval);
     }
     assert_eq!(flags, [false, false, true]);
-    assert_fund_error(&s.draw(c, ONE, &[USDC]).await, FundError::ShortfallNotApproved);
+    assert_fund_error(
+        &s.draw(c, ONE, &[USDC]).await,
+        FundError::ShortfallNotApproved,
+    );
     s.draw(a, ONE, &[USDC]).await.unwrap();
     let claimant = s.claimant().await;
     assert_eq!(claimant.unapproved_level, 800 * ONE);
@@ -459,7 +456,8 @@ async fn splitting_a_loss_into_small_declarations_still_needs_approval() {
     // governance declaring on the claimant's behalf counts the same
     let id = s.f.state().await.draw_state.shortfall_count;
     let gov = s.f.gov();
-    let ix = s.f.declare_ix(&gov, &s.authority.pubkey(), id, 500 * ONE, [1; 32]);
+    let ix =
+        s.f.declare_ix(&gov, &s.authority.pubkey(), id, 500 * ONE, [1; 32]);
     s.f.send_gov(&[ix]).await.unwrap();
     assert!(s.shortfall(id).await.needs_approval);
 }
@@ -477,7 +475,10 @@ async fn an_auction_restarts_at_the_start_premium_when_its_imbalance_starts_agai
     // a USDT deposit brings both back inside their bands: their episodes end
     f.deposit(USDT, 100 * ONE).await;
     let st = f.state().await;
-    assert_eq!((st.assets[USDC].over_since, st.assets[USDT].under_since), (0, 0));
+    assert_eq!(
+        (st.assets[USDC].over_since, st.assets[USDT].under_since),
+        (0, 0)
+    );
     // 990 s later a USDC deposit takes USDC over its band again (800 of 1,400: 57 %)
     f.ctx.advance_clock(990).await;
     f.deposit(USDC, 200 * ONE).await;
@@ -564,9 +565,7 @@ async fn a_chaining_guardian_is_removed_and_its_pause_lifted_at_once_under_a_tim
         .send_ok(std::slice::from_ref(&pause), &[&guardian])
         .await;
     // the pause expires; the guardian pauses again at once
-    f.ctx
-        .advance_clock(i64::from(DEFAULT_MAX_PAUSE_SECS))
-        .await;
+    f.ctx.advance_clock(i64::from(DEFAULT_MAX_PAUSE_SECS)).await;
     let again = pause_flags::DECLARATIONS | pause_flags::DEPOSITS;
     let pause = f.pause_ix(&guardian.pubkey(), again);
     f.ctx.send_ok(&[pause], &[&guardian]).await;
@@ -632,6 +631,8 @@ async fn a_direct_transfer_is_booked_by_refresh_even_with_deposits_off() {
     shortfall::refresh(&mut s.f).await;
     let a = s.f.state().await.assets[USDT];
     // booked, but not counted as fees received
-    assert_eq!((a.booked_balance, a.total_fees_received), (205 * ONE, 200 * ONE));
+    assert_eq!(
+        (a.booked_balance, a.total_fees_received),
+        (205 * ONE, 200 * ONE)
+    );
 }
-

@@ -367,6 +367,31 @@ impl From<MathError> for FillError {
     }
 }
 
+/// Each refusal of the engine as the program's named error (the one mapping: the `rebalance`
+/// handler and off-chain planners use it).
+impl From<FillError> for anchor_lang::error::Error {
+    fn from(e: FillError) -> Self {
+        use crate::error::FundError;
+        match e {
+            FillError::InvalidPair => FundError::InvalidPair.into(),
+            FillError::InNotEnabled => FundError::RebalanceInDisabled.into(),
+            FillError::OutNotEnabled => FundError::RebalanceOutDisabled.into(),
+            FillError::OutNotOverweight => FundError::OutNotOverweight.into(),
+            FillError::InNotUnderweight => FundError::InNotUnderweight.into(),
+            FillError::InsideBands => FundError::PairInsideBands.into(),
+            FillError::ZeroAmountOut => FundError::ZeroAmountOut.into(),
+            FillError::InsufficientBalance => FundError::InsufficientVaultBalance.into(),
+            FillError::OutPushedBelowTarget => FundError::OutPushedBelowTarget.into(),
+            FillError::InPushedAboveTarget => FundError::InPushedAboveTarget.into(),
+            FillError::LiquidityBound => FundError::LiquidityBound.into(),
+            FillError::ConcentrationBound => FundError::ConcentrationBound.into(),
+            FillError::DistanceNotReduced => FundError::DistanceNotReduced.into(),
+            FillError::ValueBound => FundError::ValueBound.into(),
+            FillError::Math(m) => m.into(),
+        }
+    }
+}
+
 /// The weights inputs of `assets`, in a fixed array (only the first `assets.len()` are set).
 fn inputs_of(assets: &[RebalanceAsset]) -> Result<[AssetInput; MAX_ASSETS], MathError> {
     if assets.len() > MAX_ASSETS {

@@ -55,15 +55,16 @@ impl Asset {
 }
 
 impl Fund {
-    /// The sizing rule of `draw` at `now` for a request of `max_value`.
+    /// The sizing rule of `draw` at `now` for a request of `max_value`, on the fund's `nav`
+    /// (`Fund::nav`, or the sum of `Fund::asset_values`).
     pub fn draw_room(
         &self,
+        nav: u128,
         claimant: &Claimant,
         shortfall: &Shortfall,
         max_value: u64,
         now: i64,
     ) -> Result<DrawRoom> {
-        let nav = self.nav()?;
         let cfg = &self.draws;
         let fund_capacity =
             u64::try_from(mul_div_floor(nav, cfg.fund_cap_bps, 10_000)?).unwrap_or(u64::MAX);

@@ -2,7 +2,7 @@
 
 use crate::constants::MAX_ASSETS;
 use crate::error::FundError;
-use crate::math::valuation::Price;
+use crate::math::valuation::{value_floor, Price};
 use crate::math::weights::{self, AssetInput, Weights};
 use crate::state::{Asset, Fund, LiquidityClass, OracleSource};
 use anchor_lang::prelude::*;
@@ -48,6 +48,18 @@ impl Asset {
             target_bps: self.target_bps,
             max_weight_bps: self.max_weight_bps,
         }
+    }
+
+    /// What the asset adds to NAV: its booked balance at the lower price, after its haircut,
+    /// rounded down (`math::valuation::value_floor`).
+    pub fn value_lower(&self, numeraire_decimals: u8) -> Result<u128> {
+        Ok(value_floor(
+            self.booked_balance,
+            self.lower_price(),
+            self.decimals,
+            numeraire_decimals,
+            self.haircut_bps,
+        )?)
     }
 
     /// A fixed price never goes stale; an oracle price must have been cached at most

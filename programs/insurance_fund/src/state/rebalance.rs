@@ -3,7 +3,6 @@
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use crate::error::FundError;
 use crate::math::rebalance::{auction_started, band_state, premium_bps_floor, RebalanceAsset};
-use crate::math::valuation::value_floor;
 use crate::math::SafeMath;
 use crate::state::{asset_flags, Fund};
 use anchor_lang::prelude::*;
@@ -36,34 +35,39 @@ impl Fund {
     /// here, never started (that is `sync_auctions`' job, on fresh prices).
     ///
     /// Called by every instruction that moves a vault balance or a cached price
-    /// (`deposit_fees`, `refresh_prices`, `draw`; a fill settles its own pair and calls it for
-    /// the rest), with the cached prices as they are, stale or not: the band state is
-    /// bookkeeping, no value moves on it. Free when no clock is set (a fund inside its bands);
-    /// otherwise one valuation per asset (no weights).
+    /// (`deposit_fees`, `refresh_prices`, `draw`; a fill settles with the weights it computed),
+    /// with the cached prices as they are, stale or not: the band state is bookkeeping, no
+    /// value moves on it. Free when no clock is set (a fund inside its bands); otherwise one
+    /// valuation per asset.
     pub fn settle_auction_clocks(&mut self) -> Result<()> {
-        let band = self.rebalance.band_bps;
-        if band == 0
-            || !self
-                .registered_assets()
-                .iter()
-                .any(|a| a.over_since != 0 || a.under_since != 0)
-        {
+        if !self.auction_clocks_running() {
             return Ok(());
         }
-        let nd = self.numeraire_decimals;
-        let mut values = [0u128; MAX_ASSETS];
-        let mut nav = 0u128;
-        for (v, a) in values.iter_mut().zip(self.registered_assets()) {
-            *v = value_floor(
-                a.booked_balance,
-                a.lower_price(),
-                a.decimals,
-                nd,
-                a.haircut_bps,
-            )?;
-            nav = nav.safe_add(*v)?;
-        }
-        for (a, &v) in self.registered_assets_mut().iter_mut().zip(&values) {
+        let (values, nav) = self.asset_values()?;
+        self.settle_auction_clocks_with(&values, nav, usize::MAX);
+        Ok(())
+    }
+
+    /// Whether any asset's auction clock is set.
+    pub fn auction_clocks_running(&self) -> bool {
+        self.registered_assets()
+            .iter()
+            .any(|a| a.over_since | a.under_since != 0)
+    }
+
+    /// `settle_auction_clocks` on values the caller already has (`values[k]` is asset `k`'s
+    /// value at its lower price after haircut, `nav` their sum), leaving asset `skip` alone.
+    pub fn settle_auction_clocks_with(&mut self, values: &[u128], nav: u128, skip: usize) {
+        let band = self.rebalance.band_bps;
+        for (k, (a, &v)) in self
+            .registered_assets_mut()
+            .iter_mut()
+            .zip(values)
+            .enumerate()
+        {
+            if a.over_since | a.under_since == 0 || k == skip {
+                continue;
+            }
             let (over, under) = band_state(v, nav, a.target_bps, band);
             if !over {
                 a.over_since = 0;
@@ -72,7 +76,18 @@ impl Fund {
                 a.under_since = 0;
             }
         }
-        Ok(())
+    }
+
+    /// Every registered asset's value (booked balance at its lower price, after haircut,
+    /// rounded down: what NAV sums) and NAV, exactly as `Fund::nav`.
+    pub fn asset_values(&self) -> Result<([u128; MAX_ASSETS], u128)> {
+        let mut values = [0u128; MAX_ASSETS];
+        let mut nav = 0u128;
+        for (v, a) in values.iter_mut().zip(self.registered_assets()) {
+            *v = a.value_lower(self.numeraire_decimals)?;
+            nav = nav.safe_add(*v)?;
+        }
+        Ok((values, nav))
     }
 
     /// When the auction of the pair (`i` delivered, `o` taken) started: the later of `o`'s

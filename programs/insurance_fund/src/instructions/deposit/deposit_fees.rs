@@ -107,7 +107,7 @@ pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
     let mut fund = accounts.fund.load_mut()?;
     fund.assets[index].credit_deposit(received)?;
     fund.settle_auction_clocks()?;
-    fund.invariant()?;
+    fund.invariant_flows()?;
 
     emit!(FeesDeposited {
         fund: accounts.fund.key(),

@@ -2,9 +2,7 @@ use crate::error::FundError;
 use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
 use crate::math::rate_limit::take;
-use crate::math::rebalance::{
-    check_fill_inputs, imbalance_at, quote_fill_from, FillError, FillPair,
-};
+use crate::math::rebalance::{check_fill_inputs, imbalance_at, quote_fill_from, FillPair};
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
 use crate::token_policy::{token_account_mint, token_amount, transfer_checked, TransferAccounts};
@@ -219,8 +217,7 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             fund.min_liquid_bps,
             fund.rebalance.band_bps,
             fund.numeraire_decimals,
-        )
-        .map_err(fill_error)?;
+        )?;
         require!(
             fund.pair_started(i, o, (checked.out_over_band, checked.in_under_band)),
             FundError::AuctionNotStarted
@@ -286,26 +283,14 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     fund.assets[i].credit_rebalance_in(received)?;
     fund.assets[o].debit(quote.amount_out)?;
     let band_bps = fund.rebalance.band_bps;
-    for (k, slot) in fund.registered_assets_mut().iter_mut().enumerate() {
-        let pair = k == i || k == o;
-        if !pair && slot.over_since == 0 && slot.under_since == 0 {
-            continue;
-        }
+    // any other asset the fill brought back inside its band ends its episode (on the values
+    // the fill computed); the pair restarts: a further fill starts at the start premium again
+    fund.settle_auction_clocks_with(&after.values[..after.count], after.nav, i);
+    for k in [i, o] {
+        let slot = &mut fund.assets[k];
         let (over, under) = imbalance_at(&after, k, slot.target_bps, band_bps);
-        if pair {
-            // restart: a further fill of this pair starts at the start premium again
-            slot.over_since = next_clock(0, over, now);
-            slot.under_since = next_clock(0, under, now);
-        } else {
-            // any other asset the fill brought back inside its band ends its episode
-            // (`Fund::settle_auction_clocks`, here on the weights the fill computed)
-            if !over {
-                slot.over_since = 0;
-            }
-            if !under {
-                slot.under_since = 0;
-            }
-        }
+        slot.over_since = next_clock(0, over, now);
+        slot.under_since = next_clock(0, under, now);
     }
     let state = &mut fund.rebalance_state;
     state.volume_level = volume_level;
@@ -314,7 +299,7 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     state.total_volume = state.total_volume.safe_add(value_in)?;
     state.total_premium = state.total_premium.safe_add(premium_value)?;
     state.fills = state.fills.safe_add(1)?;
-    fund.invariant()?;
+    fund.invariant_flows()?;
 
     emit!(Rebalanced {
         fund: a.fund.key(),
@@ -336,25 +321,4 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
         liquid_after_bps: after.liquid_bps,
     });
     Ok(())
-}
-
-/// Each refusal of the engine as the program's named error.
-fn fill_error(e: FillError) -> anchor_lang::error::Error {
-    match e {
-        FillError::InvalidPair => FundError::InvalidPair.into(),
-        FillError::InNotEnabled => FundError::RebalanceInDisabled.into(),
-        FillError::OutNotEnabled => FundError::RebalanceOutDisabled.into(),
-        FillError::OutNotOverweight => FundError::OutNotOverweight.into(),
-        FillError::InNotUnderweight => FundError::InNotUnderweight.into(),
-        FillError::InsideBands => FundError::PairInsideBands.into(),
-        FillError::ZeroAmountOut => FundError::ZeroAmountOut.into(),
-        FillError::InsufficientBalance => FundError::InsufficientVaultBalance.into(),
-        FillError::OutPushedBelowTarget => FundError::OutPushedBelowTarget.into(),
-        FillError::InPushedAboveTarget => FundError::InPushedAboveTarget.into(),
-        FillError::LiquidityBound => FundError::LiquidityBound.into(),
-        FillError::ConcentrationBound => FundError::ConcentrationBound.into(),
-        FillError::DistanceNotReduced => FundError::DistanceNotReduced.into(),
-        FillError::ValueBound => FundError::ValueBound.into(),
-        FillError::Math(m) => m.into(),
-    }
 }

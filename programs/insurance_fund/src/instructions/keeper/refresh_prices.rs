@@ -107,7 +107,7 @@ pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) ->
         FundError::ExtraRemainingAccounts
     );
     fund.settle_auction_clocks()?;
-    fund.invariant()?;
+    fund.invariant_flows()?;
 
     emit!(PricesRefreshed {
         fund: ctx.accounts.fund.key(),

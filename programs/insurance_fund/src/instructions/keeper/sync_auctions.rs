@@ -43,7 +43,7 @@ pub fn handler(ctx: Context<SyncAuctions>) -> Result<()> {
         a.over_since = next_clock(a.over_since, over & (1 << i) != 0, now);
         a.under_since = next_clock(a.under_since, under & (1 << i) != 0, now);
     }
-    fund.invariant()?;
+    fund.invariant_flows()?;
 
     emit!(AuctionsSynced {
         fund: ctx.accounts.fund.key(),

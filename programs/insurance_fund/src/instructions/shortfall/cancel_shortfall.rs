@@ -43,7 +43,7 @@ pub fn handler(ctx: Context<CancelShortfall>) -> Result<()> {
     );
     s.status = ShortfallStatus::Cancelled;
     fund.close_shortfall_count(claimant)?;
-    fund.invariant()?;
+    fund.invariant_flows()?;
     emit!(ShortfallClosed {
         fund: s.fund,
         shortfall: s.key(),

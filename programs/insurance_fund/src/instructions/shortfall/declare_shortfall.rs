@@ -113,7 +113,7 @@ pub fn handler(
         &record,
     )?;
     fund.open_shortfall_count(claimant)?;
-    fund.invariant()?;
+    fund.invariant_flows()?;
 
     emit!(ShortfallDeclared {
         fund: ctx.accounts.fund.key(),

@@ -81,14 +81,18 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     require!(a.shortfall.is_drawable(), FundError::ShortfallNotApproved);
 
     // ---- how much may be paid, and from where -------------------------------------------
-    let (room, waterfall, numeraire_decimals, create_key, bump) = {
+    let (room, values, nav, waterfall, numeraire_decimals, create_key, bump) = {
         let fund = a.fund.load()?;
         require!(fund.draws.is_configured(), FundError::DrawsNotConfigured);
         fund.require_fresh_prices(now)?;
-        let room = fund.draw_room(&a.claimant, &a.shortfall, max_value, now)?;
+        // each asset's value, once: NAV for the fund-wide cap, and the auction clocks after
+        let (values, nav) = fund.asset_values()?;
+        let room = fund.draw_room(nav, &a.claimant, &a.shortfall, max_value, now)?;
         require!(room.limit > 0, FundError::NothingToDraw);
         (
             room,
+            values,
+            nav,
             fund.draw_waterfall(),
             fund.numeraire_decimals,
             fund.create_key,
@@ -188,9 +192,13 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     // ---- book it ---------------------------------------------------------------------------
     let a = ctx.accounts;
     let mut fund = a.fund.load_mut()?;
+    let (mut values, mut nav) = (values, nav);
     for &k in order {
         if debits[k] > 0 {
             fund.assets[k].debit(debits[k])?;
+            let value = fund.assets[k].value_lower(numeraire_decimals)?;
+            nav = nav.safe_sub(values[k])?.safe_add(value)?;
+            values[k] = value;
         }
     }
     a.shortfall.record_payment(paid)?;
@@ -202,8 +210,8 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     if closed {
         fund.close_shortfall_count(&mut a.claimant)?;
     }
-    fund.settle_auction_clocks()?;
-    fund.invariant()?;
+    fund.settle_auction_clocks_with(&values, nav, usize::MAX);
+    fund.invariant_flows()?;
     a.claimant.invariant()?;
 
     let s = &a.shortfall;
