@@ -16,7 +16,7 @@ use insurance_fund::math::rebalance::{
     check_fill, max_fill, open_pairs, FillCheck, FillQuote, OpenPair,
 };
 use insurance_fund::math::valuation::value_floor;
-use insurance_fund::state::{pause_flags, Fund, LiquidityClass};
+use insurance_fund::state::{pause_flags, Fund};
 use insurance_fund_client::{decode, ix, remaining};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -102,13 +102,13 @@ pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
     if fund.is_paused(pause_flags::REBALANCES, now) {
         return Err(Skip::RebalancesPaused);
     }
+    // a stale asset is valued at 0, as the program's fill values it
     let stale = fund.stale_mask(now);
-    if stale != 0 {
-        return Err(Skip::StalePrices { mask: stale });
-    }
     let n = fund.asset_count as usize;
-    let assets = fund.rebalance_assets();
-    let w = fund.weights().map_err(|e| Skip::Engine(e.to_string()))?;
+    let assets = fund.rebalance_assets_without(stale);
+    let w = fund
+        .weights_without(stale)
+        .map_err(|e| Skip::Engine(e.to_string()))?;
     let mut open = open_pairs(&w, &assets[..n], fund.rebalance.band_bps).peekable();
     if open.peek().is_none() {
         return Err(Skip::InBands);
@@ -133,11 +133,13 @@ pub fn plan(
 ) -> Result<PlannedFill, Skip> {
     precheck(fund, now)?;
     let n = fund.asset_count as usize;
-    let assets = fund.rebalance_assets();
+    let stale = fund.stale_mask(now);
+    let assets = fund.rebalance_assets_without(stale);
     let assets = &assets[..n];
-    let w = fund.weights().map_err(|e| Skip::Engine(e.to_string()))?;
+    let w = fund
+        .weights_without(stale)
+        .map_err(|e| Skip::Engine(e.to_string()))?;
     let cfg = &fund.rebalance;
-    let shortfall_mode = fund.draw_state.open_shortfalls > 0;
     let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
     let volume_room = cfg.max_volume_per_window.saturating_sub(drained_level_ceil(
         fund.rebalance_state.volume_level,
@@ -164,9 +166,11 @@ pub fn plan(
     for pair in open_pairs(&w, assets, cfg.band_bps) {
         let (i, o) = (pair.i, pair.o);
         let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
-        if shortfall_mode
-            && !(ai.class == LiquidityClass::Liquid as u8
-                && ao.class != LiquidityClass::Liquid as u8)
+        let max_age = fund.max_price_age_secs;
+        // the program's rules: the pair's own prices fresh, and the mode (shortfall mode or
+        // a stale third asset: liquidity-raising fills only, `Fund::check_fill_mode`)
+        if !(ai.price_is_fresh(now, max_age) && ao.price_is_fresh(now, max_age))
+            || fund.check_fill_mode(i, o, stale).is_err()
         {
             continue;
         }
@@ -249,7 +253,10 @@ pub fn plan(
     }
     match best {
         Some(b) => Ok(b),
-        None if !any_pair => Err(Skip::ShortfallModeNoLiquidPair),
+        None if !any_pair && fund.draw_state.open_shortfalls > 0 => {
+            Err(Skip::ShortfallModeNoLiquidPair)
+        }
+        None if !any_pair => Err(Skip::StalePrices { mask: stale }),
         None if !any_started => Err(Skip::AuctionsNotStarted),
         None if !any_inventory => Err(Skip::NoInventory),
         None => match best_unprofitable {

@@ -12,7 +12,7 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::AccountMeta;
 use insurance_fund::constants::MAX_ASSETS;
 use insurance_fund::math::draw::payout_floor;
-use insurance_fund::state::{Asset, Claimant, Fund, OracleSource, Shortfall};
+use insurance_fund::state::{fresh_nav, Asset, Claimant, Fund, OracleSource, Shortfall};
 
 /// Why remaining accounts or a plan could not be built.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -75,8 +75,8 @@ pub struct DrawPlan {
 }
 
 /// Plans a draw of up to `max_value` at `now` with the handler's own rules
-/// (`Fund::draw_room`, `Fund::draw_waterfall`), skipping dust the handler lets a draw skip
-/// (`Asset::is_payout_dust`), then walking the waterfall over booked balances at upper
+/// (`Fund::draw_room` on `fresh_nav`, `Fund::draw_waterfall`), skipping what the handler lets
+/// a draw skip (assets with a stale price, dust: `Asset::is_payout_dust`), then walking the waterfall over booked balances at upper
 /// prices, moving on only when an asset is exhausted.
 pub fn plan_draw(
     fund: &Fund,
@@ -85,7 +85,10 @@ pub fn plan_draw(
     max_value: u64,
     now: i64,
 ) -> Result<DrawPlan, RemainingError> {
-    let nav = fund.nav().map_err(|_| RemainingError::Overflow)?;
+    let stale = fund.stale_mask(now);
+    let (values, _) = fund.asset_values().map_err(|_| RemainingError::Overflow)?;
+    let nav = fresh_nav(&values[..fund.asset_count as usize], stale)
+        .map_err(|_| RemainingError::Overflow)?;
     let limit = fund
         .draw_room(nav, claimant, shortfall, max_value, now)
         .map_err(|_| RemainingError::Overflow)?
@@ -101,8 +104,11 @@ pub fn plan_draw(
     let mut left = u128::from(limit);
     for &k in fund.draw_waterfall().as_slice() {
         let a = &fund.assets[k];
-        if a.is_payout_dust(fund.numeraire_decimals)
-            .map_err(|_| RemainingError::Overflow)?
+        // skipped as the handler lets a draw skip them: a stale price (it cannot be paid
+        // from), or dust
+        if stale & (1 << k) != 0
+            || a.is_payout_dust(fund.numeraire_decimals)
+                .map_err(|_| RemainingError::Overflow)?
         {
             continue;
         }

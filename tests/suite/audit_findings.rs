@@ -131,7 +131,7 @@ async fn a_draw_bundled_behind_a_rollback_refresh_pays_at_the_newer_cache() {
     assert_eq!(s.balances().await, [100 * ONE, 45_454_545, 0]);
 }
 
-/// Main before the fix: the draw succeeded on a 110 s old USDT price (the fund allows 120 s).
+/// Main before the fix: the draw paid USDT on a 110 s old price (the fund allows 120 s).
 #[tokio::test]
 async fn an_assets_own_max_age_is_checked_again_at_use() {
     let mut s = shortfall::setup().await;
@@ -146,7 +146,8 @@ async fn an_assets_own_max_age_is_checked_again_at_use() {
     s.f.ctx
         .send_ok(&[refresh_from(&s.f, USDT, ten_seconds_old)], &[])
         .await;
-    let id = s.declare(10 * ONE).await;
+    // a draw that must pay from USDT: 150 USD, past USDC's 100
+    let id = s.declare(150 * ONE).await;
     s.f.ctx.advance_clock(100).await;
     // every other asset freshly priced: only USDT's own 10 s limit is passed
     s.f.set_pyth_price(LST, 200_000_000, -8, 0).await;
@@ -156,7 +157,12 @@ async fn an_assets_own_max_age_is_checked_again_at_use() {
         .await;
     let now = s.f.ctx.now().await;
     assert_eq!(s.f.state().await.stale_mask(now), 1 << USDT);
-    assert_fund_error(&s.draw(id, ONE, &[USDC]).await, FundError::PriceStale);
+    let before = s.f.state().await;
+    assert_fund_error(
+        &s.draw(id, u64::MAX, &[USDC, USDT]).await,
+        FundError::PriceStale,
+    );
+    assert_eq!(s.f.state().await, before);
     assert_eq!(s.balances().await, [0, 0, 0]);
 }
 

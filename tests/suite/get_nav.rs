@@ -70,10 +70,14 @@ async fn reports_conservative_nav_and_weights() {
 #[tokio::test]
 async fn reports_stale_prices_instead_of_failing() {
     let mut f = fund().await;
+    // an asset holding nothing never counts as stale (issue #16): hold some of each
+    f.deposit(0, 1_000_000).await;
+    f.deposit(1, 1_000_000).await;
     // never refreshed: the Pyth asset is stale, the fixed-price one never is
     let r: NavReport = f.nav_report().await;
     assert_eq!(r.stale_assets, 0b10);
-    assert_eq!(r.nav, 0);
+    // the unpriced asset adds nothing: NAV is the fixed-price token alone
+    assert_eq!(r.nav, 1_000_000);
 
     f.ctx.send_ok(&[f.refresh_ix(0b10)], &[]).await;
     let r: NavReport = f.nav_report().await;

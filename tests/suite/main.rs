@@ -12,6 +12,7 @@ mod get_nav;
 mod governance;
 mod initialize_fund;
 mod liquidator_cpi;
+mod oracle_resilience;
 mod pause;
 mod rebalance;
 mod refresh_prices;

@@ -197,6 +197,8 @@ pub enum FundError {
     PairInsideBands,
     #[msg("An asset keepers may deliver has a haircut the maximum premium cannot cover: no fill could buy it")]
     HaircutExceedsPremium,
+    #[msg("Another asset's price is stale: only fills that deliver a liquid asset for a non-liquid one are allowed")]
+    StalePricesLiquidOnly,
 
     // ---- shortfalls and draws -------------------------------------------------------------
     #[msg("Governance has not configured draws yet")]

@@ -6,6 +6,7 @@ use crate::constants::MAX_ASSETS;
 use crate::math::draw::{draw_limit, waterfall_order};
 use crate::math::rate_limit::drained_level_ceil;
 use crate::math::valuation::{mul_div_floor, value_floor};
+use crate::math::SafeMath;
 use crate::state::{asset_flags, Asset, Claimant, Fund, Shortfall};
 use anchor_lang::prelude::*;
 
@@ -54,9 +55,23 @@ impl Asset {
     }
 }
 
+/// The NAV a draw sizes the fund-wide cap on: `values` (`Fund::asset_values`) summed over the
+/// assets not in `stale` (`Fund::stale_mask`). An asset whose price is stale counts for 0:
+/// conservative (the cap can only shrink), so a dead feed never needs a loosening change to
+/// keep draws going.
+pub fn fresh_nav(values: &[u128], stale: u16) -> Result<u128> {
+    let mut nav = 0u128;
+    for (k, &v) in values.iter().enumerate() {
+        if stale & (1 << k) == 0 {
+            nav = nav.safe_add(v)?;
+        }
+    }
+    Ok(nav)
+}
+
 impl Fund {
     /// The sizing rule of `draw` at `now` for a request of `max_value`, on the fund's `nav`
-    /// (`Fund::nav`, or the sum of `Fund::asset_values`).
+    /// (`fresh_nav`: assets with a stale price count for 0).
     pub fn draw_room(
         &self,
         nav: u128,
@@ -99,8 +114,8 @@ impl Fund {
 
     /// The assets a draw pays from, in order: liquid, then yield-bearing, then illiquid;
     /// within a class in asset order; only draw-enabled assets with a booked balance
-    /// (`math::draw::waterfall_order`). Dust among them may be skipped
-    /// (`Asset::is_payout_dust`).
+    /// (`math::draw::waterfall_order`). Dust among them (`Asset::is_payout_dust`) and assets
+    /// whose price is stale may be skipped; a draw pays only from assets with a fresh price.
     pub fn draw_waterfall(&self) -> Waterfall {
         let mut classes = [0u8; MAX_ASSETS];
         let mut payable = [false; MAX_ASSETS];

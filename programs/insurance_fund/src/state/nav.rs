@@ -1,7 +1,6 @@
 //! The fund's NAV and weights from its booked balances and cached prices.
 
 use crate::constants::MAX_ASSETS;
-use crate::error::FundError;
 use crate::math::valuation::{value_floor, Price};
 use crate::math::weights::{self, AssetInput, Weights};
 use crate::state::{Asset, Fund, LiquidityClass, OracleSource};
@@ -74,31 +73,18 @@ impl Asset {
 }
 
 impl Fund {
-    /// Bit i set: asset i's price is stale at `now` under the tighter of the fund's max price
-    /// age and the asset's own.
+    /// Bit i set: asset i holds a booked balance and its price is stale at `now` under the
+    /// tighter of the fund's max price age and the asset's own. An asset with nothing booked
+    /// is worth 0 at any price and never needs a fresh one (except as the asset a keeper
+    /// delivers, which a fill checks itself).
     pub fn stale_mask(&self, now: i64) -> u16 {
         self.registered_assets()
             .iter()
             .enumerate()
-            .filter(|(_, a)| !a.price_is_fresh(now, self.max_price_age_secs))
+            .filter(|(_, a)| {
+                a.booked_balance > 0 && !a.price_is_fresh(now, self.max_price_age_secs)
+            })
             .fold(0u16, |m, (i, _)| m | (1 << i))
-    }
-
-    /// Every operation that needs NAV calls this first: all registered assets must have a
-    /// fresh price, else `PriceStale` (the log names the first stale asset).
-    pub fn require_fresh_prices(&self, now: i64) -> Result<()> {
-        let stale = self.stale_mask(now);
-        if stale != 0 {
-            let i = stale.trailing_zeros() as usize;
-            msg!(
-                "stale price: asset {} ({}), published {}",
-                i,
-                self.assets[i].mint,
-                self.assets[i].price.publish_time
-            );
-            return err!(FundError::PriceStale);
-        }
-        Ok(())
     }
 
     /// NAV alone (booked balances at lower prices, after haircuts, rounded down): what draws
@@ -110,16 +96,34 @@ impl Fund {
 
     /// Every registered asset as the engine sees it, and how many there are.
     pub fn engine_inputs(&self) -> ([AssetInput; MAX_ASSETS], usize) {
+        self.engine_inputs_without(0)
+    }
+
+    /// The engine's view with the assets in `stale` valued at 0 (their price unusable): what
+    /// fills and auction syncs see while a feed is dead (`docs/design.md`, price validity by
+    /// action).
+    pub fn engine_inputs_without(&self, stale: u16) -> ([AssetInput; MAX_ASSETS], usize) {
         let mut inputs = [AssetInput::default(); MAX_ASSETS];
-        for (input, a) in inputs.iter_mut().zip(self.registered_assets()) {
+        for (k, (input, a)) in inputs.iter_mut().zip(self.registered_assets()).enumerate() {
             *input = a.weights_input();
+            if stale & (1 << k) != 0 {
+                input.price_lo = Price {
+                    mantissa: 0,
+                    expo: 0,
+                };
+            }
         }
         (inputs, self.asset_count as usize)
     }
 
     /// The weights engine's view of the fund (booked balances, lower prices).
     pub fn weights(&self) -> Result<Weights> {
-        let (inputs, n) = self.engine_inputs();
+        self.weights_without(0)
+    }
+
+    /// The weights with the assets in `stale` valued at 0 (`engine_inputs_without`).
+    pub fn weights_without(&self, stale: u16) -> Result<Weights> {
+        let (inputs, n) = self.engine_inputs_without(stale);
         Ok(weights::compute(&inputs[..n], self.numeraire_decimals)?)
     }
 }
@@ -150,6 +154,7 @@ mod tests {
                 publish_time,
                 ..Default::default()
             },
+            booked_balance: 1,
             ..Default::default()
         }
     }
@@ -169,10 +174,12 @@ mod tests {
         assert_eq!(f.stale_mask(1_000), 0b0100);
         // one second later asset 3 is stale too
         assert_eq!(f.stale_mask(1_001), 0b1100);
-        let err = f.require_fresh_prices(1_001).unwrap_err();
-        assert_eq!(err, FundError::PriceStale.into());
         let fresh = fund_with(&[pyth_asset(1_000), fixed]);
-        assert!(fresh.require_fresh_prices(1_100).is_ok());
+        assert_eq!(fresh.stale_mask(1_100), 0);
+        // an asset holding nothing never needs a fresh price
+        let mut empty = pyth_asset(0);
+        empty.booked_balance = 0;
+        assert_eq!(fund_with(&[empty, pyth_asset(1_000)]).stale_mask(1_100), 0);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use crate::error::FundError;
 use crate::math::rebalance::{auction_started, band_state, premium_bps_floor, RebalanceAsset};
 use crate::math::SafeMath;
-use crate::state::{asset_flags, Fund};
+use crate::state::{asset_flags, Fund, LiquidityClass};
 use anchor_lang::prelude::*;
 
 impl Fund {
@@ -17,22 +17,57 @@ impl Fund {
             == u32::from(BPS_DENOMINATOR)
     }
 
-    /// What every rebalance operation requires: rebalancing configured, targets set, every
-    /// price fresh.
-    pub fn require_rebalance_ready(&self, now: i64) -> Result<()> {
+    /// What every rebalance operation requires: rebalancing configured and targets set.
+    /// Prices: a fill needs its own two fresh (`rebalance`); a stale third asset is valued at
+    /// 0 and restricts fills to liquidity-raising ones (`Fund::check_fill_mode`).
+    pub fn require_rebalance_ready(&self) -> Result<()> {
         require!(
             self.rebalance.is_configured(),
             FundError::RebalanceNotConfigured
         );
         require!(self.targets_set(), FundError::TargetsNotSet);
-        self.require_fresh_prices(now)
+        Ok(())
+    }
+
+    /// Whether a fill delivering `i` for `o` raises the liquid share whatever the other
+    /// assets are worth: a liquid asset in, a non-liquid one out.
+    pub fn raises_liquidity(&self, i: usize, o: usize) -> bool {
+        self.assets[i].class == LiquidityClass::Liquid as u8
+            && self.assets[o].class != LiquidityClass::Liquid as u8
+    }
+
+    /// The one rule on which pairs may fill now, shared with off-chain planners: while a
+    /// shortfall is open (`ShortfallModeLiquidOnly`), or while an asset other than the pair
+    /// holds a balance at a stale price (`StalePricesLiquidOnly`, given `stale` =
+    /// `stale_mask(now)`), only fills that raise the liquidity (`raises_liquidity`).
+    ///
+    /// Why a stale third asset allows those and only those: it is valued at 0
+    /// (`engine_inputs_without`), which overstates every other weight (so the concentration
+    /// caps and the in-asset's target are checked conservatively) but would overstate the
+    /// liquid share if it is not liquid; a liquidity-raising fill adds liquid value and removes
+    /// non-liquid value, so it raises the liquid share at any value of the stale asset and the
+    /// floor cannot be crossed by it. The value bound does not involve the stale asset.
+    pub fn check_fill_mode(&self, i: usize, o: usize, stale: u16) -> Result<()> {
+        if self.draw_state.open_shortfalls > 0 {
+            require!(
+                self.raises_liquidity(i, o),
+                FundError::ShortfallModeLiquidOnly
+            );
+        }
+        if stale & !((1u16 << i) | (1u16 << o)) != 0 {
+            require!(
+                self.raises_liquidity(i, o),
+                FundError::StalePricesLiquidOnly
+            );
+        }
+        Ok(())
     }
 
     /// Ends the auction episode of every asset that is no longer beyond its band: its clock
     /// is cleared, so when it leaves the band again its auction starts from
     /// `start_premium_bps` (a clock left from an earlier episode would start it at an
     /// arbitrary point of the premium sawtooth, up to the maximum). Clocks are only cleared
-    /// here, never started (that is `sync_auctions`' job, on fresh prices).
+    /// here, never started (that is `sync_auctions`' job).
     ///
     /// Called by every instruction that moves a vault balance or a cached price
     /// (`deposit_fees`, `refresh_prices`, `draw`; a fill settles with the weights it computed),
@@ -118,10 +153,17 @@ impl Fund {
     /// Every registered asset with its booked balance, price bounds and keeper flags
     /// (unregistered slots are zero). Boxed: 1 KiB is too much for a 4 KiB stack frame.
     pub fn rebalance_assets(&self) -> Box<[RebalanceAsset; MAX_ASSETS]> {
+        self.rebalance_assets_without(0)
+    }
+
+    /// `rebalance_assets` with the assets in `stale` valued at 0, as a fill sees them
+    /// (`Fund::engine_inputs_without`, `Fund::check_fill_mode`).
+    pub fn rebalance_assets_without(&self, stale: u16) -> Box<[RebalanceAsset; MAX_ASSETS]> {
+        let (inputs, _) = self.engine_inputs_without(stale);
         let mut out = Box::new([RebalanceAsset::default(); MAX_ASSETS]);
-        for (slot, a) in out.iter_mut().zip(self.registered_assets()) {
+        for ((slot, a), input) in out.iter_mut().zip(self.registered_assets()).zip(inputs) {
             *slot = RebalanceAsset {
-                input: a.weights_input(),
+                input,
                 price_hi: a.upper_price(),
                 can_in: a.has_flag(asset_flags::REBALANCE_IN),
                 can_out: a.has_flag(asset_flags::REBALANCE_OUT),

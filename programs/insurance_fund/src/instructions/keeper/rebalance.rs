@@ -4,7 +4,7 @@ use crate::instructions::sync_auctions::next_clock;
 use crate::math::rate_limit::take;
 use crate::math::rebalance::{check_fill_inputs, imbalance_at, quote_fill_from, FillPair};
 use crate::math::SafeMath;
-use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund, LiquidityClass};
+use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund};
 use crate::token_policy::{token_account_mint, token_amount, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenInterface;
@@ -56,8 +56,9 @@ pub struct Rebalance<'info> {
 ///   (`ConstraintDuplicateMutableAccount`).
 /// - `amount_in` > 0 (`ZeroAmount`).
 /// - Rebalances are not paused (`RebalancesPaused`); rebalancing is configured
-///   (`RebalanceNotConfigured`); targets are set (`TargetsNotSet`); every price is fresh
-///   (`PriceStale`).
+///   (`RebalanceNotConfigured`); targets are set (`TargetsNotSet`); both assets of the pair
+///   have a fresh price (`PriceStale`), under the tighter of each asset's and the fund's max
+///   age.
 /// - Both mints are registered (`UnknownAsset`) and differ (`InvalidPair`); each vault is the
 ///   fund's vault for its mint (`VaultMismatch`); each token program is its asset's
 ///   (`TokenProgramMismatch`); `keeper_in` and `keeper_out` are initialized token accounts
@@ -66,7 +67,9 @@ pub struct Rebalance<'info> {
 /// - The in-asset accepts keeper deliveries (`RebalanceInDisabled`), the out-asset keeper
 ///   withdrawals (`RebalanceOutDisabled`).
 /// - While a shortfall is open (shortfall mode), only fills delivering a liquid asset for a
-///   non-liquid one, which always raise the liquid share (`ShortfallModeLiquidOnly`).
+///   non-liquid one, which always raise the liquid share (`ShortfallModeLiquidOnly`); the
+///   same while another asset holds a balance at a stale price (`StalePricesLiquidOnly`),
+///   which the fill then values at 0 (`Fund::check_fill_mode` says why that is safe).
 /// - The pair's auction clocks give the premium (see `sync_auctions`).
 /// - Moves `amount_in` from the keeper to the in-vault; the amount received is measured.
 /// - Bounds (the shared engine, `math::rebalance::check_fill`), in this order: out is over
@@ -108,13 +111,13 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let now = Clock::get()?.unix_timestamp;
 
     // ---- checks that need no transfer ---------------------------------------------------
-    let (i, o, premium_bps, decimals_in, decimals_out, create_key, bump) = {
+    let (i, o, stale, premium_bps, decimals_in, decimals_out, create_key, bump) = {
         let fund = a.fund.load()?;
         require!(
             !fund.is_paused(pause_flags::REBALANCES, now),
             FundError::RebalancesPaused
         );
-        fund.require_rebalance_ready(now)?;
+        fund.require_rebalance_ready()?;
         let i = fund.asset_index(&a.mint_in.key())?;
         let o = fund.asset_index(&a.mint_out.key())?;
         require!(i != o, FundError::InvalidPair);
@@ -149,20 +152,21 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             ao.has_flag(asset_flags::REBALANCE_OUT),
             FundError::RebalanceOutDisabled
         );
-        // shortfall mode: only fills that raise the liquid share (liquid in, non-liquid out)
-        if fund.draw_state.open_shortfalls > 0 {
-            require!(
-                ai.class == LiquidityClass::Liquid as u8
-                    && ao.class != LiquidityClass::Liquid as u8,
-                FundError::ShortfallModeLiquidOnly
-            );
-        }
+        let max_age = fund.max_price_age_secs;
+        require!(
+            ai.price_is_fresh(now, max_age) && ao.price_is_fresh(now, max_age),
+            FundError::PriceStale
+        );
+        // shortfall mode or a stale third asset: only fills that raise the liquid share
+        let stale = fund.stale_mask(now);
+        fund.check_fill_mode(i, o, stale)?;
         // Eligibility is checked by the engine with the fill below; here only the auction
         // clocks, which price it.
         let premium = fund.pair_premium_bps(i, o, now);
         (
             i,
             o,
+            stale,
             premium,
             ai.decimals,
             ao.decimals,
@@ -193,7 +197,8 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let (quote, before, after, volume_level, premium_level, value_in, premium_value) = {
         let fund = a.fund.load()?;
         // the engine's view of every asset, built once; the pair's flags were checked above
-        let (inputs, n) = fund.engine_inputs();
+        // a stale asset other than the pair is valued at 0 (`Fund::check_fill_mode`)
+        let (inputs, n) = fund.engine_inputs_without(stale);
         let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
         let quote = quote_fill_from(
             &inputs[i],
@@ -285,7 +290,12 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let band_bps = fund.rebalance.band_bps;
     // any other asset the fill brought back inside its band ends its episode (on the values
     // the fill computed); the pair restarts: a further fill starts at the start premium again
-    fund.settle_auction_clocks_with(&after.values[..after.count], after.nav, i);
+    if stale == 0 {
+        fund.settle_auction_clocks_with(&after.values[..after.count], after.nav, i);
+    } else {
+        // the fill's weights value a stale asset at 0; clocks are kept on cached prices
+        fund.settle_auction_clocks()?;
+    }
     for k in [i, o] {
         let slot = &mut fund.assets[k];
         let (over, under) = imbalance_at(&after, k, slot.target_bps, band_bps);

@@ -27,14 +27,18 @@ pub struct SyncAuctions<'info> {
 /// - Anyone may call (keepers call it after `refresh_prices`); it changes only clocks.
 /// - Rebalancing is configured (`RebalanceNotConfigured`) and targets are set
 ///   (`TargetsNotSet`).
-/// - Every registered asset has a fresh price (`PriceStale`).
+/// - Prices: every asset at its cached price, stale or not. Clock bookkeeping (this, and
+///   `Fund::settle_auction_clocks`) follows one rule, the last known state; no value moves on
+///   it (a fill needs its own pair fresh and checks its bounds then). Requiring every price
+///   fresh here would let one dead feed stop every new auction; valuing a stale asset at 0
+///   here would let anyone clear every clock by syncing while prices are stale.
 /// - For each asset: out of band and no clock yet → clock set to now; back inside → clock
 ///   cleared; otherwise unchanged (a running auction is never restarted by a sync).
 /// - Emits `AuctionsSynced` with the over and under masks.
 pub fn handler(ctx: Context<SyncAuctions>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut fund = ctx.accounts.fund.load_mut()?;
-    fund.require_rebalance_ready(now)?;
+    fund.require_rebalance_ready()?;
     let assets = fund.rebalance_assets();
     let weights = fund.weights()?;
     let n = fund.asset_count as usize;

@@ -3,7 +3,7 @@ use crate::error::FundError;
 use crate::events::{Payout, ShortfallClosed, ShortfallDrawn};
 use crate::math::draw::payout_floor;
 use crate::math::SafeMath;
-use crate::state::{seeds::SEED_FUND, Claimant, Fund, Shortfall, ShortfallStatus};
+use crate::state::{fresh_nav, seeds::SEED_FUND, Claimant, Fund, Shortfall, ShortfallStatus};
 use crate::token_policy::{token_account_matches, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
 
@@ -45,14 +45,19 @@ pub const PAYOUT_ACCOUNTS: usize = 4;
 /// - The claimant is enabled (`ClaimantDisabled`); the shortfall is open
 ///   (`ShortfallNotOpen`) and approved if it needs approval (`ShortfallNotApproved`). Pauses
 ///   never block draws.
-/// - Draws are configured (`DrawsNotConfigured`); every price is fresh (`PriceStale`).
+/// - Draws are configured (`DrawsNotConfigured`). Prices: only the assets it pays from need a
+///   fresh price (`PriceStale` for a group naming a stale one); an asset whose price is stale
+///   counts for 0 in the NAV the fund-wide cap is sized on, and may be skipped in the
+///   waterfall, so one dead feed never blocks a payout.
 /// - Pays at most the smallest of: `max_value`, what remains of the shortfall, the claimant's
 ///   per-shortfall cap minus what this shortfall has been paid, the claimant's window room
 ///   (leaky bucket) and lifetime room, and the fund-wide window room (`fund_cap_bps` of NAV,
-///   leaky bucket) (`Fund::draw_room`). Nothing payable is `NothingToDraw`.
+///   leaky bucket, on `state::draw::fresh_nav`) (`Fund::draw_room`). Nothing payable is
+///   `NothingToDraw`.
 /// - Each group is the next asset in waterfall order (`Fund::draw_waterfall`), except that
 ///   assets whose balance is dust (worth less than one numeraire unit at the upper price,
-///   `Asset::is_payout_dust`) may be skipped (`WaterfallOrderViolated` for any other skip,
+///   `Asset::is_payout_dust`) or whose price is stale may be skipped
+///   (`WaterfallOrderViolated` for any other skip,
 ///   and for a group beyond the last payable asset), with its mint and token program (`UnknownAsset`,
 ///   `TokenProgramMismatch`); the payout account is an initialized token account
 ///   (`InvalidTokenAccount`) of that mint (`PayoutMintMismatch`), owned by the claimant's
@@ -81,18 +86,26 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
     require!(a.shortfall.is_drawable(), FundError::ShortfallNotApproved);
 
     // ---- how much may be paid, and from where -------------------------------------------
-    let (room, values, nav, waterfall, numeraire_decimals, create_key, bump) = {
+    let (room, values, nav, stale, waterfall, numeraire_decimals, create_key, bump) = {
         let fund = a.fund.load()?;
         require!(fund.draws.is_configured(), FundError::DrawsNotConfigured);
-        fund.require_fresh_prices(now)?;
-        // each asset's value, once: NAV for the fund-wide cap, and the auction clocks after
+        // each asset's value, once: NAV for the fund-wide cap (stale prices count for 0), and
+        // the auction clocks after (cached prices)
+        let stale = fund.stale_mask(now);
         let (values, nav) = fund.asset_values()?;
-        let room = fund.draw_room(nav, &a.claimant, &a.shortfall, max_value, now)?;
+        let room = fund.draw_room(
+            fresh_nav(&values[..fund.asset_count as usize], stale)?,
+            &a.claimant,
+            &a.shortfall,
+            max_value,
+            now,
+        )?;
         require!(room.limit > 0, FundError::NothingToDraw);
         (
             room,
             values,
             nav,
+            stale,
             fund.draw_waterfall(),
             fund.numeraire_decimals,
             fund.create_key,
@@ -121,7 +134,7 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
                 return err!(FundError::MissingRemainingAccounts);
             };
             // the group's asset is the next in the waterfall, or a later one when every
-            // asset skipped is dust
+            // asset skipped is dust or has a stale price
             let k = loop {
                 let &k = order
                     .get(next)
@@ -131,10 +144,12 @@ pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Resul
                     break k;
                 }
                 require!(
-                    fund.assets[k].is_payout_dust(numeraire_decimals)?,
+                    stale & (1 << k) != 0 || fund.assets[k].is_payout_dust(numeraire_decimals)?,
                     FundError::WaterfallOrderViolated
                 );
             };
+            // only what is paid needs a fresh price
+            require!(stale & (1 << k) == 0, FundError::PriceStale);
             let asset = &fund.assets[k];
             require_keys_eq!(mint.key(), asset.mint, FundError::UnknownAsset);
             let program = asset.token_program_id();
