@@ -46,7 +46,11 @@ impl Fund {
     /// caps and the in-asset's target are checked conservatively) but would overstate the
     /// liquid share if it is not liquid; a liquidity-raising fill adds liquid value and removes
     /// non-liquid value, so it raises the liquid share at any value of the stale asset and the
-    /// floor cannot be crossed by it. The value bound does not involve the stale asset.
+    /// floor cannot be crossed by it. The value bound does not involve the stale asset. What
+    /// the 0 makes permissive is only rebalancing's own aim: the (non-liquid) out-asset's
+    /// weight is overstated, so a fill may take it below its true target or open a pair that
+    /// fresh prices would not (its auction clock, kept on cached prices, still has to run):
+    /// more liquidity than the targets ask for, never less, while a feed is dead.
     pub fn check_fill_mode(&self, i: usize, o: usize, stale: u16) -> Result<()> {
         if self.draw_state.open_shortfalls > 0 {
             require!(
