@@ -127,6 +127,39 @@ pub fn update_asset(
     )
 }
 
+/// `retire_asset`: governance retires `mint` at once (its target must already be 0).
+pub fn retire_asset(fund: &Pubkey, governance: &Pubkey, mint: Pubkey) -> Instruction {
+    fund_ix(
+        acc::RetireAsset {
+            governance: *governance,
+            fund: *fund,
+        },
+        ixd::RetireAsset { mint },
+    )
+}
+
+/// `remove_asset`: governance removes an empty asset with target 0, closing its `vault`
+/// (under `token_program`) and sending the rent to `rent_recipient`.
+pub fn remove_asset(
+    fund: &Pubkey,
+    governance: &Pubkey,
+    mint: Pubkey,
+    vault: Pubkey,
+    token_program: Pubkey,
+    rent_recipient: Pubkey,
+) -> Instruction {
+    fund_ix(
+        acc::RemoveAsset {
+            governance: *governance,
+            fund: *fund,
+            vault,
+            rent_recipient,
+            token_program,
+        },
+        ixd::RemoveAsset { mint },
+    )
+}
+
 pub fn set_targets(fund: &Pubkey, governance: &Pubkey, targets: Vec<u16>) -> Instruction {
     fund_ix(
         acc::SetTargets {

@@ -183,6 +183,12 @@ impl World {
                 f.update_asset_ix(&g, &f.h.assets[0].mint.key, params0),
                 vec![gov()],
             ),
+            one("retire_asset", f.retire_asset_ix(&g, 0), vec![gov()]),
+            one(
+                "remove_asset",
+                f.remove_asset_ix(&g, 0, f.payer),
+                vec![gov()],
+            ),
             one(
                 "set_targets",
                 f.set_targets_ix(&g, vec![5_000, 5_000]),

@@ -401,6 +401,28 @@ impl FundHandle {
         cix::update_asset(&self.fund, governance, mint, params)
     }
 
+    pub fn retire_asset_ix(&self, governance: &Pubkey, k: usize) -> Instruction {
+        cix::retire_asset(&self.fund, governance, self.assets[k].mint.key)
+    }
+
+    /// `remove_asset` of asset `k` (as the fixture registered it), rent to `rent_recipient`.
+    pub fn remove_asset_ix(
+        &self,
+        governance: &Pubkey,
+        k: usize,
+        rent_recipient: Pubkey,
+    ) -> Instruction {
+        let a = &self.assets[k];
+        cix::remove_asset(
+            &self.fund,
+            governance,
+            a.mint.key,
+            a.vault,
+            a.mint.program_id(),
+            rent_recipient,
+        )
+    }
+
     pub fn set_targets_ix(&self, governance: &Pubkey, targets: Vec<u16>) -> Instruction {
         cix::set_targets(&self.fund, governance, targets)
     }

@@ -16,6 +16,8 @@ mod oracle_resilience;
 mod pause;
 mod rebalance;
 mod refresh_prices;
+mod remove_asset;
+mod retire_asset;
 mod shortfall;
 mod state_machine;
 mod timelock;

@@ -1,23 +1,75 @@
-//! Property-based state-machine test (issue #8): random sequences of deposits, price moves,
-//! refreshes, auction syncs, keeper fills (the engine's largest fill and adversarial ones),
-//! declarations, approvals, draws, cancellations, configuration changes, pauses and clock
-//! warps, run against the real runtime, with the fund's invariants asserted after every step:
+//! Property-based state-machine test (issue #8): random sequences of deposits (and dust
+//! deposits), price moves, refreshes (of every asset, or of the live feeds), rollback
+//! refreshes, dead feeds, auction syncs, NAV reads, keeper fills (the engine's largest fill
+//! and adversarial ones), declarations (single and split), approvals, draws, cancellations,
+//! configuration changes, pauses and clock warps, run against the real runtime, with the
+//! fund's invariants asserted after every step.
+//!
+//! The model is an independent re-implementation of the program's rules, on purpose: an oracle
+//! that calls the program's own code for a rule agrees with the program's mistakes and cannot
+//! catch them. It shares the pure arithmetic of `math::` (valuation, the rebalance engine,
+//! rate limits, the waterfall order) and a few read-only views of the stored state (pause
+//! flags, `Fund::weights`, `Fund::rebalance_assets`, the premium and start of a pair's auction
+//! from its stored clocks), and reads configuration and state back from the chain before each
+//! step; freshness and staleness, the fill modes, the valuation with stale assets at 0, the
+//! fresh NAV draws are capped on, the approval bucket, the cache's monotonicity, dust and
+//! stale skipping, the auction clocks' settling and syncing and the fill error mapping are the
+//! model's own (none calls `stale_mask`, `check_fill_mode`, `engine_inputs_without`,
+//! `fresh_nav`, `draw_room` or `draw_waterfall`). The invariants:
 //!
 //! - every asset's booked balance equals its vault's token balance;
 //! - a failed transaction changes nothing (fund, claimant, shortfall records, vaults, keeper,
 //!   depositor and payout accounts are byte-identical before and after);
+//! - every asset's cached `publish_time` never decreases, over any step; a refresh replaces a
+//!   cached price only with a strictly newer update (an update at or before the cached time
+//!   leaves the cache as it was, and is not refused). The rollback adversary keeps an older,
+//!   valid, fully verified update of a Pyth asset in an account of its own, with another
+//!   price, and refreshes from it: accepted, and the cache (bounds and time) is unchanged;
+//! - freshness at use (oracle resilience, issue #16): a Pyth price is fresh when
+//!   `now - publish_time <= min(fund max age, asset max age)` (a fixed price always is); an
+//!   asset is *stale* when it holds a booked balance and its price is not fresh (one holding
+//!   nothing never needs a price). `get_nav`'s `stale_assets` is exactly that set. The feed
+//!   fault: a Pyth feed publishes a confidence above its bound (refreshing it fails), time
+//!   passes its max age, and a keeper refreshes the live feeds; the dead asset stays stale
+//!   (USDT most often, second in the draw waterfall) until a price move revives its feed;
 //! - keeper fills: accepted or refused exactly as the shared engine (`quote_fill`,
-//!   `check_fill`) and the handler's other checks predict, with the exact error; an accepted
-//!   fill moves exactly the quoted amounts and satisfies every bound `check_fill` documents
-//!   (out not below / in not above target, the liquidity floor or no fall below it, every
-//!   weight within its cap or the largest excess not grown, strictly smaller distance to
-//!   targets, NAV after + premium >= NAV before) and the premium and volume buckets;
+//!   `check_fill`) and the handler's other checks predict, in the handler's order, with the
+//!   exact error: both assets of the pair need a fresh price, whatever they hold
+//!   (`PriceStale`); then in shortfall mode (`ShortfallModeLiquidOnly`) and while any other
+//!   asset is stale (`StalePricesLiquidOnly`) only liquid-in, non-liquid-out fills pass; the
+//!   engine values the stale assets at 0 (lower price mantissa 0). An accepted fill moves
+//!   exactly the quoted amounts and satisfies, on that view, every bound `check_fill`
+//!   documents (out not below / in not above target, the liquidity floor or no fall below it,
+//!   every weight within its cap or the largest excess not grown, strictly smaller distance
+//!   to targets, NAV after + premium >= NAV before, the last also at cached prices) and the
+//!   premium and volume buckets. While a third asset is stale, every accepted fill is
+//!   liquid in, non-liquid out, and the liquid share (at cached prices) does not fall, with
+//!   the stale asset valued at 0 and at its cached price alike;
+//! - auction clocks: deposits, refreshes and draws clear the clock of every asset no longer
+//!   beyond its band (at cached prices, stale or not) and start none; a fill restarts its
+//!   pair's clocks (on its own view, stale assets at 0) and clears those of the other assets
+//!   back inside their band (on the fill's values when nothing is stale, else at cached
+//!   prices); a sync needs no fresh price: it sets, keeps or clears each clock from the band
+//!   state at cached prices, stale or not, and changes nothing else; no other step touches
+//!   them;
 //! - NAV changes only through deposits (up), refreshed prices, accepted fills (down by at most
 //!   the premium) and draws (down by at most what was credited); every other step leaves
 //!   booked balances and cached prices alone;
-//! - draws: paid exactly as `math::draw` predicts for the groups passed, paid <= declared and
-//!   every claimant and fund-wide cap, and the books agree (sum of shortfall payments =
-//!   claimant lifetime = fund total; open counts match the records).
+//! - declarations: accepted or refused as predicted; approval is cumulative per claimant (a
+//!   leaky bucket of capacity `approval_threshold` draining that per draw window): each
+//!   record's `needs_approval` is the model's, and the claimant's `unapproved_level` and
+//!   `unapproved_updated_at` equal the model's bucket after every step. The split adversary
+//!   declares several shortfalls each within the threshold, in one transaction or in a row a
+//!   few seconds apart, partly by governance on the claimant's behalf: what it declares
+//!   without approval in a window never passes the threshold plus what drained;
+//! - draws: need no fresh price but for what they pay. Paid exactly as `math::draw` predicts
+//!   for the groups passed (waterfall order; dust assets, worth less than one numeraire unit
+//!   at the upper price, may be skipped or paid from; stale assets may be skipped, and a group
+//!   naming one is `PriceStale`), paid <= declared and every claimant and fund-wide cap, the
+//!   fund-wide capacity a share of the NAV of the assets not stale (the fund's window level
+//!   after a draw is exactly the drained level under that capacity plus what was paid), no
+//!   payout from a stale asset, and the books agree (sum of shortfall payments = claimant
+//!   lifetime = fund total; open counts match the records).
 //!
 //! - a griefer's lamports sent to the next shortfall record's address never block the next
 //!   declaration (`create::create_pda`; before it, Anchor's `init` refused such an address).
@@ -32,7 +84,9 @@
 //! `PROPTEST_CASES` sets the number of sequences: default 256 natively, 64 in SBF mode. The
 //! longer run:
 //! `PROPTEST_CASES=5000 cargo test -p insurance_fund_tests --test suite state_machine -- --nocapture`
-//! (about 20 minutes natively; it prints how many steps of each kind were accepted; add `INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=target/deploy` for the VM).
+//! (about 20 minutes natively; it prints how many steps of each kind were accepted, and how
+//! many fills and draws were accepted with a stale asset; add
+//! `INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=target/deploy` for the VM).
 
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::spl_token_2022::extension::transfer_fee::TransferFeeConfig;
@@ -40,17 +94,19 @@ use anchor_spl::token_2022::spl_token_2022::extension::{
     BaseStateWithExtensions, StateWithExtensions,
 };
 use anchor_spl::token_2022::spl_token_2022::state::{Account as TokenState, Mint as MintState};
+use insurance_fund::constants::MAX_ASSETS;
 use insurance_fund::error::FundError;
 use insurance_fund::math::draw::{draw_limit, payout_floor, waterfall_order};
 use insurance_fund::math::rate_limit::{drained_level_ceil, take};
+use insurance_fund::math::rebalance::RebalanceAsset;
 use insurance_fund::math::rebalance::{
     check_fill, max_fill, open_pairs, quote_fill, FillError, FillQuote,
 };
-use insurance_fund::math::valuation::mul_div_floor;
-use insurance_fund::math::Weights;
+use insurance_fund::math::valuation::{mul_div_floor, value_floor, MathError, Price};
+use insurance_fund::math::{weights, Weights};
 use insurance_fund::state::{
     asset_flags, pause_flags, Claimant, ClaimantCaps, DrawConfig, Fund, LiquidityClass,
-    RebalanceConfig, Shortfall, ShortfallStatus,
+    OracleSource, RebalanceConfig, Shortfall, ShortfallStatus,
 };
 use insurance_fund_tests::*;
 use proptest::prelude::*;
@@ -142,6 +198,12 @@ enum DrawKind {
     Reversed,
     /// Only the first payable asset (a partial draw).
     FirstOnly,
+    /// The waterfall groups the draw uses with every dust asset left out (allowed).
+    SkipDust,
+    /// Every payable asset but the first (allowed only when the first is dust or stale).
+    SkipFirst,
+    /// The waterfall groups the draw uses with every dust or stale asset left out (allowed).
+    SkipStale,
 }
 
 #[derive(Clone, Debug)]
@@ -177,12 +239,23 @@ enum Op {
     Deposit(usize, u64),
     /// A Pyth asset's new price (factor in bps of the current one) and confidence (bps).
     PriceMove(usize, u16, u16),
-    Refresh,
+    /// `refresh_prices`: `true`, of every asset (refused while a feed publishes too wide a
+    /// confidence); `false`, of the assets whose feed is alive (USDC and the Pyth assets
+    /// publishing within their confidence bound).
+    Refresh(bool),
     Sync,
     /// Kind and two seeds choosing the pair.
     Fill(FillKind, usize, usize),
     /// Whole USD; `true`: with the wrong id.
     Declare(u64, bool),
+    /// The split adversary: several declarations, each this many bps of the approval
+    /// threshold (so each alone needs no approval), `true`: by governance on the claimant's
+    /// behalf. `gap: None`: all in one transaction; `Some(secs)`: one transaction each, the
+    /// clock moving `secs` between them (`run` splits the op into one-part steps).
+    Split {
+        parts: Vec<(u16, bool)>,
+        gap: Option<i64>,
+    },
     Approve(usize),
     /// Kind, shortfall seed, whole USD requested.
     Draw(DrawKind, usize, u64),
@@ -191,7 +264,24 @@ enum Op {
     Warp(i64),
     /// A griefer sends this many lamports to the next shortfall record's address.
     Prefund(u64),
+    /// The rollback adversary: refreshes Pyth asset `k` from an update of its own published
+    /// at or before the cached time (the seed picks how much earlier, within the asset's max
+    /// age when there is room), at this many bps of the cached price.
+    Rollback(usize, u64, u16),
+    /// A griefer deposits this many atoms of an asset (dust): into the first drained vault
+    /// when there is one (the seed picks the asset otherwise).
+    Dust(usize, u64),
+    /// The feed fault: Pyth asset `k`'s feed publishes with a confidence of this many bps
+    /// (above its 100 bps bound, so refreshing it fails) until a price move revives it, the
+    /// clock moves this many seconds (past its 60 s max age), and a keeper refreshes the live
+    /// feeds: the dead asset's cached price is stale, the others' fresh.
+    KillFeed(usize, u16, i64),
+    /// `get_nav` (a read): its `stale_assets` is the model's stale set.
+    GetNav,
 }
+
+/// Most declarations a split op makes.
+const MAX_SPLIT: usize = 5;
 
 fn fill_kind() -> impl Strategy<Value = FillKind> {
     prop_oneof![
@@ -209,6 +299,9 @@ fn draw_kind() -> impl Strategy<Value = DrawKind> {
         1 => Just(DrawKind::AllPayable),
         1 => Just(DrawKind::Reversed),
         1 => Just(DrawKind::FirstOnly),
+        2 => Just(DrawKind::SkipDust),
+        1 => Just(DrawKind::SkipFirst),
+        3 => Just(DrawKind::SkipStale),
     ]
 }
 
@@ -242,7 +335,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(k, usd)| Op::Deposit(k, usd)),
         2 => (1..N, 8_500u16..12_000, prop_oneof![3 => Just(0u16), 6 => 1u16..80, 1 => 101u16..200])
             .prop_map(|(k, f, c)| Op::PriceMove(k, f, c)),
-        4 => Just(Op::Refresh),
+        1 => Just(Op::Refresh(true)),
+        3 => Just(Op::Refresh(false)),
         3 => Just(Op::Sync),
         7 => (fill_kind(), 0usize..8, 0usize..8).prop_map(|(k, a, b)| Op::Fill(k, a, b)),
         2 => (1u64..2_500, prop::bool::weighted(0.1)).prop_map(|(u, bad)| Op::Declare(u, bad)),
@@ -250,10 +344,22 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (draw_kind(), 0usize..4, 1u64..3_000).prop_map(|(k, i, u)| Op::Draw(k, i, u)),
         1 => (0usize..4).prop_map(Op::Cancel),
         3 => change().prop_map(Op::Config),
-        2 => prop_oneof![5 => 1i64..120, 1 => 120i64..200_000].prop_map(Op::Warp),
+        // short warps straddle the tightest max price age (60 s, the Pyth assets' own)
+        2 => prop_oneof![5 => 1i64..90, 1 => 90i64..200_000].prop_map(Op::Warp),
         // the runtime takes no less than an empty account's rent (890,880) to a new address;
         // a shortfall record's rent is 2,088,000
         1 => prop_oneof![890_880u64..2_000_000, 2_000_000u64..10_000_000].prop_map(Op::Prefund),
+        2 => (1..N, any::<u64>(), 5_000u16..20_000).prop_map(|(k, seed, f)| Op::Rollback(k, seed, f)),
+        2 => (
+            proptest::collection::vec((500u16..=10_000, prop::bool::weighted(0.3)), 2..=MAX_SPLIT),
+            prop_oneof![1 => Just(None), 2 => (0i64..600).prop_map(Some)],
+        )
+            .prop_map(|(parts, gap)| Op::Split { parts, gap }),
+        1 => (0..N, 1u64..2_000).prop_map(|(k, atoms)| Op::Dust(k, atoms)),
+        // USDT most often: second in the waterfall, a draw past a dust USDC must skip it
+        3 => (prop_oneof![2 => Just(USDT), 1 => Just(2), 1 => Just(3)], 101u16..1_000, 61i64..400)
+            .prop_map(|(k, c, secs)| Op::KillFeed(k, c, secs)),
+        1 => Just(Op::GetNav),
     ]
 }
 
@@ -277,6 +383,8 @@ struct PlannedFill {
     o: usize,
     received: u64,
     quote: FillQuote,
+    /// The stale assets (none of the pair) the fill valued at 0.
+    stale: u16,
 }
 
 /// A draw the handler accepts: `(asset, amount, credited)` per asset paid, and the total.
@@ -284,11 +392,27 @@ struct PlannedFill {
 struct PlannedDraw {
     payouts: Vec<(usize, u64, u64)>,
     paid: u64,
-    /// The fund-wide window capacity the draw was sized against.
+    /// The fund-wide window capacity the draw was sized against (on the NAV of the assets
+    /// with a fresh price) and the fund's window level before the draw, drained.
     fund_capacity: u64,
+    fund_level: u64,
 }
 
-/// The engine's refusals as the program's errors (the handler's `fill_error`).
+/// The arithmetic's errors as the program's (`impl From<MathError> for Error`).
+/// An independent copy on purpose: a copy that called the program's mapping would agree
+/// with its mistakes.
+fn math_error(e: MathError) -> FundError {
+    match e {
+        MathError::Overflow => FundError::MathOverflow,
+        MathError::InvalidBps => FundError::HaircutTooHigh,
+        MathError::TooManyAssets => FundError::TooManyAssets,
+    }
+}
+
+/// The engine's refusals as the program's errors: the program's mapping
+/// (`impl From<FillError> for Error` in `math/rebalance.rs`, which the rebalance handler's
+/// `fill_error` became), re-written here on purpose rather than shared (issue #15: this copy
+/// used to map `Math` errors differently); it must match the program's exactly.
 fn fill_error(e: FillError) -> FundError {
     match e {
         FillError::InvalidPair => FundError::InvalidPair,
@@ -305,8 +429,215 @@ fn fill_error(e: FillError) -> FundError {
         FillError::ConcentrationBound => FundError::ConcentrationBound,
         FillError::DistanceNotReduced => FundError::DistanceNotReduced,
         FillError::ValueBound => FundError::ValueBound,
-        FillError::Math(_) => FundError::MathOverflow,
+        FillError::Math(m) => math_error(m),
     }
+}
+
+/// The model's freshness rule: a fixed price never goes stale; a Pyth price is fresh when it
+/// exists and was published at most `min(fund max age, asset max age)` ago. Whatever the
+/// asset holds.
+fn fresh(f: &Fund, k: usize, now: i64) -> bool {
+    let a = &f.assets[k];
+    if a.oracle.source == OracleSource::Fixed as u8 {
+        return true;
+    }
+    let max_age = f.max_price_age_secs.min(a.oracle.max_age_secs);
+    a.price.publish_time > 0 && now - a.price.publish_time <= i64::from(max_age)
+}
+
+/// Bit k set: asset k is *stale*, it holds a booked balance and its price is not fresh
+/// (`fresh`). An asset holding nothing is worth 0 at any price and is never stale.
+fn stale_set(f: &Fund, now: i64) -> u16 {
+    (0..f.asset_count as usize)
+        .filter(|&k| f.assets[k].booked_balance > 0 && !fresh(f, k, now))
+        .fold(0, |m, k| m | (1 << k))
+}
+
+fn bit(mask: u16, k: usize) -> bool {
+    mask & (1 << k) != 0
+}
+
+fn is_liquid(f: &Fund, k: usize) -> bool {
+    f.assets[k].class == LiquidityClass::Liquid as u8
+}
+
+/// A liquid asset delivered for a non-liquid one: the only fills shortfall mode and a stale
+/// third asset allow.
+fn raises_liquidity(f: &Fund, i: usize, o: usize) -> bool {
+    is_liquid(f, i) && !is_liquid(f, o)
+}
+
+/// Each asset's value at its cached lower price after haircut, rounded down, with the assets
+/// in `zero` valued at 0; their sum; and the liquid assets' sum.
+fn valued(f: &Fund, zero: u16) -> (Vec<u128>, u128, u128) {
+    let values: Vec<u128> = (0..N)
+        .map(|k| {
+            let a = &f.assets[k];
+            if bit(zero, k) {
+                return 0;
+            }
+            value_floor(
+                a.booked_balance,
+                a.lower_price(),
+                a.decimals,
+                f.numeraire_decimals,
+                a.haircut_bps,
+            )
+            .unwrap()
+        })
+        .collect();
+    let nav = values.iter().sum();
+    let liquid = (0..N).filter(|&k| is_liquid(f, k)).map(|k| values[k]).sum();
+    (values, nav, liquid)
+}
+
+/// The engine's view of the fund with the assets in `zero` priced at 0 (lower price
+/// mantissa 0; everything else as stored): what a fill sees while they are stale.
+fn engine_view(f: &Fund, zero: u16) -> Box<[RebalanceAsset; MAX_ASSETS]> {
+    let mut assets = f.rebalance_assets();
+    for (k, a) in assets.iter_mut().enumerate().take(N) {
+        if bit(zero, k) {
+            a.input.price_lo = Price {
+                mantissa: 0,
+                expo: 0,
+            };
+        }
+    }
+    assets
+}
+
+/// The weights of `engine_view`.
+fn view_weights(f: &Fund, zero: u16) -> Weights {
+    let view = engine_view(f, zero);
+    let inputs: Vec<_> = view[..N].iter().map(|a| a.input).collect();
+    weights::compute(&inputs, f.numeraire_decimals).unwrap()
+}
+
+/// The model of a claimant's approval bucket: what it declared without approval, draining
+/// `approval_threshold` per draw window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Bucket {
+    level: u64,
+    updated_at: i64,
+}
+
+impl Bucket {
+    /// A declaration of `amount` at `now`: whether it needs approval. One that fits in the
+    /// drained bucket fills it; one that does not leaves it drained (but otherwise as it was).
+    fn declare(&mut self, amount: u64, threshold: u64, window_secs: u32, now: i64) -> bool {
+        let drained = drained_level_ceil(
+            self.level,
+            threshold,
+            window_secs,
+            now.saturating_sub(self.updated_at),
+        );
+        let needs_approval = u128::from(drained) + u128::from(amount) > u128::from(threshold);
+        self.level = if needs_approval {
+            drained
+        } else {
+            drained + amount
+        };
+        self.updated_at = now;
+        needs_approval
+    }
+}
+
+/// What `declare_shortfall` refuses before it counts the declaration (claimant's signature,
+/// fresh id and a positive amount given).
+fn declare_refusal(f: &Fund, c: &Claimant, now: i64) -> Option<FundError> {
+    if !c.enabled {
+        Some(FundError::ClaimantDisabled)
+    } else if !f.draws.is_configured() {
+        Some(FundError::DrawsNotConfigured)
+    } else if f.is_paused(pause_flags::DECLARATIONS, now) {
+        Some(FundError::DeclarationsPaused)
+    } else {
+        None
+    }
+}
+
+/// Worth less than one numeraire unit at the upper price: a draw may skip it.
+fn is_dust(f: &Fund, k: usize) -> bool {
+    let a = &f.assets[k];
+    let value = value_floor(
+        a.booked_balance,
+        a.upper_price(),
+        a.decimals,
+        f.numeraire_decimals,
+        0,
+    )
+    .unwrap();
+    value < 10u128.pow(u32::from(f.numeraire_decimals))
+}
+
+/// `(over, under)` its band, for every asset, valued at the cached lower prices with haircut
+/// (stale or not), the assets in `zero` at 0, exactly.
+fn band_states(f: &Fund, zero: u16) -> Vec<(bool, bool)> {
+    let (values, nav, _) = valued(f, zero);
+    let band = u128::from(f.rebalance.band_bps);
+    values
+        .iter()
+        .zip(&f.assets[..N])
+        .map(|(&v, a)| {
+            let target = u128::from(a.target_bps);
+            let over = nav > 0 && v * 10_000 > (target + band) * nav;
+            let under = nav > 0 && target > band && v * 10_000 < (target - band) * nav;
+            (over, under)
+        })
+        .collect()
+}
+
+/// The clocks `(over_since, under_since)` after a step that settles them (deposit, refresh,
+/// draw), or after a fill of `pair` at `now`: a clock ends when its asset is back inside its
+/// band (at cached prices, stale or not) and no clock starts, except that a fill restarts
+/// both clocks of its pair, on the fill's own view (`stale` valued at 0).
+fn settled_clocks(fb: &Fund, fa: &Fund, pair: Option<(usize, usize, i64, u16)>) -> Vec<(i64, i64)> {
+    let bands = band_states(fa, 0);
+    let pair_bands = pair.map(|(.., stale)| band_states(fa, stale));
+    (0..N)
+        .map(|k| {
+            let (over, under) = bands[k];
+            match pair {
+                Some((i, o, now, _)) if k == i || k == o => {
+                    let (over, under) = pair_bands.as_ref().unwrap()[k];
+                    (if over { now } else { 0 }, if under { now } else { 0 })
+                }
+                _ if fb.rebalance.band_bps == 0 => {
+                    (fb.assets[k].over_since, fb.assets[k].under_since)
+                }
+                _ => (
+                    if over { fb.assets[k].over_since } else { 0 },
+                    if under { fb.assets[k].under_since } else { 0 },
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The clocks after `sync_auctions`: each set at `now` when its asset leaves its band (at
+/// cached prices, stale or not), kept while it stays out, cleared when it is back inside.
+fn synced_clocks(f: &Fund, now: i64) -> Vec<(i64, i64)> {
+    let next = |since: i64, holds: bool| match (holds, since) {
+        (false, _) => 0,
+        (true, 0) => now,
+        (true, s) => s,
+    };
+    band_states(f, 0)
+        .into_iter()
+        .enumerate()
+        .map(|(k, (over, under))| {
+            (
+                next(f.assets[k].over_since, over),
+                next(f.assets[k].under_since, under),
+            )
+        })
+        .collect()
+}
+
+fn clocks(f: &Fund) -> Vec<(i64, i64)> {
+    (0..N)
+        .map(|k| (f.assets[k].over_since, f.assets[k].under_since))
+        .collect()
 }
 
 /// What `rebalance` does with `amount_in` sent, `received` arriving: the quote, or the
@@ -334,23 +665,27 @@ fn predict_fill(
     if !f.targets_set() {
         return Err(FundError::TargetsNotSet);
     }
-    if f.stale_mask(now) != 0 {
+    // the pair's own prices, whatever they hold
+    if !(fresh(f, i, now) && fresh(f, o, now)) {
         return Err(FundError::PriceStale);
     }
-    let liquid = LiquidityClass::Liquid as u8;
-    if f.draw_state.open_shortfalls > 0
-        && !(f.assets[i].class == liquid && f.assets[o].class != liquid)
-    {
+    if f.draw_state.open_shortfalls > 0 && !raises_liquidity(f, i, o) {
         return Err(FundError::ShortfallModeLiquidOnly);
+    }
+    // a stale asset other than the pair (the pair is fresh here)
+    let stale = stale_set(f, now);
+    if stale != 0 && !raises_liquidity(f, i, o) {
+        return Err(FundError::StalePricesLiquidOnly);
     }
     let premium = f.pair_premium_bps(i, o, now);
     if received == 0 {
         return Err(FundError::NothingReceived);
     }
-    let assets = f.rebalance_assets();
+    // the engine sees the stale assets at 0
+    let assets = engine_view(f, stale);
     let n = f.asset_count as usize;
     let quote = quote_fill(&assets[..n], i, o, received, premium, f.numeraire_decimals)
-        .map_err(|_| FundError::MathOverflow)?;
+        .map_err(math_error)?;
     let checked = check_fill(
         &assets[..n],
         i,
@@ -384,7 +719,7 @@ fn predict_fill(
         elapsed,
         value_in,
     )
-    .map_err(|_| FundError::MathOverflow)?;
+    .map_err(math_error)?;
     if volume.is_none() {
         return Err(FundError::VolumeCapExceeded);
     }
@@ -395,7 +730,7 @@ fn predict_fill(
         elapsed,
         premium_value,
     )
-    .map_err(|_| FundError::MathOverflow)?;
+    .map_err(math_error)?;
     if premium_level.is_none() {
         return Err(FundError::PremiumBudgetExceeded);
     }
@@ -404,6 +739,7 @@ fn predict_fill(
         o,
         received,
         quote,
+        stale,
     })
 }
 
@@ -419,15 +755,16 @@ fn waterfall(f: &Fund) -> Vec<usize> {
     order[..k].to_vec()
 }
 
-/// The most a draw of `max_value` may pay now and the fund-wide window capacity, or the
-/// handler's refusal before the waterfall.
+/// The most a draw of `max_value` may pay now, the fund-wide window capacity and its drained
+/// level, or the handler's refusal before the waterfall. Prices need not be fresh: a stale
+/// asset counts for 0 in the NAV the capacity is a share of.
 fn draw_room(
     f: &Fund,
     c: &Claimant,
     s: &Shortfall,
     now: i64,
     max_value: u64,
-) -> std::result::Result<(u64, u64), FundError> {
+) -> std::result::Result<(u64, u64, u64), FundError> {
     if max_value == 0 {
         return Err(FundError::ZeroAmount);
     }
@@ -443,13 +780,10 @@ fn draw_room(
     if !f.draws.is_configured() {
         return Err(FundError::DrawsNotConfigured);
     }
-    if f.stale_mask(now) != 0 {
-        return Err(FundError::PriceStale);
-    }
-    let nav = f.weights().unwrap().nav;
+    // the fund-wide cap is sized on what the assets with a usable price are worth
+    let (_, nav, _) = valued(f, stale_set(f, now));
     let cfg = &f.draws;
-    let fund_capacity =
-        u64::try_from(mul_div_floor(nav, cfg.fund_cap_bps, 10_000).unwrap()).unwrap_or(u64::MAX);
+    let fund_capacity = fund_capacity_on(f, nav);
     let fund_level = drained_level_ceil(
         f.draw_state.level,
         fund_capacity,
@@ -473,25 +807,48 @@ fn draw_room(
     if limit == 0 {
         return Err(FundError::NothingToDraw);
     }
-    Ok((limit, fund_capacity))
+    Ok((limit, fund_capacity, fund_level))
 }
 
-/// The waterfall over `groups` (asset indices) for `limit`: payouts, value left and how many
-/// groups were used before the handler stops.
+/// The fund-wide window capacity on `nav`: `fund_cap_bps` of it, rounded down.
+fn fund_capacity_on(f: &Fund, nav: u128) -> u64 {
+    u64::try_from(mul_div_floor(nav, f.draws.fund_cap_bps, 10_000).unwrap()).unwrap_or(u64::MAX)
+}
+
+/// The waterfall over `groups` (asset indices) for `limit` at `now`: payouts, value left and
+/// how many groups were used before the handler stops. Each group is the next payable asset
+/// in waterfall order, or a later one when every payable asset it passes over is dust or
+/// stale; a group naming a stale asset is refused (a draw pays only at fresh prices).
 #[allow(clippy::type_complexity)]
 fn walk(
     f: &Fund,
+    now: i64,
     limit: u64,
     groups: &[usize],
 ) -> std::result::Result<(Vec<(usize, u64, u64)>, u64, usize), FundError> {
+    let stale = stale_set(f, now);
     let order = waterfall(f);
     let mut left = u128::from(limit);
     let mut payouts = vec![];
     let mut used = 0;
+    // position in the waterfall of the next asset a group may name
+    let mut next = 0;
     for (step, &k) in groups.iter().enumerate() {
         used = step + 1;
-        if order.get(step) != Some(&k) {
-            return Err(FundError::WaterfallOrderViolated);
+        loop {
+            let Some(&j) = order.get(next) else {
+                return Err(FundError::WaterfallOrderViolated);
+            };
+            next += 1;
+            if j == k {
+                break;
+            }
+            if !(bit(stale, j) || is_dust(f, j)) {
+                return Err(FundError::WaterfallOrderViolated);
+            }
+        }
+        if bit(stale, k) {
+            return Err(FundError::PriceStale);
         }
         let a = &f.assets[k];
         let (amount, credited, exhausted) = payout_floor(
@@ -522,8 +879,8 @@ fn predict_draw(
     max_value: u64,
     groups: &[usize],
 ) -> std::result::Result<PlannedDraw, FundError> {
-    let (limit, fund_capacity) = draw_room(f, c, s, now, max_value)?;
-    let (payouts, left, used) = walk(f, limit, groups)?;
+    let (limit, fund_capacity, fund_level) = draw_room(f, c, s, now, max_value)?;
+    let (payouts, left, used) = walk(f, now, limit, groups)?;
     if used < groups.len() {
         return Err(FundError::ExtraRemainingAccounts);
     }
@@ -535,6 +892,7 @@ fn predict_draw(
         payouts,
         paid,
         fund_capacity,
+        fund_level,
     })
 }
 
@@ -591,20 +949,52 @@ impl Snapshot {
 
 /// Accepted steps over the whole run, reported at the end (to show the sequences do reach
 /// fills, draws and the rest).
-static ACCEPTED: [AtomicUsize; 12] = [const { AtomicUsize::new(0) }; 12];
-static REFUSED: [AtomicUsize; 12] = [const { AtomicUsize::new(0) }; 12];
+static ACCEPTED: [AtomicUsize; 17] = [const { AtomicUsize::new(0) }; 17];
+static REFUSED: [AtomicUsize; 17] = [const { AtomicUsize::new(0) }; 17];
 /// Declarations that created their record on an address a griefer had funded.
 static DECLARED_ON_PREFUNDED: AtomicUsize = AtomicUsize::new(0);
-const OP_NAMES: [&str; 12] = [
-    "deposit", "price", "refresh", "sync", "fill", "declare", "approve", "draw", "cancel",
-    "config", "warp", "prefund",
+/// Split declarations: accepted ones that needed no approval, and that needed it.
+static SPLIT_UNAPPROVED: AtomicUsize = AtomicUsize::new(0);
+static SPLIT_NEEDING_APPROVAL: AtomicUsize = AtomicUsize::new(0);
+/// Accepted draws whose groups skipped a dust asset, and a stale one.
+static DRAWS_SKIPPING_DUST: AtomicUsize = AtomicUsize::new(0);
+static DRAWS_SKIPPING_STALE: AtomicUsize = AtomicUsize::new(0);
+/// Accepted draws while an asset was stale, and those whose fund-wide capacity it shrank.
+static DRAWS_WITH_STALE: AtomicUsize = AtomicUsize::new(0);
+static DRAWS_CAP_WITHOUT_STALE: AtomicUsize = AtomicUsize::new(0);
+/// Fills while a third asset was stale: accepted, and refused with `StalePricesLiquidOnly`.
+static FILLS_WITH_STALE: AtomicUsize = AtomicUsize::new(0);
+static FILLS_REFUSED_STALE_ONLY: AtomicUsize = AtomicUsize::new(0);
+/// Accepted fills while a third asset was stale that left the out-asset below its target at
+/// cached prices (allowed: its weight is overstated while the stale asset counts 0).
+static FILLS_STALE_BELOW_CACHED_TARGET: AtomicUsize = AtomicUsize::new(0);
+/// Syncs accepted while an asset was stale.
+static SYNCS_WITH_STALE: AtomicUsize = AtomicUsize::new(0);
+const OP_NAMES: [&str; 17] = [
+    "deposit",
+    "price",
+    "refresh",
+    "sync",
+    "fill",
+    "declare",
+    "approve",
+    "draw",
+    "cancel",
+    "config",
+    "warp",
+    "prefund",
+    "split",
+    "rollback",
+    "dust",
+    "kill-feed",
+    "get-nav",
 ];
 
 fn op_index(op: &Op) -> usize {
     match op {
         Op::Deposit(..) => 0,
         Op::PriceMove(..) => 1,
-        Op::Refresh => 2,
+        Op::Refresh(_) => 2,
         Op::Sync => 3,
         Op::Fill(..) => 4,
         Op::Declare(..) => 5,
@@ -614,6 +1004,11 @@ fn op_index(op: &Op) -> usize {
         Op::Config(..) => 9,
         Op::Warp(..) => 10,
         Op::Prefund(..) => 11,
+        Op::Split { .. } => 12,
+        Op::Rollback(..) => 13,
+        Op::Dust(..) => 14,
+        Op::KillFeed(..) => 15,
+        Op::GetNav => 16,
     }
 }
 
@@ -622,11 +1017,16 @@ enum Effect {
     /// Nothing that values the fund: booked balances and cached prices untouched.
     Neutral,
     Deposit(usize, u64),
-    Refresh,
+    /// A refresh of the assets in the mask.
+    Refresh(u16),
     Sync,
     Fill(PlannedFill),
-    Declare(u64, u64),
+    /// `(id, amount, needs_approval)` per declaration, and the claimant's approval bucket
+    /// after them.
+    Declare(Vec<(u64, u64, bool)>, Bucket),
     Draw(u64, PlannedDraw),
+    /// A refresh of one asset from an update no newer than its cached price.
+    Rollback,
 }
 
 struct Sm {
@@ -646,12 +1046,22 @@ struct Sm {
     epoch: u64,
     /// Shortfalls declared so far.
     ids: Vec<u64>,
+    /// The claimant's approval bucket, as the model keeps it.
+    bucket: Bucket,
+    /// The rollback adversary's own price update account.
+    old_update: Pubkey,
+    /// Declarations accepted without approval `(time, amount)` since the draw parameters
+    /// were last seen to change, and those parameters `(threshold, window)`.
+    unapproved: Vec<(i64, u64)>,
+    unapproved_cfg: (u64, u32),
 }
 
 impl Sm {
     /// A new fund in the runtime `ctx` (each sequence gets its own fund, mints and accounts;
     /// the runtime is shared to save its start-up).
-    async fn setup(mut ctx: TestContext) -> Sm {
+    /// `dust_start`: the first asset in the waterfall starts with a dust balance (so draws may
+    /// skip it).
+    async fn setup(mut ctx: TestContext, dust_start: bool) -> Sm {
         let fee = MintExt::TransferFee {
             bps: 25,
             max_fee: 5 * USD,
@@ -738,14 +1148,22 @@ impl Sm {
             usdt_fee,
             epoch,
             ids: vec![],
+            bucket: Bucket::default(),
+            old_update: Pubkey::new_unique(),
+            unapproved: vec![],
+            unapproved_cfg: (0, 0),
         };
         // off target (USDC and USDT under, LST over) with little of the first asset in the
-        // waterfall, so draws reach the later ones
+        // waterfall (or dust of it), so draws reach the later ones
         let ixs: Vec<_> = [2_000u64, 1_500, 2_500, 500]
             .into_iter()
             .enumerate()
             .map(|(k, usd)| {
-                let amount = sm.atoms(k, usd);
+                let amount = if k == 0 && dust_start {
+                    700
+                } else {
+                    sm.atoms(k, usd)
+                };
                 sm.f.deposit_ix(&sm.depositor.pubkey(), k, &sm.deposit_accounts[k], amount)
             })
             .collect();
@@ -795,6 +1213,46 @@ impl Sm {
         }
     }
 
+    /// The assets whose feed is alive: USDC (fixed) and the Pyth assets publishing within
+    /// their 100 bps confidence bound.
+    fn live_assets(&self) -> u16 {
+        (0..N)
+            .filter(|&k| k == 0 || self.conf[k] * 10_000 <= self.price[k] as u64 * 100)
+            .fold(0, |m, k| m | (1 << k))
+    }
+
+    /// A declared shortfall: for three seeds in four an open one `wanted` accepts, when there
+    /// is one; else any.
+    fn pick_id(&self, b: &Snapshot, seed: usize, wanted: impl Fn(&Shortfall) -> bool) -> u64 {
+        let open: Vec<u64> = self
+            .ids
+            .iter()
+            .copied()
+            .filter(|&id| {
+                let s: Shortfall = b.record(&self.f.shortfall_address(id)).unwrap();
+                s.status == ShortfallStatus::Open && wanted(&s)
+            })
+            .collect();
+        if !seed.is_multiple_of(4) && !open.is_empty() {
+            open[seed % open.len()]
+        } else {
+            self.ids[seed % self.ids.len()]
+        }
+    }
+
+    /// What `deposit_fees` of `amount` of asset `k` does (the depositor holds it).
+    fn deposit_expect(&self, f: &Fund, now: i64, k: usize, amount: u64) -> Expect {
+        if amount == 0 {
+            Expect::Err(FundError::ZeroAmount)
+        } else if f.is_paused(pause_flags::DEPOSITS, now) {
+            Expect::Err(FundError::DepositsPaused)
+        } else if amount == self.fee(k, amount) {
+            Expect::Err(FundError::NothingReceived)
+        } else {
+            Expect::Ok
+        }
+    }
+
     fn vaults(&self) -> Vec<Pubkey> {
         self.f.h.assets.iter().map(|a| a.vault).collect()
     }
@@ -802,7 +1260,7 @@ impl Sm {
     async fn snapshot(&mut self) -> Snapshot {
         let mut keys = vec![self.f.fund, self.claimant_key()];
         let next = self.ids.len() as u64;
-        keys.extend((0..=next + 1).map(|id| self.f.shortfall_address(id)));
+        keys.extend((0..=next + MAX_SPLIT as u64).map(|id| self.f.shortfall_address(id)));
         keys.extend(self.vaults());
         keys.extend(self.keeper_accounts.iter().copied());
         keys.extend(self.deposit_accounts.iter().copied());
@@ -825,7 +1283,7 @@ impl Sm {
         let fund = Box::new(*bytemuck::from_bytes::<Fund>(&data[8..]));
         // the records read cover every id handed out, and the next one
         assert!(
-            fund.draw_state.shortfall_count <= next + 1,
+            fund.draw_state.shortfall_count <= next + MAX_SPLIT as u64,
             "declared ids tracked"
         );
         Snapshot { fund, accounts }
@@ -835,13 +1293,14 @@ impl Sm {
         self.f.claimant_address(&self.claimant.pubkey())
     }
 
-    /// The pair a fill uses: one of the pairs open now (`open_pairs`) when there are
-    /// any (for the sized fills, in shortfall mode, only pairs that mode allows when there
-    /// are some).
-    fn pick_pair(f: &Fund, kind: &FillKind, a: usize, b: usize) -> (usize, usize) {
-        let w = f.weights().unwrap();
-        let assets = f.rebalance_assets();
-        let liquid = |k: usize| f.assets[k].class == LiquidityClass::Liquid as u8;
+    /// The pair a fill uses: one of the pairs open now (`open_pairs`, on the view that values
+    /// the stale assets at 0) when there are any (for the sized fills, pairs with both prices
+    /// fresh and, in shortfall mode or while a third asset is stale, only pairs those modes
+    /// allow, when there are some).
+    fn pick_pair(f: &Fund, now: i64, kind: &FillKind, a: usize, b: usize) -> (usize, usize) {
+        let stale = stale_set(f, now);
+        let w = view_weights(f, stale);
+        let assets = engine_view(f, stale);
         let mut open: Vec<(usize, usize)> = open_pairs(&w, &assets[..N], f.rebalance.band_bps)
             .map(|p| (p.i, p.o))
             .collect();
@@ -849,14 +1308,16 @@ impl Sm {
             kind,
             FillKind::Max | FillKind::AboveMax(_) | FillKind::Slippage
         );
-        if sized && f.draw_state.open_shortfalls > 0 {
-            let allowed: Vec<_> = open
-                .iter()
-                .copied()
-                .filter(|&(i, o)| liquid(i) && !liquid(o))
-                .collect();
-            if !allowed.is_empty() {
-                open = allowed;
+        let mut prefer = |keep: &dyn Fn(usize, usize) -> bool| {
+            let kept: Vec<_> = open.iter().copied().filter(|&(i, o)| keep(i, o)).collect();
+            if !kept.is_empty() {
+                open = kept;
+            }
+        };
+        if sized {
+            prefer(&|i, o| fresh(f, i, now) && fresh(f, o, now));
+            if f.draw_state.open_shortfalls > 0 || stale != 0 {
+                prefer(&|i, o| raises_liquidity(f, i, o));
             }
         }
         let (mut i, mut o) = match kind {
@@ -874,28 +1335,34 @@ impl Sm {
     }
 
     async fn step(&mut self, op: &Op) {
+        if let Op::KillFeed(k, conf_bps, secs) = op {
+            // the fault, outside the program: the feed goes wide and time passes
+            self.conf[*k] = (self.price[*k] as u64) * u64::from(*conf_bps) / 10_000;
+            self.publish().await;
+            self.f.ctx.advance_clock(*secs).await;
+        }
         let before = self.snapshot().await;
         let now = self.f.ctx.now().await;
         let fb = &before.fund;
         let gov = self.f.gov();
         let ca = self.claimant.pubkey();
-        let (ixs, signer, expect, effect): (Vec<_>, Option<Keypair>, Expect, Effect) = match op {
+        let (ixs, signers, expect, effect): (Vec<_>, Vec<Keypair>, Expect, Effect) = match op {
             Op::PriceMove(k, factor, conf_bps) => {
                 let p = (self.price[*k] as i128 * i128::from(*factor) / 10_000) as i64;
                 let p = p.clamp(INITIAL_PRICE[*k] / 4, INITIAL_PRICE[*k] * 4);
                 self.price[*k] = p;
                 self.conf[*k] = (p as u64) * u64::from(*conf_bps) / 10_000;
                 self.publish().await;
-                (vec![], None, Expect::Ok, Effect::Neutral)
+                (vec![], vec![], Expect::Ok, Effect::Neutral)
             }
             Op::Warp(secs) => {
                 self.f.ctx.advance_clock(*secs).await;
-                (vec![], None, Expect::Ok, Effect::Neutral)
+                (vec![], vec![], Expect::Ok, Effect::Neutral)
             }
             Op::Prefund(lamports) => {
                 let next = self.f.shortfall_address(fb.draw_state.shortfall_count);
                 self.f.ctx.fund_lamports(&next, *lamports).await;
-                (vec![], None, Expect::Ok, Effect::Neutral)
+                (vec![], vec![], Expect::Ok, Effect::Neutral)
             }
             Op::Deposit(k, usd) => {
                 let amount = self.atoms(*k, *usd);
@@ -905,33 +1372,111 @@ impl Sm {
                     &self.deposit_accounts[*k],
                     amount,
                 );
-                let expect = if amount == 0 {
-                    Expect::Err(FundError::ZeroAmount)
-                } else if fb.is_paused(pause_flags::DEPOSITS, now) {
-                    Expect::Err(FundError::DepositsPaused)
+                let expect = self.deposit_expect(fb, now, *k, amount);
+                let signer = vec![self.depositor.insecure_clone()];
+                (vec![ix], signer, expect, Effect::Deposit(*k, amount))
+            }
+            Op::Dust(seed, atoms) => {
+                let k = (0..N)
+                    .find(|&k| fb.assets[k].booked_balance == 0)
+                    .unwrap_or(*seed);
+                let ix = self.f.deposit_ix(
+                    &self.depositor.pubkey(),
+                    k,
+                    &self.deposit_accounts[k],
+                    *atoms,
+                );
+                let expect = self.deposit_expect(fb, now, k, *atoms);
+                let signer = vec![self.depositor.insecure_clone()];
+                (vec![ix], signer, expect, Effect::Deposit(k, *atoms))
+            }
+            Op::Rollback(k, seed, factor) => {
+                // an update of asset k published at or before its cached price, within the
+                // asset's max age when the cache leaves room for one (else it is refused as
+                // stale), at another price; a valid, fully verified update in an account the
+                // adversary controls
+                let a = &fb.assets[*k];
+                let cached = a.price.publish_time;
+                let max_age = i64::from(a.oracle.max_age_secs);
+                let oldest = now - max_age;
+                let publish_time = if cached >= oldest {
+                    cached - (*seed % (cached - oldest + 1) as u64) as i64
+                } else {
+                    cached - 1 - (*seed % 10) as i64
+                };
+                let mid = (a.price.lower + a.price.upper) / 2;
+                let price = (u128::from(mid) * u128::from(*factor) / 10_000).max(1) as i64;
+                let mut p = PythPrice::new(self.f.h.assets[*k].feed_id, price, EXPO, publish_time);
+                p.conf = 0;
+                p.ema_conf = 0;
+                self.f.ctx.set_price(&self.old_update, &p);
+                let expect = if now - publish_time <= max_age {
+                    Expect::Ok
+                } else {
+                    Expect::Err(FundError::OracleStale)
+                };
+                let ix = self.f.refresh_ix_with(
+                    1 << k,
+                    &[(self.old_update, false), (self.f.h.assets[*k].vault, false)],
+                );
+                (vec![ix], vec![], expect, Effect::Rollback)
+            }
+            Op::Refresh(all) => {
+                self.publish().await;
+                let live = self.live_assets();
+                let mask = if *all { self.f.all_assets() } else { live };
+                let expect = if mask & !live != 0 {
+                    Expect::Fail
                 } else {
                     Expect::Ok
                 };
-                let signer = Some(self.depositor.insecure_clone());
-                (vec![ix], signer, expect, Effect::Deposit(*k, amount))
+                let ix = self.f.refresh_ix(mask);
+                (vec![ix], vec![], expect, Effect::Refresh(mask))
             }
-            Op::Refresh => {
+            Op::KillFeed(..) => {
+                // (the feed went wide and time passed, above) a keeper refreshes what it can:
+                // every asset but the dead one (and any other dead already) is fresh again
                 self.publish().await;
-                let wide = (1..N).any(|k| self.conf[k] * 10_000 > self.price[k] as u64 * 100);
-                let expect = if wide { Expect::Fail } else { Expect::Ok };
-                let ix = self.f.refresh_ix(self.f.all_assets());
-                (vec![ix], None, expect, Effect::Refresh)
+                let mask = self.live_assets();
+                let ix = self.f.refresh_ix(mask);
+                (vec![ix], vec![], Expect::Ok, Effect::Refresh(mask))
             }
-            Op::Sync => (
-                vec![self.f.sync_auctions_ix()],
-                None,
-                Expect::Any,
-                Effect::Sync,
-            ),
+            Op::GetNav => {
+                // natively the report is built from the fund account after `get_nav` ran; in
+                // SBF mode it is the instruction's return data
+                let report = self.f.nav_report().await;
+                let now = self.f.ctx.now().await;
+                assert_eq!(report.now, now);
+                assert_eq!(
+                    report.stale_assets,
+                    stale_set(fb, now),
+                    "get_nav: stale assets (cached times {:?})",
+                    (0..N)
+                        .map(|k| fb.assets[k].price.publish_time)
+                        .collect::<Vec<_>>()
+                );
+                (vec![], vec![], Expect::Ok, Effect::Neutral)
+            }
+            Op::Sync => {
+                let expect = if !fb.rebalance.is_configured() {
+                    Expect::Err(FundError::RebalanceNotConfigured)
+                } else if !fb.targets_set() {
+                    Expect::Err(FundError::TargetsNotSet)
+                } else {
+                    Expect::Ok
+                };
+                (
+                    vec![self.f.sync_auctions_ix()],
+                    vec![],
+                    expect,
+                    Effect::Sync,
+                )
+            }
             Op::Fill(kind, a, b) => {
-                let (i, o) = Self::pick_pair(fb, kind, *a, *b);
+                let (i, o) = Self::pick_pair(fb, now, kind, *a, *b);
                 let premium = fb.pair_premium_bps(i, o, now);
-                let assets = fb.rebalance_assets();
+                // sized on the fill's own view: the stale assets other than the pair at 0
+                let assets = engine_view(fb, stale_set(fb, now) & !(1 << i | 1 << o));
                 let best = max_fill(
                     &assets[..N],
                     i,
@@ -961,6 +1506,9 @@ impl Sm {
                     0
                 };
                 let predicted = predict_fill(fb, now, i, o, amount_in, received, min_out);
+                if matches!(predicted, Err(FundError::StalePricesLiquidOnly)) {
+                    FILLS_REFUSED_STALE_ONLY.fetch_add(1, Relaxed);
+                }
                 let (expect, effect) = match predicted {
                     Ok(p) => (Expect::Ok, Effect::Fill(p)),
                     Err(e) => (Expect::Err(e), Effect::Neutral),
@@ -974,49 +1522,133 @@ impl Sm {
                     amount_in,
                     min_out,
                 );
-                (vec![ix], Some(self.keeper.insecure_clone()), expect, effect)
+                (vec![ix], vec![self.keeper.insecure_clone()], expect, effect)
             }
             Op::Declare(usd, bad_id) => {
                 let id = fb.draw_state.shortfall_count + u64::from(*bad_id);
                 let amount = usd * USD;
                 let ix = self.f.declare_ix(&ca, &ca, id, amount, [3; 32]);
-                let expect = if *bad_id { Expect::Fail } else { Expect::Any };
-                let signer = Some(self.claimant.insecure_clone());
-                (vec![ix], signer, expect, Effect::Declare(id, amount))
+                let c: Claimant = before.record(&self.claimant_key()).unwrap();
+                let mut bucket = self.bucket;
+                let cfg = &fb.draws;
+                let needs = bucket.declare(amount, cfg.approval_threshold, cfg.window_secs, now);
+                let expect = match declare_refusal(fb, &c, now) {
+                    _ if *bad_id => Expect::Fail,
+                    Some(e) => Expect::Err(e),
+                    None => Expect::Ok,
+                };
+                let signer = vec![self.claimant.insecure_clone()];
+                let effect = Effect::Declare(vec![(id, amount, needs)], bucket);
+                (vec![ix], signer, expect, effect)
+            }
+            Op::Split { parts, .. } => {
+                // each part at most the threshold, so only the bucket makes it need approval
+                let cfg = &fb.draws;
+                let c: Claimant = before.record(&self.claimant_key()).unwrap();
+                let mut bucket = self.bucket;
+                let mut ixs = vec![];
+                let mut declared = vec![];
+                let (mut by_claimant, mut by_gov) = (false, false);
+                for (j, &(bps, gov_declares)) in parts.iter().enumerate() {
+                    let id = fb.draw_state.shortfall_count + j as u64;
+                    let amount = (u128::from(cfg.approval_threshold) * u128::from(bps) / 10_000)
+                        .max(1) as u64;
+                    let declarer = if gov_declares { gov } else { ca };
+                    by_gov |= gov_declares;
+                    by_claimant |= !gov_declares;
+                    ixs.push(self.f.declare_ix(&declarer, &ca, id, amount, [5; 32]));
+                    let needs =
+                        bucket.declare(amount, cfg.approval_threshold, cfg.window_secs, now);
+                    declared.push((id, amount, needs));
+                }
+                let mut signers = vec![];
+                if by_claimant {
+                    signers.push(self.claimant.insecure_clone());
+                }
+                if by_gov {
+                    signers.push(self.f.h.governance.insecure_clone());
+                }
+                let expect = match declare_refusal(fb, &c, now) {
+                    Some(e) => Expect::Err(e),
+                    None => Expect::Ok,
+                };
+                (ixs, signers, expect, Effect::Declare(declared, bucket))
             }
             Op::Approve(_) | Op::Cancel(_) | Op::Draw(..) if self.ids.is_empty() => return,
             Op::Approve(idx) => {
-                let id = self.ids[idx % self.ids.len()];
+                // mostly one waiting for approval, when there is one
+                let waiting = self.pick_id(&before, *idx, |s| s.needs_approval && !s.approved);
+                let id = waiting;
                 let ix = self.f.approve_ix(&gov, id);
-                let signer = Some(self.f.h.governance.insecure_clone());
+                let signer = vec![self.f.h.governance.insecure_clone()];
                 (vec![ix], signer, Expect::Any, Effect::Neutral)
             }
             Op::Cancel(idx) => {
                 let id = self.ids[idx % self.ids.len()];
                 let ix = self.f.cancel_ix(&ca, &ca, id);
-                let signer = Some(self.claimant.insecure_clone());
+                let signer = vec![self.claimant.insecure_clone()];
                 (vec![ix], signer, Expect::Any, Effect::Neutral)
             }
             Op::Draw(kind, idx, usd) => {
-                let id = self.ids[idx % self.ids.len()];
+                // mostly a drawable one, when there is one (split declarations leave many
+                // waiting for approval)
+                let id = self.pick_id(&before, *idx, |s| !s.needs_approval || s.approved);
                 let c: Claimant = before.record(&self.claimant_key()).unwrap();
                 let s: Shortfall = before.record(&self.f.shortfall_address(id)).unwrap();
                 let max_value = usd * USD;
                 let order = waterfall(fb);
-                let groups: Vec<usize> = match kind {
-                    DrawKind::Exact => match draw_room(fb, &c, &s, now, max_value) {
-                        Ok((limit, _)) => match walk(fb, limit, &order) {
-                            Ok((_, _, used)) => order[..used].to_vec(),
-                            Err(_) => order.clone(),
-                        },
-                        Err(_) => order.clone(),
+                // the prefix of `candidates` the draw uses (all of them when it is refused)
+                let stale = stale_set(fb, now);
+                let used_of = |candidates: Vec<usize>| match draw_room(fb, &c, &s, now, max_value) {
+                    Ok((limit, ..)) => match walk(fb, now, limit, &candidates) {
+                        Ok((_, _, used)) => candidates[..used].to_vec(),
+                        Err(_) => candidates,
                     },
+                    Err(_) => candidates,
+                };
+                let groups: Vec<usize> = match kind {
+                    DrawKind::Exact => used_of(order.clone()),
                     DrawKind::AllPayable => order.clone(),
                     DrawKind::Reversed => order.iter().rev().copied().collect(),
                     DrawKind::FirstOnly => order.iter().take(1).copied().collect(),
+                    DrawKind::SkipDust => {
+                        used_of(order.iter().copied().filter(|&k| !is_dust(fb, k)).collect())
+                    }
+                    DrawKind::SkipFirst => used_of(order.iter().skip(1).copied().collect()),
+                    DrawKind::SkipStale => used_of(
+                        order
+                            .iter()
+                            .copied()
+                            .filter(|&k| !bit(stale, k) && !is_dust(fb, k))
+                            .collect(),
+                    ),
                 };
+                // the payable assets before the last group's that no group names (accepted:
+                // each was dust or stale)
+                let skipped: Vec<usize> = groups.last().map_or(vec![], |last| {
+                    order
+                        .iter()
+                        .take_while(|&k| k != last)
+                        .filter(|k| !groups.contains(k))
+                        .copied()
+                        .collect()
+                });
                 let (expect, effect) = match predict_draw(fb, &c, &s, now, max_value, &groups) {
-                    Ok(p) => (Expect::Ok, Effect::Draw(id, p)),
+                    Ok(p) => {
+                        if skipped.iter().any(|&k| is_dust(fb, k)) {
+                            DRAWS_SKIPPING_DUST.fetch_add(1, Relaxed);
+                        }
+                        if skipped.iter().any(|&k| bit(stale, k)) {
+                            DRAWS_SKIPPING_STALE.fetch_add(1, Relaxed);
+                        }
+                        if stale != 0 {
+                            DRAWS_WITH_STALE.fetch_add(1, Relaxed);
+                            if p.fund_capacity < fund_capacity_on(fb, valued(fb, 0).1) {
+                                DRAWS_CAP_WITHOUT_STALE.fetch_add(1, Relaxed);
+                            }
+                        }
+                        (Expect::Ok, Effect::Draw(id, p))
+                    }
                     Err(e) => (Expect::Err(e), Effect::Neutral),
                 };
                 let pay: Vec<(usize, Pubkey)> =
@@ -1024,21 +1656,21 @@ impl Sm {
                 let ix = self.f.draw_ix(&ca, id, max_value, &pay);
                 (
                     vec![ix],
-                    Some(self.claimant.insecure_clone()),
+                    vec![self.claimant.insecure_clone()],
                     expect,
                     effect,
                 )
             }
             Op::Config(change) => {
                 let (ix, signer, expect) = self.config_ix(change, fb);
-                (vec![ix], Some(signer), expect, Effect::Neutral)
+                (vec![ix], vec![signer], expect, Effect::Neutral)
             }
         };
 
         let outcome = if ixs.is_empty() {
             None
         } else {
-            let signers: Vec<&Keypair> = signer.iter().collect();
+            let signers: Vec<&Keypair> = signers.iter().collect();
             Some(self.f.ctx.send(&ixs, &signers).await)
         };
         let after = self.snapshot().await;
@@ -1082,18 +1714,40 @@ impl Sm {
             // price moves and warps are outside the program: no account changes
             assert_eq!(before.accounts, after.accounts, "{op:?}");
         } else {
-            if let Effect::Declare(id, _) = effect {
-                self.ids.push(id);
-                let record = self.f.shortfall_address(id);
-                let held_before = before
-                    .accounts
-                    .iter()
-                    .any(|(k, a)| *k == record && a.is_some());
-                if held_before {
-                    DECLARED_ON_PREFUNDED.fetch_add(1, Relaxed);
+            if let Effect::Declare(declared, bucket) = &effect {
+                self.bucket = *bucket;
+                self.check_unapproved_sum(&before.fund, &after, declared, now);
+                for &(id, _, needs) in declared {
+                    self.ids.push(id);
+                    let record = self.f.shortfall_address(id);
+                    let held_before = before
+                        .accounts
+                        .iter()
+                        .any(|(k, a)| *k == record && a.is_some());
+                    if held_before {
+                        DECLARED_ON_PREFUNDED.fetch_add(1, Relaxed);
+                    }
+                    if let Op::Split { .. } = op {
+                        let counter = if needs {
+                            &SPLIT_NEEDING_APPROVAL
+                        } else {
+                            &SPLIT_UNAPPROVED
+                        };
+                        counter.fetch_add(1, Relaxed);
+                    }
                 }
             }
             self.check_effect(op, &before, &after, effect, now);
+        }
+        // the cache never moves back in time, whatever the step
+        for k in 0..N {
+            let (b, a) = (&before.fund.assets[k].price, &after.fund.assets[k].price);
+            assert!(
+                a.publish_time >= b.publish_time,
+                "{op:?}: asset {k}'s cached publish time went back: {} -> {}",
+                b.publish_time,
+                a.publish_time
+            );
         }
         self.check_books(&after);
     }
@@ -1256,12 +1910,42 @@ impl Sm {
             |f: &Fund| -> Vec<u64> { (0..N).map(|k| f.assets[k].booked_balance).collect() };
         let prices = |f: &Fund| -> Vec<_> { (0..N).map(|k| f.assets[k].price).collect() };
         let moved = |k: usize| a.balance(&vaults[k]) as i128 - b.balance(&vaults[k]) as i128;
+        // the auction clocks: settled by deposits, refreshes and draws, restarted for its pair
+        // and settled for the rest by a fill, set by syncs (checked below), else untouched
+        let expected = match &effect {
+            Effect::Deposit(..) | Effect::Refresh(_) | Effect::Rollback | Effect::Draw(..) => {
+                settled_clocks(fb, fa, None)
+            }
+            Effect::Fill(p) => settled_clocks(fb, fa, Some((p.i, p.o, now, p.stale))),
+            Effect::Neutral | Effect::Declare(..) => clocks(fb),
+            // at cached prices, stale or not
+            Effect::Sync => synced_clocks(fb, now),
+        };
+        assert_eq!(
+            clocks(fa),
+            expected,
+            "{op:?}: auction clocks (stale {:#b})",
+            stale_set(fb, now)
+        );
         match effect {
+            Effect::Rollback => {
+                // nothing moved: the vault was re-read (it matched) and the cache kept
+                assert_eq!(booked(fb), booked(fa), "{op:?}: balances moved");
+                assert_eq!(
+                    prices(fb),
+                    prices(fa),
+                    "{op:?}: an update no newer than the cache replaced it"
+                );
+                assert_eq!(wb.nav, wa.nav, "{op:?}: NAV moved");
+            }
             Effect::Neutral | Effect::Declare(..) | Effect::Sync => {
                 assert_eq!(booked(fb), booked(fa), "{op:?}: balances moved");
                 assert_eq!(prices(fb), prices(fa), "{op:?}: prices moved");
                 assert_eq!(wb.nav, wa.nav, "{op:?}: NAV moved");
                 if let Effect::Sync = effect {
+                    if stale_set(fb, now) != 0 {
+                        SYNCS_WITH_STALE.fetch_add(1, Relaxed);
+                    }
                     // only auction clocks change
                     let mut x = fb.clone();
                     let mut y = fa.clone();
@@ -1273,13 +1957,19 @@ impl Sm {
                     }
                     assert_eq!(x, y, "sync changed more than the clocks");
                 }
-                if let Effect::Declare(id, amount) = effect {
-                    let s: Shortfall = a.record(&self.f.shortfall_address(id)).unwrap();
-                    assert_eq!(
-                        (s.declared, s.paid, s.status),
-                        (amount, 0, ShortfallStatus::Open)
-                    );
-                    assert_eq!(s.needs_approval, amount > fb.draws.approval_threshold);
+                if let Effect::Declare(declared, _) = &effect {
+                    for &(id, amount, needs) in declared {
+                        let s: Shortfall = a.record(&self.f.shortfall_address(id)).unwrap();
+                        assert_eq!(
+                            (s.declared, s.paid, s.status),
+                            (amount, 0, ShortfallStatus::Open)
+                        );
+                        assert_eq!(
+                            s.needs_approval, needs,
+                            "{op:?}: shortfall {id}'s approval (model bucket {:?})",
+                            self.bucket
+                        );
+                    }
                 }
             }
             Effect::Deposit(k, sent) => {
@@ -1295,19 +1985,26 @@ impl Sm {
                 assert_eq!(prices(fb), prices(fa));
                 assert!(wa.nav >= wb.nav, "a deposit never lowers NAV");
             }
-            Effect::Refresh => {
+            Effect::Refresh(mask) => {
                 assert_eq!(
                     booked(fb),
                     booked(fa),
                     "refresh: booked already matched the vaults"
                 );
-                // each Pyth asset caches [spot - conf, spot + conf] (EMA = spot here)
+                // each Pyth asset refreshed caches [spot - conf, spot + conf] (EMA = spot here)
+                // published now, when that is newer than its cached price; else (and for the
+                // assets not refreshed) the cache stays
                 for k in 1..N {
-                    let c = &fa.assets[k].price;
+                    let (c0, c) = (&fb.assets[k].price, &fa.assets[k].price);
                     let (p, conf) = (self.price[k] as u64, self.conf[k]);
+                    let expected = if bit(mask, k) && now > c0.publish_time {
+                        (p - conf, p + conf, EXPO, now)
+                    } else {
+                        (c0.lower, c0.upper, c0.expo, c0.publish_time)
+                    };
                     assert_eq!(
                         (c.lower, c.upper, c.expo, c.publish_time),
-                        (p - conf, p + conf, EXPO, now),
+                        expected,
                         "asset {k}: cached price"
                     );
                 }
@@ -1318,6 +2015,7 @@ impl Sm {
                     o,
                     received,
                     quote,
+                    stale,
                 } = p;
                 assert_eq!(moved(i), received as i128, "fill: in-vault");
                 assert_eq!(moved(o), -(quote.amount_out as i128), "fill: out-vault");
@@ -1326,7 +2024,45 @@ impl Sm {
                 expected[o] -= quote.amount_out;
                 assert_eq!(booked(fa), expected, "fill books exactly the quote");
                 assert_eq!(prices(fb), prices(fa));
-                // the bounds check_fill guarantees, re-derived from the stored state
+                // a stale asset other than the pair is worth 0 to the fill: it is fresh again
+                // only at another time, so the model's stale set now is the fill's
+                assert_eq!(stale, stale_set(fb, now));
+                assert!(!bit(stale, i) && !bit(stale, o), "a fill of a stale asset");
+                assert!(
+                    fresh(fb, i, now) && fresh(fb, o, now),
+                    "a fill at a stale price"
+                );
+                if stale != 0 {
+                    FILLS_WITH_STALE.fetch_add(1, Relaxed);
+                    assert!(
+                        raises_liquidity(fb, i, o),
+                        "{op:?}: a fill while asset(s) {stale:#b} are stale is not liquid in, \
+                         non-liquid out"
+                    );
+                    let (values, nav, _) = valued(fa, 0);
+                    if !share_ge(values[o], nav, fb.assets[o].target_bps) {
+                        FILLS_STALE_BELOW_CACHED_TARGET.fetch_add(1, Relaxed);
+                    }
+                    // the liquid share does not fall, with the stale asset at 0 and at its
+                    // cached price alike
+                    for zero in [stale, 0] {
+                        let (_, nb, lb) = valued(fb, zero);
+                        let (_, na, la) = valued(fa, zero);
+                        assert!(
+                            la * nb >= lb * na,
+                            "{op:?}: liquid share fell ({lb}/{nb} -> {la}/{na}), stale {stale:#b} \
+                             valued {}",
+                            if zero == 0 {
+                                "at its cached price"
+                            } else {
+                                "at 0"
+                            }
+                        );
+                    }
+                }
+                // the bounds check_fill guarantees, re-derived from the stored state, on the
+                // view the fill was checked on (the stale assets at 0)
+                let (wb, wa) = (view_weights(fb, stale), view_weights(fa, stale));
                 let ti = fb.assets[i].target_bps;
                 let to = fb.assets[o].target_bps;
                 assert!(
@@ -1363,6 +2099,11 @@ impl Sm {
                     wa.nav + premium >= wb.nav,
                     "NAV fell by more than the premium"
                 );
+                let (full_b, full_a) = (fb.weights().unwrap(), fa.weights().unwrap());
+                assert!(
+                    full_a.nav + premium >= full_b.nav,
+                    "NAV at cached prices fell by more than the premium"
+                );
                 assert!(
                     premium * 10_000 <= quote.value_in * u128::from(fb.rebalance.max_premium_bps),
                     "premium above the auction maximum"
@@ -1371,6 +2112,24 @@ impl Sm {
                 assert!(rs.1.volume_level <= fb.rebalance.max_volume_per_window);
             }
             Effect::Draw(id, p) => {
+                // a draw pays only from assets with a fresh price, and its fund-wide cap is a
+                // share of what those alone are worth
+                let stale = stale_set(fb, now);
+                for &(k, ..) in &p.payouts {
+                    assert!(!bit(stale, k), "{op:?}: paid from stale asset {k}");
+                    assert!(
+                        fresh(fb, k, now),
+                        "{op:?}: paid from asset {k} at a stale price"
+                    );
+                }
+                let (_, fresh_nav, _) = valued(fb, stale);
+                assert_eq!(p.fund_capacity, fund_capacity_on(fb, fresh_nav));
+                assert_eq!(
+                    fa.draw_state.level,
+                    p.fund_level + p.paid,
+                    "{op:?}: the fund-wide window level (capacity {} on the fresh NAV {fresh_nav})",
+                    p.fund_capacity
+                );
                 let mut expected = booked(fb);
                 for &(k, amount, _) in &p.payouts {
                     expected[k] -= amount;
@@ -1416,6 +2175,40 @@ impl Sm {
         }
     }
 
+    /// The split adversary's bound, from the records alone: within any stretch of time under
+    /// one threshold and window, what was declared without approval is at most the threshold
+    /// plus what the bucket drained meanwhile (`threshold * elapsed / window`).
+    fn check_unapproved_sum(
+        &mut self,
+        fb: &Fund,
+        a: &Snapshot,
+        declared: &[(u64, u64, bool)],
+        now: i64,
+    ) {
+        let cfg = (fb.draws.approval_threshold, fb.draws.window_secs);
+        if cfg != self.unapproved_cfg {
+            self.unapproved.clear();
+            self.unapproved_cfg = cfg;
+        }
+        for &(id, amount, _) in declared {
+            let s: Shortfall = a.record(&self.f.shortfall_address(id)).unwrap();
+            if !s.needs_approval {
+                self.unapproved.push((now, amount));
+            }
+        }
+        let (threshold, window) = (u128::from(cfg.0), u128::from(cfg.1));
+        let mut sum = 0u128;
+        for &(t, amount) in self.unapproved.iter().rev() {
+            sum += u128::from(amount);
+            let drained = threshold * (now - t) as u128;
+            assert!(
+                sum * window <= threshold * window + drained,
+                "declared {sum} without approval since {t} (now {now}), threshold {threshold} \
+                 per {window} s"
+            );
+        }
+    }
+
     /// The books after every step: vaults, fund invariants, shortfall accounting.
     fn check_books(&self, a: &Snapshot) {
         let f = &a.fund;
@@ -1429,6 +2222,14 @@ impl Sm {
         f.invariant().expect("Fund::invariant");
         f.validate_config().expect("Fund::validate_config");
         let c: Claimant = a.record(&self.claimant_key()).unwrap();
+        assert_eq!(
+            Bucket {
+                level: c.unapproved_level,
+                updated_at: c.unapproved_updated_at
+            },
+            self.bucket,
+            "the claimant's approval bucket"
+        );
         let (mut paid, mut open) = (0u64, 0u32);
         for id in 0..f.draw_state.shortfall_count {
             let s: Shortfall = a.record(&self.f.shortfall_address(id)).unwrap();
@@ -1445,10 +2246,28 @@ impl Sm {
 }
 
 /// Runs one sequence on a new fund in `ctx`, and hands the runtime back.
-async fn run(ctx: TestContext, ops: Vec<Op>) -> TestContext {
-    let mut sm = Sm::setup(ctx).await;
+async fn run(ctx: TestContext, dust_start: bool, ops: Vec<Op>) -> TestContext {
+    let mut sm = Sm::setup(ctx, dust_start).await;
     for op in &ops {
-        sm.step(op).await;
+        match op {
+            // a split in a row: one transaction per part, the clock moving between them
+            Op::Split {
+                parts,
+                gap: Some(secs),
+            } => {
+                for (j, part) in parts.iter().enumerate() {
+                    if j > 0 {
+                        sm.f.ctx.advance_clock(*secs).await;
+                    }
+                    let one = Op::Split {
+                        parts: vec![*part],
+                        gap: None,
+                    };
+                    sm.step(&one).await;
+                }
+            }
+            _ => sm.step(op).await,
+        }
     }
     sm.f.ctx
 }
@@ -1475,18 +2294,24 @@ fn random_operation_sequences_keep_the_fund_invariants() {
     // and the next one starts a new runtime.
     let runtime: RefCell<Option<TestContext>> = RefCell::new(None);
     runner
-        .run(&proptest::collection::vec(op(), 10..30), |ops| {
-            let ctx = runtime.borrow_mut().take();
-            let ctx = rt.block_on(async {
-                let ctx = match ctx {
-                    Some(ctx) => ctx,
-                    None => TestContext::start(program_test()).await,
-                };
-                run(ctx, ops).await
-            });
-            *runtime.borrow_mut() = Some(ctx);
-            Ok(())
-        })
+        .run(
+            &(
+                prop::bool::weighted(0.35),
+                proptest::collection::vec(op(), 10..30),
+            ),
+            |(dust_start, ops)| {
+                let ctx = runtime.borrow_mut().take();
+                let ctx = rt.block_on(async {
+                    let ctx = match ctx {
+                        Some(ctx) => ctx,
+                        None => TestContext::start(program_test()).await,
+                    };
+                    run(ctx, dust_start, ops).await
+                });
+                *runtime.borrow_mut() = Some(ctx);
+                Ok(())
+            },
+        )
         .unwrap();
     let report: Vec<String> = (0..OP_NAMES.len())
         .map(|k| {
@@ -1501,6 +2326,24 @@ fn random_operation_sequences_keep_the_fund_invariants() {
     eprintln!("accepted/total steps: {}", report.join(", "));
     let prefunded = DECLARED_ON_PREFUNDED.load(Relaxed);
     eprintln!("declarations on a pre-funded address: {prefunded}");
+    eprintln!(
+        "split declarations accepted: {} without approval, {} needing it; draws skipping dust: {}",
+        SPLIT_UNAPPROVED.load(Relaxed),
+        SPLIT_NEEDING_APPROVAL.load(Relaxed),
+        DRAWS_SKIPPING_DUST.load(Relaxed)
+    );
+    eprintln!(
+        "with a stale asset: fills accepted {} (out-asset left below its target at cached \
+         prices {}; refused StalePricesLiquidOnly {}), draws accepted {} (capacity below the \
+         full-NAV one {}, skipping a stale asset {}), syncs {}",
+        FILLS_WITH_STALE.load(Relaxed),
+        FILLS_STALE_BELOW_CACHED_TARGET.load(Relaxed),
+        FILLS_REFUSED_STALE_ONLY.load(Relaxed),
+        DRAWS_WITH_STALE.load(Relaxed),
+        DRAWS_CAP_WITHOUT_STALE.load(Relaxed),
+        DRAWS_SKIPPING_STALE.load(Relaxed),
+        SYNCS_WITH_STALE.load(Relaxed)
+    );
     assert!(prefunded > 0, "no declaration met a pre-funded address");
 }
 

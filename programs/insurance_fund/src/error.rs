@@ -264,6 +264,14 @@ pub enum FundError {
     #[msg("An account already exists at this address")]
     AccountAlreadyExists = 240,
 
+    // ---- asset retirement and removal ------------------------------------------------------
+    #[msg("The asset is retired: it takes no deposits, fills in or payouts, and its parameters are final")]
+    AssetIsRetired = 260,
+    #[msg("The asset's target weight must be 0 first (set_targets)")]
+    AssetTargetNotZero,
+    #[msg("The asset still holds a balance")]
+    AssetNotEmpty,
+
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]
     MathOverflow = 100,

@@ -42,6 +42,22 @@ pub struct AssetUpdated {
 }
 
 #[event]
+pub struct AssetRetired {
+    pub fund: Pubkey,
+    pub mint: Pubkey,
+    /// What the fund still holds of it (valued at 0 from now on).
+    pub booked_balance: u64,
+}
+
+#[event]
+pub struct AssetRemoved {
+    pub fund: Pubkey,
+    pub mint: Pubkey,
+    /// The slot it occupied; later assets moved down one.
+    pub index: u8,
+}
+
+#[event]
 pub struct TargetsSet {
     pub fund: Pubkey,
     /// Targets in asset order (bps).

@@ -101,6 +101,16 @@ pub mod insurance_fund {
         instructions::update_asset::handler(ctx, mint, params)
     }
 
+    pub fn retire_asset(ctx: Context<RetireAsset>, mint: Pubkey) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
+        instructions::retire_asset::handler(ctx, mint)
+    }
+
+    pub fn remove_asset(ctx: Context<RemoveAsset>, mint: Pubkey) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
+        instructions::remove_asset::handler(ctx, mint)
+    }
+
     pub fn set_targets(ctx: Context<SetTargets>, targets: Vec<u16>) -> Result<()> {
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_targets::handler(ctx, targets)

@@ -18,6 +18,8 @@
 //! | `update_claimant` | payout owner changes; a cap rises; a disabled claimant is enabled | caps lowered, claimant disabled |
 //! | `set_targets` | never: targets move value only within the timelocked caps, floor and premium budget | always |
 //! | `remove_claimant`, `pause` | never | always |
+//! | `retire_asset` | never: one-way, it only takes an asset out of every bound (target already 0) | always |
+//! | `remove_asset` | never: the asset holds nothing and has target 0 | always |
 //! | `unpause` | never: lifting a pause restores the configuration governance already accepted | always |
 //!
 //! A change with several fields loosens when any one field loosens. (`docs/design.md` renders

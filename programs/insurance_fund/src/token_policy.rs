@@ -255,3 +255,40 @@ pub fn transfer_checked(
     )
     .map_err(Into::into)
 }
+
+/// The token program's `CloseAccount` instruction tag (SPL Token and Token-2022 alike).
+const CLOSE_ACCOUNT_TAG: u8 = 9;
+
+/// Closes an empty token account owned by `authority` (the fund, signing with
+/// `signer_seeds`), its lamports to `destination`: `remove_asset`'s vault. Built like
+/// `transfer_checked` (accounts checked borrowable, metas in order).
+pub fn close_token_account<'info>(
+    token_program: &Pubkey,
+    account: &AccountInfo<'info>,
+    destination: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    signer_seeds: &[&[&[u8]]],
+) -> Result<()> {
+    use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+    for writable in [account, destination] {
+        drop(writable.try_borrow_mut_lamports()?);
+        drop(writable.try_borrow_mut_data()?);
+    }
+    drop(authority.try_borrow_lamports()?);
+    drop(authority.try_borrow_data()?);
+    let ix = Instruction {
+        program_id: *token_program,
+        accounts: vec![
+            AccountMeta::new(*account.key, false),
+            AccountMeta::new(*destination.key, false),
+            AccountMeta::new_readonly(*authority.key, true),
+        ],
+        data: vec![CLOSE_ACCOUNT_TAG],
+    };
+    anchor_lang::solana_program::program::invoke_signed_unchecked(
+        &ix,
+        &[account.clone(), destination.clone(), authority.clone()],
+        signer_seeds,
+    )?;
+    Ok(())
+}

@@ -256,12 +256,19 @@ pub struct Asset {
     /// `TokenProgramKind` as u8.
     pub token_program: u8,
     pub vault_bump: u8,
-    pub _reserved: [u8; 5],
+    /// 1 once `retire_asset` retired it (one-way): valued at 0, never stale, flags
+    /// `DEPOSIT`, `REBALANCE_IN` and `DRAW` clear, target 0.
+    pub retired: u8,
+    pub _reserved: [u8; 4],
 }
 
 impl Asset {
     pub fn is_registered(&self) -> bool {
         self.mint != Pubkey::default()
+    }
+
+    pub fn is_retired(&self) -> bool {
+        self.retired != 0
     }
 
     pub fn has_flag(&self, flag: u8) -> bool {
@@ -358,6 +365,16 @@ impl Asset {
             FundError::InvalidAssetFlags
         );
         require!(self.token_program <= 1, FundError::InvariantViolated);
+        // a retired asset stays wound down: no target, no way in, no payouts
+        require!(
+            !self.is_retired()
+                || (self.retired == 1
+                    && self.target_bps == 0
+                    && self.flags
+                        & (asset_flags::DEPOSIT | asset_flags::REBALANCE_IN | asset_flags::DRAW)
+                        == 0),
+            FundError::AssetIsRetired
+        );
         require!(
             self.oracle.source != OracleSource::Fixed as u8
                 || self.class == LiquidityClass::Liquid as u8,

@@ -36,11 +36,20 @@ impl Asset {
         }
     }
 
-    /// The weights engine's view of this asset: booked balance at the lower price.
+    /// The weights engine's view of this asset: booked balance at the lower price (0 once
+    /// retired: a retired asset is worth nothing to the fund's bounds).
     pub fn weights_input(&self) -> AssetInput {
+        let price_lo = if self.is_retired() {
+            Price {
+                mantissa: 0,
+                expo: 0,
+            }
+        } else {
+            self.lower_price()
+        };
         AssetInput {
             balance: self.booked_balance,
-            price_lo: self.lower_price(),
+            price_lo,
             decimals: self.decimals,
             haircut_bps: self.haircut_bps,
             liquid: self.class == LiquidityClass::Liquid as u8,
@@ -50,11 +59,11 @@ impl Asset {
     }
 
     /// What the asset adds to NAV: its booked balance at the lower price, after its haircut,
-    /// rounded down (`math::valuation::value_floor`).
+    /// rounded down (`math::valuation::value_floor`); 0 once retired.
     pub fn value_lower(&self, numeraire_decimals: u8) -> Result<u128> {
         Ok(value_floor(
             self.booked_balance,
-            self.lower_price(),
+            self.weights_input().price_lo,
             self.decimals,
             numeraire_decimals,
             self.haircut_bps,
@@ -76,13 +85,15 @@ impl Fund {
     /// Bit i set: asset i holds a booked balance and its price is stale at `now` under the
     /// tighter of the fund's max price age and the asset's own. An asset with nothing booked
     /// is worth 0 at any price and never needs a fresh one (except as the asset a keeper
-    /// delivers, which a fill checks itself).
+    /// delivers, which a fill checks itself); nor does a retired asset (valued at 0).
     pub fn stale_mask(&self, now: i64) -> u16 {
         self.registered_assets()
             .iter()
             .enumerate()
             .filter(|(_, a)| {
-                a.booked_balance > 0 && !a.price_is_fresh(now, self.max_price_age_secs)
+                a.booked_balance > 0
+                    && !a.is_retired()
+                    && !a.price_is_fresh(now, self.max_price_age_secs)
             })
             .fold(0u16, |m, (i, _)| m | (1 << i))
     }

@@ -1,3 +1,4 @@
+use crate::error::FundError;
 use crate::events::AssetUpdated;
 use crate::state::{AssetParams, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
@@ -29,7 +30,8 @@ pub struct UpdateAsset<'info> {
 ///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
 /// - The change loosens (so it waits for the timelock) when: the oracle changes, max weight
 ///   rises, haircut falls, the class becomes more liquid, or a clear flag is set.
-/// - `mint` must be registered in the fund (`UnknownAsset`).
+/// - `mint` must be registered in the fund (`UnknownAsset`) and not retired (`AssetIsRetired`:
+///   a retired asset's parameters are final).
 /// - The resulting configuration must pass `Fund::validate_config` as a whole (each rule its
 ///   own error, e.g. `MaxWeightBelowTarget`, `LiquidTargetsBelowMinimum` when reclassifying).
 /// - Changes only that asset's parameters; target, balances and vault are untouched. A changed
@@ -47,6 +49,7 @@ pub fn handler(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> 
     )?
     .consume()?;
     let index = fund.asset_index(&mint)?;
+    require!(!fund.assets[index].is_retired(), FundError::AssetIsRetired);
     let before = fund.assets[index].params()?;
     fund.assets[index].apply_params(&params);
     fund.assets[index].config_seq = fund.next_config_seq()?;

@@ -22,8 +22,9 @@ pub struct NavReport {
     pub max_weight_bps: u16,
     /// Sum of |weight - target| over assets, in bps.
     pub distance_bps: u32,
-    /// Bit i set: asset i's price is older than the fund's max price age; a consumer must
-    /// not rely on `nav` unless this is 0.
+    /// Bit i set: asset i holds a balance, is not retired, and its price is older than the
+    /// tighter of its own and the fund's max age (`Fund::stale_mask`); a consumer must not
+    /// rely on `nav` unless this is 0.
     pub stale_assets: u16,
     pub max_price_age_secs: u32,
     /// Shortfalls open now: non-zero means shortfall mode (only liquidity-raising fills).

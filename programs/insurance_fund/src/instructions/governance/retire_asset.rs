@@ -1,0 +1,48 @@
+use crate::error::FundError;
+use crate::events::AssetRetired;
+use crate::state::{asset_flags, Fund};
+use anchor_lang::prelude::*;
+
+#[derive(Accounts)]
+pub struct RetireAsset<'info> {
+    pub governance: Signer<'info>,
+    #[account(mut, has_one = governance @ FundError::NotGovernance)]
+    pub fund: AccountLoader<'info, Fund>,
+}
+
+/// Retires an asset at once: for a dead feed or a dangerous token (a hacked LST, a drained
+/// pool's LP token). Tightening only, so it never waits for the timelock, and one-way: a
+/// retired asset can only be wound down and removed (`remove_asset`); bringing it back is a
+/// new `add_asset`, which waits for the timelock.
+///
+/// Specification:
+/// - Only governance may call (`NotGovernance`); `mint` is registered (`UnknownAsset`) and not
+///   retired yet (`AssetIsRetired`).
+/// - Its target weight is already 0 (`AssetTargetNotZero`): send `set_targets` first, in the
+///   same transaction (targets always sum to 10,000 bps).
+/// - Marks it retired: it is valued at 0 in NAV, weights, the concentration and liquidity
+///   bounds and the draw cap; its price never counts as stale (it blocks nothing); its
+///   `DEPOSIT`, `REBALANCE_IN` and `DRAW` flags are cleared (no deposits, never bought by a
+///   fill, never paid out), and `update_asset` refuses it from now on (`AssetIsRetired`).
+/// - Takes the fund's next configuration stamp (a queued change of the asset is void).
+/// - Emits `AssetRetired` with the balance it still holds.
+pub fn handler(ctx: Context<RetireAsset>, mint: Pubkey) -> Result<()> {
+    let mut fund = ctx.accounts.fund.load_mut()?;
+    let index = fund.asset_index(&mint)?;
+    let seq = fund.next_config_seq()?;
+    let asset = &mut fund.assets[index];
+    require!(!asset.is_retired(), FundError::AssetIsRetired);
+    require!(asset.target_bps == 0, FundError::AssetTargetNotZero);
+    asset.retired = 1;
+    asset.flags &= !(asset_flags::DEPOSIT | asset_flags::REBALANCE_IN | asset_flags::DRAW);
+    asset.config_seq = seq;
+    let balance = asset.booked_balance;
+    fund.invariant()?;
+
+    emit!(AssetRetired {
+        fund: ctx.accounts.fund.key(),
+        mint,
+        booked_balance: balance,
+    });
+    Ok(())
+}
