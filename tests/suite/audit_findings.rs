@@ -5,12 +5,12 @@
 
 use crate::rebalance;
 use crate::shortfall;
+use crate::timelock::{bounds, caps, draw_params};
 use anchor_lang::prelude::*;
 use insurance_fund::constants::{DEFAULT_MAX_PAUSE_SECS, QUEUED_CHANGE_GRACE_SECS};
 use insurance_fund::error::FundError;
 use insurance_fund::events::PricesRefreshed;
-use insurance_fund::instructions::BoundsArgs;
-use insurance_fund::state::{asset_flags, pause_flags, ClaimantCaps, DrawConfig, LiquidityClass};
+use insurance_fund::state::{asset_flags, pause_flags, ClaimantCaps, LiquidityClass};
 use insurance_fund::timelock::ConfigChange;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
@@ -167,32 +167,6 @@ async fn an_assets_own_max_age_is_checked_again_at_use() {
 }
 
 // ---- 2. queued changes: the timelock in force, expiry, and superseded targets ---------------
-
-fn bounds(min_liquid_bps: u16, timelock_secs: u32) -> BoundsArgs {
-    BoundsArgs {
-        min_liquid_bps,
-        max_price_age_secs: insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS,
-        max_pause_secs: DEFAULT_MAX_PAUSE_SECS,
-        timelock_secs,
-    }
-}
-
-fn draw_params(fund_cap_bps: u16) -> DrawConfig {
-    DrawConfig {
-        approval_threshold: 1_000 * ONE,
-        fund_cap_bps,
-        _pad: [0; 2],
-        window_secs: 86_400,
-    }
-}
-
-fn caps(max_per_window: u64) -> ClaimantCaps {
-    ClaimantCaps {
-        max_per_shortfall: 500 * ONE,
-        max_per_window,
-        lifetime_max: 10_000 * ONE,
-    }
-}
 
 /// The default fund with draws configured, a claimant registered (its authority is also its
 /// payout owner), and a timelock of `timelock_secs`.

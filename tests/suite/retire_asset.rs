@@ -2,8 +2,8 @@
 //! under a long timelock; every guard with its error.
 
 use crate::shortfall;
+use crate::timelock::bounds;
 use insurance_fund::error::FundError;
-use insurance_fund::instructions::BoundsArgs;
 use insurance_fund::state::{asset_flags, LiquidityClass};
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
@@ -14,21 +14,12 @@ const USDT: usize = 1;
 const LST: usize = 2;
 const ONE: u64 = 1_000_000;
 
-fn thirty_day_timelock() -> BoundsArgs {
-    BoundsArgs {
-        min_liquid_bps: 5_000,
-        max_price_age_secs: insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS,
-        max_pause_secs: insurance_fund::constants::DEFAULT_MAX_PAUSE_SECS,
-        timelock_secs: 30 * 86_400,
-    }
-}
-
 /// USDC 100, USDT 200, LST 300 at 2.00 (the shortfall suite's fund), a 30-day timelock; the
 /// LST feed then dies (its price goes stale with 300 LST booked).
 async fn fund_with_a_dead_lst() -> shortfall::Setup {
     let mut s = shortfall::setup().await;
     let gov = s.f.gov();
-    s.f.send_gov(&[s.f.set_bounds_args_ix(&gov, thirty_day_timelock())])
+    s.f.send_gov(&[s.f.set_bounds_args_ix(&gov, bounds(5_000, 30 * 86_400))])
         .await
         .unwrap();
     s.f.ctx.advance_clock(61).await;

@@ -20,7 +20,7 @@ use solana_signer::Signer;
 const DAY: u32 = 86_400;
 const ONE: u64 = 1_000_000;
 
-fn bounds(min_liquid_bps: u16, timelock_secs: u32) -> BoundsArgs {
+pub(crate) fn bounds(min_liquid_bps: u16, timelock_secs: u32) -> BoundsArgs {
     BoundsArgs {
         min_liquid_bps,
         max_price_age_secs: insurance_fund::constants::DEFAULT_MAX_PRICE_AGE_SECS,
@@ -43,7 +43,7 @@ fn rebalance_params(max_premium_bps: u16) -> RebalanceConfig {
     }
 }
 
-fn draw_params(fund_cap_bps: u16) -> DrawConfig {
+pub(crate) fn draw_params(fund_cap_bps: u16) -> DrawConfig {
     DrawConfig {
         approval_threshold: 1_000 * ONE,
         fund_cap_bps,
@@ -52,7 +52,7 @@ fn draw_params(fund_cap_bps: u16) -> DrawConfig {
     }
 }
 
-fn caps(max_per_window: u64) -> ClaimantCaps {
+pub(crate) fn caps(max_per_window: u64) -> ClaimantCaps {
     ClaimantCaps {
         max_per_shortfall: 500 * ONE,
         max_per_window,
