@@ -422,6 +422,51 @@ pub fn rebalance(
     )
 }
 
+/// The two halves of a flash fill, to be sent in one transaction around the keeper's route:
+/// `rebalance_begin` lends `amount_out` of `asset_out` into `keeper_out`; the keeper then
+/// delivers `asset_in` into its vault by any means; `rebalance_end` checks and books it.
+pub fn rebalance_begin(
+    fund: &Pubkey,
+    keeper: &Pubkey,
+    asset_in: &AssetKeys,
+    asset_out: &AssetKeys,
+    keeper_out: &Pubkey,
+    amount_out: u64,
+) -> Instruction {
+    fund_ix(
+        acc::RebalanceBegin {
+            keeper: *keeper,
+            fund: *fund,
+            mint_in: asset_in.mint,
+            vault_in: asset_in.vault,
+            mint_out: asset_out.mint,
+            vault_out: asset_out.vault,
+            keeper_out: *keeper_out,
+            token_program_out: asset_out.token_program,
+            instructions: insurance_fund::instructions_sysvar::ID,
+        },
+        ixd::RebalanceBegin { amount_out },
+    )
+}
+
+/// See `rebalance_begin`.
+pub fn rebalance_end(
+    fund: &Pubkey,
+    keeper: &Pubkey,
+    asset_in: &AssetKeys,
+    asset_out: &AssetKeys,
+) -> Instruction {
+    fund_ix(
+        acc::RebalanceEnd {
+            keeper: *keeper,
+            fund: *fund,
+            vault_in: asset_in.vault,
+            vault_out: asset_out.vault,
+        },
+        ixd::RebalanceEnd {},
+    )
+}
+
 // ---- shortfalls ---------------------------------------------------------------------------
 
 /// `declare_shortfall` with id `id` (the fund's `draw_state.shortfall_count`) by `declarer`

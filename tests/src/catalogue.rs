@@ -286,6 +286,16 @@ impl World {
                 vec![self.keeper.insecure_clone()],
             ),
             one(
+                "rebalance_begin",
+                f.rebalance_begin_ix(&self.keeper.pubkey(), 1, 0, &self.keeper_accounts[0], ONE),
+                vec![self.keeper.insecure_clone()],
+            ),
+            one(
+                "rebalance_end",
+                f.rebalance_end_ix(&self.keeper.pubkey(), 1, 0),
+                vec![self.keeper.insecure_clone()],
+            ),
+            one(
                 "deposit_fees",
                 f.deposit_ix(&self.depositor.pubkey(), 0, &self.source, ONE),
                 vec![self.depositor.insecure_clone()],

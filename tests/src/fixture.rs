@@ -526,6 +526,41 @@ impl FundHandle {
         )
     }
 
+    /// The keys of asset `k` as the client's instruction builders take them.
+    pub fn asset_keys(&self, k: usize) -> insurance_fund_client::ix::AssetKeys {
+        let a = &self.assets[k];
+        insurance_fund_client::ix::AssetKeys {
+            mint: a.mint.key,
+            vault: a.vault,
+            token_program: a.mint.program_id(),
+        }
+    }
+
+    /// `rebalance_begin`: lends `amount_out` of asset `o` into `keeper_out` for a delivery
+    /// of asset `i`.
+    pub fn rebalance_begin_ix(
+        &self,
+        keeper: &Pubkey,
+        i: usize,
+        o: usize,
+        keeper_out: &Pubkey,
+        amount_out: u64,
+    ) -> Instruction {
+        cix::rebalance_begin(
+            &self.fund,
+            keeper,
+            &self.asset_keys(i),
+            &self.asset_keys(o),
+            keeper_out,
+            amount_out,
+        )
+    }
+
+    /// `rebalance_end` of a flash fill of asset `i` in for asset `o` out.
+    pub fn rebalance_end_ix(&self, keeper: &Pubkey, i: usize, o: usize) -> Instruction {
+        cix::rebalance_end(&self.fund, keeper, &self.asset_keys(i), &self.asset_keys(o))
+    }
+
     // ---- shortfalls and draws -------------------------------------------------------------
 
     pub fn set_draw_params_ix(&self, governance: &Pubkey, params: DrawConfig) -> Instruction {

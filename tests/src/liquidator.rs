@@ -84,3 +84,18 @@ impl FundHandle {
         ix
     }
 }
+
+/// The mock's `relay`: `ix` (an instruction of the fund) sent through CPI from the mock, with
+/// the same accounts and data.
+pub fn relayed(ix: &Instruction) -> Instruction {
+    let mut out = mock_ix(
+        macc::Relay {
+            insurance_fund_program: insurance_fund::ID,
+        },
+        mixd::Relay {
+            data: ix.data.clone(),
+        },
+    );
+    out.accounts.extend(ix.accounts.iter().cloned());
+    out
+}

@@ -343,6 +343,20 @@ pub fn assert_fund_error(out: &Outcome, expected: FundError) {
     }
 }
 
+/// Asserts the transaction failed in its instruction `index` with exactly `expected`.
+#[track_caller]
+pub fn assert_fund_error_at(out: &Outcome, index: u8, expected: FundError) {
+    let code = fund_error_code(expected);
+    match &out.result {
+        Err(TransactionError::InstructionError(k, InstructionError::Custom(c)))
+            if *c == code && *k == index => {}
+        other => panic!(
+            "expected {expected:?} ({code}) in instruction {index}, got {other:?}\n{}",
+            out.logs.join("\n")
+        ),
+    }
+}
+
 /// Asserts the transaction failed with exactly this instruction error (for errors raised by
 /// Anchor, the runtime or another program).
 #[track_caller]

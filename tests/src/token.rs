@@ -3,7 +3,9 @@
 
 use crate::runtime::TestContext;
 use anchor_lang::prelude::*;
-use anchor_lang::solana_program::{program_pack::Pack, system_instruction};
+use anchor_lang::solana_program::{
+    instruction::Instruction, program_pack::Pack, system_instruction,
+};
 use anchor_spl::token_2022::spl_token_2022::{
     self as t22,
     extension::{
@@ -233,6 +235,29 @@ impl TestContext {
         )
         .unwrap();
         self.send_ok(&[ix], &[]).await;
+    }
+
+    /// A `transfer_checked` of `amount` of `mint` from `from` (owned by `owner`) to `to`:
+    /// what a keeper's route ends with when it delivers into a vault.
+    pub fn transfer_ix(
+        &self,
+        mint: &TestMint,
+        from: &Pubkey,
+        to: &Pubkey,
+        owner: &Pubkey,
+        amount: u64,
+    ) -> Instruction {
+        t22::instruction::transfer_checked(
+            &mint.program_id(),
+            from,
+            &mint.key,
+            to,
+            owner,
+            &[],
+            amount,
+            mint.decimals,
+        )
+        .unwrap()
     }
 
     /// A funded token account for `owner`.

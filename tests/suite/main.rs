@@ -8,6 +8,7 @@ mod audit_findings;
 mod config;
 mod deposit_fees;
 mod draw_properties;
+mod flash_fill;
 mod get_nav;
 mod governance;
 mod initialize_fund;

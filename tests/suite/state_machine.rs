@@ -429,6 +429,7 @@ fn fill_error(e: FillError) -> FundError {
         FillError::ConcentrationBound => FundError::ConcentrationBound,
         FillError::DistanceNotReduced => FundError::DistanceNotReduced,
         FillError::ValueBound => FundError::ValueBound,
+        FillError::DeliveryShort => FundError::FlashFillUnderpaid,
         FillError::Math(m) => math_error(m),
     }
 }

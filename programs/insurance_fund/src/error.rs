@@ -272,6 +272,22 @@ pub enum FundError {
     #[msg("The asset still holds a balance")]
     AssetNotEmpty,
 
+    // ---- flash fills -----------------------------------------------------------------------
+    #[msg("A flash fill is in progress on this fund: nothing else may use it before its rebalance_end")]
+    FlashFillInProgress = 280,
+    #[msg("Flash fill instructions must be top-level instructions of the transaction, not CPIs")]
+    FlashFillNotTopLevel,
+    #[msg("rebalance_begin needs its rebalance_end (same keeper, fund and vaults) later in the transaction")]
+    FlashFillEndMissing,
+    #[msg("No flash fill is in progress on this fund")]
+    FlashFillNotStarted,
+    #[msg("The vaults are not those of the flash fill in progress")]
+    FlashFillMismatch,
+    #[msg("The keeper took more than its delivery pays for at the auction premium")]
+    FlashFillUnderpaid,
+    #[msg("The instructions sysvar could not be read")]
+    InvalidInstructionsSysvar,
+
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]
     MathOverflow = 100,

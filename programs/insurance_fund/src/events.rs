@@ -187,6 +187,9 @@ pub struct Rebalanced {
     pub distance_after_bps: u32,
     pub liquid_before_bps: u16,
     pub liquid_after_bps: u16,
+    /// A flash fill (`rebalance_begin` / `rebalance_end`): the keeper borrowed the out-asset
+    /// and `amount_in_sent` is what reached the vault.
+    pub flash: bool,
 }
 
 #[event]

@@ -21,6 +21,7 @@ pub mod create;
 pub mod error;
 pub mod events;
 pub mod instructions;
+pub mod instructions_sysvar;
 pub mod math;
 pub mod oracle;
 pub mod state;
@@ -46,6 +47,18 @@ solana_security_txt::security_txt! {
 /// Every instruction except `refresh_prices` and `draw`, which document their remaining
 /// accounts, refuses any (`ExtraRemainingAccounts`): an account nobody reads is a caller's
 /// mistake or an attempt to make a reader of the future read it.
+/// Every instruction but `initialize_fund` (no fund yet) and `rebalance_end` (which releases
+/// it) first refuses a fund locked by a flash fill (`state::FlashFill`). One byte is read:
+/// Anchor has already checked the account's owner and discriminator.
+fn unlocked(fund: &AccountLoader<state::Fund>) -> Result<()> {
+    let data = fund.as_ref().try_borrow_data()?;
+    require!(
+        data.get(state::Fund::FLASH_ACTIVE_OFFSET) == Some(&0),
+        error::FundError::FlashFillInProgress
+    );
+    Ok(())
+}
+
 fn no_remaining_accounts(accounts: &[AccountInfo]) -> Result<()> {
     require!(
         accounts.is_empty(),
@@ -61,23 +74,38 @@ pub mod insurance_fund {
     // ---- hot paths first: Anchor dispatches by comparing the instruction's discriminator
     // with each instruction's in declaration order (the IDL lists them alphabetically) ----
     pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::deposit_fees::handler(ctx, amount)
     }
 
     pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         instructions::draw::handler(ctx, max_value)
     }
 
     pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::rebalance::handler(ctx, amount_in, min_amount_out)
+    }
+
+    pub fn rebalance_begin(ctx: Context<RebalanceBegin>, amount_out: u64) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
+        no_remaining_accounts(ctx.remaining_accounts)?;
+        instructions::rebalance_begin::handler(ctx, amount_out)
+    }
+
+    pub fn rebalance_end(ctx: Context<RebalanceEnd>) -> Result<()> {
+        no_remaining_accounts(ctx.remaining_accounts)?;
+        instructions::rebalance_end::handler(ctx)
     }
 
     pub fn refresh_prices<'info>(
         ctx: Context<'info, RefreshPrices<'info>>,
         assets: u16,
     ) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         instructions::refresh_prices::handler(ctx, assets)
     }
 
@@ -88,6 +116,7 @@ pub mod insurance_fund {
     }
 
     pub fn add_asset(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::add_asset::handler(ctx, params)
     }
@@ -97,26 +126,31 @@ pub mod insurance_fund {
         mint: Pubkey,
         params: AssetParams,
     ) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::update_asset::handler(ctx, mint, params)
     }
 
     pub fn retire_asset(ctx: Context<RetireAsset>, mint: Pubkey) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::retire_asset::handler(ctx, mint)
     }
 
     pub fn remove_asset(ctx: Context<RemoveAsset>, mint: Pubkey) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::remove_asset::handler(ctx, mint)
     }
 
     pub fn set_targets(ctx: Context<SetTargets>, targets: Vec<u16>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_targets::handler(ctx, targets)
     }
 
     pub fn set_bounds(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_bounds::handler(ctx, args)
     }
@@ -125,21 +159,25 @@ pub mod insurance_fund {
         ctx: Context<ProposeGovernance>,
         new_governance: Pubkey,
     ) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::propose_governance::handler(ctx, new_governance)
     }
 
     pub fn accept_governance(ctx: Context<AcceptGovernance>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::accept_governance::handler(ctx)
     }
 
     pub fn cancel_governance_transfer(ctx: Context<CancelGovernanceTransfer>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::cancel_governance_transfer::handler(ctx)
     }
 
     pub fn set_guardian(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_guardian::handler(ctx, guardian)
     }
@@ -148,11 +186,13 @@ pub mod insurance_fund {
         ctx: Context<SetRebalanceParams>,
         params: state::RebalanceConfig,
     ) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_rebalance_params::handler(ctx, params)
     }
 
     pub fn set_draw_params(ctx: Context<SetDrawParams>, params: state::DrawConfig) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_draw_params::handler(ctx, params)
     }
@@ -163,6 +203,7 @@ pub mod insurance_fund {
         payout_owner: Pubkey,
         caps: state::ClaimantCaps,
     ) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::register_claimant::handler(ctx, claimant_authority, payout_owner, caps)
     }
@@ -173,16 +214,19 @@ pub mod insurance_fund {
         caps: state::ClaimantCaps,
         enabled: bool,
     ) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::update_claimant::handler(ctx, payout_owner, caps, enabled)
     }
 
     pub fn remove_claimant(ctx: Context<RemoveClaimant>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::remove_claimant::handler(ctx)
     }
 
     pub fn approve_shortfall(ctx: Context<ApproveShortfall>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::approve_shortfall::handler(ctx)
     }
@@ -192,22 +236,26 @@ pub mod insurance_fund {
         change_hash: [u8; 32],
         change: timelock::ConfigChange,
     ) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::queue_change::handler(ctx, change_hash, change)
     }
 
     pub fn cancel_change(ctx: Context<CancelChange>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::cancel_change::handler(ctx)
     }
 
     pub fn unpause(ctx: Context<Unpause>, flags: u8) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::unpause::handler(ctx, flags)
     }
 
     // ---- guardian -----------------------------------------------------------------------
     pub fn pause(ctx: Context<Pause>, flags: u8) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::pause::handler(ctx, flags)
     }
@@ -219,27 +267,32 @@ pub mod insurance_fund {
         amount: u64,
         reference: [u8; 32],
     ) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::declare_shortfall::handler(ctx, id, amount, reference)
     }
 
     pub fn cancel_shortfall(ctx: Context<CancelShortfall>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::cancel_shortfall::handler(ctx)
     }
 
     // ---- anyone -------------------------------------------------------------------------
     pub fn close_shortfall(ctx: Context<CloseShortfall>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::close_shortfall::handler(ctx)
     }
 
     pub fn get_nav(ctx: Context<GetNav>) -> Result<NavReport> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::get_nav::handler(ctx)
     }
 
     pub fn sync_auctions(ctx: Context<SyncAuctions>) -> Result<()> {
+        unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::sync_auctions::handler(ctx)
     }

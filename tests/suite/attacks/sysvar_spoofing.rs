@@ -1,6 +1,7 @@
-//! Sysvar spoofing does not apply: no instruction takes a sysvar account (the program reads
-//! the clock with `Clock::get()` and rent with `Rent::get()`, both syscalls), which the first
-//! test checks on the committed IDL. The second shows the consequence: an account shaped like
+//! Sysvar spoofing: one instruction takes a sysvar account, `rebalance_begin`'s
+//! `instructions`, pinned to the instructions sysvar's address (a spoofed one is refused,
+//! `flash_fill::begin_guards`); every other sysvar is read by syscall (`Clock::get()`,
+//! `Rent::get()`). The first test checks that on the committed IDL. The second shows the consequence: an account shaped like
 //! the Clock sysvar, passed along, is refused outright (`ExtraRemainingAccounts`), and a
 //! pause holds and expires, and a timelock waits, by the bank's clock.
 
@@ -48,14 +49,14 @@ fn sysvar_accounts(idl: &serde_json::Value) -> Vec<String> {
 }
 
 #[test]
-fn no_instruction_takes_a_sysvar_account() {
+fn only_rebalance_begin_takes_a_sysvar_account_and_pins_its_address() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../idl/insurance_fund.json");
     let idl: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("the committed IDL"))
             .expect("JSON");
-    assert_eq!(idl["instructions"].as_array().unwrap().len(), 30);
-    assert_eq!(sysvar_accounts(&idl), Vec::<String>::new());
-    // the only fixed addresses are the system program's
+    assert_eq!(idl["instructions"].as_array().unwrap().len(), 32);
+    assert_eq!(sysvar_accounts(&idl), ["rebalance_begin.instructions"]);
+    // the only fixed addresses are the system program's and the instructions sysvar's
     let mut fixed: Vec<&str> = idl["instructions"]
         .as_array()
         .unwrap()
@@ -63,8 +64,15 @@ fn no_instruction_takes_a_sysvar_account() {
         .flat_map(|ix| ix["accounts"].as_array().unwrap())
         .filter_map(|a| a["address"].as_str())
         .collect();
+    fixed.sort();
     fixed.dedup();
-    assert_eq!(fixed, [anchor_lang::system_program::ID.to_string()]);
+    assert_eq!(
+        fixed,
+        [
+            anchor_lang::system_program::ID.to_string(),
+            insurance_fund::instructions_sysvar::ID.to_string(),
+        ]
+    );
     // the scan sees a sysvar where there is one, by address or by name
     let spoofable = serde_json::json!({ "instructions": [{
         "name": "some_instruction",

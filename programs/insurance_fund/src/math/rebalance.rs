@@ -10,7 +10,9 @@
 //! rounding). No floats, no heap, no panics on any input; at most `MAX_ASSETS` iterations per
 //! loop on the on-chain path (`max_fill`, off-chain only, binary-searches).
 
-use super::valuation::{amount_for_value_floor, mul_div_floor, value_floor, MathError, Price};
+use super::valuation::{
+    amount_for_value_floor, mul_div_floor, value_ceil, value_floor, MathError, Price,
+};
 use super::weights::{compute, with_values, AssetInput, Weights};
 use super::wide::{halves, mul_64, SMALL_OPERAND};
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
@@ -325,6 +327,39 @@ pub fn quote_fill_from(
     })
 }
 
+impl FillQuote {
+    /// The quote of a fill whose out amount the keeper chose (a flash fill: `taken` atoms of
+    /// `o` left the fund, the quoted `amount_out` is the most the delivery pays for). The
+    /// keeper is paid what it took, valued at `o`'s upper price rounded up, so the premium
+    /// booked against the budget is what the fill actually cost, never more than quoted:
+    /// - `amount_out = taken`, refused with `DeliveryShort` if `taken > self.amount_out`;
+    /// - `value_out = value_ceil(taken, out_price_hi)`, at most `self.value_out` (the bound of
+    ///   `amount_for_value_floor`, since `self.value_out` is an integer);
+    /// - `premium_value = value_out - value_in`, or 0 if the delivery was worth more.
+    ///
+    /// Soundness as in `quote_fill`: NAV falls by at most `ceil(E_o(taken)) - value_in <=
+    /// premium_value`.
+    pub fn taking(
+        &self,
+        taken: u64,
+        out_price_hi: Price,
+        out_decimals: u8,
+        numeraire_decimals: u8,
+    ) -> Result<FillQuote, FillError> {
+        if taken > self.amount_out {
+            return Err(FillError::DeliveryShort);
+        }
+        let value_out =
+            value_ceil(taken, out_price_hi, out_decimals, numeraire_decimals)?.min(self.value_out);
+        Ok(FillQuote {
+            value_in: self.value_in,
+            value_out,
+            amount_out: taken,
+            premium_value: value_out.saturating_sub(self.value_in),
+        })
+    }
+}
+
 /// Why a fill is refused; the on-chain program maps each to its own named error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FillError {
@@ -357,6 +392,8 @@ pub enum FillError {
     DistanceNotReduced,
     /// NAV would fall by more than the quoted premium.
     ValueBound,
+    /// A flash fill took more of `o` than the delivery of `i` pays for at the premium.
+    DeliveryShort,
     /// The arithmetic failed (overflow, invalid haircut, too many assets).
     Math(MathError),
 }
@@ -387,6 +424,7 @@ impl From<FillError> for anchor_lang::error::Error {
             FillError::ConcentrationBound => FundError::ConcentrationBound.into(),
             FillError::DistanceNotReduced => FundError::DistanceNotReduced.into(),
             FillError::ValueBound => FundError::ValueBound.into(),
+            FillError::DeliveryShort => FundError::FlashFillUnderpaid.into(),
             FillError::Math(m) => m.into(),
         }
     }

@@ -173,7 +173,7 @@ pub struct DrawState {
 
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 3,824 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 3,848 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -234,12 +234,20 @@ pub struct Fund {
     pub draws: DrawConfig,
     pub draw_state: DrawState,
     pub assets: [Asset; MAX_ASSETS],
+    /// The flash fill in progress within the current transaction; never set between
+    /// transactions.
+    pub flash: crate::state::FlashFill,
 }
 
 impl Fund {
     pub const VERSION: u8 = 1;
     /// Account size including Anchor's 8-byte discriminator.
     pub const SPACE: usize = 8 + core::mem::size_of::<Fund>();
+    /// Offset in the account data of `flash.active`, the flash-fill lock byte that every
+    /// instruction reads first (`lib.rs`).
+    pub const FLASH_ACTIVE_OFFSET: usize = 8
+        + core::mem::offset_of!(Fund, flash)
+        + core::mem::offset_of!(crate::state::FlashFill, active);
 
     pub fn registered_assets(&self) -> &[Asset] {
         &self.assets[..self.asset_count as usize]

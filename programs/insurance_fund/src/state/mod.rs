@@ -2,6 +2,7 @@
 pub mod asset;
 pub mod claimant;
 pub mod draw;
+pub mod flash;
 pub mod fund;
 pub mod nav;
 pub mod pending_change;
@@ -12,6 +13,7 @@ pub mod shortfall;
 pub use asset::*;
 pub use claimant::*;
 pub use draw::*;
+pub use flash::*;
 pub use fund::*;
 pub use pending_change::*;
 pub use shortfall::*;

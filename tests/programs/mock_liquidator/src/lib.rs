@@ -9,6 +9,10 @@
 //! - `draw` forwards to `insurance_fund::draw`, passing its own remaining accounts (the
 //!   fund's payout groups `[vault, mint, payout token account, token program]`) unchanged.
 //!
+//! - `relay` calls the fund with the instruction data it is given and its remaining accounts
+//!   as the accounts (signer and writable as passed): how the tests reach any fund
+//!   instruction through CPI (e.g. a flash fill, which must refuse it).
+//!
 //! It checks only its PDA (and, in `draw`, that `shortfall` is the fund's record for `id`):
 //! every check under test is the fund's.
 #![allow(unexpected_cfgs)]
@@ -53,6 +57,30 @@ pub mod mock_liquidator {
         )
     }
 
+    /// Calls the fund with `data`, its remaining accounts as the instruction's accounts.
+    pub fn relay<'info>(ctx: Context<'info, Relay<'info>>, data: Vec<u8>) -> Result<()> {
+        let accounts = ctx
+            .remaining_accounts
+            .iter()
+            .map(|a| {
+                if a.is_writable {
+                    AccountMeta::new(a.key(), a.is_signer)
+                } else {
+                    AccountMeta::new_readonly(a.key(), a.is_signer)
+                }
+            })
+            .collect();
+        let ix = anchor_lang::solana_program::instruction::Instruction {
+            program_id: insurance_fund::ID,
+            accounts,
+            data,
+        };
+        let mut infos = ctx.remaining_accounts.to_vec();
+        infos.push(ctx.accounts.insurance_fund_program.to_account_info());
+        anchor_lang::solana_program::program::invoke(&ix, &infos)?;
+        Ok(())
+    }
+
     /// Draws up to `max_value` toward shortfall `id` through CPI, the PDA signing as the
     /// claimant's `authority`; remaining accounts are passed through unchanged. (`id` only
     /// pins the shortfall account, see [`Draw`].)
@@ -74,6 +102,11 @@ pub mod mock_liquidator {
             max_value,
         )
     }
+}
+
+#[derive(Accounts)]
+pub struct Relay<'info> {
+    pub insurance_fund_program: Program<'info, InsuranceFund>,
 }
 
 #[derive(Accounts)]

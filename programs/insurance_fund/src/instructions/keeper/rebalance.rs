@@ -1,11 +1,8 @@
+use super::fill::{book_fill, fill_event, plan_fill, price_fill, PairAccounts};
 use crate::error::FundError;
-use crate::events::Rebalanced;
-use crate::instructions::sync_auctions::next_clock;
-use crate::math::rate_limit::take;
-use crate::math::rebalance::{check_fill_inputs, imbalance_at, quote_fill_from, FillPair};
 use crate::math::SafeMath;
-use crate::state::{asset_flags, pause_flags, seeds::SEED_FUND, Fund};
-use crate::token_policy::{token_account_mint, token_amount, transfer_checked, TransferAccounts};
+use crate::state::{seeds::SEED_FUND, Fund};
+use crate::token_policy::{token_amount, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::TokenInterface;
 
@@ -111,65 +108,25 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     let now = Clock::get()?.unix_timestamp;
 
     // ---- checks that need no transfer ---------------------------------------------------
-    let (i, o, stale, premium_bps, decimals_in, decimals_out, create_key, bump) = {
+    let (plan, decimals_in, decimals_out, create_key, bump) = {
         let fund = a.fund.load()?;
-        require!(
-            !fund.is_paused(pause_flags::REBALANCES, now),
-            FundError::RebalancesPaused
-        );
-        fund.require_rebalance_ready()?;
-        let i = fund.asset_index(&a.mint_in.key())?;
-        let o = fund.asset_index(&a.mint_out.key())?;
-        require!(i != o, FundError::InvalidPair);
-        let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
-        require_keys_eq!(a.vault_in.key(), ai.vault, FundError::VaultMismatch);
-        require_keys_eq!(a.vault_out.key(), ao.vault, FundError::VaultMismatch);
-        require_keys_eq!(
-            a.token_program_in.key(),
-            ai.token_program_id(),
-            FundError::TokenProgramMismatch
-        );
-        require_keys_eq!(
-            a.token_program_out.key(),
-            ao.token_program_id(),
-            FundError::TokenProgramMismatch
-        );
-        require_keys_eq!(
-            token_account_mint(&a.keeper_in, &ai.token_program_id())?,
-            ai.mint,
-            FundError::SourceMintMismatch
-        );
-        require_keys_eq!(
-            token_account_mint(&a.keeper_out, &ao.token_program_id())?,
-            ao.mint,
-            FundError::SourceMintMismatch
-        );
-        require!(
-            ai.has_flag(asset_flags::REBALANCE_IN),
-            FundError::RebalanceInDisabled
-        );
-        require!(
-            ao.has_flag(asset_flags::REBALANCE_OUT),
-            FundError::RebalanceOutDisabled
-        );
-        let max_age = fund.max_price_age_secs;
-        require!(
-            ai.price_is_fresh(now, max_age) && ao.price_is_fresh(now, max_age),
-            FundError::PriceStale
-        );
-        // shortfall mode or a stale third asset: only fills that raise the liquid share
-        let stale = fund.stale_mask(now);
-        fund.check_fill_mode(i, o, stale)?;
-        // Eligibility is checked by the engine with the fill below; here only the auction
-        // clocks, which price it.
-        let premium = fund.pair_premium_bps(i, o, now);
+        let plan = plan_fill(
+            &fund,
+            &PairAccounts {
+                mint_in: a.mint_in.key,
+                vault_in: a.vault_in.key,
+                mint_out: a.mint_out.key,
+                vault_out: a.vault_out.key,
+                token_program_out: a.token_program_out.key,
+                keeper_out: &a.keeper_out,
+                delivery: Some((a.token_program_in.key, &a.keeper_in)),
+            },
+            now,
+        )?;
         (
-            i,
-            o,
-            stale,
-            premium,
-            ai.decimals,
-            ao.decimals,
+            plan,
+            fund.assets[plan.i].decimals,
+            fund.assets[plan.o].decimals,
             fund.create_key,
             fund.bump,
         )
@@ -194,78 +151,11 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
     require!(received > 0, FundError::NothingReceived);
 
     // ---- price and check the fill with the shared engine ------------------------------------
-    let (quote, before, after, volume_level, premium_level, value_in, premium_value) = {
-        let fund = a.fund.load()?;
-        // the engine's view of every asset, built once; the pair's flags were checked above
-        // a stale asset other than the pair is valued at 0 (`Fund::check_fill_mode`)
-        let (inputs, n) = fund.engine_inputs_without(stale);
-        let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
-        let quote = quote_fill_from(
-            &inputs[i],
-            ao.upper_price(),
-            ao.decimals,
-            received,
-            premium_bps,
-            fund.numeraire_decimals,
-        )?;
-        let pair = FillPair {
-            i,
-            o,
-            can_in: ai.has_flag(asset_flags::REBALANCE_IN),
-            can_out: ao.has_flag(asset_flags::REBALANCE_OUT),
-        };
-        let checked = check_fill_inputs(
-            &inputs[..n],
-            pair,
-            received,
-            &quote,
-            fund.min_liquid_bps,
-            fund.rebalance.band_bps,
-            fund.numeraire_decimals,
-        )?;
-        require!(
-            fund.pair_started(i, o, (checked.out_over_band, checked.in_under_band)),
-            FundError::AuctionNotStarted
-        );
-        let (before, after) = (checked.before, checked.after);
-        require!(
-            quote.amount_out >= min_amount_out,
-            FundError::SlippageExceeded
-        );
-        let cfg = &fund.rebalance;
-        let value_in =
-            u64::try_from(quote.value_in).map_err(|_| error!(FundError::MathOverflow))?;
-        let premium_value =
-            u64::try_from(quote.premium_value).map_err(|_| error!(FundError::MathOverflow))?;
-        require!(value_in >= cfg.min_trade_value, FundError::TradeTooSmall);
-        let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
-        let state = &fund.rebalance_state;
-        let volume_level = take(
-            state.volume_level,
-            cfg.max_volume_per_window,
-            cfg.window_secs,
-            elapsed,
-            value_in,
-        )?
-        .ok_or_else(|| error!(FundError::VolumeCapExceeded))?;
-        let premium_level = take(
-            state.premium_level,
-            cfg.premium_budget_per_window,
-            cfg.window_secs,
-            elapsed,
-            premium_value,
-        )?
-        .ok_or_else(|| error!(FundError::PremiumBudgetExceeded))?;
-        (
-            quote,
-            before,
-            after,
-            volume_level,
-            premium_level,
-            value_in,
-            premium_value,
-        )
-    };
+    let fill = price_fill(&*a.fund.load()?, &plan, received, None, now)?;
+    require!(
+        fill.quote.amount_out >= min_amount_out,
+        FundError::SlippageExceeded
+    );
 
     // ---- the fund pays -------------------------------------------------------------------
     let bump_seed = [bump];
@@ -278,57 +168,21 @@ pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> 
             to: &a.keeper_out,
             authority: a.fund.as_ref(),
         },
-        quote.amount_out,
+        fill.quote.amount_out,
         decimals_out,
         &[seeds],
     )?;
 
     // ---- book it ---------------------------------------------------------------------------
-    let mut fund = a.fund.load_mut()?;
-    fund.assets[i].credit_rebalance_in(received)?;
-    fund.assets[o].debit(quote.amount_out)?;
-    let band_bps = fund.rebalance.band_bps;
-    // any other asset the fill brought back inside its band ends its episode (on the values
-    // the fill computed); the pair restarts: a further fill starts at the start premium again
-    if stale == 0 {
-        fund.settle_auction_clocks_with(&after.values[..after.count], after.nav, i);
-    } else {
-        // the fill's weights value a stale asset at 0; clocks are kept on cached prices
-        fund.settle_auction_clocks()?;
-    }
-    for k in [i, o] {
-        let slot = &mut fund.assets[k];
-        let (over, under) = imbalance_at(&after, k, slot.target_bps, band_bps);
-        slot.over_since = next_clock(0, over, now);
-        slot.under_since = next_clock(0, under, now);
-    }
-    let state = &mut fund.rebalance_state;
-    state.volume_level = volume_level;
-    state.premium_level = premium_level;
-    state.last_update = now;
-    state.total_volume = state.total_volume.safe_add(value_in)?;
-    state.total_premium = state.total_premium.safe_add(premium_value)?;
-    state.fills = state.fills.safe_add(1)?;
-    fund.invariant_flows()?;
-
-    emit!(Rebalanced {
-        fund: a.fund.key(),
-        keeper: a.keeper.key(),
-        mint_in: a.mint_in.key(),
-        mint_out: a.mint_out.key(),
-        amount_in_sent: amount_in,
-        amount_in_received: received,
-        amount_out: quote.amount_out,
-        value_in: quote.value_in,
-        value_out: quote.value_out,
-        premium_bps,
-        premium_value: quote.premium_value,
-        nav_before: before.nav,
-        nav_after: after.nav,
-        distance_before_bps: before.distance_bps,
-        distance_after_bps: after.distance_bps,
-        liquid_before_bps: before.liquid_bps,
-        liquid_after_bps: after.liquid_bps,
-    });
+    book_fill(&mut *a.fund.load_mut()?, &plan, received, &fill, now)?;
+    emit!(fill_event(
+        a.fund.key(),
+        a.keeper.key(),
+        (a.mint_in.key(), a.mint_out.key()),
+        (amount_in, received),
+        &plan,
+        &fill,
+        false,
+    ));
     Ok(())
 }
