@@ -49,6 +49,7 @@ pub struct FillPlan {
 /// (`InvalidTokenAccount`, `SourceMintMismatch`), the flags (`RebalanceInDisabled`,
 /// `RebalanceOutDisabled`), both prices fresh (`PriceStale`) and the fill mode
 /// (`Fund::check_fill_mode`).
+#[inline(always)]
 pub fn plan_fill(fund: &Fund, a: &PairAccounts, now: i64) -> Result<FillPlan> {
     require!(
         !fund.is_paused(pause_flags::REBALANCES, now),
@@ -128,6 +129,7 @@ pub struct PricedFill {
 /// (`FlashFillUnderpaid`, `FillQuote::taking`); every bound of `check_fill_inputs`; the
 /// auction started (`AuctionNotStarted`); the minimum trade (`TradeTooSmall`); and both rate
 /// limits (`VolumeCapExceeded`, `PremiumBudgetExceeded`).
+#[inline(always)]
 pub fn price_fill(
     fund: &Fund,
     plan: &FillPlan,
@@ -211,6 +213,7 @@ pub fn price_fill(
 /// Books a priced fill: both balances, both buckets, the lifetime totals; restarts the
 /// pair's auction clocks (cleared if back inside the band) and clears the clock of any other
 /// asset the fill brought back inside its band.
+#[inline(always)]
 pub fn book_fill(
     fund: &mut Fund,
     plan: &FillPlan,
