@@ -184,12 +184,17 @@ def parse_instruction(group, path):
     }
 
 
+# Files in an instruction folder that hold steps shared by its instructions, not an
+# instruction of their own.
+SHARED_STEPS = {"keeper/fill.rs"}
+
+
 def instructions():
     out = []
     for group, _, _ in GROUPS:
         folder = INSTRUCTIONS / group
         for f in sorted(folder.glob("*.rs")):
-            if f.name != "mod.rs":
+            if f.name != "mod.rs" and f"{group}/{f.name}" not in SHARED_STEPS:
                 out.append(parse_instruction(group, f))
     known_groups = {g for g, _, _ in GROUPS}
     for d in sorted(p for p in INSTRUCTIONS.iterdir() if p.is_dir()):

@@ -342,7 +342,7 @@ impl FundConfig {
                     band_bps: r.band_bps,
                     start_premium_bps: r.start_premium_bps,
                     max_premium_bps: r.max_premium_bps,
-                    _pad: 0,
+                    max_discount_bps: 0,
                     auction_duration_secs: r.auction_duration_secs,
                     window_secs: r.window_secs,
                     max_volume_per_window: whole(
@@ -363,6 +363,7 @@ impl FundConfig {
                         r.min_trade_value,
                         nd,
                     )?,
+                    crisis: Default::default(),
                 })
             })
             .transpose()?;

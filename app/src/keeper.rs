@@ -184,7 +184,7 @@ pub fn plan(
             continue;
         }
         any_inventory = true;
-        let premium = fund.pair_premium_bps(i, o, now);
+        let premium = fund.pair_premium_bps(&fund.fill_terms(), i, o, now);
         let Some((amount, quote)) =
             fill_within_room(fund, assets, i, o, premium, cap, volume_room, premium_room)
         else {

@@ -563,7 +563,7 @@ fn changes_of(
                     band_bps: r.band_bps.unwrap_or(c.band_bps),
                     start_premium_bps: r.start_premium_bps.unwrap_or(c.start_premium_bps),
                     max_premium_bps: r.max_premium_bps.unwrap_or(c.max_premium_bps),
-                    _pad: 0,
+                    max_discount_bps: 0,
                     auction_duration_secs: r
                         .auction_duration_secs
                         .unwrap_or(c.auction_duration_secs),
@@ -575,6 +575,7 @@ fn changes_of(
                         .premium_budget_per_window
                         .unwrap_or(c.premium_budget_per_window),
                     min_trade_value: r.min_trade_value.unwrap_or(c.min_trade_value),
+                    crisis: Default::default(),
                 };
                 out.push(Planned {
                     title: "set_rebalance_params".into(),

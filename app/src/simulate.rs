@@ -462,12 +462,13 @@ impl Sim {
             band_bps: fp.band_bps,
             start_premium_bps: fp.start_premium_bps,
             max_premium_bps: fp.max_premium_bps,
-            _pad: 0,
+            max_discount_bps: 0,
             auction_duration_secs: fp.auction_duration_secs,
             window_secs: fp.rebalance_window_secs,
             max_volume_per_window: atoms(fp.max_volume_per_window, nd)?,
             premium_budget_per_window: atoms(fp.premium_budget_per_window, nd)?,
             min_trade_value: atoms(fp.min_trade_value, nd)?,
+            crisis: Default::default(),
         };
         let draws = DrawConfig {
             approval_threshold: atoms(fp.approval_threshold, nd)?,

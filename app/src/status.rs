@@ -273,7 +273,7 @@ pub fn render_fund(
     for (i, o) in open.unwrap_or_default() {
         let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
         let start = fund.pair_auction_start(i, o);
-        let p = fund.pair_premium_bps(i, o, now);
+        let p = fund.pair_premium_bps(&fund.fill_terms(), i, o, now);
         auctions.push(format!(
             "    {} in, {} out: running since {} ({}), premium now {} bps",
             name(&ai.mint),

@@ -208,12 +208,13 @@ mod pure {
             band_bps: 200,
             start_premium_bps: 10,
             max_premium_bps: 110,
-            _pad: 0,
+            max_discount_bps: 0,
             auction_duration_secs: 1_000,
             window_secs: 86_400,
             max_volume_per_window: 1_000_000 * ONE,
             premium_budget_per_window: 10_000 * ONE,
             min_trade_value: ONE,
+            crisis: Default::default(),
         };
         f.asset_count = 3;
         for (k, (balance, target, class)) in [

@@ -23,12 +23,13 @@ fn fund() -> Box<Fund> {
         band_bps: 200,
         start_premium_bps: 10,
         max_premium_bps: 110,
-        _pad: 0,
+        max_discount_bps: 0,
         auction_duration_secs: 1_000,
         window_secs: 86_400,
         max_volume_per_window: 1,
         premium_budget_per_window: 1,
         min_trade_value: 1,
+        crisis: Default::default(),
     };
     f.asset_count = 2;
     f.draw_state.open_shortfalls = 1;

@@ -308,6 +308,17 @@ impl FundFixture {
             .set_price(&a.oracle.expect("a Pyth-priced asset"), &p);
     }
 
+    /// Publishes a Pyth price for asset `k` whose spot has moved away from its EMA (a gap the
+    /// EMA has not caught up with), both with confidence `conf`, now.
+    pub async fn set_pyth_gap(&mut self, k: usize, spot: i64, ema: i64, expo: i32, conf: u64) {
+        let now = self.ctx.now().await;
+        let a = self.h.assets[k];
+        let mut p = PythPrice::new(a.feed_id, spot, expo, now);
+        (p.conf, p.ema_price, p.ema_conf) = (conf, ema, conf);
+        self.ctx
+            .set_price(&a.oracle.expect("a Pyth-priced asset"), &p);
+    }
+
     /// Sends `ixs` signed by governance.
     pub async fn send_gov(&mut self, ixs: &[Instruction]) -> Outcome {
         let gov = self.h.governance.insecure_clone();

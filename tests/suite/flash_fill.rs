@@ -223,7 +223,7 @@ async fn begin_needs_its_own_end_later_in_the_transaction() {
     let k = r.keeper.pubkey();
     let begin = f.rebalance_begin_ix(&k, USDC, LST, &r.keeper_accounts[LST], ONE);
     // alone
-    let out = f.ctx.send(&[begin.clone()], &[&r.keeper]).await;
+    let out = f.ctx.send(std::slice::from_ref(&begin), &[&r.keeper]).await;
     assert_fund_error_at(&out, 0, FundError::FlashFillEndMissing);
     // an end before it does not count
     let end = f.rebalance_end_ix(&k, USDC, LST);

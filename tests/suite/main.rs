@@ -6,6 +6,7 @@ mod add_asset;
 mod attacks;
 mod audit_findings;
 mod config;
+mod crisis_liquidity;
 mod deposit_fees;
 mod draw_properties;
 mod flash_fill;

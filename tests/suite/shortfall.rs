@@ -685,12 +685,13 @@ async fn shortfall_mode_allows_only_liquidity_raising_fills() {
         band_bps: 100,
         start_premium_bps: 0,
         max_premium_bps: 0,
-        _pad: 0,
+        max_discount_bps: 0,
         auction_duration_secs: 600,
         window_secs: 86_400,
         max_volume_per_window: 1_000_000 * ONE,
         premium_budget_per_window: 1_000_000 * ONE,
         min_trade_value: 1,
+        crisis: Default::default(),
     };
     s.f.send_gov(&[s.f.set_rebalance_params_ix(&s.f.gov(), cfg)])
         .await

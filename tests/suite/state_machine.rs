@@ -144,12 +144,13 @@ fn rebalance_params() -> RebalanceConfig {
         band_bps: 200,
         start_premium_bps: 10,
         max_premium_bps: 100,
-        _pad: 0,
+        max_discount_bps: 0,
         auction_duration_secs: 600,
         window_secs: 86_400,
         max_volume_per_window: 20_000 * USD,
         premium_budget_per_window: 20 * USD,
         min_trade_value: USD,
+        crisis: Default::default(),
     }
 }
 
@@ -678,7 +679,7 @@ fn predict_fill(
     if stale != 0 && !raises_liquidity(f, i, o) {
         return Err(FundError::StalePricesLiquidOnly);
     }
-    let premium = f.pair_premium_bps(i, o, now);
+    let premium = f.pair_premium_bps(&f.fill_terms(), i, o, now);
     if received == 0 {
         return Err(FundError::NothingReceived);
     }
@@ -1475,7 +1476,7 @@ impl Sm {
             }
             Op::Fill(kind, a, b) => {
                 let (i, o) = Self::pick_pair(fb, now, kind, *a, *b);
-                let premium = fb.pair_premium_bps(i, o, now);
+                let premium = fb.pair_premium_bps(&fb.fill_terms(), i, o, now);
                 // sized on the fill's own view: the stale assets other than the pair at 0
                 let assets = engine_view(fb, stale_set(fb, now) & !(1 << i | 1 << o));
                 let best = max_fill(

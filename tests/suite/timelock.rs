@@ -34,12 +34,13 @@ fn rebalance_params(max_premium_bps: u16) -> RebalanceConfig {
         band_bps: 200,
         start_premium_bps: 10,
         max_premium_bps,
-        _pad: 0,
+        max_discount_bps: 0,
         auction_duration_secs: 1_000,
         window_secs: 86_400,
         max_volume_per_window: 1_000_000 * ONE,
         premium_budget_per_window: 10_000 * ONE,
         min_trade_value: ONE,
+        crisis: Default::default(),
     }
 }
 

@@ -37,6 +37,11 @@ pub const MIN_AUCTION_DURATION_SECS: u32 = 60;
 pub const MAX_AUCTION_DURATION_SECS: u32 = 7 * 24 * 60 * 60;
 pub const MIN_WINDOW_SECS: u32 = 60;
 pub const MAX_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
+/// Deepest discount below `spot - conf` a sale may reach (`RebalanceConfig::max_discount_bps`).
+pub const MAX_DISCOUNT_BPS: u16 = 2_000;
+/// Gap trigger bounds of the crisis profile (`CrisisProfile::gap_trigger_bps`).
+pub const MIN_GAP_TRIGGER_BPS: u16 = 100;
+pub const MAX_GAP_TRIGGER_BPS: u16 = 5_000;
 
 /// Bounds and default of how long a pause lasts unless governance renews it.
 pub const MIN_PAUSE_SECS: u32 = 60 * 60;

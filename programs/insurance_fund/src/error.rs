@@ -288,6 +288,16 @@ pub enum FundError {
     #[msg("The instructions sysvar could not be read")]
     InvalidInstructionsSysvar,
 
+    // ---- crisis liquidity -------------------------------------------------------------------
+    #[msg("Discount must be at most the protocol maximum")]
+    InvalidDiscount = 300,
+    #[msg("Crisis profile: all zero, or a positive volume cap, premium and discount within bounds, a valid auction duration and gap trigger")]
+    InvalidCrisisProfile,
+    #[msg(
+        "A risk asset's price has gapped: only fills that raise the liquid share until it settles"
+    )]
+    PriceGapLiquidOnly,
+
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]
     MathOverflow = 100,

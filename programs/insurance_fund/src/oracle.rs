@@ -87,6 +87,8 @@ pub struct ValidatedPrice {
     pub upper: u64,
     /// The spot confidence interval, for reporting.
     pub conf: u64,
+    /// `spot - conf`: the floor a gap-clearing sale is priced from (`math::rebalance::sale_price`).
+    pub spot_lower: u64,
     pub expo: i32,
     pub publish_time: i64,
 }
@@ -105,6 +107,7 @@ pub fn read_price(
             lower: config.fixed_price,
             upper: config.fixed_price,
             conf: 0,
+            spot_lower: config.fixed_price,
             expo: config.fixed_expo,
             publish_time: now,
         }),
@@ -169,6 +172,7 @@ fn read_pyth(
         lower,
         upper,
         conf: m.conf,
+        spot_lower: spot.saturating_sub(m.conf),
         expo: m.exponent,
         publish_time: m.publish_time,
     })

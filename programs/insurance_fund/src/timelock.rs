@@ -11,7 +11,7 @@
 //! | `add_asset` | always | - |
 //! | `update_asset` | the oracle changes; max weight rises; haircut falls; class becomes more liquid; a flag is set that was clear | caps lowered, haircut raised, flags cleared, class made less liquid |
 //! | `set_bounds` | min liquid share falls; max price age rises; max pause rises; timelock falls | the opposite moves |
-//! | `set_rebalance_params` | band narrows; start or max premium rises; auction or window shortens; volume cap or premium budget rises; min trade falls | the opposite moves |
+//! | `set_rebalance_params` | band narrows; start or max premium rises; auction or window shortens; volume cap or premium budget rises; min trade falls; max discount rises; a crisis profile is set where none was, or any of its caps, premium or discount rises or its auction shortens; the crisis gap trigger changes at all | the opposite moves; the crisis profile removed (its gap trigger unchanged) |
 //! | `set_draw_params` | approval threshold rises; fund-wide cap rises; window shortens | the opposite moves |
 //! | `set_guardian` | a new guardian is set | the guardian is removed or unchanged |
 //! | `register_claimant` | always | - |
@@ -20,6 +20,7 @@
 //! | `remove_claimant`, `pause` | never | always |
 //! | `retire_asset` | never: one-way, it only takes an asset out of every bound (target already 0) | always |
 //! | `remove_asset` | never: the asset holds nothing and has target 0 | always |
+//! | `rebalance_begin`, `rebalance_end` | not configuration: a keeper's flash fill, bound by the parameters above | - |
 //! | `unpause` | never: lifting a pause restores the configuration governance already accepted | always |
 //!
 //! A change with several fields loosens when any one field loosens. (`docs/design.md` renders
@@ -29,8 +30,8 @@ use crate::error::FundError;
 use crate::events::ChangeExecuted;
 use crate::instructions::BoundsArgs;
 use crate::state::{
-    AssetParams, Claimant, ClaimantCaps, DrawConfig, Fund, OracleConfig, PendingChange,
-    RebalanceConfig,
+    AssetParams, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, Fund, OracleConfig,
+    PendingChange, RebalanceConfig,
 };
 use anchor_lang::prelude::*;
 
@@ -89,6 +90,27 @@ impl Effect {
     }
 }
 
+/// Whether a new crisis profile makes the fund riskier than the old one: any change of the
+/// gap trigger (it both loosens the terms and restricts fills to liquidity-raising ones,
+/// earlier or later: both directions move risk, so both wait); setting a profile where there
+/// was none; any larger cap, premium or discount, or a shorter auction. Otherwise removing a
+/// profile tightens (the normal terms apply).
+fn crisis_loosens(old: &CrisisProfile, new: &CrisisProfile) -> bool {
+    if new.gap_trigger_bps != old.gap_trigger_bps {
+        return true;
+    }
+    if !new.is_set() {
+        return false;
+    }
+    !old.is_set()
+        || new.max_volume_per_window > old.max_volume_per_window
+        || new.premium_budget_per_window > old.premium_budget_per_window
+        || new.auction_duration_secs < old.auction_duration_secs
+        || new.max_premium_bps > old.max_premium_bps
+        || new.max_discount_bps > old.max_discount_bps
+        || new.gap_trigger_bps != old.gap_trigger_bps
+}
+
 impl ConfigChange {
     /// Largest Borsh encoding of any variant (`AddAsset`/`UpdateAsset`/`UpdateClaimant`: tag,
     /// 32-byte key and 57 or 57 bytes of parameters); checked by a unit test.
@@ -134,7 +156,9 @@ impl ConfigChange {
                         || new.window_secs < old.window_secs
                         || new.max_volume_per_window > old.max_volume_per_window
                         || new.premium_budget_per_window > old.premium_budget_per_window
-                        || new.min_trade_value < old.min_trade_value,
+                        || new.min_trade_value < old.min_trade_value
+                        || new.max_discount_bps > old.max_discount_bps
+                        || crisis_loosens(&old.crisis, &new.crisis),
                 )
             }
             ConfigChange::SetDrawParams { params: new } => {

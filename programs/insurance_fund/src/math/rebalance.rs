@@ -327,30 +327,134 @@ pub fn quote_fill_from(
     })
 }
 
+/// How the fund prices the asset it gives in a fill.
+///
+/// Without gap clearing (`max_discount_bps == 0`) it sells at its upper bound, `sale = hi`,
+/// as every fill always did. With it, the sale price falls over the auction from `hi` to
+/// `floor = (spot - conf) * (1 - max_discount)` (`OutPricing::at`), and a keeper is never paid
+/// more than the delivered value at `floor` (`quote_sale`): after a gap the upper bound
+/// follows the EMA down for hours, and without a falling sale price nobody would buy the
+/// fund's risk assets when it most needs to sell them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutPricing {
+    /// What the keeper's payment (delivered value plus premium) converts at.
+    pub sale: Price,
+    /// The least the fund accepts per unit; `None` without gap clearing.
+    pub floor: Option<Price>,
+    /// What NAV books the out-asset at (its lower bound): a sale below it costs NAV.
+    pub lo: Price,
+}
+
+impl OutPricing {
+    /// The out-asset's pricing `elapsed` seconds into its pair's auction of `duration_secs`,
+    /// from its price bounds `hi` and `lo` and `spot_lower = spot - conf` (one exponent):
+    /// `floor = ceil(spot_lower * (10_000 - max_discount_bps) / 10_000)` and
+    /// `sale = hi - floor((hi - floor) * min(elapsed, duration) / duration)` (so every rounding
+    /// keeps the price up, the fund's favour); `sale = hi` and no floor when
+    /// `max_discount_bps` is 0, the floor would be 0, or it is not below `hi`. The sale price
+    /// holds at the floor once the auction has run its length (unlike the premium, it does not
+    /// restart).
+    pub fn at(
+        hi: Price,
+        lo: Price,
+        spot_lower: Price,
+        max_discount_bps: u16,
+        elapsed: i64,
+        duration_secs: u32,
+    ) -> Self {
+        let plain = OutPricing {
+            sale: hi,
+            floor: None,
+            lo,
+        };
+        if max_discount_bps == 0 || spot_lower.expo != hi.expo || duration_secs == 0 {
+            return plain;
+        }
+        let keep = u128::from(BPS_DENOMINATOR.saturating_sub(max_discount_bps));
+        let d = u128::from(BPS_DENOMINATOR);
+        // spot_lower * keep < 2^64 * 2^14 fits; the quotient is <= spot_lower
+        let floor_m = (u128::from(spot_lower.mantissa) * keep).div_ceil(d) as u64;
+        if floor_m == 0 || floor_m >= hi.mantissa {
+            return plain;
+        }
+        let span = u128::from(hi.mantissa - floor_m);
+        let t = u128::from(elapsed.clamp(0, i64::from(duration_secs)) as u64);
+        // span * t < 2^64 * 2^32 fits; fall <= span
+        let fall = (span * t / u128::from(duration_secs)) as u64;
+        OutPricing {
+            sale: Price {
+                mantissa: hi.mantissa - fall,
+                expo: hi.expo,
+            },
+            floor: Some(Price {
+                mantissa: floor_m,
+                expo: hi.expo,
+            }),
+            lo,
+        }
+    }
+}
+
+/// Prices a fill as `quote_fill_from` does at the sale price, then, with gap clearing, caps
+/// the amount out at the delivered value converted at the floor (the keeper's premium cannot
+/// take the price below it) and counts what the sale costs NAV: `value_out` is at least the
+/// booked value of the amount out at `lo`, rounded up, so `premium_value = value_out -
+/// value_in` still bounds the fall of NAV (`check_fill`'s value bound and the premium budget
+/// see the discount). Without gap clearing it is exactly `quote_fill_from` at `hi`.
+pub fn quote_sale(
+    a_in: &AssetInput,
+    out: &OutPricing,
+    out_decimals: u8,
+    amount_in: u64,
+    premium_bps: u16,
+    numeraire_decimals: u8,
+) -> Result<FillQuote, MathError> {
+    let mut q = quote_fill_from(
+        a_in,
+        out.sale,
+        out_decimals,
+        amount_in,
+        premium_bps,
+        numeraire_decimals,
+    )?;
+    if let Some(floor) = out.floor {
+        let cap = amount_for_value_floor(q.value_in, floor, out_decimals, numeraire_decimals)?;
+        q.amount_out = q.amount_out.min(cap);
+        let at_lo = value_ceil(q.amount_out, out.lo, out_decimals, numeraire_decimals)?;
+        if at_lo > q.value_out {
+            q.value_out = at_lo;
+            q.premium_value = at_lo.checked_sub(q.value_in).ok_or(MathError::Overflow)?;
+        }
+    }
+    Ok(q)
+}
+
 impl FillQuote {
     /// The quote of a fill whose out amount the keeper chose (a flash fill: `taken` atoms of
     /// `o` left the fund, the quoted `amount_out` is the most the delivery pays for). The
-    /// keeper is paid what it took, valued at `o`'s upper price rounded up, so the premium
-    /// booked against the budget is what the fill actually cost, never more than quoted:
+    /// keeper is charged for what it took, so the premium booked against the budget is what
+    /// the fill actually cost, never more than quoted:
     /// - `amount_out = taken`, refused with `DeliveryShort` if `taken > self.amount_out`;
-    /// - `value_out = value_ceil(taken, out_price_hi)`, at most `self.value_out` (the bound of
-    ///   `amount_for_value_floor`, since `self.value_out` is an integer);
+    /// - `value_out = max(min(value_ceil(taken, out.sale), self.value_out),
+    ///   value_ceil(taken, out.lo))`: what was taken at the sale price, but never less than
+    ///   what it was booked at;
     /// - `premium_value = value_out - value_in`, or 0 if the delivery was worth more.
     ///
     /// Soundness as in `quote_fill`: NAV falls by at most `ceil(E_o(taken)) - value_in <=
-    /// premium_value`.
+    /// premium_value`, since `E_o(taken) <= taken * lo`.
     pub fn taking(
         &self,
         taken: u64,
-        out_price_hi: Price,
+        out: &OutPricing,
         out_decimals: u8,
         numeraire_decimals: u8,
     ) -> Result<FillQuote, FillError> {
         if taken > self.amount_out {
             return Err(FillError::DeliveryShort);
         }
-        let value_out =
-            value_ceil(taken, out_price_hi, out_decimals, numeraire_decimals)?.min(self.value_out);
+        let at_sale = value_ceil(taken, out.sale, out_decimals, numeraire_decimals)?;
+        let at_lo = value_ceil(taken, out.lo, out_decimals, numeraire_decimals)?;
+        let value_out = at_sale.min(self.value_out).max(at_lo);
         Ok(FillQuote {
             value_in: self.value_in,
             value_out,
@@ -2180,6 +2284,124 @@ mod tests {
                 }
             }
             prop_assert_eq!(p.to_u128(), a.checked_mul(b));
+        }
+    }
+
+    /// A worked gap: upper 2.00, spot 1.30, 3 % discount, an hour-long auction.
+    #[test]
+    fn gap_clearing_at_the_start_halfway_and_the_end() {
+        let p = |m| Price {
+            mantissa: m,
+            expo: -8,
+        };
+        let at = |t| {
+            OutPricing::at(
+                p(200_000_000),
+                p(130_000_000),
+                p(130_000_000),
+                300,
+                t,
+                3_600,
+            )
+        };
+        assert_eq!(at(0).sale, p(200_000_000));
+        assert_eq!(at(0).floor, Some(p(126_100_000)));
+        assert_eq!(at(1_800).sale, p(163_050_000));
+        assert_eq!(at(3_600).sale, p(126_100_000));
+        assert_eq!(at(100_000).sale, p(126_100_000), "holds at the floor");
+        assert_eq!(at(-5).sale, p(200_000_000));
+        // no discount, a floor at or above the upper bound, or no spot: the upper bound
+        let plain = |o: OutPricing| o.floor.is_none() && o.sale == p(200_000_000);
+        assert!(plain(OutPricing::at(
+            p(200_000_000),
+            p(1),
+            p(1),
+            0,
+            3_600,
+            3_600
+        )));
+        assert!(plain(OutPricing::at(
+            p(200_000_000),
+            p(1),
+            p(300_000_000),
+            300,
+            3_600,
+            3_600
+        )));
+        assert!(plain(OutPricing::at(
+            p(200_000_000),
+            p(1),
+            p(0),
+            300,
+            3_600,
+            3_600
+        )));
+        // 100 USDC (6 decimals) at the end: capped at the delivered value over the floor
+        let usdc = AssetInput {
+            price_lo: Price {
+                mantissa: 1,
+                expo: 0,
+            },
+            decimals: 6,
+            ..AssetInput::default()
+        };
+        let q = quote_sale(&usdc, &at(3_600), 6, 100_000_000, 10, 6).unwrap();
+        assert_eq!(q.amount_out, 79_302_141);
+        // the booked loss at 1.30: ceil(79.302141 * 1.30) - 100 = 3.092784
+        assert_eq!((q.value_in, q.value_out), (100_000_000, 103_092_784));
+        assert_eq!(q.premium_value, 3_092_784);
+    }
+
+    proptest! {
+        /// Gap clearing keeps its bounds for any prices, discount and time: the sale price
+        /// stays within [floor, upper] and never rises with time; a quote never pays below the
+        /// floor; its premium covers what NAV books as lost; without a floor it is exactly
+        /// `quote_fill_from` at the upper bound.
+        #[test]
+        fn gap_clearing_quotes_keep_their_bounds(
+            hi in 1u64..=1_000_000_000_000u64,
+            lo_bps in 1u64..=10_000u64,
+            spot_bps in 0u64..=12_000u64,
+            discount in 0u16..=2_000u16,
+            elapsed in -10i64..200_000i64,
+            duration in 60u32..=100_000u32,
+            amount_in in 1u64..=1_000_000_000_000u64,
+            premium in 0u16..=1_000u16,
+            in_price in 1u64..=1_000_000_000_000u64,
+            dec_in in 0u8..=9u8,
+            dec_out in 0u8..=9u8,
+        ) {
+            let p = |m| Price { mantissa: m, expo: -8 };
+            let (hi_p, lo_p) = (p(hi), p((hi * lo_bps / 10_000).max(1)));
+            let spot = p(((u128::from(hi) * u128::from(spot_bps)) / 10_000) as u64);
+            let out = OutPricing::at(hi_p, lo_p, spot, discount, elapsed, duration);
+            let next = OutPricing::at(hi_p, lo_p, spot, discount, elapsed.saturating_add(1), duration);
+            prop_assert!(next.sale.mantissa <= out.sale.mantissa);
+            prop_assert!(out.sale.mantissa <= hi);
+            let a_in = AssetInput {
+                price_lo: p(in_price),
+                decimals: dec_in,
+                ..AssetInput::default()
+            };
+            let Ok(q) = quote_sale(&a_in, &out, dec_out, amount_in, premium, 6) else {
+                return Ok(());
+            };
+            prop_assert_eq!(q.premium_value, q.value_out - q.value_in);
+            // what NAV books as lost is at most the premium
+            let booked = value_ceil(q.amount_out, lo_p, dec_out, 6).unwrap();
+            prop_assert!(booked <= q.value_out);
+            match out.floor {
+                Some(floor) => {
+                    prop_assert!(floor.mantissa <= out.sale.mantissa);
+                    // never below the floor: the amount out is worth at most value_in there
+                    prop_assert!(value_floor(q.amount_out, floor, dec_out, 6, 0).unwrap() <= q.value_in);
+                }
+                None => {
+                    prop_assert_eq!(out.sale, hi_p);
+                    let plain = quote_fill_from(&a_in, hi_p, dec_out, amount_in, premium, 6).unwrap();
+                    prop_assert_eq!(q, plain);
+                }
+            }
         }
     }
 }

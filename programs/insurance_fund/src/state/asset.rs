@@ -198,6 +198,9 @@ pub struct PriceCache {
     pub upper: u64,
     /// Spot confidence interval (reporting only).
     pub conf: u64,
+    /// `spot - conf`: what a gap-clearing sale's floor is computed from (the upper bound
+    /// lags spot after a gap, by the EMA).
+    pub spot_lower: u64,
     /// Publish time of the cached price (unix seconds); 0 = never refreshed.
     pub publish_time: i64,
     pub expo: i32,
@@ -217,6 +220,21 @@ impl PriceCache {
             mantissa: self.upper,
             expo: self.expo,
         }
+    }
+
+    pub fn spot_lower_price(&self) -> crate::math::valuation::Price {
+        crate::math::valuation::Price {
+            mantissa: self.spot_lower,
+            expo: self.expo,
+        }
+    }
+
+    /// The price has gapped: its upper bound (which follows the EMA down only slowly) is more
+    /// than `trigger_bps` above `spot - conf`. Exact in `u128`; 0 disables it.
+    pub fn has_gapped(&self, trigger_bps: u16) -> bool {
+        trigger_bps > 0
+            && u128::from(self.upper) * 10_000
+                > u128::from(self.spot_lower) * (10_000 + u128::from(trigger_bps))
     }
 
     /// Fresh when it exists and is at most `max_age_secs` old at `now`.

@@ -17,8 +17,13 @@ pub struct FlashFill {
     /// Balances of the in- and out-vault when the fill began: the end books what moved.
     pub vault_in_before: u64,
     pub vault_out_before: u64,
+    /// The out-asset's sale price and floor (mantissas at its upper price's exponent; floor
+    /// 0 = none) when the fill began (`math::rebalance::OutPricing`).
+    pub sale: u64,
+    pub floor: u64,
     /// `Fund::stale_mask` and the pair's premium when the fill began (the clock cannot move
-    /// within a transaction and the lock keeps prices fixed, so they hold at the end).
+    /// within a transaction and the lock keeps prices and balances fixed, so these, the
+    /// pricing and the mode hold at the end).
     pub stale: u16,
     pub premium_bps: u16,
     /// Indices of the pair: `in_index` delivered to the fund, `out_index` lent to the keeper.
@@ -26,7 +31,8 @@ pub struct FlashFill {
     pub out_index: u8,
     /// 1 while a flash fill is open.
     pub active: u8,
-    pub _pad: u8,
+    /// 1 if the fill began in crisis mode (its terms are the crisis profile's).
+    pub crisis: u8,
 }
 
 impl FlashFill {

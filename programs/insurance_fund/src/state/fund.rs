@@ -42,8 +42,13 @@ pub struct RebalanceConfig {
     /// Keeper premium at the start of an auction and at its end (bps of the value delivered).
     pub start_premium_bps: u16,
     pub max_premium_bps: u16,
-    pub _pad: u16,
-    /// Time for the premium to rise from start to max; the auction then restarts.
+    /// Gap clearing: over an auction the price at which the fund sells its out-asset falls
+    /// from the upper bound to `(spot - conf) * (1 - max_discount)`, and a keeper never pays
+    /// less than that (`math::rebalance::quote_sale`); 0 = the fund always sells at its upper
+    /// bound.
+    pub max_discount_bps: u16,
+    /// Time for the premium to rise from start to max (and the sale price to fall to its
+    /// floor); the auction then restarts.
     pub auction_duration_secs: u32,
     /// Both leaky buckets drain their full capacity over this many seconds.
     pub window_secs: u32,
@@ -53,6 +58,68 @@ pub struct RebalanceConfig {
     pub premium_budget_per_window: u64,
     /// Smallest fill (numeraire atoms delivered), against dust griefing.
     pub min_trade_value: u64,
+    /// Terms set in advance for a crisis; all zero = none (the terms above always apply).
+    pub crisis: CrisisProfile,
+}
+
+/// Rebalancing terms governance sets in advance (through the timelock, like any loosening)
+/// for the hours when the fund must turn risk assets into liquid ones: they apply, instead of
+/// the normal ones, while the fund is in crisis mode (`Fund::crisis_mode`: a shortfall is
+/// open, or a risk asset's price has gapped by `gap_trigger_bps`), when every fill allowed
+/// raises the liquid share (`Fund::check_fill_mode`). The band, start premium, window and
+/// minimum trade stay the normal ones.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq, borsh::BorshSerialize, borsh::BorshDeserialize)]
+#[borsh(crate = "anchor_lang::prelude::borsh")]
+pub struct CrisisProfile {
+    /// Volume and premium bucket capacities in crisis mode (same window and buckets).
+    pub max_volume_per_window: u64,
+    pub premium_budget_per_window: u64,
+    /// Auction length in crisis mode (premium rise and sale-price fall).
+    pub auction_duration_secs: u32,
+    pub max_premium_bps: u16,
+    pub max_discount_bps: u16,
+    /// A non-liquid asset holding a balance whose upper price exceeds `spot - conf` by more
+    /// than this (a gap the EMA has not caught up with) puts the fund in crisis mode;
+    /// 0 = only shortfalls do.
+    pub gap_trigger_bps: u16,
+    pub _pad: [u8; 6],
+}
+
+impl CrisisProfile {
+    pub fn is_set(&self) -> bool {
+        *self != Self::default()
+    }
+
+    /// All zero, or every bound holds (`InvalidCrisisProfile`); the start premium it is
+    /// compared with is the normal one.
+    pub fn validate(&self, start_premium_bps: u16) -> Result<()> {
+        if !self.is_set() {
+            return Ok(());
+        }
+        require!(
+            self.max_volume_per_window > 0
+                && (start_premium_bps..=MAX_PREMIUM_BPS).contains(&self.max_premium_bps)
+                && self.max_discount_bps <= MAX_DISCOUNT_BPS
+                && (MIN_AUCTION_DURATION_SECS..=MAX_AUCTION_DURATION_SECS)
+                    .contains(&self.auction_duration_secs)
+                && (self.gap_trigger_bps == 0
+                    || (MIN_GAP_TRIGGER_BPS..=MAX_GAP_TRIGGER_BPS).contains(&self.gap_trigger_bps))
+                && self._pad == [0; 6],
+            FundError::InvalidCrisisProfile
+        );
+        Ok(())
+    }
+}
+
+/// The terms one fill is priced and limited by: the normal ones, or the crisis profile's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FillTerms {
+    pub auction: crate::math::rebalance::AuctionParams,
+    pub max_discount_bps: u16,
+    pub max_volume_per_window: u64,
+    pub premium_budget_per_window: u64,
+    pub crisis: bool,
 }
 
 impl RebalanceConfig {
@@ -87,8 +154,38 @@ impl RebalanceConfig {
             self.max_volume_per_window > 0 && self.min_trade_value <= self.max_volume_per_window,
             FundError::InvalidRateLimit
         );
-        require!(self._pad == 0, FundError::InvalidRebalanceBand);
-        Ok(())
+        require!(
+            self.max_discount_bps <= MAX_DISCOUNT_BPS,
+            FundError::InvalidDiscount
+        );
+        self.crisis.validate(self.start_premium_bps)
+    }
+
+    /// The terms of a fill: the crisis profile's in crisis mode when one is set, else these.
+    pub fn terms(&self, crisis: bool) -> FillTerms {
+        let c = &self.crisis;
+        if crisis && c.is_set() {
+            FillTerms {
+                auction: crate::math::rebalance::AuctionParams {
+                    band_bps: self.band_bps,
+                    start_premium_bps: self.start_premium_bps,
+                    max_premium_bps: c.max_premium_bps,
+                    duration_secs: c.auction_duration_secs,
+                },
+                max_discount_bps: c.max_discount_bps,
+                max_volume_per_window: c.max_volume_per_window,
+                premium_budget_per_window: c.premium_budget_per_window,
+                crisis: true,
+            }
+        } else {
+            FillTerms {
+                auction: self.auction(),
+                max_discount_bps: self.max_discount_bps,
+                max_volume_per_window: self.max_volume_per_window,
+                premium_budget_per_window: self.premium_budget_per_window,
+                crisis: false,
+            }
+        }
     }
 
     pub fn auction(&self) -> crate::math::rebalance::AuctionParams {
@@ -173,7 +270,7 @@ pub struct DrawState {
 
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 3,848 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 4,024 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -474,7 +571,7 @@ impl Fund {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{asset_flags, OracleConfig, OracleSource};
+    use crate::state::{asset_flags, FlashFill, OracleConfig, OracleSource};
 
     fn asset(seed: u8, target: u16, max: u16, class: LiquidityClass) -> Asset {
         Asset {
@@ -519,8 +616,9 @@ mod tests {
 
     #[test]
     fn account_size_is_exact() {
-        assert_eq!(core::mem::size_of::<Asset>(), 216);
-        assert_eq!(Fund::SPACE, 8 + 360 + 16 * 216);
+        assert_eq!(core::mem::size_of::<Asset>(), 224);
+        assert_eq!(core::mem::size_of::<FlashFill>(), 40);
+        assert_eq!(Fund::SPACE, 8 + 392 + 16 * 224 + 40);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use crate::error::FundError;
-use crate::math::rebalance::{auction_started, band_state, premium_bps_floor, RebalanceAsset};
+use crate::math::rebalance::{
+    auction_started, band_state, premium_bps_floor, OutPricing, RebalanceAsset,
+};
 use crate::math::SafeMath;
 use crate::state::{asset_flags, Fund, LiquidityClass};
 use anchor_lang::prelude::*;
@@ -51,12 +53,18 @@ impl Fund {
     /// weight is overstated, so a fill may take it below its true target or open a pair that
     /// fresh prices would not (its auction clock, kept on cached prices, still has to run):
     /// more liquidity than the targets ask for, never less, while a feed is dead.
+    ///
+    /// A gapped risk asset (`Fund::gapped`) does the same: after a crash the fund stops
+    /// buying the dip with liquid assets before the claims it exists for arrive.
     pub fn check_fill_mode(&self, i: usize, o: usize, stale: u16) -> Result<()> {
         if self.draw_state.open_shortfalls > 0 {
             require!(
                 self.raises_liquidity(i, o),
                 FundError::ShortfallModeLiquidOnly
             );
+        }
+        if self.gapped() {
+            require!(self.raises_liquidity(i, o), FundError::PriceGapLiquidOnly);
         }
         if stale & !((1u16 << i) | (1u16 << o)) != 0 {
             require!(
@@ -129,6 +137,31 @@ impl Fund {
         Ok((values, nav))
     }
 
+    /// Whether a non-liquid asset holding a balance has gapped past the crisis profile's
+    /// trigger (`PriceCache::has_gapped`, on the cached prices, fresh or not): never when the
+    /// trigger is 0.
+    pub fn gapped(&self) -> bool {
+        let trigger = self.rebalance.crisis.gap_trigger_bps;
+        trigger > 0
+            && self.registered_assets().iter().any(|a| {
+                a.booked_balance > 0
+                    && a.retired == 0
+                    && a.class != LiquidityClass::Liquid as u8
+                    && a.price.has_gapped(trigger)
+            })
+    }
+
+    /// Crisis mode: a shortfall is open or a risk asset has gapped. Only fills that raise the
+    /// liquid share pass (`check_fill_mode`), on the crisis profile's terms if one is set.
+    pub fn crisis_mode(&self) -> bool {
+        self.draw_state.open_shortfalls > 0 || self.gapped()
+    }
+
+    /// The terms fills are priced and limited by now (`RebalanceConfig::terms`).
+    pub fn fill_terms(&self) -> crate::state::FillTerms {
+        self.rebalance.terms(self.crisis_mode())
+    }
+
     /// When the auction of the pair (`i` delivered, `o` taken) started: the later of `o`'s
     /// `over_since` and `i`'s `under_since`, each set when its asset last left its band
     /// (`settle_auction_clocks` clears a clock whenever its asset is back inside, so a clock
@@ -137,11 +170,47 @@ impl Fund {
         self.assets[o].over_since.max(self.assets[i].under_since)
     }
 
-    /// The premium the pair's auction pays at `now` (`math::rebalance::premium_bps_floor`
-    /// from `pair_auction_start`).
-    pub fn pair_premium_bps(&self, i: usize, o: usize, now: i64) -> u16 {
+    /// The premium the pair's auction pays at `now` under `terms`
+    /// (`math::rebalance::premium_bps_floor` from `pair_auction_start`).
+    pub fn pair_premium_bps(
+        &self,
+        terms: &crate::state::FillTerms,
+        i: usize,
+        o: usize,
+        now: i64,
+    ) -> u16 {
         let start = self.pair_auction_start(i, o);
-        premium_bps_floor(&self.rebalance.auction(), now.saturating_sub(start))
+        premium_bps_floor(&terms.auction, now.saturating_sub(start))
+    }
+
+    /// How the pair's auction prices the out-asset `o` at `now` under `terms`
+    /// (`math::rebalance::OutPricing::at`, from `pair_auction_start`). Gap clearing applies
+    /// only to risk assets priced by an oracle: a liquid or fixed-price asset is always sold
+    /// at its upper bound.
+    pub fn pair_out_pricing(
+        &self,
+        terms: &crate::state::FillTerms,
+        i: usize,
+        o: usize,
+        now: i64,
+    ) -> OutPricing {
+        let start = self.pair_auction_start(i, o);
+        let a = &self.assets[o];
+        let discount = if a.class == LiquidityClass::Liquid as u8
+            || a.oracle.source == crate::state::OracleSource::Fixed as u8
+        {
+            0
+        } else {
+            terms.max_discount_bps
+        };
+        OutPricing::at(
+            a.upper_price(),
+            a.lower_price(),
+            a.price.spot_lower_price(),
+            discount,
+            now.saturating_sub(start),
+            terms.auction.duration_secs,
+        )
     }
 
     /// Whether the open pair's auction has started, given which of its sides are beyond

@@ -6,10 +6,10 @@
 use crate::error::FundError;
 use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
-use crate::math::rebalance::{check_fill_inputs, imbalance_at, quote_fill_from, FillPair};
-use crate::math::rebalance::{FillCheck, FillQuote};
+use crate::math::rebalance::{check_fill_inputs, imbalance_at, quote_sale, FillPair};
+use crate::math::rebalance::{FillCheck, FillQuote, OutPricing};
 use crate::math::SafeMath;
-use crate::state::{asset_flags, pause_flags, Fund};
+use crate::state::{asset_flags, pause_flags, FillTerms, Fund};
 use crate::token_policy::token_account_mint;
 use anchor_lang::prelude::*;
 
@@ -39,6 +39,10 @@ pub struct FillPlan {
     pub stale: u16,
     /// The pair's auction premium now.
     pub premium_bps: u16,
+    /// How the out-asset is priced now (gap clearing).
+    pub out: OutPricing,
+    /// The normal terms or, in crisis mode, the crisis profile's.
+    pub terms: FillTerms,
 }
 
 /// The checks of a fill that need no transfer, in the order its specification lists them:
@@ -103,12 +107,15 @@ pub fn plan_fill(fund: &Fund, a: &PairAccounts, now: i64) -> Result<FillPlan> {
     let stale = fund.stale_mask(now);
     fund.check_fill_mode(i, o, stale)?;
     // Eligibility is checked by the engine with the fill; here only the auction clocks,
-    // which price it.
+    // which price it, under the terms of the fund's mode.
+    let terms = fund.fill_terms();
     Ok(FillPlan {
         i,
         o,
         stale,
-        premium_bps: fund.pair_premium_bps(i, o, now),
+        premium_bps: fund.pair_premium_bps(&terms, i, o, now),
+        out: fund.pair_out_pricing(&terms, i, o, now),
+        terms,
     })
 }
 
@@ -124,11 +131,11 @@ pub struct PricedFill {
 }
 
 /// Prices a fill of `received` atoms of the in-asset and checks it with the shared engine:
-/// the quote at the plan's premium (`quote_fill_from`); for a flash fill, `taken` atoms of the
+/// the quote at the plan's premium and out pricing (`quote_sale`); for a flash fill, `taken` atoms of the
 /// out-asset already left the fund and must be no more than the quote pays
 /// (`FlashFillUnderpaid`, `FillQuote::taking`); every bound of `check_fill_inputs`; the
 /// auction started (`AuctionNotStarted`); the minimum trade (`TradeTooSmall`); and both rate
-/// limits (`VolumeCapExceeded`, `PremiumBudgetExceeded`).
+/// limits at the plan's terms (`VolumeCapExceeded`, `PremiumBudgetExceeded`).
 #[inline(always)]
 pub fn price_fill(
     fund: &Fund,
@@ -142,21 +149,16 @@ pub fn price_fill(
     // valued at 0 (`Fund::check_fill_mode`)
     let (inputs, n) = fund.engine_inputs_without(stale);
     let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
-    let mut quote = quote_fill_from(
+    let mut quote = quote_sale(
         &inputs[i],
-        ao.upper_price(),
+        &plan.out,
         ao.decimals,
         received,
         plan.premium_bps,
         fund.numeraire_decimals,
     )?;
     if let Some(taken) = taken {
-        quote = quote.taking(
-            taken,
-            ao.upper_price(),
-            ao.decimals,
-            fund.numeraire_decimals,
-        )?;
+        quote = quote.taking(taken, &plan.out, ao.decimals, fund.numeraire_decimals)?;
     }
     let pair = FillPair {
         i,
@@ -186,7 +188,7 @@ pub fn price_fill(
     let elapsed = now.saturating_sub(state.last_update);
     let volume_level = crate::math::rate_limit::take(
         state.volume_level,
-        cfg.max_volume_per_window,
+        plan.terms.max_volume_per_window,
         cfg.window_secs,
         elapsed,
         value_in,
@@ -194,7 +196,7 @@ pub fn price_fill(
     .ok_or_else(|| error!(FundError::VolumeCapExceeded))?;
     let premium_level = crate::math::rate_limit::take(
         state.premium_level,
-        cfg.premium_budget_per_window,
+        plan.terms.premium_budget_per_window,
         cfg.window_secs,
         elapsed,
         premium_value,

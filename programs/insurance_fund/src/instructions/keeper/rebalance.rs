@@ -45,7 +45,11 @@ pub struct Rebalance<'info> {
 ///
 /// Pricing: what arrives is valued at the in-asset's lower price bound after its haircut
 /// (what NAV books); the keeper receives that value times `1 + premium`, converted at the
-/// out-asset's upper price bound, rounded down. NAV therefore falls by at most the premium.
+/// out-asset's sale price, rounded down. The sale price is its upper bound, except for a risk
+/// asset priced by an oracle when the terms allow a discount (gap clearing): it then falls
+/// over the auction to `(spot - conf) * (1 - max_discount)`, and the keeper never gets more
+/// than the delivered value at that floor (`math::rebalance::quote_sale`). NAV falls by at most
+/// the premium, which counts any sale below the booked price.
 ///
 /// Specification:
 /// - Any keeper may call; `keeper` signs for `keeper_in`.
@@ -65,9 +69,13 @@ pub struct Rebalance<'info> {
 ///   withdrawals (`RebalanceOutDisabled`).
 /// - While a shortfall is open (shortfall mode), only fills delivering a liquid asset for a
 ///   non-liquid one, which always raise the liquid share (`ShortfallModeLiquidOnly`); the
-///   same while another asset holds a balance at a stale price (`StalePricesLiquidOnly`),
-///   which the fill then values at 0 (`Fund::check_fill_mode` says why that is safe).
-/// - The pair's auction clocks give the premium (see `sync_auctions`).
+///   same while a risk asset's price has gapped past the crisis profile's trigger
+///   (`PriceGapLiquidOnly`), and while another asset holds a balance at a stale price
+///   (`StalePricesLiquidOnly`), which the fill then values at 0 (`Fund::check_fill_mode` says
+///   why that is safe).
+/// - Terms: in crisis mode (a shortfall open or a gap) the crisis profile's, when one is set
+///   (`Fund::fill_terms`); else the normal ones. The pair's auction clocks give the premium
+///   and the sale price under those terms (see `sync_auctions`).
 /// - Moves `amount_in` from the keeper to the in-vault; the amount received is measured.
 /// - Bounds (the shared engine, `math::rebalance::check_fill`), in this order: out is over
 ///   its target and in is under its target by the current weights (`OutNotOverweight`,
@@ -82,8 +90,8 @@ pub struct Rebalance<'info> {
 ///   (`AuctionNotStarted`; `math::rebalance::auction_started`).
 /// - Amount out >= `min_amount_out` (`SlippageExceeded`); value delivered >= the minimum
 ///   trade (`TradeTooSmall`).
-/// - Rate limits (leaky buckets): volume (`VolumeCapExceeded`) and premium
-///   (`PremiumBudgetExceeded`).
+/// - Rate limits (leaky buckets, capacities of the terms): volume (`VolumeCapExceeded`) and
+///   premium (`PremiumBudgetExceeded`).
 /// - Moves the amount out from the out-vault to `keeper_out` (the fund signs).
 /// - Books both balances, fills both buckets, adds to the lifetime totals, and restarts the
 ///   clocks of both assets (cleared if back inside the band); the clock of any other asset

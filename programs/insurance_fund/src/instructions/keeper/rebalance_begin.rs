@@ -57,8 +57,8 @@ pub struct RebalanceBegin<'info> {
 ///   end after this instruction; `FlashFillEndMissing`). Any instruction of this program in
 ///   between fails with `FlashFillInProgress`, so the end it names is the one that closes
 ///   this fill.
-/// - Records both vaults' balances, the stale mask, the pair's premium and the pair in
-///   `Fund::flash`, and sets the lock.
+/// - Records both vaults' balances, the stale mask, the pair's premium, sale price, floor and
+///   mode, and the pair in `Fund::flash`, and sets the lock.
 /// - Moves `amount_out` from the out-vault to `keeper_out` (the fund signs). Nothing is
 ///   booked until `rebalance_end`.
 pub fn handler(ctx: Context<RebalanceBegin>, amount_out: u64) -> Result<()> {
@@ -107,6 +107,9 @@ pub fn handler(ctx: Context<RebalanceBegin>, amount_out: u64) -> Result<()> {
         let flash = &mut fund.flash;
         flash.vault_in_before = token_amount(&a.vault_in)?;
         flash.vault_out_before = token_amount(&vault_out)?;
+        flash.sale = plan.out.sale.mantissa;
+        flash.floor = plan.out.floor.map_or(0, |p| p.mantissa);
+        flash.crisis = u8::from(plan.terms.crisis);
         flash.stale = plan.stale;
         flash.premium_bps = plan.premium_bps;
         flash.in_index = plan.i as u8;

@@ -1,5 +1,7 @@
 use super::fill::{book_fill, fill_event, price_fill, FillPlan};
 use crate::error::FundError;
+use crate::math::rebalance::OutPricing;
+use crate::math::valuation::Price;
 use crate::state::{FlashFill, Fund};
 use crate::token_policy::token_amount;
 use anchor_lang::prelude::*;
@@ -48,11 +50,26 @@ pub fn handler(ctx: Context<RebalanceEnd>) -> Result<()> {
     let mut fund = a.fund.load_mut()?;
     let flash = fund.flash;
     require!(flash.is_active(), FundError::FlashFillNotStarted);
+    let (i, o) = (usize::from(flash.in_index), usize::from(flash.out_index));
+    let ao = &fund.assets[o];
+    let expo = ao.upper_price().expo;
     let plan = FillPlan {
-        i: usize::from(flash.in_index),
-        o: usize::from(flash.out_index),
+        i,
+        o,
         stale: flash.stale,
         premium_bps: flash.premium_bps,
+        out: OutPricing {
+            sale: Price {
+                mantissa: flash.sale,
+                expo,
+            },
+            floor: (flash.floor > 0).then_some(Price {
+                mantissa: flash.floor,
+                expo,
+            }),
+            lo: ao.lower_price(),
+        },
+        terms: fund.rebalance.terms(flash.crisis == 1),
     };
     require_keys_eq!(
         a.vault_in.key(),

@@ -84,6 +84,7 @@ pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) ->
                 lower: price.lower,
                 upper: price.upper,
                 conf: price.conf,
+                spot_lower: price.spot_lower,
                 publish_time: price.publish_time,
                 expo: price.expo,
                 _reserved: [0; 4],

@@ -1,0 +1,405 @@
+//! Crisis liquidity (#17 parts 3-4): after a price gap the fund's sale price falls from its
+//! upper bound toward `(spot - conf) * (1 - max_discount)` so its risk assets can be sold
+//! within the hour, never below that floor, with the discount counted against the premium
+//! budget; a crisis profile set in advance applies by itself in crisis mode (a shortfall
+//! open, or a risk asset gapped), when only liquidity-raising fills pass.
+
+use crate::rebalance::params;
+use crate::shortfall::Setup;
+use anchor_lang::prelude::*;
+use insurance_fund::error::FundError;
+use insurance_fund::state::{CrisisProfile, RebalanceConfig};
+use insurance_fund_tests::*;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+
+const USDC: usize = 0;
+const USDT: usize = 1;
+const LST: usize = 2;
+const ONE: u64 = 1_000_000;
+const HOUR: i64 = 3_600;
+
+fn crisis() -> CrisisProfile {
+    CrisisProfile {
+        max_volume_per_window: 2_000_000 * ONE,
+        premium_budget_per_window: 20_000 * ONE,
+        auction_duration_secs: 3_600,
+        max_premium_bps: 110,
+        max_discount_bps: 300,
+        gap_trigger_bps: 500,
+        _pad: [0; 6],
+    }
+}
+
+fn with_crisis(p: RebalanceConfig, c: CrisisProfile) -> RebalanceConfig {
+    RebalanceConfig { crisis: c, ..p }
+}
+
+/// The shortfall suite's fund (USDC 100, USDT 200, LST 300 at 2.00; targets 50/30/20) with
+/// rebalancing `p`.
+async fn setup(p: RebalanceConfig) -> Setup {
+    let mut s = crate::shortfall::setup().await;
+    let f = &mut s.f;
+    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), p)])
+        .await
+        .unwrap();
+    s
+}
+
+/// LST gaps from 2.00 to `spot` (EMA still 2.00, no confidence); USDT republished at 1.00;
+/// every price refreshed and the auctions synced.
+async fn gap(f: &mut FundFixture, spot: i64) {
+    // a refresh moves the cache only to a strictly newer publish time
+    f.ctx.advance_clock(1).await;
+    f.set_pyth_gap(LST, spot, 200_000_000, -8, 0).await;
+    f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
+    let ixs = [f.refresh_ix(f.all_assets()), f.sync_auctions_ix()];
+    f.ctx.send_ok(&ixs, &[]).await;
+}
+
+/// `secs` later, with every price republished as it was and refreshed (no sync).
+async fn later(f: &mut FundFixture, secs: i64, lst_spot: i64) {
+    f.ctx.advance_clock(secs).await;
+    f.set_pyth_gap(LST, lst_spot, 200_000_000, -8, 0).await;
+    f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
+    f.ctx.send_ok(&[f.refresh_ix(f.all_assets())], &[]).await;
+}
+
+/// A keeper holding 1,000 of every asset.
+async fn keeper(f: &mut FundFixture) -> (Keypair, Vec<Pubkey>) {
+    let k = crate::rebalance::keeper(f, 1_000).await;
+    (k.key, k.accounts)
+}
+
+async fn fill(
+    f: &mut FundFixture,
+    kp: &(Keypair, Vec<Pubkey>),
+    i: usize,
+    o: usize,
+    amount_in: u64,
+) -> Outcome {
+    let ix = f.rebalance_ix(&kp.0.pubkey(), i, &kp.1[i], o, &kp.1[o], amount_in, 0);
+    f.ctx.send(&[ix], &[&kp.0]).await
+}
+
+/// `ceil(a * b / d)` and `floor(a * b / d)` in u128: the test's own arithmetic.
+fn ceil_div(n: u128, d: u128) -> u128 {
+    n.div_ceil(d)
+}
+
+#[tokio::test]
+async fn after_a_35_percent_gap_a_keeper_buys_within_the_hour_at_no_worse_than_the_floor() {
+    let mut s = setup(with_crisis(params(), crisis())).await;
+    let f = &mut s.f;
+    let kp = keeper(f).await;
+    gap(f, 130_000_000).await;
+    let st = f.state().await;
+    assert!(st.gapped() && st.crisis_mode());
+    assert_eq!(st.assets[LST].price.spot_lower, 130_000_000);
+    assert_eq!(st.assets[LST].price.upper, 200_000_000);
+
+    // an hour into the crisis auction the sale price has reached its floor:
+    // 1.30 * (1 - 3 %) = 1.261; 100 USDC buys at most 100 / 1.261 LST
+    later(f, HOUR, 130_000_000).await;
+    let before = f.ctx.token_balance(&kp.1[LST]).await;
+    fill(f, &kp, USDC, LST, 100 * ONE).await.unwrap();
+    let got = u128::from(f.ctx.token_balance(&kp.1[LST]).await - before);
+    let floor_m = ceil_div(130_000_000 * 9_700, 10_000);
+    assert_eq!(floor_m, 126_100_000);
+    // LST has 6 decimals like the numeraire: atoms out = value_in * 10^8 / floor, rounded down
+    let expected = 100 * u128::from(ONE) * 100_000_000 / floor_m;
+    assert_eq!(got, expected);
+    // worth 3 % more than the 100 delivered at the spot lower bound: the keeper's edge
+    let at_spot = ceil_div(got * 130_000_000, 100_000_000);
+    assert!(at_spot > 103 * u128::from(ONE) && at_spot < 104 * u128::from(ONE));
+    // and what NAV lost to it (booked at 1.30) is charged to the premium budget
+    let st = f.state().await;
+    assert_eq!(
+        u128::from(st.rebalance_state.total_premium),
+        at_spot - 100 * u128::from(ONE)
+    );
+    assert_eq!(st.rebalance_state.total_volume, 100 * ONE);
+}
+
+#[tokio::test]
+async fn without_gap_clearing_the_fund_sells_at_its_upper_bound() {
+    let mut s = setup(params()).await;
+    let f = &mut s.f;
+    let kp = keeper(f).await;
+    gap(f, 130_000_000).await;
+    later(f, HOUR, 130_000_000).await;
+    let st = f.state().await;
+    assert!(!st.gapped(), "no crisis profile, no gap trigger");
+    let before = f.ctx.token_balance(&kp.1[LST]).await;
+    fill(f, &kp, USDC, LST, 100 * ONE).await.unwrap();
+    let got = f.ctx.token_balance(&kp.1[LST]).await - before;
+    // 3,600 s into a 1,000 s sawtooth: 600 s, premium 10 + 100 * 0.6 = 70 bps, at 2.00
+    assert_eq!(got, 100_700_000 / 2);
+}
+
+#[tokio::test]
+async fn the_sale_price_falls_over_the_auction() {
+    let mut s = setup(with_crisis(params(), crisis())).await;
+    let f = &mut s.f;
+    let kp = keeper(f).await;
+    gap(f, 130_000_000).await;
+    // at the start: the upper bound (2.00) and the start premium (10 bps)
+    let before = f.ctx.token_balance(&kp.1[LST]).await;
+    fill(f, &kp, USDC, LST, 10 * ONE).await.unwrap();
+    assert_eq!(
+        f.ctx.token_balance(&kp.1[LST]).await - before,
+        10_010_000 / 2
+    );
+    // the fill restarted the pair's clocks; half an auction later the price is halfway to the
+    // floor: 2.00 - (2.00 - 1.261) / 2 = 1.6305, the premium 10 + 100 / 2 = 60 bps
+    later(f, HOUR / 2, 130_000_000).await;
+    let before = f.ctx.token_balance(&kp.1[LST]).await;
+    fill(f, &kp, USDC, LST, 10 * ONE).await.unwrap();
+    let sale = 200_000_000 - (200_000_000 - 126_100_000) / 2;
+    assert_eq!(sale, 163_050_000);
+    let expected = 10_060_000u128 * 100_000_000 / sale;
+    assert_eq!(
+        u128::from(f.ctx.token_balance(&kp.1[LST]).await - before),
+        expected
+    );
+}
+
+/// A spot pushed far down (the EMA unmoved) drags the floor with it: what bounds the damage
+/// is the volume cap (value delivered per window), the targets (the fund never sells below
+/// its target) and the confidence limit (a feed this uncertain is refused outright).
+#[tokio::test]
+async fn a_manipulated_spot_is_bounded_by_the_volume_cap_and_the_target() {
+    let mut c = crisis();
+    c.max_volume_per_window = 50 * ONE;
+    let mut s = setup(with_crisis(params(), c)).await;
+    let f = &mut s.f;
+    let kp = keeper(f).await;
+    // LST "at" 0.50 against an EMA of 2.00
+    gap(f, 50_000_000).await;
+    later(f, HOUR, 50_000_000).await;
+    let out = fill(f, &kp, USDC, LST, 51 * ONE).await;
+    assert_fund_error(&out, FundError::VolumeCapExceeded);
+    let before = f.ctx.token_balance(&kp.1[LST]).await;
+    fill(f, &kp, USDC, LST, 50 * ONE).await.unwrap();
+    let got = f.ctx.token_balance(&kp.1[LST]).await - before;
+    // never more than the delivered value at the manipulated floor 0.50 * 0.97
+    assert_eq!(
+        u128::from(got),
+        50 * u128::from(ONE) * 100_000_000 / 48_500_000
+    );
+    // the window is spent: nothing more until it drains
+    let out = fill(f, &kp, USDC, LST, ONE).await;
+    assert_fund_error(&out, FundError::VolumeCapExceeded);
+    // a confidence this wide (2 % against the 1 % limit) is refused at the refresh
+    f.ctx.advance_clock(1).await;
+    f.set_pyth_gap(LST, 50_000_000, 200_000_000, -8, 1_000_000)
+        .await;
+    let out = f.ctx.send(&[f.refresh_ix(f.all_assets())], &[]).await;
+    assert_fund_error(&out, FundError::OracleConfidenceTooWide);
+}
+
+#[tokio::test]
+async fn a_gap_stops_the_fund_buying_the_dip() {
+    let mut s = setup(with_crisis(params(), crisis())).await;
+    let f = &mut s.f;
+    let kp = keeper(f).await;
+    // LST far over target: the fund would sell it; make it under target instead by a crash
+    // deep enough, then check the fund does not buy it with liquid assets
+    gap(f, 10_000_000).await; // 0.10: LST worth 30 of NAV 330, 9 % < 20 % target
+    let st = f.state().await;
+    assert!(st.gapped());
+    let out = fill(f, &kp, LST, USDC, 20 * ONE).await;
+    assert_fund_error(&out, FundError::PriceGapLiquidOnly);
+    let out = fill(f, &kp, LST, USDT, 20 * ONE).await;
+    assert_fund_error(&out, FundError::PriceGapLiquidOnly);
+    // the same crash without a gap trigger: the fund buys the dip
+    let mut s = setup(params()).await;
+    let f = &mut s.f;
+    let kp = keeper(f).await;
+    gap(f, 10_000_000).await;
+    fill(f, &kp, LST, USDT, 20 * ONE).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_crisis_profile_applies_by_itself_when_a_shortfall_opens() {
+    let mut normal = params();
+    normal.max_volume_per_window = 50 * ONE;
+    let mut c = crisis();
+    c.gap_trigger_bps = 0; // only the shortfall puts the fund in crisis mode here
+    let mut s = setup(with_crisis(normal, c)).await;
+    s.f.ctx.send_ok(&[s.f.sync_auctions_ix()], &[]).await;
+    let kp = keeper(&mut s.f).await;
+    let out = fill(&mut s.f, &kp, USDC, LST, 100 * ONE).await;
+    assert_fund_error(&out, FundError::VolumeCapExceeded);
+    assert!(!s.f.state().await.crisis_mode());
+    s.declare(50 * ONE).await;
+    let st = s.f.state().await;
+    assert!(st.crisis_mode());
+    assert_eq!(st.fill_terms().max_volume_per_window, 2_000_000 * ONE);
+    // the same fill now passes on the crisis terms (no gap: sold at the upper bound, 2.00)
+    let before = s.f.ctx.token_balance(&kp.1[LST]).await;
+    fill(&mut s.f, &kp, USDC, LST, 100 * ONE).await.unwrap();
+    assert_eq!(
+        s.f.ctx.token_balance(&kp.1[LST]).await - before,
+        100_100_000 / 2
+    );
+    assert_eq!(s.f.state().await.rebalance_state.total_volume, 100 * ONE);
+}
+
+#[tokio::test]
+async fn a_flash_fill_after_a_gap_is_priced_as_at_its_begin() {
+    let mut s = setup(with_crisis(params(), crisis())).await;
+    let f = &mut s.f;
+    gap(f, 130_000_000).await;
+    later(f, HOUR, 130_000_000).await;
+    // a keeper with nothing sells LST to a market maker at 1.30 and delivers the USDC
+    let (keeper, mm) = (Keypair::new(), Keypair::new());
+    let (lst, usdc) = (f.h.assets[LST].mint, f.h.assets[USDC].mint);
+    let k_lst = f.ctx.create_token_account(&lst, &keeper.pubkey()).await;
+    let mm_lst = f.ctx.create_token_account(&lst, &mm.pubkey()).await;
+    let mm_usdc = f
+        .ctx
+        .funded_token_account(&usdc, &mm.pubkey(), 1_000 * ONE)
+        .await;
+    let taken = (100 * u128::from(ONE) * 100_000_000 / 126_100_000) as u64;
+    let flash = |taken: u64| {
+        vec![
+            f.rebalance_begin_ix(&keeper.pubkey(), USDC, LST, &k_lst, taken),
+            f.ctx
+                .transfer_ix(&lst, &k_lst, &mm_lst, &keeper.pubkey(), taken),
+            f.ctx.transfer_ix(
+                &usdc,
+                &mm_usdc,
+                &f.h.assets[USDC].vault,
+                &mm.pubkey(),
+                100 * ONE,
+            ),
+            f.rebalance_end_ix(&keeper.pubkey(), USDC, LST),
+        ]
+    };
+    // one atom more than 100 USDC buys at the floor fails, as a whole
+    let (over, exact) = (flash(taken + 1), flash(taken));
+    let out = f.ctx.send(&over, &[&keeper, &mm]).await;
+    assert_fund_error_at(&out, 3, FundError::FlashFillUnderpaid);
+    assert_eq!(f.ctx.token_balance(&mm_lst).await, 0);
+    // exactly that amount passes
+    f.ctx.send(&exact, &[&keeper, &mm]).await.unwrap();
+    assert_eq!(f.ctx.token_balance(&mm_lst).await, taken);
+    assert_eq!(f.state().await.assets[USDC].booked_balance, 200 * ONE);
+}
+
+#[tokio::test]
+async fn crisis_parameters_are_validated_and_timelocked() {
+    let mut s = setup(params()).await;
+    let f = &mut s.f;
+    let g = f.gov();
+    let cases: Vec<(RebalanceConfig, FundError)> = vec![
+        (
+            RebalanceConfig {
+                max_discount_bps: 2_001,
+                ..params()
+            },
+            FundError::InvalidDiscount,
+        ),
+        (
+            with_crisis(
+                params(),
+                CrisisProfile {
+                    max_volume_per_window: 0,
+                    ..crisis()
+                },
+            ),
+            FundError::InvalidCrisisProfile,
+        ),
+        (
+            with_crisis(
+                params(),
+                CrisisProfile {
+                    max_discount_bps: 2_001,
+                    ..crisis()
+                },
+            ),
+            FundError::InvalidCrisisProfile,
+        ),
+        (
+            with_crisis(
+                params(),
+                CrisisProfile {
+                    max_premium_bps: 5, // below the normal start premium (10)
+                    ..crisis()
+                },
+            ),
+            FundError::InvalidCrisisProfile,
+        ),
+        (
+            with_crisis(
+                params(),
+                CrisisProfile {
+                    auction_duration_secs: 59,
+                    ..crisis()
+                },
+            ),
+            FundError::InvalidCrisisProfile,
+        ),
+        (
+            with_crisis(
+                params(),
+                CrisisProfile {
+                    gap_trigger_bps: 99,
+                    ..crisis()
+                },
+            ),
+            FundError::InvalidCrisisProfile,
+        ),
+        (
+            with_crisis(
+                params(),
+                CrisisProfile {
+                    _pad: [1, 0, 0, 0, 0, 0],
+                    ..crisis()
+                },
+            ),
+            FundError::InvalidCrisisProfile,
+        ),
+    ];
+    // a profile without a gap trigger, set while there is no timelock
+    let quiet = CrisisProfile {
+        gap_trigger_bps: 0,
+        ..crisis()
+    };
+    f.send_gov(&[f.set_rebalance_params_ix(&g, with_crisis(params(), quiet))])
+        .await
+        .unwrap();
+    let before = f.state().await.rebalance;
+    for (p, e) in cases {
+        let out = f.send_gov(&[f.set_rebalance_params_ix(&g, p)]).await;
+        assert_fund_error(&out, e);
+    }
+    assert_eq!(f.state().await.rebalance, before);
+
+    // with a timelock: a gap trigger set, a deeper discount, a larger crisis cap all wait
+    f.send_gov(&[f.set_bounds_args_ix(&g, crate::timelock::bounds(5_000, 3_600))])
+        .await
+        .unwrap();
+    let bigger = CrisisProfile {
+        max_volume_per_window: 3_000_000 * ONE,
+        ..quiet
+    };
+    for p in [
+        with_crisis(params(), crisis()),
+        RebalanceConfig {
+            max_discount_bps: 100,
+            ..with_crisis(params(), quiet)
+        },
+        with_crisis(params(), bigger),
+    ] {
+        let out = f.send_gov(&[f.set_rebalance_params_ix(&g, p)]).await;
+        assert_fund_error(&out, FundError::TimelockRequired);
+    }
+    assert_eq!(f.state().await.rebalance, before);
+    // removing the profile (its trigger was 0) tightens: it applies at once
+    f.send_gov(&[f.set_rebalance_params_ix(&g, params())])
+        .await
+        .unwrap();
+    assert_eq!(f.state().await.rebalance, params());
+}
