@@ -10,8 +10,8 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::Context;
 use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
 use insurance_fund::state::{
-    asset_flags, AssetParams, ClaimantCaps, DrawConfig, LiquidityClass, OracleParams, OracleSource,
-    RebalanceConfig,
+    asset_flags, AssetParams, ClaimantCaps, CrisisProfile, DrawConfig, LiquidityClass,
+    OracleParams, OracleSource, RebalanceConfig,
 };
 use insurance_fund_client::{ix, pda};
 use serde::Deserialize;
@@ -87,11 +87,29 @@ pub struct RebalanceSection {
     pub band_bps: u16,
     pub start_premium_bps: u16,
     pub max_premium_bps: u16,
+    /// Gap clearing: deepest discount below `spot - conf` (0 = sell at the upper bound).
+    #[serde(default)]
+    pub max_discount_bps: u16,
     pub auction_duration_secs: u32,
     pub window_secs: u32,
     pub max_volume_per_window: u64,
     pub premium_budget_per_window: u64,
     pub min_trade_value: u64,
+    /// Terms that apply by themselves in crisis mode (`[rebalance.crisis]`).
+    pub crisis: Option<CrisisSection>,
+}
+
+/// `[rebalance.crisis]`; amounts in whole numeraire units.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrisisSection {
+    pub max_volume_per_window: u64,
+    pub premium_budget_per_window: u64,
+    pub auction_duration_secs: u32,
+    pub max_premium_bps: u16,
+    pub max_discount_bps: u16,
+    #[serde(default)]
+    pub gap_trigger_bps: u16,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -342,7 +360,7 @@ impl FundConfig {
                     band_bps: r.band_bps,
                     start_premium_bps: r.start_premium_bps,
                     max_premium_bps: r.max_premium_bps,
-                    max_discount_bps: 0,
+                    max_discount_bps: r.max_discount_bps,
                     auction_duration_secs: r.auction_duration_secs,
                     window_secs: r.window_secs,
                     max_volume_per_window: whole(
@@ -363,7 +381,28 @@ impl FundConfig {
                         r.min_trade_value,
                         nd,
                     )?,
-                    crisis: Default::default(),
+                    crisis: match &r.crisis {
+                        None => CrisisProfile::default(),
+                        Some(c) => CrisisProfile {
+                            max_volume_per_window: whole(
+                                source,
+                                "rebalance.crisis.max_volume_per_window",
+                                c.max_volume_per_window,
+                                nd,
+                            )?,
+                            premium_budget_per_window: whole(
+                                source,
+                                "rebalance.crisis.premium_budget_per_window",
+                                c.premium_budget_per_window,
+                                nd,
+                            )?,
+                            auction_duration_secs: c.auction_duration_secs,
+                            max_premium_bps: c.max_premium_bps,
+                            max_discount_bps: c.max_discount_bps,
+                            gap_trigger_bps: c.gap_trigger_bps,
+                            _pad: [0; 6],
+                        },
+                    },
                 })
             })
             .transpose()?;

@@ -19,8 +19,8 @@ use anyhow::{bail, Context};
 use base64::Engine;
 use insurance_fund::instructions::BoundsArgs;
 use insurance_fund::state::{
-    asset_flags, Asset, AssetParams, Claimant, ClaimantCaps, DrawConfig, Fund, LiquidityClass,
-    OracleConfig, OracleParams, OracleSource, RebalanceConfig, TokenProgramKind,
+    asset_flags, Asset, AssetParams, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, Fund,
+    LiquidityClass, OracleConfig, OracleParams, OracleSource, RebalanceConfig, TokenProgramKind,
 };
 use insurance_fund::timelock::{ConfigChange, Effect};
 use insurance_fund_client::{decode, ix, pda};
@@ -68,11 +68,25 @@ pub struct RebalancePatch {
     pub band_bps: Option<u16>,
     pub start_premium_bps: Option<u16>,
     pub max_premium_bps: Option<u16>,
+    pub max_discount_bps: Option<u16>,
+    /// `[rebalance.crisis]`: each field given replaces the fund's; amounts in atoms.
+    pub crisis: Option<CrisisPatch>,
     pub auction_duration_secs: Option<u32>,
     pub window_secs: Option<u32>,
     pub max_volume_per_window: Option<u64>,
     pub premium_budget_per_window: Option<u64>,
     pub min_trade_value: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrisisPatch {
+    pub max_volume_per_window: Option<u64>,
+    pub premium_budget_per_window: Option<u64>,
+    pub auction_duration_secs: Option<u32>,
+    pub max_premium_bps: Option<u16>,
+    pub max_discount_bps: Option<u16>,
+    pub gap_trigger_bps: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -563,7 +577,7 @@ fn changes_of(
                     band_bps: r.band_bps.unwrap_or(c.band_bps),
                     start_premium_bps: r.start_premium_bps.unwrap_or(c.start_premium_bps),
                     max_premium_bps: r.max_premium_bps.unwrap_or(c.max_premium_bps),
-                    max_discount_bps: 0,
+                    max_discount_bps: r.max_discount_bps.unwrap_or(c.max_discount_bps),
                     auction_duration_secs: r
                         .auction_duration_secs
                         .unwrap_or(c.auction_duration_secs),
@@ -575,7 +589,26 @@ fn changes_of(
                         .premium_budget_per_window
                         .unwrap_or(c.premium_budget_per_window),
                     min_trade_value: r.min_trade_value.unwrap_or(c.min_trade_value),
-                    crisis: Default::default(),
+                    crisis: match &r.crisis {
+                        None => c.crisis,
+                        Some(p) => CrisisProfile {
+                            max_volume_per_window: p
+                                .max_volume_per_window
+                                .unwrap_or(c.crisis.max_volume_per_window),
+                            premium_budget_per_window: p
+                                .premium_budget_per_window
+                                .unwrap_or(c.crisis.premium_budget_per_window),
+                            auction_duration_secs: p
+                                .auction_duration_secs
+                                .unwrap_or(c.crisis.auction_duration_secs),
+                            max_premium_bps: p.max_premium_bps.unwrap_or(c.crisis.max_premium_bps),
+                            max_discount_bps: p
+                                .max_discount_bps
+                                .unwrap_or(c.crisis.max_discount_bps),
+                            gap_trigger_bps: p.gap_trigger_bps.unwrap_or(c.crisis.gap_trigger_bps),
+                            _pad: [0; 6],
+                        },
+                    },
                 };
                 out.push(Planned {
                     title: "set_rebalance_params".into(),
@@ -1050,6 +1083,26 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
             br.max_premium_bps,
             ar.max_premium_bps,
         ),
+        (
+            "rebalance max_discount_bps",
+            br.max_discount_bps,
+            ar.max_discount_bps,
+        ),
+        (
+            "rebalance crisis max_premium_bps",
+            br.crisis.max_premium_bps,
+            ar.crisis.max_premium_bps,
+        ),
+        (
+            "rebalance crisis max_discount_bps",
+            br.crisis.max_discount_bps,
+            ar.crisis.max_discount_bps,
+        ),
+        (
+            "rebalance crisis gap_trigger_bps",
+            br.crisis.gap_trigger_bps,
+            ar.crisis.gap_trigger_bps,
+        ),
     ] {
         line(name, b.to_string(), a.to_string());
     }
@@ -1060,6 +1113,11 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
             ar.auction_duration_secs,
         ),
         ("rebalance window_secs", br.window_secs, ar.window_secs),
+        (
+            "rebalance crisis auction_duration_secs",
+            br.crisis.auction_duration_secs,
+            ar.crisis.auction_duration_secs,
+        ),
         (
             "draws window_secs",
             bf.draws.window_secs,
@@ -1083,6 +1141,16 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
             "rebalance min_trade_value",
             br.min_trade_value,
             ar.min_trade_value,
+        ),
+        (
+            "rebalance crisis max_volume_per_window",
+            br.crisis.max_volume_per_window,
+            ar.crisis.max_volume_per_window,
+        ),
+        (
+            "rebalance crisis premium_budget_per_window",
+            br.crisis.premium_budget_per_window,
+            ar.crisis.premium_budget_per_window,
         ),
         (
             "draws approval_threshold",

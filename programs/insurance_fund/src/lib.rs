@@ -49,7 +49,8 @@ solana_security_txt::security_txt! {
 /// mistake or an attempt to make a reader of the future read it.
 /// Every instruction but `initialize_fund` (no fund yet) and `rebalance_end` (which releases
 /// it) first refuses a fund locked by a flash fill (`state::FlashFill`). One byte is read:
-/// Anchor has already checked the account's owner and discriminator.
+/// Anchor has already checked the account's owner and discriminator. (`rebalance` and
+/// `rebalance_begin` read it from the fund they load first, in `fill::plan_fill`.)
 fn unlocked(fund: &AccountLoader<state::Fund>) -> Result<()> {
     let data = fund.as_ref().try_borrow_data()?;
     require!(
@@ -85,13 +86,13 @@ pub mod insurance_fund {
     }
 
     pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
-        unlocked(&ctx.accounts.fund)?;
+        // the lock is checked by the fill's first load of the fund (`fill::plan_fill`)
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::rebalance::handler(ctx, amount_in, min_amount_out)
     }
 
     pub fn rebalance_begin(ctx: Context<RebalanceBegin>, amount_out: u64) -> Result<()> {
-        unlocked(&ctx.accounts.fund)?;
+        // the lock is checked by the fill's first load of the fund (`fill::plan_fill`)
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::rebalance_begin::handler(ctx, amount_out)
     }

@@ -6,6 +6,7 @@
 //! reached the vault, and a draw credits the shortfall with what left the vault.
 
 use anchor_lang::prelude::*;
+use insurance_fund::error::FundError;
 use insurance_fund::state::{LiquidityClass, ShortfallStatus};
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
@@ -16,6 +17,74 @@ const FEE: MintExt = MintExt::TransferFee {
     bps: 100,
     max_fee: u64::MAX,
 };
+
+/// The same for a flash fill: the end counts what reached the vault, so a keeper that took
+/// what the full amount sent would pay for is refused, and one that took what arrived pays
+/// for passes.
+#[tokio::test]
+async fn a_flash_fill_delivering_a_fee_token_counts_what_reached_the_vault() {
+    let mut f = TestBuilder::new()
+        .assets(vec![
+            AssetSpec::new(
+                TokenKind::Spl,
+                6,
+                asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()),
+                5_000,
+            ),
+            AssetSpec::new(
+                TokenKind::Token2022,
+                6,
+                asset_params(LiquidityClass::Liquid, 10_000, pyth_oracle(2)),
+                5_000,
+            )
+            .with_exts(&[FEE]),
+        ])
+        .min_liquid_bps(0)
+        .build()
+        .await;
+    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), rebalance_config())])
+        .await
+        .unwrap();
+    f.deposit(0, 900 * ONE).await;
+    f.set_pyth_price(1, 100_000_000, -8, 0).await;
+    f.ctx
+        .send_ok(&[f.refresh_ix(f.all_assets()), f.sync_auctions_ix()], &[])
+        .await;
+    let keeper = Keypair::new();
+    let k_fee = f
+        .ctx
+        .funded_token_account(&f.h.assets[1].mint, &keeper.pubkey(), 1_000 * ONE)
+        .await;
+    let k_usdc = f
+        .ctx
+        .create_token_account(&f.h.assets[0].mint, &keeper.pubkey())
+        .await;
+    let (sent, arrived) = (100 * ONE, 99 * ONE);
+    let flash = |taken: u64| {
+        vec![
+            f.rebalance_begin_ix(&keeper.pubkey(), 1, 0, &k_usdc, taken),
+            f.ctx.transfer_ix(
+                &f.h.assets[1].mint,
+                &k_fee,
+                &f.h.assets[1].vault,
+                &keeper.pubkey(),
+                sent,
+            ),
+            f.rebalance_end_ix(&keeper.pubkey(), 1, 0),
+        ]
+    };
+    // start premium 10 bps: what the sent amount would pay for, and what arrived pays for
+    let (too_much, right) = (flash(sent + sent / 1_000), flash(arrived + arrived / 1_000));
+    let out = f.ctx.send(&too_much, &[&keeper]).await;
+    assert_fund_error_at(&out, 2, FundError::FlashFillUnderpaid);
+    f.ctx.send_ok(&right, &[&keeper]).await;
+    assert_eq!(f.ctx.token_balance(&f.h.assets[1].vault).await, arrived);
+    assert_eq!(f.state().await.assets[1].booked_balance, arrived);
+    assert_eq!(
+        f.ctx.token_balance(&k_usdc).await,
+        arrived + arrived / 1_000
+    );
+}
 
 #[tokio::test]
 async fn a_fill_delivering_a_fee_token_is_priced_on_what_reached_the_vault() {

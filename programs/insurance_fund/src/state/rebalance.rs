@@ -1,6 +1,6 @@
 //! The fund as the rebalance engine sees it.
 
-use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
+use crate::constants::MAX_ASSETS;
 use crate::error::FundError;
 use crate::math::rebalance::{
     auction_started, band_state, premium_bps_floor, OutPricing, RebalanceAsset,
@@ -11,12 +11,12 @@ use anchor_lang::prelude::*;
 
 impl Fund {
     /// True once governance has set targets (they then always sum to 10,000 bps).
+    ///
+    /// Targets are all 0 or sum to exactly 10,000 (`set_targets`, re-checked by
+    /// `Fund::invariant`), so one non-zero target means they are set: the first found ends the
+    /// scan (on the hot paths it is usually the first asset).
     pub fn targets_set(&self) -> bool {
-        self.registered_assets()
-            .iter()
-            .map(|a| u32::from(a.target_bps))
-            .sum::<u32>()
-            == u32::from(BPS_DENOMINATOR)
+        self.registered_assets().iter().any(|a| a.target_bps > 0)
     }
 
     /// What every rebalance operation requires: rebalancing configured and targets set.
@@ -183,18 +183,16 @@ impl Fund {
         premium_bps_floor(&terms.auction, now.saturating_sub(start))
     }
 
-    /// How the pair's auction prices the out-asset `o` at `now` under `terms`
-    /// (`math::rebalance::OutPricing::at`, from `pair_auction_start`). Gap clearing applies
-    /// only to risk assets priced by an oracle: a liquid or fixed-price asset is always sold
-    /// at its upper bound.
-    pub fn pair_out_pricing(
+    /// How an auction `elapsed` seconds old (from `pair_auction_start`) prices the out-asset
+    /// `o` under `terms` (`math::rebalance::OutPricing::at`). Gap clearing applies only to
+    /// risk assets priced by an oracle: a liquid or fixed-price asset is always sold at its
+    /// upper bound.
+    pub fn out_pricing(
         &self,
         terms: &crate::state::FillTerms,
-        i: usize,
         o: usize,
-        now: i64,
+        elapsed: i64,
     ) -> OutPricing {
-        let start = self.pair_auction_start(i, o);
         let a = &self.assets[o];
         let discount = if a.class == LiquidityClass::Liquid as u8
             || a.oracle.source == crate::state::OracleSource::Fixed as u8
@@ -208,7 +206,7 @@ impl Fund {
             a.lower_price(),
             a.price.spot_lower_price(),
             discount,
-            now.saturating_sub(start),
+            elapsed,
             terms.auction.duration_secs,
         )
     }

@@ -6,7 +6,9 @@
 use crate::error::FundError;
 use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
-use crate::math::rebalance::{check_fill_inputs, imbalance_at, quote_sale, FillPair};
+use crate::math::rebalance::{
+    check_fill_inputs, imbalance_at, premium_bps_floor, quote_sale, FillPair,
+};
 use crate::math::rebalance::{FillCheck, FillQuote, OutPricing};
 use crate::math::SafeMath;
 use crate::state::{asset_flags, pause_flags, FillTerms, Fund};
@@ -55,6 +57,9 @@ pub struct FillPlan {
 /// (`Fund::check_fill_mode`).
 #[inline(always)]
 pub fn plan_fill(fund: &Fund, a: &PairAccounts, now: i64) -> Result<FillPlan> {
+    // the flash-fill lock every instruction checks first (`lib.rs`); the fill paths read it
+    // from the fund they load anyway
+    require!(!fund.flash.is_active(), FundError::FlashFillInProgress);
     require!(
         !fund.is_paused(pause_flags::REBALANCES, now),
         FundError::RebalancesPaused
@@ -109,12 +114,13 @@ pub fn plan_fill(fund: &Fund, a: &PairAccounts, now: i64) -> Result<FillPlan> {
     // Eligibility is checked by the engine with the fill; here only the auction clocks,
     // which price it, under the terms of the fund's mode.
     let terms = fund.fill_terms();
+    let elapsed = now.saturating_sub(fund.pair_auction_start(i, o));
     Ok(FillPlan {
         i,
         o,
         stale,
-        premium_bps: fund.pair_premium_bps(&terms, i, o, now),
-        out: fund.pair_out_pricing(&terms, i, o, now),
+        premium_bps: premium_bps_floor(&terms.auction, elapsed),
+        out: fund.out_pricing(&terms, o, elapsed),
         terms,
     })
 }
