@@ -69,6 +69,10 @@ pub struct AssetConfig {
     pub fixed_price: Option<u64>,
     #[serde(default)]
     pub fixed_expo: i32,
+    /// Pyth-priced liquid asset: within this many bps of 1.00 it counts as exactly 1.00
+    /// (a stablecoin that can depeg); 0 = none.
+    #[serde(default)]
+    pub peg_band_bps: u16,
     /// Subset of "deposit", "rebalance-in", "rebalance-out", "draw"; default all.
     pub flags: Option<Vec<String>>,
 }
@@ -267,6 +271,7 @@ impl FundConfig {
                         max_conf_bps: a.max_conf_bps,
                         fixed_price: 0,
                         fixed_expo: 0,
+                        peg_band_bps: a.peg_band_bps,
                     }
                 }
                 "fixed" => OracleParams {
@@ -283,6 +288,7 @@ impl FundConfig {
                         )
                     })?,
                     fixed_expo: a.fixed_expo,
+                    peg_band_bps: 0,
                 },
                 other => {
                     return Err(cfg_err(

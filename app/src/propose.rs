@@ -132,6 +132,8 @@ pub struct OraclePatch {
     /// One whole token = `fixed_price * 10^fixed_expo` numeraire units.
     pub fixed_price: Option<u64>,
     pub fixed_expo: Option<i32>,
+    /// A Pyth-priced stablecoin's peg band (bps around 1.00; 0 = none).
+    pub peg_band_bps: Option<u16>,
 }
 
 /// `add_asset`: the token program is the mint account's owner, the decimals the mint's.
@@ -383,6 +385,7 @@ fn oracle_params(
             max_conf_bps: 100,
             fixed_price: 0,
             fixed_expo: 0,
+            peg_band_bps: 0,
         });
     let fresh = current.is_none_or(|c| c.source != source);
     match source {
@@ -409,6 +412,7 @@ fn oracle_params(
         max_conf_bps: p.max_conf_bps.unwrap_or(base.max_conf_bps),
         fixed_price: p.fixed_price.unwrap_or(base.fixed_price),
         fixed_expo: p.fixed_expo.unwrap_or(base.fixed_expo),
+        peg_band_bps: p.peg_band_bps.unwrap_or(base.peg_band_bps),
     })
 }
 

@@ -429,6 +429,7 @@ impl Sim {
                         max_conf_bps: 0,
                         fixed_price: mantissa,
                         fixed_expo: expo,
+                        peg_band_bps: 0,
                     }
                 }
                 OracleKind::Pyth => OracleParams {
@@ -438,6 +439,7 @@ impl Sim {
                     max_conf_bps: MAX_CONF_BPS,
                     fixed_price: 0,
                     fixed_expo: 0,
+                    peg_band_bps: 0,
                 },
             };
             let params = AssetParams {

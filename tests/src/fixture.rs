@@ -36,6 +36,7 @@ pub fn pyth_oracle(seed: u8) -> OracleParams {
         max_conf_bps: 100,
         fixed_price: 0,
         fixed_expo: 0,
+        peg_band_bps: 0,
     }
 }
 
@@ -48,6 +49,7 @@ pub fn fixed_oracle() -> OracleParams {
         max_conf_bps: 0,
         fixed_price: 1,
         fixed_expo: 0,
+        peg_band_bps: 0,
     }
 }
 

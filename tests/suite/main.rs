@@ -14,6 +14,7 @@ mod get_nav;
 mod governance;
 mod initialize_fund;
 mod liquidator_cpi;
+mod numeraire_depeg;
 mod oracle_resilience;
 mod pause;
 mod rebalance;

@@ -22,6 +22,8 @@ pub const MAX_ORACLE_AGE_SECS: u32 = 24 * 60 * 60;
 
 /// Upper bound for an oracle's accepted confidence interval (conf / price).
 pub const MAX_ORACLE_CONF_BPS: u16 = 1_000;
+/// Widest peg band of a stablecoin priced by its feed (`OracleConfig::peg_band_bps`).
+pub const MAX_PEG_BAND_BPS: u16 = 200;
 
 /// Exponent range accepted for a fixed price (`price = mantissa * 10^expo`).
 pub const MIN_FIXED_EXPO: i32 = -18;

@@ -297,6 +297,8 @@ pub enum FundError {
         "A risk asset's price has gapped: only fills that raise the liquid share until it settles"
     )]
     PriceGapLiquidOnly,
+    #[msg("A peg band is at most the protocol maximum, for a liquid asset priced by Pyth")]
+    InvalidPegBand,
 
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]

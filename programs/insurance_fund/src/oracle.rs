@@ -168,12 +168,94 @@ fn read_pyth(
         .saturating_add(m.conf)
         .max(ema.saturating_add(m.ema_conf));
     require!(lower > 0, FundError::OracleNonPositivePrice);
-    Ok(ValidatedPrice {
+    let price = ValidatedPrice {
         lower,
         upper,
         conf: m.conf,
         spot_lower: spot.saturating_sub(m.conf),
         expo: m.exponent,
         publish_time: m.publish_time,
-    })
+    };
+    Ok(pegged(price, config.peg_band_bps))
+}
+
+/// A stablecoin priced by its own feed, with a peg band: when both conservative bounds lie
+/// within `band_bps` of 1.00 numeraire (the band rounded toward par, so never wider than
+/// configured), the price is exactly 1.00 at both bounds (small noise around the peg does not
+/// move NAV or open auctions); outside it the bounds stand as published, so a depeg is seen at
+/// once and a keeper delivering the depegged coin is paid at its lower bound, never at par.
+/// 0 = no band; an exponent with no exact 1.00 (positive, or below -19) has none either.
+pub fn pegged(price: ValidatedPrice, band_bps: u16) -> ValidatedPrice {
+    if band_bps == 0 {
+        return price;
+    }
+    let Some(par) = u32::try_from(-i64::from(price.expo))
+        .ok()
+        .and_then(|e| 10u64.checked_pow(e))
+    else {
+        return price;
+    };
+    // par * band < 2^64 * 2^11 fits u128; the quotient is below par
+    let band = (u128::from(par) * u128::from(band_bps) / 10_000) as u64;
+    if price.lower >= par - band && price.upper <= par + band {
+        ValidatedPrice {
+            lower: par,
+            upper: par,
+            spot_lower: par,
+            ..price
+        }
+    } else {
+        price
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(lower: u64, upper: u64, expo: i32) -> ValidatedPrice {
+        ValidatedPrice {
+            lower,
+            upper,
+            conf: 1,
+            spot_lower: lower,
+            expo,
+            publish_time: 7,
+        }
+    }
+
+    #[test]
+    fn a_peg_band_holds_par_inside_and_lets_a_depeg_through() {
+        // band 50 bps at expo -8: par 10^8, band 500,000
+        let par = 100_000_000;
+        let inside = price(99_500_000, 100_500_000, -8);
+        let pegged_inside = pegged(inside, 50);
+        assert_eq!(
+            (
+                pegged_inside.lower,
+                pegged_inside.upper,
+                pegged_inside.spot_lower
+            ),
+            (par, par, par)
+        );
+        assert_eq!(pegged_inside.publish_time, 7);
+        // one atom outside on either side: the bounds stand
+        for out in [
+            price(99_499_999, 100_000_000, -8),
+            price(99_900_000, 100_500_001, -8),
+            price(92_000_000, 92_100_000, -8),
+        ] {
+            assert_eq!(pegged(out, 50), out);
+        }
+        // no band, or an exponent without an exact 1.00
+        assert_eq!(pegged(inside, 0), inside);
+        let positive = price(1, 1, 1);
+        assert_eq!(pegged(positive, 50), positive);
+        let tiny = price(u64::MAX, u64::MAX, -20);
+        assert_eq!(pegged(tiny, 50), tiny);
+        // expo 0: par is 1 and the band rounds to 0, so only exactly 1 is pegged
+        assert_eq!(pegged(price(1, 1, 0), 200).lower, 1);
+        let two = price(1, 2, 0);
+        assert_eq!(pegged(two, 200), two);
+    }
 }

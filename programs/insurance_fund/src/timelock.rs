@@ -112,9 +112,9 @@ fn crisis_loosens(old: &CrisisProfile, new: &CrisisProfile) -> bool {
 }
 
 impl ConfigChange {
-    /// Largest Borsh encoding of any variant (`AddAsset`/`UpdateAsset`/`UpdateClaimant`: tag,
-    /// 32-byte key and 57 or 57 bytes of parameters); checked by a unit test.
-    pub const MAX_SIZE: usize = 90;
+    /// Largest Borsh encoding of any variant (`UpdateAsset`: tag, 32-byte mint and 59 bytes of
+    /// parameters); checked by a unit test.
+    pub const MAX_SIZE: usize = 92;
 
     /// `sha256(borsh(self))`: the last seed of the queued change's address.
     pub fn hash(&self) -> Result<[u8; 32]> {
@@ -426,6 +426,7 @@ mod tests {
                 max_conf_bps: u16::MAX,
                 fixed_price: u64::MAX,
                 fixed_expo: i32::MIN,
+                peg_band_bps: u16::MAX,
             },
             flags: u8::MAX,
         }

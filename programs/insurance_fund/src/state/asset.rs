@@ -110,9 +110,13 @@ pub struct OracleConfig {
     pub fixed_expo: i32,
     /// Widest accepted confidence interval as bps of the price (for `PythPull`).
     pub max_conf_bps: u16,
+    /// Peg band (for `PythPull`, liquid assets only): a price whose conservative bounds both
+    /// lie within this many bps of 1.00 numeraire counts as exactly 1.00; outside it, the
+    /// bounds as published. 0 = no peg.
+    pub peg_band_bps: u16,
     /// `OracleSource` as u8.
     pub source: u8,
-    pub _reserved: [u8; 5],
+    pub _reserved: [u8; 3],
 }
 
 /// Oracle configuration as passed by governance.
@@ -124,16 +128,26 @@ pub struct OracleParams {
     pub max_conf_bps: u16,
     pub fixed_price: u64,
     pub fixed_expo: i32,
+    /// See `OracleConfig::peg_band_bps`; 0 for a fixed price.
+    pub peg_band_bps: u16,
 }
 
 impl From<OracleParams> for OracleConfig {
     fn from(p: OracleParams) -> Self {
         // Fields that do not apply to the source are stored as zero, so two configs that
         // behave the same compare equal.
-        let (feed_id, max_age_secs, max_conf_bps, fixed_price, fixed_expo) = match p.source {
-            OracleSource::PythPull => (p.feed_id, p.max_age_secs, p.max_conf_bps, 0, 0),
-            OracleSource::Fixed => ([0; 32], 0, 0, p.fixed_price, p.fixed_expo),
-        };
+        let (feed_id, max_age_secs, max_conf_bps, fixed_price, fixed_expo, peg_band_bps) =
+            match p.source {
+                OracleSource::PythPull => (
+                    p.feed_id,
+                    p.max_age_secs,
+                    p.max_conf_bps,
+                    0,
+                    0,
+                    p.peg_band_bps,
+                ),
+                OracleSource::Fixed => ([0; 32], 0, 0, p.fixed_price, p.fixed_expo, 0),
+            };
         Self {
             feed_id,
             fixed_price,
@@ -141,7 +155,8 @@ impl From<OracleParams> for OracleConfig {
             fixed_expo,
             max_conf_bps,
             source: p.source as u8,
-            _reserved: [0; 5],
+            peg_band_bps,
+            _reserved: [0; 3],
         }
     }
 }
@@ -159,6 +174,10 @@ impl OracleConfig {
                 require!(
                     (1..=MAX_ORACLE_CONF_BPS).contains(&self.max_conf_bps),
                     FundError::InvalidOracleConfidence
+                );
+                require!(
+                    self.peg_band_bps <= MAX_PEG_BAND_BPS,
+                    FundError::InvalidPegBand
                 );
             }
             OracleSource::Fixed => {
@@ -318,6 +337,7 @@ impl Asset {
                 max_conf_bps: self.oracle.max_conf_bps,
                 fixed_price: self.oracle.fixed_price,
                 fixed_expo: self.oracle.fixed_expo,
+                peg_band_bps: self.oracle.peg_band_bps,
             },
             flags: self.flags,
         })
@@ -397,6 +417,10 @@ impl Asset {
             self.oracle.source != OracleSource::Fixed as u8
                 || self.class == LiquidityClass::Liquid as u8,
             FundError::FixedPriceNotLiquid
+        );
+        require!(
+            self.oracle.peg_band_bps == 0 || self.class == LiquidityClass::Liquid as u8,
+            FundError::InvalidPegBand
         );
         self.oracle.validate()
     }
