@@ -23,6 +23,7 @@ use insurance_fund::state::{
     OracleConfig, OracleParams, OracleSource, RebalanceConfig, TokenProgramKind,
 };
 use insurance_fund::timelock::{ConfigChange, Effect};
+use insurance_fund_client::governance::{spl_governance, squads};
 use insurance_fund_client::{decode, ix, pda};
 use serde::Deserialize;
 use solana_account::Account;
@@ -51,6 +52,18 @@ pub struct ChangeFile {
     pub claimants: Option<BTreeMap<String, ClaimantPatch>>,
     /// `remove_claimant`, per claimant authority.
     pub remove_claimants: Option<BTreeMap<String, RemovedClaimant>>,
+    /// `propose_governance`: the first step of a governance transfer.
+    pub governance: Option<GovernancePatch>,
+}
+
+/// A governance transfer: the current governance names its successor
+/// (`propose_governance`, applies at once); the successor then takes over with
+/// `accept_governance` (`ifund propose --accept-governance`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernancePatch {
+    /// The new governance: a Squads vault, an SPL Governance native treasury or a key.
+    pub new: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,9 +198,10 @@ pub fn parse(text: &str) -> anyhow::Result<ChangeFile> {
         && none(&file.add_assets)
         && none(&file.register_claimants)
         && none(&file.claimants)
-        && none(&file.remove_claimants);
+        && none(&file.remove_claimants)
+        && file.governance.is_none();
     if empty {
-        bail!("the file proposes nothing: give at least one of [targets], [bounds], [rebalance], [draws], [guardian], [assets.\"<mint>\"], [add_assets.\"<mint>\"], [register_claimants.\"<authority>\"], [claimants.\"<authority>\"], [remove_claimants.\"<authority>\"]");
+        bail!("the file proposes nothing: give at least one of [targets], [bounds], [rebalance], [draws], [guardian], [assets.\"<mint>\"], [add_assets.\"<mint>\"], [register_claimants.\"<authority>\"], [claimants.\"<authority>\"], [remove_claimants.\"<authority>\"], [governance]");
     }
     Ok(file)
 }
@@ -235,6 +249,7 @@ enum Section {
     RemoveClaimants,
     RegisterClaimants,
     Claimants,
+    Governance,
 }
 
 /// A step before it is encoded: the change to the fund, as applied locally.
@@ -247,6 +262,8 @@ enum Change {
         authority: Pubkey,
         rent_receiver: Pubkey,
     },
+    /// Not a `ConfigChange`: `propose_governance` applies at once.
+    ProposeGovernance(Pubkey),
 }
 
 /// A change with where it comes from in the file, for messages.
@@ -701,6 +718,17 @@ fn changes_of(
                 });
             }
         }
+        Section::Governance => {
+            if let Some(g) = &file.governance {
+                let new = pubkey("governance.new", &g.new)?;
+                out.push(Planned {
+                    title: format!("propose_governance {new}"),
+                    value: new.to_string(),
+                    field: "governance.new".into(),
+                    change: Change::ProposeGovernance(new),
+                });
+            }
+        }
         Section::RemoveClaimants => {
             for (auth_s, r) in file.remove_claimants.iter().flatten() {
                 let field = format!("remove_claimants.\"{auth_s}\"");
@@ -773,6 +801,16 @@ fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
             for (a, bps) in f.registered_assets_mut().iter_mut().zip(t) {
                 a.target_bps = *bps;
             }
+        }
+        Change::ProposeGovernance(new) => {
+            // propose_governance
+            if *new == Pubkey::default() || *new == f.governance {
+                return Err(reason(anchor_lang::error!(
+                    insurance_fund::error::FundError::InvalidGovernance
+                )))
+                .with_context(|| format!("{new} is the default key or the current governance"));
+            }
+            f.pending_governance = *new;
         }
         Change::RemoveClaimant { authority, .. } => {
             let c = s
@@ -1036,6 +1074,19 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
         af.timelock_secs.to_string(),
     );
     line("guardian", bf.guardian.to_string(), af.guardian.to_string());
+    let pending = |f: &Fund| {
+        if f.has_pending_governance() {
+            f.pending_governance.to_string()
+        } else {
+            "-".into()
+        }
+    };
+    line("pending_governance", pending(bf), pending(af));
+    line(
+        "governance",
+        bf.governance.to_string(),
+        af.governance.to_string(),
+    );
     let (br, ar) = (&bf.rebalance, &af.rebalance);
     for (name, b, a) in [
         ("rebalance band_bps", br.band_bps, ar.band_bps),
@@ -1112,7 +1163,7 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
     d
 }
 
-const SECTION_ORDERS: [[Section; 10]; 2] = [
+const SECTION_ORDERS: [[Section; 11]; 2] = [
     [
         Section::AddAssets,
         Section::Assets,
@@ -1124,6 +1175,7 @@ const SECTION_ORDERS: [[Section; 10]; 2] = [
         Section::RemoveClaimants,
         Section::RegisterClaimants,
         Section::Claimants,
+        Section::Governance,
     ],
     [
         Section::AddAssets,
@@ -1136,6 +1188,7 @@ const SECTION_ORDERS: [[Section; 10]; 2] = [
         Section::RemoveClaimants,
         Section::RegisterClaimants,
         Section::Claimants,
+        Section::Governance,
     ],
 ];
 
@@ -1273,7 +1326,9 @@ fn build_in(
                     };
                     rule(c.effect(&now.fund, claimant)).with_context(|| refused(""))?
                 }
-                Change::Targets(_) | Change::RemoveClaimant { .. } => Effect::Tightens,
+                Change::Targets(_)
+                | Change::RemoveClaimant { .. }
+                | Change::ProposeGovernance(_) => Effect::Tightens,
             };
             let delay_secs = now.fund.timelock_secs;
             let step = match (&p.change, effect) {
@@ -1327,6 +1382,9 @@ fn build_in(
                             authority,
                             rent_receiver,
                         } => ix::remove_claimant(&fund_key, &governance, authority, *rent_receiver),
+                        Change::ProposeGovernance(new) => {
+                            ix::propose_governance(&fund_key, &governance, *new)
+                        }
                     };
                     Step {
                         title: p.title,
@@ -1389,32 +1447,234 @@ fn config_ix(ctx: &Ctx, authority: &Pubkey, payer: &Pubkey, change: &ConfigChang
 }
 
 /// The proposal's instructions as a Solana transaction message (legacy format, fee payer and
-/// signer = the governance vault, blockhash zero), base58: what a Squads v4 vault transaction
-/// executes, ready for Squads' transaction import.
-pub fn squads_message_base58(p: &Proposal) -> String {
-    let message = solana_message::Message::new(&p.instructions(), Some(&p.governance));
-    bs58::encode(message.serialize()).into_string()
+/// signer = the governance vault, blockhash zero): what a Squads v4 vault transaction
+/// executes. `--submit` turns exactly this message into Squads' on-chain form.
+pub fn squads_message(p: &Proposal) -> solana_message::Message {
+    solana_message::Message::new(&p.instructions(), Some(&p.governance))
 }
 
-/// SPL Governance's `InstructionData` (Borsh), one per instruction, base64: the data of a
-/// proposal transaction (`InsertTransaction`) and what Realms' custom-instruction field takes.
-pub fn spl_governance_instruction_data(p: &Proposal) -> Vec<String> {
+/// [`squads_message`], base58: ready for Squads' transaction import.
+pub fn squads_message_base58(p: &Proposal) -> String {
+    bs58::encode(squads_message(p).serialize()).into_string()
+}
+
+/// SPL Governance's `InstructionData` (Borsh), one per instruction: the data of the
+/// proposal's transactions (`InsertTransaction`).
+pub fn spl_governance_instructions(p: &Proposal) -> Vec<spl_governance::InstructionData> {
     p.instructions()
         .iter()
-        .map(|ix| {
-            let mut out = vec![];
-            out.extend_from_slice(ix.program_id.as_ref());
-            out.extend_from_slice(&(ix.accounts.len() as u32).to_le_bytes());
-            for m in &ix.accounts {
-                out.extend_from_slice(m.pubkey.as_ref());
-                out.push(m.is_signer as u8);
-                out.push(m.is_writable as u8);
-            }
-            out.extend_from_slice(&(ix.data.len() as u32).to_le_bytes());
-            out.extend_from_slice(&ix.data);
-            base64::engine::general_purpose::STANDARD.encode(out)
-        })
+        .map(spl_governance::InstructionData::from)
         .collect()
+}
+
+/// [`spl_governance_instructions`], base64: what Realms' custom-instruction field takes.
+pub fn spl_governance_instruction_data(p: &Proposal) -> Vec<String> {
+    spl_governance_instructions(p)
+        .iter()
+        .map(|d| base64::engine::general_purpose::STANDARD.encode(d.to_bytes()))
+        .collect()
+}
+
+/// The second step of a governance transfer: the fund's pending governance executes
+/// `accept_governance` (`ifund propose --accept-governance`), encoded like any proposal of
+/// that governance. Refused when no transfer is pending (`NoPendingGovernance`).
+pub fn accept_governance(fund_key: Pubkey, fund: &Fund) -> anyhow::Result<Proposal> {
+    if !fund.has_pending_governance() {
+        return Err(reason(anchor_lang::error!(
+            insurance_fund::error::FundError::NoPendingGovernance
+        )))
+        .with_context(|| {
+            format!("fund {fund_key}: no governance transfer is pending (propose one with [governance] new = \"<KEY>\")")
+        });
+    }
+    let new = fund.pending_governance;
+    Ok(Proposal {
+        fund: fund_key,
+        governance: new,
+        timelock_secs: fund.timelock_secs,
+        steps: vec![Step {
+            title: format!("accept_governance {new}"),
+            diff: vec![
+                format!("governance: {} -> {new}", fund.governance),
+                format!("pending_governance: {new} -> -"),
+            ],
+            effect: Effect::Tightens,
+            governance_ix: ix::accept_governance(&fund_key, &new),
+            execute: None,
+            delay_secs: fund.timelock_secs,
+        }],
+    })
+}
+
+/// Where `--submit` creates the proposal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubmitTo {
+    /// A Squads v4 multisig; the fund's governance must be its vault `vault_index`.
+    Squads { multisig: Pubkey, vault_index: u8 },
+    /// An SPL Governance governance account of `program`; the fund's governance must be its
+    /// native treasury. The proposal is voted with `mint` (default: the realm's community
+    /// mint).
+    SplGovernance {
+        program: Pubkey,
+        governance: Pubkey,
+        mint: Option<Pubkey>,
+    },
+}
+
+/// What `--submit` created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submitted {
+    /// The proposal account (Squads `Proposal`, SPL Governance `ProposalV2`).
+    pub proposal: Pubkey,
+    /// Squads: the vault transaction's index. SPL Governance: the number of proposal
+    /// transactions (transaction `i` holds instruction `i`).
+    pub index: u64,
+    pub signatures: Vec<String>,
+    /// SPL Governance: the proposal's keys, for voting and executing.
+    pub spl_keys: Option<spl_governance::ProposalKeys>,
+}
+
+/// `ifund propose --submit`: creates `p` on chain as a proposal of the governance program
+/// that holds the fund's governance key, signed and paid by the member `member`:
+///
+/// - Squads: `vault_transaction_create` of [`squads_message`] (in Squads' compact form),
+///   `proposal_create`, and the member's `proposal_approve`;
+/// - SPL Governance: `CreateProposal`, one `InsertTransaction` per
+///   [`spl_governance_instructions`] entry (hold-up: the governance's minimum), and
+///   `SignOffProposal`, which opens the vote.
+///
+/// Checked first, naming what is wrong: the multisig or governance account exists and is the
+/// program's, and its vault / native treasury is the proposal's governance.
+pub fn submit(
+    chain: &mut dyn Chain,
+    member: &solana_keypair::Keypair,
+    to: &SubmitTo,
+    p: &Proposal,
+    opts: &crate::chain::SendOptions,
+) -> anyhow::Result<Submitted> {
+    use solana_signer::Signer;
+    let me = member.pubkey();
+    let mut signatures = vec![];
+    let mut send = |chain: &mut dyn Chain, what: &str, ixs: &[Instruction]| -> anyhow::Result<()> {
+        let r = crate::chain::send(chain, member, &[], ixs, opts)?;
+        if !r.is_ok() {
+            bail!("{what} failed: {}\n{}", r.describe(), r.logs.join("\n"));
+        }
+        signatures.push(r.signature);
+        Ok(())
+    };
+    match *to {
+        SubmitTo::Squads {
+            multisig,
+            vault_index,
+        } => {
+            let account = chain.get_account(&multisig)?.with_context(|| {
+                format!("no Squads multisig at {multisig} on {}", chain.describe())
+            })?;
+            let ms = squads::multisig(&account.data)
+                .filter(|_| account.owner == squads::PROGRAM_ID)
+                .with_context(|| format!("{multisig} is not a Squads v4 multisig"))?;
+            let vault = squads::vault_address(&multisig, vault_index);
+            anyhow::ensure!(
+                vault == p.governance,
+                "the fund's governance is {}, not vault {vault_index} ({vault}) of multisig {multisig}",
+                p.governance
+            );
+            anyhow::ensure!(
+                ms.members.iter().any(|m| m.key == me),
+                "{me} is not a member of multisig {multisig}"
+            );
+            let (index, ixs) = squads::submit_instructions(
+                &multisig,
+                ms.transaction_index,
+                vault_index,
+                &me,
+                &squads_message(p),
+            )?;
+            send(chain, "vault_transaction_create", &ixs[..1])?;
+            send(chain, "proposal_create + proposal_approve", &ixs[1..])?;
+            Ok(Submitted {
+                proposal: squads::proposal_address(&multisig, index),
+                index,
+                signatures,
+                spl_keys: None,
+            })
+        }
+        SubmitTo::SplGovernance {
+            program,
+            governance,
+            mint,
+        } => {
+            let treasury = spl_governance::native_treasury_address(&program, &governance);
+            anyhow::ensure!(
+                treasury == p.governance,
+                "the fund's governance is {}, not the native treasury ({treasury}) of governance {governance}",
+                p.governance
+            );
+            let account = chain.get_account(&governance)?.with_context(|| {
+                format!(
+                    "no governance account at {governance} on {}",
+                    chain.describe()
+                )
+            })?;
+            let realm = spl_governance::governance_realm(&account.data)
+                .filter(|_| account.owner == program)
+                .with_context(|| {
+                    format!("{governance} is not a governance account of {program}")
+                })?;
+            let mint = match mint {
+                Some(m) => m,
+                None => {
+                    let r = chain
+                        .get_account(&realm)?
+                        .with_context(|| format!("no realm account at {realm}"))?;
+                    spl_governance::realm_community_mint(&r.data)
+                        .with_context(|| format!("{realm} is not a realm of {program}"))?
+                }
+            };
+            let config = spl_governance::governance_config(&account.data).with_context(|| {
+                format!("cannot read the configuration of governance {governance}")
+            })?;
+            let seed = solana_keypair::Keypair::new().pubkey();
+            let keys =
+                spl_governance::ProposalKeys::new(&program, &realm, &governance, &mint, &me, &seed);
+            let data = spl_governance_instructions(p);
+            let name: String = format!(
+                "ifund: {}",
+                p.steps
+                    .iter()
+                    .map(|s| s.title.split(' ').next().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+            .chars()
+            .take(120)
+            .collect();
+            let ixs = spl_governance::submit_instructions(
+                &keys,
+                &me,
+                &seed,
+                &name,
+                config.min_transaction_hold_up_time,
+                &data,
+            );
+            send(chain, "CreateProposal", &ixs[..1])?;
+            for (i, insert) in ixs[1..ixs.len() - 1].iter().enumerate() {
+                send(
+                    chain,
+                    &format!("InsertTransaction {i}"),
+                    std::slice::from_ref(insert),
+                )?;
+            }
+            send(chain, "SignOffProposal", &ixs[ixs.len() - 1..])?;
+            Ok(Submitted {
+                proposal: keys.proposal,
+                index: data.len() as u64,
+                signatures,
+                spl_keys: Some(keys),
+            })
+        }
+    }
 }
 
 fn describe_ix(out: &mut String, ix: &Instruction) {
@@ -1503,6 +1763,17 @@ pub fn render(p: &Proposal) -> String {
             );
             describe_ix(&mut out, ix);
         }
+    }
+    if let Some(s) = p
+        .steps
+        .iter()
+        .find(|s| s.title.starts_with("propose_governance"))
+    {
+        let _ = writeln!(
+            out,
+            "\n== Then the new governance takes over: `ifund propose --fund {} --accept-governance` (after {})",
+            p.fund, s.title
+        );
     }
     let _ = writeln!(out, "\n== Squads v4: transaction message (base58; import it as a vault transaction of the vault {})", p.governance);
     let _ = writeln!(out, "{}", squads_message_base58(p));
