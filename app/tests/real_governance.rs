@@ -18,6 +18,7 @@
 //! `scripts/test.sh` does), when they fail.
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::{program_pack::Pack, system_instruction};
 use anchor_spl::token::spl_token;
 use base64::Engine;
@@ -567,6 +568,109 @@ fn squads_rejected_or_cancelled_proposals_change_nothing() {
         bytemuck::bytes_of(&*after),
         bytemuck::bytes_of(&*before),
         "the fund is unchanged"
+    );
+}
+
+/// A proposal of `governance` executing `ixs` as they are (for instructions `ifund propose`
+/// never prints: a loosening sent without its queue, `cancel_change`).
+fn raw_proposal(fund: Pubkey, governance: Pubkey, ixs: Vec<Instruction>) -> Proposal {
+    Proposal {
+        fund,
+        governance,
+        timelock_secs: TIMELOCK_SECS,
+        steps: ixs
+            .into_iter()
+            .map(|ix| propose::Step {
+                title: "raw".into(),
+                diff: vec![],
+                effect: insurance_fund::timelock::Effect::Tightens,
+                governance_ix: ix,
+                execute: None,
+                delay_secs: 0,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn squads_cannot_skip_the_queue_and_can_cancel_what_it_queued() {
+    let Some((mut chain, payer, ms, fund)) = squads_fund() else {
+        return;
+    };
+    let before = load_fund(&mut chain, &fund).unwrap();
+
+    // the loosening sent as itself: the vault transaction fails with the fund's error and
+    // the proposal stays approved, the fund unchanged
+    let mut rebalance = before.rebalance;
+    rebalance.max_premium_bps = 400;
+    let direct = raw_proposal(
+        fund,
+        ms.vault,
+        vec![ix::set_rebalance_params(&fund, &ms.vault, rebalance)],
+    );
+    let s = ms.submit(&mut chain, &direct);
+    ok(ms.vote(&mut chain, s.index, 1, squads::Vote::Approve));
+    let r = ms.execute(&mut chain, s.index, &propose::squads_message(&direct));
+    assert_eq!(
+        r.fund_error()
+            .as_deref()
+            .map(|e| e.split(' ').next().unwrap()),
+        Some("TimelockRequired"),
+        "{}",
+        r.logs.join("\n")
+    );
+    assert!(matches!(
+        ms.status(&mut chain, s.index),
+        squads::ProposalStatus::Approved { .. }
+    ));
+    assert_eq!(
+        load_fund(&mut chain, &fund).unwrap().rebalance,
+        before.rebalance
+    );
+
+    // queued through the multisig, then cancelled through it: the record's rent returns
+    // to the vault and the change never executes
+    let (p, printed) = propose(&mut chain, fund, LOOSEN);
+    ms.pass(&mut chain, &p, &printed);
+    let (pending, execute_ix) = p.steps[0].execute.clone().unwrap();
+    let rent = chain.get_account(&pending).unwrap().unwrap().lamports;
+    let vault_before = chain.get_account(&ms.vault).unwrap().unwrap().lamports;
+    let cancel = raw_proposal(
+        fund,
+        ms.vault,
+        vec![ix::cancel_change(&fund, &ms.vault, pending, ms.vault)],
+    );
+    ms.pass(&mut chain, &cancel, &propose::render(&cancel));
+    assert!(chain.get_account(&pending).unwrap().is_none());
+    assert_eq!(
+        chain.get_account(&ms.vault).unwrap().unwrap().lamports,
+        vault_before + rent
+    );
+    let now = chain.clock().unwrap().unix_timestamp;
+    chain.set_time(now + i64::from(TIMELOCK_SECS)).unwrap();
+    let keeper = funded(&mut chain, &payer);
+    let mut execute_ix = execute_ix;
+    for m in execute_ix.accounts.iter_mut().filter(|m| m.is_signer) {
+        m.pubkey = keeper.pubkey();
+    }
+    let r = send(
+        &mut chain,
+        &keeper,
+        &[],
+        &[execute_ix],
+        &SendOptions::default(),
+    )
+    .unwrap();
+    // the record is gone: Anchor's AccountNotInitialized
+    assert_eq!(
+        custom_error(&r),
+        Some(anchor_lang::error::ErrorCode::AccountNotInitialized as u32),
+        "{}",
+        r.logs.join("\n")
+    );
+    assert_eq!(
+        load_fund(&mut chain, &fund).unwrap().rebalance,
+        before.rebalance
     );
 }
 

@@ -471,3 +471,99 @@ pub fn proposal_status(data: &[u8]) -> Option<ProposalStatus> {
     // multisig (32) and transaction_index (8) precede the status
     ProposalStatus::deserialize(&mut body.get(40..)?).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ix(program: Pubkey, accounts: Vec<AccountMeta>, data: Vec<u8>) -> Instruction {
+        Instruction {
+            program_id: program,
+            accounts,
+            data,
+        }
+    }
+
+    #[test]
+    fn the_compact_message_keeps_the_legacy_messages_keys_roles_and_instructions() {
+        let vault = Pubkey::new_unique();
+        let (w, r, p) = (
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+        );
+        let m = Message::new(
+            &[
+                ix(
+                    p,
+                    vec![
+                        AccountMeta::new_readonly(vault, true),
+                        AccountMeta::new(w, false),
+                    ],
+                    vec![1, 2, 3],
+                ),
+                ix(p, vec![AccountMeta::new_readonly(r, false)], vec![9; 300]),
+            ],
+            Some(&vault),
+        );
+        let bytes = transaction_message(&m, &vault).unwrap();
+        // header: one signer (the vault, writable as fee payer), one writable non-signer (w)
+        assert_eq!(&bytes[..3], &[1, 1, 1]);
+        assert_eq!(usize::from(bytes[3]), m.account_keys.len());
+        let keys_end = 4 + 32 * m.account_keys.len();
+        for (i, k) in m.account_keys.iter().enumerate() {
+            assert_eq!(&bytes[4 + 32 * i..4 + 32 * (i + 1)], k.as_ref());
+        }
+        // two instructions; the second's data has a two-byte length (300)
+        let mut rest = &bytes[keys_end..];
+        assert_eq!(rest[0], 2);
+        rest = &rest[1..];
+        for c in &m.instructions {
+            assert_eq!(rest[0], c.program_id_index);
+            assert_eq!(usize::from(rest[1]), c.accounts.len());
+            assert_eq!(&rest[2..2 + c.accounts.len()], &c.accounts[..]);
+            rest = &rest[2 + c.accounts.len()..];
+            let len = usize::from(u16::from_le_bytes([rest[0], rest[1]]));
+            assert_eq!(&rest[2..2 + len], &c.data[..]);
+            rest = &rest[2 + len..];
+        }
+        assert_eq!(rest, &[0], "no address table lookups");
+    }
+
+    #[test]
+    fn only_a_message_paid_and_signed_by_the_vault_alone_converts() {
+        let vault = Pubkey::new_unique();
+        let other = Pubkey::new_unique();
+        let p = Pubkey::new_unique();
+        let m = Message::new(&[ix(p, vec![], vec![])], Some(&other));
+        assert_eq!(
+            transaction_message(&m, &vault),
+            Err(MessageError::NotTheVault {
+                vault,
+                found: other
+            })
+        );
+        let m = Message::new(
+            &[ix(p, vec![AccountMeta::new_readonly(other, true)], vec![])],
+            Some(&vault),
+        );
+        assert_eq!(
+            transaction_message(&m, &vault),
+            Err(MessageError::OtherSigners(2))
+        );
+    }
+
+    #[test]
+    fn decoders_refuse_other_accounts() {
+        assert_eq!(multisig(&[0; 200]), None);
+        assert_eq!(proposal_status(&[0; 100]), None);
+        let mut data = anchor_discriminator("account", "Proposal").to_vec();
+        data.extend_from_slice(&[0; 40]);
+        data.push(3); // Approved
+        data.extend_from_slice(&7i64.to_le_bytes());
+        assert_eq!(
+            proposal_status(&data),
+            Some(ProposalStatus::Approved { timestamp: 7 })
+        );
+    }
+}
