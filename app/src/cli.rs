@@ -381,6 +381,10 @@ fn propose_cmd(g: &Global, a: ProposeArgs) -> anyhow::Result<()> {
         }),
         (None, None) => None,
     };
+    anyhow::ensure!(
+        a.submit || submit_to.is_none(),
+        "--squads and --spl-governance say where --submit creates the proposal: add --submit"
+    );
     if a.submit {
         anyhow::ensure!(
             g.url.is_some(),
