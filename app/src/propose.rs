@@ -1314,8 +1314,9 @@ fn build_in(
                     p.title, p.field, p.value
                 )
             };
-            // the classification is the program's (`ConfigChange::effect`); set_targets and
-            // remove_claimant have no timelock path in the program: they apply at once
+            // the classification is the program's (`ConfigChange::effect`); set_targets,
+            // remove_claimant and propose_governance have no timelock path in the program:
+            // they apply at once
             let effect = match &p.change {
                 Change::Config(c) => {
                     let claimant = match c {
@@ -1398,6 +1399,14 @@ fn build_in(
             };
             steps.push(step);
         }
+    }
+    // accept_governance bumps the governance epoch, which voids every change queued before it
+    if let (Some(g), Some(q)) = (&file.governance, steps.iter().find(|s| s.execute.is_some())) {
+        bail!(
+            "[governance] new = {:?} cannot go with {}, which is queued: once the new governance accepts, every change queued before is void (PendingChangeStale); propose the transfer once the queued changes have executed",
+            g.new,
+            q.title
+        );
     }
     Ok(Proposal {
         fund: fund_key,

@@ -1112,6 +1112,20 @@ fn governance_transfers_the_program_would_refuse_are_refused_locally() {
         e.contains("governance.new: \"nope\" is not a public key"),
         "{e}"
     );
+    // a queued change in the same proposal would be void once the transfer is accepted
+    let e = refusal(
+        &mut chain,
+        fund_key,
+        &fund,
+        &format!(
+            "[rebalance]\nmax_premium_bps = 400\n[governance]\nnew = \"{}\"\n",
+            Pubkey::new_unique()
+        ),
+    );
+    assert!(
+        e.contains("cannot go with set_rebalance_params") && e.contains("PendingChangeStale"),
+        "{e}"
+    );
     // nothing pending: there is nothing to accept
     let e = format!(
         "{:#}",
