@@ -1552,8 +1552,9 @@ pub struct Submitted {
 ///   [`spl_governance_instructions`] entry (hold-up: the governance's minimum), and
 ///   `SignOffProposal`, which opens the vote.
 ///
-/// Checked first, naming what is wrong: the multisig or governance account exists and is the
-/// program's, and its vault / native treasury is the proposal's governance.
+/// Checked first, naming what is wrong, before anything is sent: the multisig or governance
+/// account exists and is the program's, its vault / native treasury is the proposal's
+/// governance, the submitter is a Squads member, and every transaction fits in 1,232 bytes.
 pub fn submit(
     chain: &mut dyn Chain,
     member: &solana_keypair::Keypair,
@@ -1563,16 +1564,8 @@ pub fn submit(
 ) -> anyhow::Result<Submitted> {
     use solana_signer::Signer;
     let me = member.pubkey();
-    let mut signatures = vec![];
-    let mut send = |chain: &mut dyn Chain, what: &str, ixs: &[Instruction]| -> anyhow::Result<()> {
-        let r = crate::chain::send(chain, member, &[], ixs, opts)?;
-        if !r.is_ok() {
-            bail!("{what} failed: {}\n{}", r.describe(), r.logs.join("\n"));
-        }
-        signatures.push(r.signature);
-        Ok(())
-    };
-    match *to {
+    // (what, instructions) of each transaction, planned in full before anything is sent
+    let (batches, submitted): (Vec<(String, Vec<Instruction>)>, Submitted) = match *to {
         SubmitTo::Squads {
             multisig,
             vault_index,
@@ -1600,14 +1593,21 @@ pub fn submit(
                 &me,
                 &squads_message(p),
             )?;
-            send(chain, "vault_transaction_create", &ixs[..1])?;
-            send(chain, "proposal_create + proposal_approve", &ixs[1..])?;
-            Ok(Submitted {
-                proposal: squads::proposal_address(&multisig, index),
-                index,
-                signatures,
-                spl_keys: None,
-            })
+            (
+                vec![
+                    ("vault_transaction_create".into(), ixs[..1].to_vec()),
+                    (
+                        "proposal_create + proposal_approve".into(),
+                        ixs[1..].to_vec(),
+                    ),
+                ],
+                Submitted {
+                    proposal: squads::proposal_address(&multisig, index),
+                    index,
+                    signatures: vec![],
+                    spl_keys: None,
+                },
+            )
         }
         SubmitTo::SplGovernance {
             program,
@@ -1667,23 +1667,44 @@ pub fn submit(
                 config.min_transaction_hold_up_time,
                 &data,
             );
-            send(chain, "CreateProposal", &ixs[..1])?;
-            for (i, insert) in ixs[1..ixs.len() - 1].iter().enumerate() {
-                send(
-                    chain,
-                    &format!("InsertTransaction {i}"),
-                    std::slice::from_ref(insert),
-                )?;
-            }
-            send(chain, "SignOffProposal", &ixs[ixs.len() - 1..])?;
-            Ok(Submitted {
-                proposal: keys.proposal,
-                index: data.len() as u64,
-                signatures,
-                spl_keys: Some(keys),
-            })
+            let last = ixs.len() - 1;
+            let mut batches = vec![("CreateProposal".to_string(), ixs[..1].to_vec())];
+            batches.extend(
+                ixs[1..last]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, ix)| (format!("InsertTransaction {i}"), vec![ix.clone()])),
+            );
+            batches.push(("SignOffProposal".into(), ixs[last..].to_vec()));
+            (
+                batches,
+                Submitted {
+                    proposal: keys.proposal,
+                    index: data.len() as u64,
+                    signatures: vec![],
+                    spl_keys: Some(keys),
+                },
+            )
+        }
+    };
+    for (what, ixs) in &batches {
+        let size = crate::chain::wire_size(&me, ixs, opts);
+        if size > crate::chain::MAX_TRANSACTION_BYTES {
+            bail!(
+                "{what} would be a {size}-byte transaction, over the {}-byte limit: nothing was sent; split the change file into smaller proposals",
+                crate::chain::MAX_TRANSACTION_BYTES
+            );
         }
     }
+    let mut submitted = submitted;
+    for (what, ixs) in &batches {
+        let r = crate::chain::send(chain, member, &[], ixs, opts)?;
+        if !r.is_ok() {
+            bail!("{what} failed: {}\n{}", r.describe(), r.logs.join("\n"));
+        }
+        submitted.signatures.push(r.signature);
+    }
+    Ok(submitted)
 }
 
 fn describe_ix(out: &mut String, ix: &Instruction) {

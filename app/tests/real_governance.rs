@@ -674,6 +674,47 @@ fn squads_cannot_skip_the_queue_and_can_cancel_what_it_queued() {
     );
 }
 
+#[test]
+fn submit_refuses_a_proposal_that_does_not_fit_in_a_transaction_and_sends_nothing() {
+    let Some((mut chain, _payer, ms, fund)) = squads_fund() else {
+        return;
+    };
+    let f = load_fund(&mut chain, &fund).unwrap();
+    let bounds = |min_liquid_bps| insurance_fund::instructions::BoundsArgs {
+        min_liquid_bps,
+        max_price_age_secs: f.max_price_age_secs,
+        max_pause_secs: f.max_pause_secs,
+        timelock_secs: f.timelock_secs,
+    };
+    let ixs = (0..60)
+        .map(|i| ix::set_bounds(&fund, &ms.vault, bounds(5000 + i)))
+        .collect();
+    let big = raw_proposal(fund, ms.vault, ixs);
+    let last = |chain: &mut EmbeddedChain| {
+        let a = chain.get_account(&ms.key).unwrap().unwrap();
+        squads::multisig(&a.data).unwrap().transaction_index
+    };
+    let before = last(&mut chain);
+    let e = propose::submit(
+        &mut chain,
+        &ms.members[0],
+        &SubmitTo::Squads {
+            multisig: ms.key,
+            vault_index: 0,
+        },
+        &big,
+        &SendOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("vault_transaction_create would be a ")
+            && e.contains("over the 1232-byte limit: nothing was sent"),
+        "{e}"
+    );
+    assert_eq!(last(&mut chain), before);
+}
+
 // ---------------------------------------------------------------------------------------
 // SPL Governance
 
