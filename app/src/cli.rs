@@ -363,7 +363,7 @@ fn status_cmd(g: &Global, a: StatusArgs) -> anyhow::Result<()> {
 }
 
 fn propose_cmd(g: &Global, a: ProposeArgs) -> anyhow::Result<()> {
-    use crate::propose::SubmitTo;
+    use crate::submit::SubmitTo;
     let change = a.change.as_deref().map(crate::propose::load).transpose()?;
     let submit_to = match (&a.squads, &a.spl_governance) {
         (Some(m), _) => Some(SubmitTo::Squads {
@@ -421,7 +421,7 @@ fn propose_cmd(g: &Global, a: ProposeArgs) -> anyhow::Result<()> {
     print!("{}", crate::propose::render(&proposal));
     if let (true, Some(to)) = (a.submit, submit_to) {
         let member = g.load_keypair()?;
-        let done = crate::propose::submit(
+        let done = crate::submit::submit(
             chain.as_mut(),
             &member,
             &to,

@@ -4,7 +4,7 @@
 //! fund in the embedded bank.
 //!
 //! Each test takes what `ifund propose` prints for a change file, creates the proposal with
-//! the function `ifund propose --submit` calls (`propose::submit`, the bank standing in for
+//! the function `ifund propose --submit` calls (`submit::submit`, the bank standing in for
 //! the RPC node), votes and executes it through the real program, and asserts the fund's
 //! state: a tightening applies when the proposal executes, a loosening is queued and executes
 //! after the fund's timelock, a governance transfer goes through `propose_governance` and the
@@ -24,7 +24,8 @@ use anchor_spl::token::spl_token;
 use base64::Engine;
 use ifund::chain::{load_fund, send, Chain, EmbeddedChain, SendOptions, TxResult};
 use ifund::config::{execute, FundConfig};
-use ifund::propose::{self, Proposal, SubmitTo, Submitted};
+use ifund::propose::{self, Proposal};
+use ifund::submit::{self, SubmitTo, Submitted};
 use insurance_fund::state::Fund;
 use insurance_fund_client::embedded;
 use insurance_fund_client::governance::spl_governance::{
@@ -288,7 +289,7 @@ fn multisig(chain: &mut EmbeddedChain, payer: &Keypair) -> Multisig {
 impl Multisig {
     /// `ifund propose --submit --squads <multisig>` by the first member (who also approves).
     fn submit(&self, chain: &mut EmbeddedChain, p: &Proposal) -> Submitted {
-        propose::submit(
+        submit::submit(
             chain,
             &self.members[0],
             &SubmitTo::Squads {
@@ -503,7 +504,7 @@ fn squads_governance_moves_to_a_new_multisig() {
     // the old multisig can no longer be the one that accepts
     let state = load_fund(&mut chain, &fund).unwrap();
     let accept = propose::accept_governance(fund, &state).unwrap();
-    let e = propose::submit(
+    let e = submit::submit(
         &mut chain,
         &old.members[0],
         &SubmitTo::Squads {
@@ -695,7 +696,7 @@ fn submit_refuses_a_proposal_that_does_not_fit_in_a_transaction_and_sends_nothin
         squads::multisig(&a.data).unwrap().transaction_index
     };
     let before = last(&mut chain);
-    let e = propose::submit(
+    let e = submit::submit(
         &mut chain,
         &ms.members[0],
         &SubmitTo::Squads {
@@ -809,7 +810,7 @@ fn dao(chain: &mut EmbeddedChain, payer: &Keypair) -> Dao {
 impl Dao {
     /// `ifund propose --submit --spl-governance <governance>` by the member.
     fn submit(&self, chain: &mut EmbeddedChain, p: &Proposal) -> (Submitted, ProposalKeys) {
-        let s = propose::submit(
+        let s = submit::submit(
             chain,
             &self.member,
             &SubmitTo::SplGovernance {
