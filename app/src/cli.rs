@@ -76,9 +76,44 @@ pub struct ProposeArgs {
     /// The change: a TOML file with any of [targets], [bounds], [rebalance], [draws],
     /// [guardian], [assets."<mint>"] (incl. .oracle), [add_assets."<mint>"],
     /// [register_claimants."<authority>"], [claimants."<authority>"],
-    /// [remove_claimants."<authority>"] (see app/README.md).
-    #[arg(long, value_name = "FILE")]
-    pub change: PathBuf,
+    /// [remove_claimants."<authority>"], [governance] (see app/README.md).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "accept_governance"
+    )]
+    pub change: Option<PathBuf>,
+    /// Instead of a change file: the fund's pending governance takes over
+    /// (`accept_governance`), the second step of a governance transfer.
+    #[arg(long, conflicts_with = "change")]
+    pub accept_governance: bool,
+    /// Create the proposal on chain (needs --url), signed and paid by --keypair, a member:
+    /// with --squads, vault_transaction_create + proposal_create + proposal_approve; with
+    /// --spl-governance, CreateProposal + InsertTransaction (one per instruction) +
+    /// SignOffProposal.
+    #[arg(long)]
+    pub submit: bool,
+    /// The Squads v4 multisig whose vault is the fund's governance (for --submit).
+    #[arg(long, value_name = "MULTISIG", conflicts_with = "spl_governance")]
+    pub squads: Option<String>,
+    /// The multisig's vault index (for --squads).
+    #[arg(long, default_value_t = 0)]
+    pub vault_index: u8,
+    /// The SPL Governance governance account whose native treasury is the fund's governance
+    /// (for --submit).
+    #[arg(long, value_name = "GOVERNANCE")]
+    pub spl_governance: Option<String>,
+    /// The SPL Governance program the DAO uses.
+    #[arg(
+        long,
+        value_name = "PROGRAM_ID",
+        default_value = "GovER5Lthms3bLBqWub97yVrMmEogzX7xNjdXpPPCVZw"
+    )]
+    pub spl_governance_program: String,
+    /// The governing token mint the proposal is voted with (default: the realm's community
+    /// mint).
+    #[arg(long, value_name = "MINT")]
+    pub governing_mint: Option<String>,
     /// Directory of the simulation to read when no --url is given.
     #[arg(long = "from", value_name = "DIR", default_value = "ifund-sim")]
     pub from: PathBuf,
@@ -328,7 +363,38 @@ fn status_cmd(g: &Global, a: StatusArgs) -> anyhow::Result<()> {
 }
 
 fn propose_cmd(g: &Global, a: ProposeArgs) -> anyhow::Result<()> {
-    let change = crate::propose::load(&a.change)?;
+    use crate::submit::SubmitTo;
+    let change = a.change.as_deref().map(crate::propose::load).transpose()?;
+    let submit_to = match (&a.squads, &a.spl_governance) {
+        (Some(m), _) => Some(SubmitTo::Squads {
+            multisig: parse_pubkey(m, "--squads")?,
+            vault_index: a.vault_index,
+        }),
+        (None, Some(gov)) => Some(SubmitTo::SplGovernance {
+            program: parse_pubkey(&a.spl_governance_program, "--spl-governance-program")?,
+            governance: parse_pubkey(gov, "--spl-governance")?,
+            mint: a
+                .governing_mint
+                .as_deref()
+                .map(|m| parse_pubkey(m, "--governing-mint"))
+                .transpose()?,
+        }),
+        (None, None) => None,
+    };
+    anyhow::ensure!(
+        a.submit || submit_to.is_none(),
+        "--squads and --spl-governance say where --submit creates the proposal: add --submit"
+    );
+    if a.submit {
+        anyhow::ensure!(
+            g.url.is_some(),
+            "--submit needs --url: it sends transactions to a cluster"
+        );
+        anyhow::ensure!(
+            submit_to.is_some(),
+            "--submit needs --squads <MULTISIG> or --spl-governance <GOVERNANCE>"
+        );
+    }
     let (mut chain, fund): (Box<dyn Chain>, Pubkey) = if g.url.is_some() {
         let fund = a
             .fund
@@ -348,8 +414,37 @@ fn propose_cmd(g: &Global, a: ProposeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("fund {fund} not found on {}", chain.describe()))?;
     let state = insurance_fund_client::decode::fund(&account.data)
         .with_context(|| format!("{fund} is not an insurance fund account"))?;
-    let proposal = crate::propose::build(chain.as_mut(), fund, &state, &change)?;
+    let proposal = match &change {
+        Some(change) => crate::propose::build(chain.as_mut(), fund, &state, change)?,
+        None => crate::propose::accept_governance(fund, &state)?,
+    };
     print!("{}", crate::propose::render(&proposal));
+    if let (true, Some(to)) = (a.submit, submit_to) {
+        let member = g.load_keypair()?;
+        let done = crate::submit::submit(
+            chain.as_mut(),
+            &member,
+            &to,
+            &proposal,
+            &SendOptions::default(),
+        )?;
+        println!("\n== Submitted");
+        match to {
+            SubmitTo::Squads { .. } => println!(
+                "proposal {} of vault transaction {} (created and approved by {})",
+                done.proposal,
+                done.index,
+                solana_signer::Signer::pubkey(&member)
+            ),
+            SubmitTo::SplGovernance { .. } => println!(
+                "proposal {} with {} transaction(s), signed off: voting is open",
+                done.proposal, done.index
+            ),
+        }
+        for s in &done.signatures {
+            println!("signature {s}");
+        }
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@
 //! - [`config`]: `ifund init`'s fund configuration file;
 //! - [`propose`]: `ifund propose`, a configuration change checked locally and encoded for the
 //!   fund, a Squads v4 vault and SPL Governance;
+//! - [`submit`]: `ifund propose --submit`, the proposal created in the multisig or the DAO;
 //! - [`cli`]: the command line.
 
 pub mod chain;
@@ -19,3 +20,4 @@ pub mod report;
 pub mod scenario;
 pub mod simulate;
 pub mod status;
+pub mod submit;

@@ -23,6 +23,7 @@ use insurance_fund::state::{
     LiquidityClass, OracleConfig, OracleParams, OracleSource, RebalanceConfig, TokenProgramKind,
 };
 use insurance_fund::timelock::{ConfigChange, Effect};
+use insurance_fund_client::governance::spl_governance;
 use insurance_fund_client::{decode, ix, pda};
 use serde::Deserialize;
 use solana_account::Account;
@@ -51,6 +52,18 @@ pub struct ChangeFile {
     pub claimants: Option<BTreeMap<String, ClaimantPatch>>,
     /// `remove_claimant`, per claimant authority.
     pub remove_claimants: Option<BTreeMap<String, RemovedClaimant>>,
+    /// `propose_governance`: the first step of a governance transfer.
+    pub governance: Option<GovernancePatch>,
+}
+
+/// A governance transfer: the current governance names its successor
+/// (`propose_governance`, applies at once); the successor then takes over with
+/// `accept_governance` (`ifund propose --accept-governance`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernancePatch {
+    /// The new governance: a Squads vault, an SPL Governance native treasury or a key.
+    pub new: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,9 +214,10 @@ pub fn parse(text: &str) -> anyhow::Result<ChangeFile> {
         && none(&file.add_assets)
         && none(&file.register_claimants)
         && none(&file.claimants)
-        && none(&file.remove_claimants);
+        && none(&file.remove_claimants)
+        && file.governance.is_none();
     if empty {
-        bail!("the file proposes nothing: give at least one of [targets], [bounds], [rebalance], [draws], [guardian], [assets.\"<mint>\"], [add_assets.\"<mint>\"], [register_claimants.\"<authority>\"], [claimants.\"<authority>\"], [remove_claimants.\"<authority>\"]");
+        bail!("the file proposes nothing: give at least one of [targets], [bounds], [rebalance], [draws], [guardian], [assets.\"<mint>\"], [add_assets.\"<mint>\"], [register_claimants.\"<authority>\"], [claimants.\"<authority>\"], [remove_claimants.\"<authority>\"], [governance]");
     }
     Ok(file)
 }
@@ -251,6 +265,7 @@ enum Section {
     RemoveClaimants,
     RegisterClaimants,
     Claimants,
+    Governance,
 }
 
 /// A step before it is encoded: the change to the fund, as applied locally.
@@ -263,6 +278,8 @@ enum Change {
         authority: Pubkey,
         rent_receiver: Pubkey,
     },
+    /// Not a `ConfigChange`: `propose_governance` applies at once.
+    ProposeGovernance(Pubkey),
 }
 
 /// A change with where it comes from in the file, for messages.
@@ -739,6 +756,17 @@ fn changes_of(
                 });
             }
         }
+        Section::Governance => {
+            if let Some(g) = &file.governance {
+                let new = pubkey("governance.new", &g.new)?;
+                out.push(Planned {
+                    title: format!("propose_governance {new}"),
+                    value: new.to_string(),
+                    field: "governance.new".into(),
+                    change: Change::ProposeGovernance(new),
+                });
+            }
+        }
         Section::RemoveClaimants => {
             for (auth_s, r) in file.remove_claimants.iter().flatten() {
                 let field = format!("remove_claimants.\"{auth_s}\"");
@@ -811,6 +839,16 @@ fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
             for (a, bps) in f.registered_assets_mut().iter_mut().zip(t) {
                 a.target_bps = *bps;
             }
+        }
+        Change::ProposeGovernance(new) => {
+            // propose_governance
+            if *new == Pubkey::default() || *new == f.governance {
+                return Err(reason(anchor_lang::error!(
+                    insurance_fund::error::FundError::InvalidGovernance
+                )))
+                .with_context(|| format!("{new} is the default key or the current governance"));
+            }
+            f.pending_governance = *new;
         }
         Change::RemoveClaimant { authority, .. } => {
             let c = s
@@ -1074,6 +1112,19 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
         af.timelock_secs.to_string(),
     );
     line("guardian", bf.guardian.to_string(), af.guardian.to_string());
+    let pending = |f: &Fund| {
+        if f.has_pending_governance() {
+            f.pending_governance.to_string()
+        } else {
+            "-".into()
+        }
+    };
+    line("pending_governance", pending(bf), pending(af));
+    line(
+        "governance",
+        bf.governance.to_string(),
+        af.governance.to_string(),
+    );
     let (br, ar) = (&bf.rebalance, &af.rebalance);
     for (name, b, a) in [
         ("rebalance band_bps", br.band_bps, ar.band_bps),
@@ -1185,7 +1236,7 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
     d
 }
 
-const SECTION_ORDERS: [[Section; 10]; 2] = [
+const SECTION_ORDERS: [[Section; 11]; 2] = [
     [
         Section::AddAssets,
         Section::Assets,
@@ -1197,6 +1248,7 @@ const SECTION_ORDERS: [[Section; 10]; 2] = [
         Section::RemoveClaimants,
         Section::RegisterClaimants,
         Section::Claimants,
+        Section::Governance,
     ],
     [
         Section::AddAssets,
@@ -1209,6 +1261,7 @@ const SECTION_ORDERS: [[Section; 10]; 2] = [
         Section::RemoveClaimants,
         Section::RegisterClaimants,
         Section::Claimants,
+        Section::Governance,
     ],
 ];
 
@@ -1334,8 +1387,9 @@ fn build_in(
                     p.title, p.field, p.value
                 )
             };
-            // the classification is the program's (`ConfigChange::effect`); set_targets and
-            // remove_claimant have no timelock path in the program: they apply at once
+            // the classification is the program's (`ConfigChange::effect`); set_targets,
+            // remove_claimant and propose_governance have no timelock path in the program:
+            // they apply at once
             let effect = match &p.change {
                 Change::Config(c) => {
                     let claimant = match c {
@@ -1346,7 +1400,9 @@ fn build_in(
                     };
                     rule(c.effect(&now.fund, claimant)).with_context(|| refused(""))?
                 }
-                Change::Targets(_) | Change::RemoveClaimant { .. } => Effect::Tightens,
+                Change::Targets(_)
+                | Change::RemoveClaimant { .. }
+                | Change::ProposeGovernance(_) => Effect::Tightens,
             };
             let delay_secs = now.fund.timelock_secs;
             let step = match (&p.change, effect) {
@@ -1400,6 +1456,9 @@ fn build_in(
                             authority,
                             rent_receiver,
                         } => ix::remove_claimant(&fund_key, &governance, authority, *rent_receiver),
+                        Change::ProposeGovernance(new) => {
+                            ix::propose_governance(&fund_key, &governance, *new)
+                        }
                     };
                     Step {
                         title: p.title,
@@ -1413,6 +1472,14 @@ fn build_in(
             };
             steps.push(step);
         }
+    }
+    // accept_governance bumps the governance epoch, which voids every change queued before it
+    if let (Some(g), Some(q)) = (&file.governance, steps.iter().find(|s| s.execute.is_some())) {
+        bail!(
+            "[governance] new = {:?} cannot go with {}, which is queued: once the new governance accepts, every change queued before is void (PendingChangeStale); propose the transfer once the queued changes have executed",
+            g.new,
+            q.title
+        );
     }
     Ok(Proposal {
         fund: fund_key,
@@ -1462,32 +1529,63 @@ fn config_ix(ctx: &Ctx, authority: &Pubkey, payer: &Pubkey, change: &ConfigChang
 }
 
 /// The proposal's instructions as a Solana transaction message (legacy format, fee payer and
-/// signer = the governance vault, blockhash zero), base58: what a Squads v4 vault transaction
-/// executes, ready for Squads' transaction import.
-pub fn squads_message_base58(p: &Proposal) -> String {
-    let message = solana_message::Message::new(&p.instructions(), Some(&p.governance));
-    bs58::encode(message.serialize()).into_string()
+/// signer = the governance vault, blockhash zero): what a Squads v4 vault transaction
+/// executes. `--submit` turns exactly this message into Squads' on-chain form.
+pub fn squads_message(p: &Proposal) -> solana_message::Message {
+    solana_message::Message::new(&p.instructions(), Some(&p.governance))
 }
 
-/// SPL Governance's `InstructionData` (Borsh), one per instruction, base64: the data of a
-/// proposal transaction (`InsertTransaction`) and what Realms' custom-instruction field takes.
-pub fn spl_governance_instruction_data(p: &Proposal) -> Vec<String> {
+/// [`squads_message`], base58: ready for Squads' transaction import.
+pub fn squads_message_base58(p: &Proposal) -> String {
+    bs58::encode(squads_message(p).serialize()).into_string()
+}
+
+/// SPL Governance's `InstructionData` (Borsh), one per instruction: the data of the
+/// proposal's transactions (`InsertTransaction`).
+pub fn spl_governance_instructions(p: &Proposal) -> Vec<spl_governance::InstructionData> {
     p.instructions()
         .iter()
-        .map(|ix| {
-            let mut out = vec![];
-            out.extend_from_slice(ix.program_id.as_ref());
-            out.extend_from_slice(&(ix.accounts.len() as u32).to_le_bytes());
-            for m in &ix.accounts {
-                out.extend_from_slice(m.pubkey.as_ref());
-                out.push(m.is_signer as u8);
-                out.push(m.is_writable as u8);
-            }
-            out.extend_from_slice(&(ix.data.len() as u32).to_le_bytes());
-            out.extend_from_slice(&ix.data);
-            base64::engine::general_purpose::STANDARD.encode(out)
-        })
+        .map(spl_governance::InstructionData::from)
         .collect()
+}
+
+/// [`spl_governance_instructions`], base64: what Realms' custom-instruction field takes.
+pub fn spl_governance_instruction_data(p: &Proposal) -> Vec<String> {
+    spl_governance_instructions(p)
+        .iter()
+        .map(|d| base64::engine::general_purpose::STANDARD.encode(d.to_bytes()))
+        .collect()
+}
+
+/// The second step of a governance transfer: the fund's pending governance executes
+/// `accept_governance` (`ifund propose --accept-governance`), encoded like any proposal of
+/// that governance. Refused when no transfer is pending (`NoPendingGovernance`).
+pub fn accept_governance(fund_key: Pubkey, fund: &Fund) -> anyhow::Result<Proposal> {
+    if !fund.has_pending_governance() {
+        return Err(reason(anchor_lang::error!(
+            insurance_fund::error::FundError::NoPendingGovernance
+        )))
+        .with_context(|| {
+            format!("fund {fund_key}: no governance transfer is pending (propose one with [governance] new = \"<KEY>\")")
+        });
+    }
+    let new = fund.pending_governance;
+    Ok(Proposal {
+        fund: fund_key,
+        governance: new,
+        timelock_secs: fund.timelock_secs,
+        steps: vec![Step {
+            title: format!("accept_governance {new}"),
+            diff: vec![
+                format!("governance: {} -> {new}", fund.governance),
+                format!("pending_governance: {new} -> -"),
+            ],
+            effect: Effect::Tightens,
+            governance_ix: ix::accept_governance(&fund_key, &new),
+            execute: None,
+            delay_secs: fund.timelock_secs,
+        }],
+    })
 }
 
 fn describe_ix(out: &mut String, ix: &Instruction) {
@@ -1576,6 +1674,17 @@ pub fn render(p: &Proposal) -> String {
             );
             describe_ix(&mut out, ix);
         }
+    }
+    if let Some(s) = p
+        .steps
+        .iter()
+        .find(|s| s.title.starts_with("propose_governance"))
+    {
+        let _ = writeln!(
+            out,
+            "\n== Then the new governance takes over: `ifund propose --fund {} --accept-governance` (after {})",
+            p.fund, s.title
+        );
     }
     let _ = writeln!(out, "\n== Squads v4: transaction message (base58; import it as a vault transaction of the vault {})", p.governance);
     let _ = writeln!(out, "{}", squads_message_base58(p));

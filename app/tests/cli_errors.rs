@@ -97,3 +97,32 @@ fn help_lists_the_commands() {
         assert!(out.contains(c), "{c} missing from\n{out}");
     }
 }
+
+#[test]
+fn propose_submit_names_what_it_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let change = dir.path().join("change.toml");
+    std::fs::write(&change, "[bounds]\nmin_liquid_bps = 6000\n").unwrap();
+    let change = change.to_str().unwrap();
+    let fund = "11111111111111111111111111111111";
+    let (code, _, err) = ifund(&["propose", "--fund", fund, "--change", change, "--submit"]);
+    assert_eq!(code, 1);
+    assert_clean_error(&err, "--submit needs --url");
+    let (code, _, err) = ifund(&[
+        "propose", "--fund", fund, "--change", change, "--submit", "-u", "l",
+    ]);
+    assert_eq!(code, 1);
+    assert_clean_error(
+        &err,
+        "--submit needs --squads <MULTISIG> or --spl-governance <GOVERNANCE>",
+    );
+    let (code, _, err) = ifund(&[
+        "propose", "--fund", fund, "--change", change, "--squads", fund,
+    ]);
+    assert_eq!(code, 1);
+    assert_clean_error(&err, "add --submit");
+    // a change file or --accept-governance, not both, not neither
+    let (code, _, err) = ifund(&["propose", "--fund", fund]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--change"), "{err}");
+}

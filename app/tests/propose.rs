@@ -1031,3 +1031,108 @@ fn the_binary_prints_a_proposal_or_only_the_refusal() {
         "{err}"
     );
 }
+
+#[test]
+fn a_governance_transfer_is_proposed_then_accepted_by_the_new_governance() {
+    let (mut chain, gov, fund_key, _) = fund();
+    let new = Keypair::new();
+    let p = proposal(
+        &mut chain,
+        fund_key,
+        &format!("[governance]\nnew = \"{}\"\n", new.pubkey()),
+    );
+    // not a ConfigChange: applies at once even under the one-day timelock
+    assert_eq!(
+        kinds(&p),
+        vec![("propose_governance".to_string(), Effect::Tightens, false)]
+    );
+    assert_eq!(
+        p.steps[0].diff,
+        vec![format!("pending_governance: - -> {}", new.pubkey())]
+    );
+    let text = propose::render(&p);
+    assert!(
+        text.contains(&format!(
+            "`ifund propose --fund {fund_key} --accept-governance`"
+        )),
+        "{text}"
+    );
+    governance_executes(&mut chain, &gov, &p);
+    let mid = load_fund(&mut chain, &fund_key).unwrap();
+    assert_eq!(mid.pending_governance, new.pubkey());
+    assert_eq!(mid.governance, gov.pubkey());
+
+    // the second step is a proposal of the new governance
+    let accept = propose::accept_governance(fund_key, &mid).unwrap();
+    assert_eq!(accept.governance, new.pubkey());
+    assert_eq!(
+        accept.steps[0].diff,
+        vec![
+            format!("governance: {} -> {}", gov.pubkey(), new.pubkey()),
+            format!("pending_governance: {} -> -", new.pubkey()),
+        ]
+    );
+    let fee = system_instruction::transfer(&gov.pubkey(), &new.pubkey(), 10_000_000);
+    assert!(send(&mut chain, &gov, &[], &[fee], &SendOptions::default())
+        .unwrap()
+        .is_ok());
+    governance_executes(&mut chain, &new, &accept);
+    let after = load_fund(&mut chain, &fund_key).unwrap();
+    assert_eq!(after.governance, new.pubkey());
+    assert!(!after.has_pending_governance());
+    assert_eq!(after.governance_epoch, mid.governance_epoch + 1);
+}
+
+#[test]
+fn governance_transfers_the_program_would_refuse_are_refused_locally() {
+    let (mut chain, gov, fund_key, _) = fund();
+    let fund = load_fund(&mut chain, &fund_key).unwrap();
+    for (new, why) in [
+        (gov.pubkey(), "the current governance"),
+        (Pubkey::default(), "the default key"),
+    ] {
+        let e = refusal(
+            &mut chain,
+            fund_key,
+            &fund,
+            &format!("[governance]\nnew = \"{new}\"\n"),
+        );
+        assert!(
+            e.contains("propose_governance") && e.contains("InvalidGovernance"),
+            "{why}: {e}"
+        );
+    }
+    let e = refusal(
+        &mut chain,
+        fund_key,
+        &fund,
+        "[governance]\nnew = \"nope\"\n",
+    );
+    assert!(
+        e.contains("governance.new: \"nope\" is not a public key"),
+        "{e}"
+    );
+    // a queued change in the same proposal would be void once the transfer is accepted
+    let e = refusal(
+        &mut chain,
+        fund_key,
+        &fund,
+        &format!(
+            "[rebalance]\nmax_premium_bps = 400\n[governance]\nnew = \"{}\"\n",
+            Pubkey::new_unique()
+        ),
+    );
+    assert!(
+        e.contains("cannot go with set_rebalance_params") && e.contains("PendingChangeStale"),
+        "{e}"
+    );
+    // nothing pending: there is nothing to accept
+    let e = format!(
+        "{:#}",
+        propose::accept_governance(fund_key, &fund).unwrap_err()
+    );
+    assert!(
+        e.contains("no governance transfer is pending") && e.contains("NoPendingGovernance"),
+        "{e}"
+    );
+}

@@ -42,3 +42,40 @@ pub fn program_test() -> ProgramTest {
     pt.set_compute_max_units(1_400_000);
     pt
 }
+
+/// Puts the SBF program `so` (a `.so` file) at `id` in the genesis, owned by the BPF loader:
+/// the real binary runs in the VM whatever mode the fund runs in (how the tests load Squads v4
+/// and SPL Governance beside the fund).
+pub fn add_sbf_program(
+    pt: &mut ProgramTest,
+    id: Pubkey,
+    so: &std::path::Path,
+) -> std::io::Result<()> {
+    let data = std::fs::read(so)?;
+    pt.add_account(
+        id,
+        solana_account::Account {
+            lamports: anchor_lang::prelude::Rent::default()
+                .minimum_balance(data.len())
+                .max(1),
+            data,
+            owner: BPF_LOADER,
+            executable: true,
+            rent_epoch: 0,
+        },
+    );
+    Ok(())
+}
+
+/// A `ProgramTest` with the fund program as its SBF binary `so` (compute limit at the
+/// network's maximum), for runs against the real VM.
+pub fn program_test_sbf(so: &std::path::Path) -> std::io::Result<ProgramTest> {
+    let mut pt = ProgramTest::default();
+    pt.prefer_bpf(true);
+    add_sbf_program(&mut pt, insurance_fund::ID, so)?;
+    pt.set_compute_max_units(1_400_000);
+    Ok(pt)
+}
+
+/// The (non-upgradeable) BPF loader, owner of programs put in a test genesis.
+const BPF_LOADER: Pubkey = anchor_lang::pubkey!("BPFLoader2111111111111111111111111111111111");

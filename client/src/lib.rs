@@ -7,12 +7,15 @@
 //! - [`ix`]: one builder per program instruction, as plain functions.
 //! - [`remaining`]: the documented remaining accounts of `refresh_prices` and `draw`, and
 //!   the draw planner that decides how many payout groups a draw needs.
+//! - [`governance`]: the Squads v4 and SPL Governance instructions a fund's governance
+//!   submits, votes on and executes (`ifund propose --submit`, and the tests).
 //! - [`embedded`] (feature `embedded`): the program run natively inside
 //!   `solana-program-test`.
 
 pub mod decode;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod governance;
 pub mod ix;
 pub mod pda;
 pub mod remaining;

@@ -25,6 +25,12 @@ pub struct EmbeddedChain {
 impl EmbeddedChain {
     /// Starts a bank with the fund program loaded natively, at the genesis clock.
     pub fn start() -> anyhow::Result<Self> {
+        Self::start_with(insurance_fund_client::embedded::program_test())
+    }
+
+    /// Starts a bank from `pt` (e.g. with the fund as its SBF binary, or other programs
+    /// beside it: the tests load the real Squads v4 and SPL Governance this way).
+    pub fn start_with(pt: solana_program_test::ProgramTest) -> anyhow::Result<Self> {
         // The runtime logs every instruction at debug level unless told otherwise.
         if std::env::var_os("RUST_LOG").is_none() {
             std::env::set_var("RUST_LOG", "error");
@@ -33,7 +39,6 @@ impl EmbeddedChain {
             .enable_all()
             .build()
             .context("starting the embedded runtime's executor")?;
-        let pt = insurance_fund_client::embedded::program_test();
         let ctx = rt.block_on(pt.start_with_context());
         Ok(Self {
             rt,

@@ -148,15 +148,8 @@ impl SendOptions {
     }
 }
 
-/// Signs `ixs` (with the budget instructions of `opts` first) by `payer` and `signers`, sends,
-/// and signs again with a fresh blockhash when the blockhash expired.
-pub fn send(
-    chain: &mut dyn Chain,
-    payer: &Keypair,
-    signers: &[&Keypair],
-    ixs: &[Instruction],
-    opts: &SendOptions,
-) -> anyhow::Result<TxResult> {
+/// `ixs` with the budget instructions of `opts` first: what [`send`] signs.
+fn budgeted(ixs: &[Instruction], opts: &SendOptions) -> Vec<Instruction> {
     let mut all = Vec::with_capacity(ixs.len() + 2);
     if opts.compute_unit_limit > 0 {
         all.push(ComputeBudgetInstruction::set_compute_unit_limit(
@@ -169,6 +162,32 @@ pub fn send(
         ));
     }
     all.extend_from_slice(ixs);
+    all
+}
+
+/// The largest transaction a cluster accepts, in bytes on the wire.
+pub const MAX_TRANSACTION_BYTES: usize = 1232;
+
+/// Bytes on the wire of the transaction [`send`] would build from `ixs`, paid by `payer`.
+pub fn wire_size(
+    payer: &anchor_lang::prelude::Pubkey,
+    ixs: &[Instruction],
+    opts: &SendOptions,
+) -> usize {
+    let tx = Transaction::new_with_payer(&budgeted(ixs, opts), Some(payer));
+    bincode::serialized_size(&tx).map_or(usize::MAX, |n| n as usize)
+}
+
+/// Signs `ixs` (with the budget instructions of `opts` first) by `payer` and `signers`, sends,
+/// and signs again with a fresh blockhash when the blockhash expired.
+pub fn send(
+    chain: &mut dyn Chain,
+    payer: &Keypair,
+    signers: &[&Keypair],
+    ixs: &[Instruction],
+    opts: &SendOptions,
+) -> anyhow::Result<TxResult> {
+    let all = budgeted(ixs, opts);
     let mut keys: Vec<&Keypair> = vec![payer];
     keys.extend(
         signers
