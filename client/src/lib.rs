@@ -7,9 +7,12 @@
 //! - [`ix`]: one builder per program instruction, as plain functions.
 //! - [`remaining`]: the documented remaining accounts of `refresh_prices` and `draw`, and
 //!   the draw planner that decides how many payout groups a draw needs.
+//! - [`amm`]: SPL Token Swap's instructions, pool account and swap quote (the test AMM and
+//!   the keeper's embedded quote source).
 //! - [`embedded`] (feature `embedded`): the program run natively inside
 //!   `solana-program-test`.
 
+pub mod amm;
 pub mod decode;
 #[cfg(feature = "embedded")]
 pub mod embedded;
