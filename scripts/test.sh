@@ -9,11 +9,27 @@
 #   anchor            `anchor build` (needs the Solana platform tools)
 #   none              use target/deploy/insurance_fund.so as it is
 # SKIP_SBF=1 runs only the native half.
+#
+# Both halves also load SPL Token Swap 3.0.0 (a real AMM the flash-fill tests route through,
+# tests/src/amm.rs) from target/deploy/spl_token_swap.so, built from the published crate by
+# ../shared/sbf/build-registry-program.sh when missing (about 2.5 min cold on 2 busy cores,
+# then kept). With SBF_BUILD=none it must already be there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export RUST_LOG="${RUST_LOG:-error}"
+
+TOKEN_SWAP_SO="$ROOT/target/deploy/spl_token_swap.so"
+if [ ! -f "$TOKEN_SWAP_SO" ]; then
+  if [ "${SBF_BUILD:-shared}" = none ]; then
+    echo "$TOKEN_SWAP_SO is missing (SBF_BUILD=none builds nothing)" >&2
+    exit 1
+  fi
+  echo "== building SPL Token Swap 3.0.0 for the Solana VM (the flash-fill tests' AMM)"
+  "$ROOT/../shared/sbf/setup.sh"
+  "$ROOT/../shared/sbf/build-registry-program.sh" spl-token-swap 3.0.0 "$ROOT/target/deploy"
+fi
 
 echo "== native: unit tests and integration suite"
 cargo test --workspace "$@"

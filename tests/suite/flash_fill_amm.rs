@@ -7,9 +7,10 @@
 
 use crate::attacks::{assert_unchanged, snapshot};
 use anchor_lang::prelude::*;
+use anchor_spl::token_2022::spl_token_2022::state as t22_mint;
 use insurance_fund::error::FundError;
 use insurance_fund::events::Rebalanced;
-use insurance_fund::math::rebalance::quote_fill_from;
+use insurance_fund::math::rebalance::quote_sale;
 use insurance_fund::state::FlashFill;
 use insurance_fund_client::amm::{self as camm, quote_swap};
 use insurance_fund_tests::*;
@@ -89,20 +90,21 @@ impl World {
     }
 
     /// The least delivery of asset `i` the fund accepts now for `taken` atoms of asset `o`:
-    /// the program's own fill quote (`quote_fill_from` at the pair's premium now, as
-    /// `rebalance_end` prices it) inverted by bisection, so a delivery one atom smaller is
-    /// underpaid.
+    /// the program's own sale quote (`quote_sale` under the pair's terms, premium and
+    /// out-pricing now, as `rebalance_end` prices it) inverted by bisection, so a delivery
+    /// one atom smaller is underpaid.
     async fn min_delivery(&mut self, i: usize, o: usize, taken: u64) -> u64 {
         let now = self.f.ctx.now().await;
         let fund = self.f.state().await;
         let (inputs, _) = fund.engine_inputs_without(fund.stale_mask(now));
-        let premium = fund.pair_premium_bps(i, o, now);
-        let out = &fund.assets[o];
+        let terms = fund.fill_terms();
+        let premium = fund.pair_premium_bps(&terms, i, o, now);
+        let out = fund.pair_out_pricing(&terms, i, o, now);
         let pays = |received: u64| {
-            quote_fill_from(
+            quote_sale(
                 &inputs[i],
-                out.upper_price(),
-                out.decimals,
+                &out,
+                fund.assets[o].decimals,
                 received,
                 premium,
                 fund.numeraire_decimals,
@@ -490,4 +492,115 @@ async fn a_keeper_sized_against_the_price_impact_fills_and_a_larger_one_fails() 
         w.f.state().await.assets[LST].booked_balance,
         300 * ONE - best
     );
+}
+
+/// The delivered asset is a Token-2022 mint with a 1 % transfer fee (USDT here): the route
+/// is the pool (LST to USDC, into the keeper's account) then a market maker who takes the
+/// keeper's USDC and sends USDT to the fund's vault. The fund counts what reached the vault,
+/// after the fee: sending the required amount gross is underpaid and fails as a whole;
+/// sending enough that the required amount arrives net fills, booked at the net amount.
+#[tokio::test]
+async fn a_token_2022_fee_on_the_delivery_is_not_counted_as_received() {
+    use anchor_spl::token_2022::spl_token_2022::extension::{
+        transfer_fee::TransferFeeConfig, BaseStateWithExtensions, StateWithExtensions,
+    };
+    let fee = MintExt::TransferFee {
+        bps: 100,
+        max_fee: u64::MAX,
+    };
+    let mut w = world_with(10_000 * ONE, 20_600 * ONE, &[fee]).await;
+    // 25 LST for 50 USDT: USDT rises to about 248 of 900, under its 30 % target
+    let taken = 25 * ONE;
+    let q = w
+        .pool
+        .quote(&mut w.f.ctx, &w.f.h.assets[LST].mint.key, taken)
+        .await
+        .unwrap();
+    let need = w.min_delivery(USDT, LST, taken).await;
+    assert_eq!(
+        need, 49_950_050,
+        "USDT at 1.00 with the 10 bps start premium"
+    );
+    // the gross transfer whose net is `need`, from the mint's own fee schedule
+    let (usdt, usdc) = (w.f.h.assets[USDT], w.f.h.assets[USDC]);
+    let data = w.f.ctx.account(&usdt.mint.key).await.unwrap().data;
+    let mint = StateWithExtensions::<t22_mint::Mint>::unpack(&data).unwrap();
+    let epoch =
+        w.f.ctx
+            .ctx
+            .banks_client
+            .get_sysvar::<Clock>()
+            .await
+            .unwrap()
+            .epoch;
+    let schedule = *mint
+        .get_extension::<TransferFeeConfig>()
+        .unwrap()
+        .get_epoch_fee(epoch);
+    let gross = schedule.calculate_pre_fee_amount(need).unwrap();
+    assert_eq!(schedule.calculate_post_fee_amount(gross), Some(need));
+    assert!(gross > need && gross <= q.amount_out);
+
+    let mm = Keypair::new();
+    let mm_usdt =
+        w.f.ctx
+            .funded_token_account(&usdt.mint, &mm.pubkey(), 1_000 * ONE)
+            .await;
+    let mm_usdc = w.f.ctx.create_token_account(&usdc.mint, &mm.pubkey()).await;
+    let k = w.keeper.pubkey();
+    // begin (USDT in, LST out), swap into the keeper's USDC, the keeper pays the market maker
+    // `sent` USDC, the market maker sends `sent` USDT to the vault, end
+    let route = |w: &World, sent: u64| {
+        let f = &w.f;
+        vec![
+            f.rebalance_begin_ix(&k, USDT, LST, &w.keeper_lst, taken),
+            w.pool.swap_ix(
+                &f.h.assets[LST].mint.key,
+                &k,
+                &w.keeper_lst,
+                &w.keeper_usdc,
+                taken,
+                gross,
+            ),
+            f.ctx
+                .transfer_ix(&usdc.mint, &w.keeper_usdc, &mm_usdc, &k, sent),
+            f.ctx
+                .transfer_ix(&usdt.mint, &mm_usdt, &usdt.vault, &mm.pubkey(), sent),
+            f.rebalance_end_ix(&k, USDT, LST),
+        ]
+    };
+    // the deposit of 200 USDT already paid the fee: the vault holds 198
+    let vault_before = w.f.ctx.token_balance(&usdt.vault).await;
+    assert_eq!(vault_before, 198 * ONE);
+    let mut keys = w.watched();
+    keys.extend([mm_usdt, mm_usdc]);
+    let before = snapshot(&mut w.f.ctx, &keys).await;
+    // `need` sent: 1 % of it never reaches the vault
+    let ixs = route(&w, need);
+    let out = w.f.ctx.send(&ixs, &[&w.keeper, &mm]).await;
+    assert_fund_error_at(&out, 4, FundError::FlashFillUnderpaid);
+    assert_unchanged(&mut w.f.ctx, &keys, &before, "a delivery short by the fee").await;
+
+    let ixs = route(&w, gross);
+    let out = w.f.ctx.send(&ixs, &[&w.keeper, &mm]).await.unwrap();
+    let f = &mut w.f;
+    assert_eq!(f.ctx.token_balance(&usdt.vault).await, vault_before + need);
+    assert_eq!(f.ctx.token_balance(&mm_usdt).await, 1_000 * ONE - gross);
+    assert_eq!(f.ctx.token_balance(&mm_usdc).await, gross);
+    assert_eq!(
+        f.ctx.token_balance(&w.keeper_usdc).await,
+        q.amount_out - gross
+    );
+    assert_eq!(
+        f.ctx.token_balance(&f.h.assets[LST].vault).await,
+        300 * ONE - taken
+    );
+    let st = f.state().await;
+    assert_eq!(st.assets[USDT].booked_balance, vault_before + need);
+    assert_eq!(st.assets[LST].booked_balance, 300 * ONE - taken);
+    assert_eq!(st.rebalance_state.total_volume, need);
+    assert_eq!(st.rebalance_state.total_premium, 50 * ONE - need);
+    if let Some(e) = f.ctx.event::<Rebalanced>(&out) {
+        assert_eq!((e.amount_in_received, e.amount_out), (need, taken));
+    }
 }
