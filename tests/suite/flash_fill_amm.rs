@@ -455,9 +455,9 @@ async fn a_route_with_a_loose_minimum_after_the_pool_moved_fails_as_a_whole() {
     assert_unchanged(&mut w.f.ctx, &keys, &before, "stale routes").await;
 }
 
-/// The AMM's quote never needs more than the fund's arithmetic: sized for the largest
-/// `taken` whose pool output still covers the fund's requirement, a route succeeds, and one
-/// sized 5 % larger fails (the pool's price impact outgrows the fund's price).
+/// A keeper sizes its fill against the pool's price impact with the quote: the largest
+/// whole-LST amount whose pool output still covers the fund's requirement fills; 5 % more
+/// is underpaid and fails at the end.
 #[tokio::test]
 async fn a_keeper_sized_against_the_price_impact_fills_and_a_larger_one_fails() {
     // a shallow pool (1,000 LST / 2,060 USDC): its impact reaches the fund's price near 28 LST
