@@ -16,6 +16,11 @@
 # machine (skipped when the .so is there): SPL Governance 4.0.0 and Squads v4 2.0.0 took 3.6 and
 # 7.0 min cold on the 2-core development machine shared with other builds (Squads is under the
 # Business Source License 1.1: built here, never committed). GOVERNANCE_PROGRAMS=skip leaves them out (those tests then skip).
+#
+# Both halves also load SPL Token Swap 3.0.0 (a real AMM the flash-fill tests route through,
+# tests/src/amm.rs) from target/deploy/spl_token_swap.so, built from the published crate by
+# ../shared/sbf/build-registry-program.sh when missing (about 2.5 min cold on 2 busy cores,
+# then kept). With SBF_BUILD=none it must already be there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -39,6 +44,17 @@ if [ -z "${SKIP_SBF:-}" ] && [ "${GOVERNANCE_PROGRAMS:-build}" != skip ]; then
   done
   # from here on a missing program fails the real-governance tests instead of skipping them
   export IFUND_REQUIRE_GOVERNANCE_PROGRAMS=1
+fi
+
+TOKEN_SWAP_SO="$ROOT/target/deploy/spl_token_swap.so"
+if [ ! -f "$TOKEN_SWAP_SO" ]; then
+  if [ "${SBF_BUILD:-shared}" = none ]; then
+    echo "$TOKEN_SWAP_SO is missing (SBF_BUILD=none builds nothing)" >&2
+    exit 1
+  fi
+  echo "== building SPL Token Swap 3.0.0 for the Solana VM (the flash-fill tests' AMM)"
+  "$ROOT/../shared/sbf/setup.sh"
+  "$ROOT/../shared/sbf/build-registry-program.sh" spl-token-swap 3.0.0 "$ROOT/target/deploy"
 fi
 
 echo "== native: unit tests and integration suite (the real-governance tests: the fund native, the governance programs SBF)"

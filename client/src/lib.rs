@@ -9,9 +9,12 @@
 //!   the draw planner that decides how many payout groups a draw needs.
 //! - [`governance`]: the Squads v4 and SPL Governance instructions a fund's governance
 //!   submits, votes on and executes (`ifund propose --submit`, and the tests).
+//! - [`amm`]: SPL Token Swap's instructions, pool account and swap quote (the test AMM and
+//!   the keeper's embedded quote source).
 //! - [`embedded`] (feature `embedded`): the program run natively inside
 //!   `solana-program-test`.
 
+pub mod amm;
 pub mod decode;
 #[cfg(feature = "embedded")]
 pub mod embedded;

@@ -10,6 +10,7 @@
 //! Every test runs unchanged in both modes; assertions on events run where events exist
 //! (see [`TestContext::event`]).
 
+pub mod amm;
 pub mod catalogue;
 pub mod fixture;
 pub mod governance;
@@ -18,6 +19,7 @@ pub mod oracle;
 pub mod runtime;
 pub mod token;
 
+pub use amm::*;
 pub use catalogue::*;
 pub use fixture::*;
 pub use governance::*;

@@ -10,6 +10,7 @@ mod crisis_liquidity;
 mod deposit_fees;
 mod draw_properties;
 mod flash_fill;
+mod flash_fill_amm;
 mod get_nav;
 mod governance;
 mod initialize_fund;
