@@ -201,12 +201,55 @@ pub fn render_fund(
         "  distance      {} bps from targets (band {} bps per asset)",
         report.distance_bps, band
     );
+    if fund.rebalance.is_configured() {
+        let terms = fund.fill_terms();
+        let why = match (fund.draw_state.open_shortfalls > 0, fund.gapped()) {
+            (true, true) => "a shortfall is open and a risk asset's price has gapped",
+            (true, false) => "a shortfall is open",
+            (false, true) => "a risk asset's price has gapped",
+            (false, false) => "",
+        };
+        let _ = writeln!(
+            s,
+            "  mode          {}",
+            if why.is_empty() {
+                "normal".to_string()
+            } else {
+                format!(
+                    "CRISIS ({why}): only fills raising the liquid share; {} terms",
+                    if terms.crisis {
+                        "crisis-profile"
+                    } else {
+                        "normal"
+                    }
+                )
+            }
+        );
+        let _ = writeln!(
+            s,
+            "  fill terms    volume cap {} {unit}, premium budget {} {unit} per {}s window, max premium {} bps, max discount {} bps, auction {}s",
+            amount(u128::from(terms.max_volume_per_window), nd, 0),
+            amount(u128::from(terms.premium_budget_per_window), nd, 0),
+            fund.rebalance.window_secs,
+            terms.auction.max_premium_bps,
+            terms.max_discount_bps,
+            terms.auction.duration_secs
+        );
+    }
     let _ = writeln!(s);
 
     let _ = writeln!(
         s,
         "  {:<12} {:<13} {:>20} {:>12} {:>8} {:>8} {:>8}  {:<6} {:>9}",
-        "asset", "class", "balance", "price", "weight", "target", "cap", "state", "price age"
+        "asset",
+        "class",
+        "balance",
+        "price",
+        "weight",
+        "target",
+        "cap",
+        "state",
+        "price age / state"
     );
     let assets = fund.rebalance_assets();
     let n = fund.asset_count as usize;
@@ -234,17 +277,29 @@ pub fn render_fund(
         };
         let fixed = a.oracle.source == OracleSource::Fixed as u8;
         let price = price_string(a.lower_price().mantissa, a.lower_price().expo);
+        let trigger = fund.rebalance.crisis.gap_trigger_bps;
+        // the price state: how the program treats this price now
+        let state = if a.is_retired() {
+            " retired"
+        } else if stale & (1 << k) != 0 {
+            " STALE"
+        } else if a.class != LiquidityClass::Liquid as u8 && a.price.has_gapped(trigger) {
+            " GAPPED"
+        } else if a.oracle.peg_band_bps > 0
+            && a.price.lower == a.price.upper
+            && a.price.publish_time > 0
+        {
+            " pegged"
+        } else {
+            ""
+        };
         let age = if fixed {
-            "fixed".to_string()
+            format!("fixed{state}")
         } else if a.price.publish_time == 0 {
-            "never".to_string()
+            format!("never{state}")
         } else {
             let age = now.saturating_sub(a.price.publish_time);
-            format!(
-                "{}s{}",
-                age,
-                if stale & (1 << k) != 0 { " STALE" } else { "" }
-            )
+            format!("{age}s{state}")
         };
         let _ = writeln!(
             s,

@@ -151,6 +151,51 @@ fn stale_prices_and_a_liquid_share_below_the_floor_are_flagged() {
 }
 
 #[test]
+fn crisis_mode_gapped_pegged_and_retired_prices_are_shown() {
+    use insurance_fund::state::CrisisProfile;
+    let mut f = fund();
+    f.rebalance.crisis = CrisisProfile {
+        max_volume_per_window: 5_000_000_000,
+        premium_budget_per_window: 30_000_000,
+        auction_duration_secs: 3_600,
+        max_premium_bps: 300,
+        max_discount_bps: 300,
+        gap_trigger_bps: 1_000,
+        _pad: [0; 6],
+    };
+    // LST: spot 0.65 under an upper bound of 1.00 (the EMA has not caught up), fresh
+    f.assets[1].oracle.max_age_secs = 600;
+    f.assets[1].price.spot_lower = 65_000_000;
+    f.assets[1].price.lower = 65_000_000;
+    let text = ifund::status::render_fund(&Pubkey::default(), &f, NOW, &[], &HashMap::new(), "t");
+    assert!(
+        text.contains(
+            "mode          CRISIS (a shortfall is open and a risk asset's price has gapped): only fills raising the liquid share; crisis-profile terms"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("volume cap 5,000 USD, premium budget 30 USD per 86400s window, max premium 300 bps, max discount 300 bps, auction 3600s"),
+        "{text}"
+    );
+    assert!(text.contains("30s GAPPED"), "{text}");
+    // USDC priced by its feed with a peg band, at par; LST retired
+    f.assets[0].oracle.source = OracleSource::PythPull as u8;
+    f.assets[0].oracle.peg_band_bps = 50;
+    f.assets[0].price.lower = 100_000_000;
+    f.assets[0].price.upper = 100_000_000;
+    f.assets[0].price.expo = -8;
+    f.assets[0].price.publish_time = NOW - 5;
+    f.assets[0].oracle.max_age_secs = 600;
+    f.assets[1].retired = 1;
+    f.draw_state.open_shortfalls = 0;
+    let text = ifund::status::render_fund(&Pubkey::default(), &f, NOW, &[], &HashMap::new(), "t");
+    assert!(text.contains("5s pegged"), "{text}");
+    assert!(text.contains("30s retired"), "{text}");
+    assert!(text.contains("mode          normal"), "{text}");
+}
+
+#[test]
 fn queued_changes_show_when_they_execute_and_whether_they_are_stale() {
     use insurance_fund::state::PendingChange;
     use insurance_fund::timelock::ConfigChange;
