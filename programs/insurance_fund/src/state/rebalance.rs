@@ -183,6 +183,18 @@ impl Fund {
         premium_bps_floor(&terms.auction, now.saturating_sub(start))
     }
 
+    /// How the pair's auction prices the out-asset `o` at `now` under `terms` (`out_pricing`
+    /// from `pair_auction_start`), for callers that price one pair.
+    pub fn pair_out_pricing(
+        &self,
+        terms: &crate::state::FillTerms,
+        i: usize,
+        o: usize,
+        now: i64,
+    ) -> OutPricing {
+        self.out_pricing(terms, o, now.saturating_sub(self.pair_auction_start(i, o)))
+    }
+
     /// How an auction `elapsed` seconds old (from `pair_auction_start`) prices the out-asset
     /// `o` under `terms` (`math::rebalance::OutPricing::at`). Gap clearing applies only to
     /// risk assets priced by an oracle: a liquid or fixed-price asset is always sold at its
