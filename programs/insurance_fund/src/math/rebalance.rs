@@ -966,8 +966,53 @@ pub fn max_fill(
     numeraire_decimals: u8,
     cap_in: u64,
 ) -> Option<(u64, FillQuote)> {
+    let a_out = assets.get(o)?;
+    let plain = OutPricing {
+        sale: a_out.price_hi,
+        floor: None,
+        lo: a_out.input.price_lo,
+    };
+    max_fill_priced(
+        assets,
+        i,
+        o,
+        premium_bps,
+        &plain,
+        min_liquid_bps,
+        band_bps,
+        numeraire_decimals,
+        cap_in,
+    )
+}
+
+/// `max_fill` with the out-asset priced as the pair's auction prices it now (`OutPricing`,
+/// e.g. `Fund::pair_out_pricing`: gap clearing), quoting with `quote_sale` as the program
+/// does; `max_fill` is this at the upper bound. Same guarantees.
+#[allow(clippy::too_many_arguments)]
+pub fn max_fill_priced(
+    assets: &[RebalanceAsset],
+    i: usize,
+    o: usize,
+    premium_bps: u16,
+    out: &OutPricing,
+    min_liquid_bps: u16,
+    band_bps: u16,
+    numeraire_decimals: u8,
+    cap_in: u64,
+) -> Option<(u64, FillQuote)> {
+    let (a_in, a_out) = (assets.get(i)?, assets.get(o)?);
+    let quote = |a: u64| {
+        quote_sale(
+            &a_in.input,
+            out,
+            a_out.input.decimals,
+            a,
+            premium_bps,
+            numeraire_decimals,
+        )
+    };
     let passes = |a: u64| -> Option<FillQuote> {
-        let q = quote_fill(assets, i, o, a, premium_bps, numeraire_decimals).ok()?;
+        let q = quote(a).ok()?;
         check_fill(
             assets,
             i,
@@ -990,7 +1035,7 @@ pub fn max_fill(
     // a_min: the smallest amount whose quote pays out >= 1 atom (or errors: an overflow,
     // which only happens above a threshold). Monotone: amount_out never falls as amount_in
     // grows.
-    let pays = |a: u64| match quote_fill(assets, i, o, a, premium_bps, numeraire_decimals) {
+    let pays = |a: u64| match quote(a) {
         Ok(q) => q.amount_out > 0,
         Err(_) => true,
     };
@@ -2285,6 +2330,45 @@ mod tests {
             }
             prop_assert_eq!(p.to_u128(), a.checked_mul(b));
         }
+    }
+
+    /// The planner prices with the pair's sale price: after a gap it finds the same largest
+    /// delivery as at the upper bound (the bounds do not depend on the price paid) but pays
+    /// out more for it, exactly what `quote_sale` pays.
+    #[test]
+    fn max_fill_priced_quotes_at_the_sale_price() {
+        let assets = ninety_ten();
+        let cap = 1_000 * USD;
+        let plain = max_fill(&assets, 1, 0, 10, 0, BAND, 6, cap).unwrap();
+        // asset 0 sold at 0.90 (its floor too), booked at 1.00
+        let p90 = Price {
+            mantissa: 90_000_000,
+            expo: -8,
+        };
+        let cheaper = OutPricing {
+            sale: p90,
+            floor: Some(p90),
+            lo: ONE,
+        };
+        let (a, q) = max_fill_priced(&assets, 1, 0, 10, &cheaper, 0, BAND, 6, cap).unwrap();
+        assert_eq!(
+            q,
+            quote_sale(&assets[1].input, &cheaper, 6, a, 10, 6).unwrap()
+        );
+        assert!(check_fill(&assets, 1, 0, a, &q, 0, BAND, 6).is_ok());
+        // each unit delivered buys about 1 / 0.9 units: less is delivered for as much out
+        assert!(a < plain.0, "{a} vs {}", plain.0);
+        assert!(q.premium_value > plain.1.premium_value);
+        // and the plain pricing is exactly `max_fill`
+        let at_hi = OutPricing {
+            sale: ONE,
+            floor: None,
+            lo: ONE,
+        };
+        assert_eq!(
+            max_fill_priced(&assets, 1, 0, 10, &at_hi, 0, BAND, 6, cap),
+            Some(plain)
+        );
     }
 
     /// A worked gap: upper 2.00, spot 1.30, 3 % discount, an hour-long auction.
