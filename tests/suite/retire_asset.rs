@@ -123,3 +123,64 @@ async fn retire_guards() {
     );
     assert_eq!(s.f.state().await, once);
 }
+
+/// When a retired asset's feed comes back, keepers buy it out of the fund at its upper price
+/// plus the auction premium, for liquid assets the fund is short of: NAV only rises (what
+/// leaves is worth 0 to it), the asset stays on offer until empty, and it is never bought.
+#[tokio::test]
+async fn keepers_buy_a_retired_asset_out_once_its_feed_is_back() {
+    let mut s = shortfall::setup().await;
+    let gov = s.f.gov();
+    s.f.send_gov(&[s
+        .f
+        .set_rebalance_params_ix(&gov, crate::rebalance::params())])
+        .await
+        .unwrap();
+    // the LST feed dies, and governance retires it
+    s.f.ctx.advance_clock(61).await;
+    s.f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
+    s.f.ctx.send_ok(&[s.f.refresh_ix(1 << USDT)], &[]).await;
+    let ixs = [
+        s.f.set_targets_ix(&gov, vec![5_000, 5_000, 0]),
+        s.f.retire_asset_ix(&gov, LST),
+    ];
+    s.f.send_gov(&ixs).await.unwrap();
+    // while its feed is dead: no price, no buy-out (a fill needs its pair's prices fresh)
+    s.f.ctx.send_ok(&[s.f.sync_auctions_ix()], &[]).await;
+    let st = s.f.state().await;
+    assert!(
+        st.assets[LST].over_since > 0,
+        "on offer from the first sync"
+    );
+    let kp = crate::rebalance::keeper(&mut s.f, 1_000).await;
+    let out = crate::rebalance::fill(&mut s.f, &kp, USDC, LST, 10 * ONE, 0).await;
+    assert_fund_error(&out, FundError::PriceStale);
+    // the feed comes back at 2.00
+    s.f.ctx.advance_clock(1).await;
+    s.f.set_pyth_price(LST, 200_000_000, -8, 0).await;
+    s.f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
+    s.f.ctx
+        .send_ok(&[s.f.refresh_ix(s.f.all_assets())], &[])
+        .await;
+    let nav_before = s.f.state().await.nav().unwrap();
+    // USDC (100 of 300 valued) is under its 50 % target: deliver 20 USDC for LST at 2.00
+    // plus the 10 bps start premium
+    let before = s.f.ctx.token_balance(&kp.accounts[LST]).await;
+    crate::rebalance::fill(&mut s.f, &kp, USDC, LST, 20 * ONE, 0)
+        .await
+        .unwrap();
+    let got = s.f.ctx.token_balance(&kp.accounts[LST]).await - before;
+    assert_eq!(got, 20_020_000 / 2);
+    let st = s.f.state().await;
+    assert_eq!(st.assets[LST].booked_balance, 300 * ONE - got);
+    assert_eq!(st.assets[USDC].booked_balance, 120 * ONE);
+    // NAV rose by the whole delivery: the LST that left was worth 0 to the fund
+    assert_eq!(st.nav().unwrap(), nav_before + 20 * u128::from(ONE));
+    assert!(st.assets[LST].over_since > 0, "still on offer");
+    // never bought: delivering it to the fund is refused
+    let out = crate::rebalance::fill(&mut s.f, &kp, LST, USDC, ONE, 0).await;
+    assert_fund_error(&out, FundError::RebalanceInDisabled);
+    // the in-asset must be one the fund is short of: USDT (200 of 320) is over its target
+    let out = crate::rebalance::fill(&mut s.f, &kp, USDT, LST, ONE, 0).await;
+    assert_fund_error(&out, FundError::InNotUnderweight);
+}

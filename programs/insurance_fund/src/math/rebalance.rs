@@ -95,6 +95,9 @@ pub struct RebalanceAsset {
     pub can_in: bool,
     /// Keepers may take this asset.
     pub can_out: bool,
+    /// Retired (valued at 0, target 0) with a balance left: keepers may buy it out, so it is
+    /// always over its band (`FillPair::buy_out`).
+    pub buy_out: bool,
 }
 
 /// A 256-bit unsigned integer `hi * 2^128 + lo`. Field order makes the derived `Ord` the
@@ -226,7 +229,8 @@ pub fn imbalance_masks(
     let (mut over, mut under) = (0u16, 0u16);
     for (k, (a, &value)) in (0u32..).zip(assets.iter().zip(&w.values)) {
         let bit = 1u16.checked_shl(k).ok_or(MathError::TooManyAssets)?;
-        if is_over(value, w.nav, a.input.target_bps, band_bps) {
+        if is_over(value, w.nav, a.input.target_bps, band_bps) || (a.buy_out && a.input.balance > 0)
+        {
             over |= bit;
         }
         if is_under(value, w.nav, a.input.target_bps, band_bps) {
@@ -696,6 +700,7 @@ pub fn check_fill(
         o,
         can_in: a_in.can_in,
         can_out: a_out.can_out,
+        buy_out: a_out.buy_out,
     };
     let inputs = inputs_of(assets)?;
     let inputs = inputs.get(..assets.len()).ok_or(MathError::TooManyAssets)?;
@@ -718,6 +723,10 @@ pub struct FillPair {
     pub o: usize,
     pub can_in: bool,
     pub can_out: bool,
+    /// `o` is a retired asset being bought out: worth 0 to the fund, so it counts as over its
+    /// band whatever the weights say, and only `i`'s side decides eligibility (every other
+    /// bound applies as usual; NAV can only rise, since what leaves is valued at 0).
+    pub buy_out: bool,
 }
 
 /// What an accepted fill was checked against: the weights before and after, and which side
@@ -772,8 +781,11 @@ pub fn open_pairs<'a>(
                 return None;
             }
             let (ti, to) = (assets[i].input.target_bps, assets[o].input.target_bps);
-            let (out_over_band, in_under_band) =
-                pair_eligibility(w, i, o, ti, to, band_bps).ok()?;
+            let (out_over_band, in_under_band) = if assets[o].buy_out {
+                buy_out_eligibility(w, i, ti, band_bps).ok()?
+            } else {
+                pair_eligibility(w, i, o, ti, to, band_bps).ok()?
+            };
             Some(OpenPair {
                 i,
                 o,
@@ -818,6 +830,26 @@ pub fn pair_eligibility(
     Ok((out_over_band, in_under_band))
 }
 
+/// Step 2 of `check_fill` for a buy-out (`FillPair::buy_out`): the retired out-asset counts
+/// as over its band; `i` must be under its target (`InNotUnderweight`). Returns
+/// `(true, in_under_band)`.
+pub fn buy_out_eligibility(
+    w: &Weights,
+    i: usize,
+    target_in: u16,
+    band_bps: u16,
+) -> Result<(bool, bool), FillError> {
+    if i >= w.count {
+        return Err(FillError::InvalidPair);
+    }
+    let value_i = value_at(w, i)?;
+    let in_under_band = is_under(value_i, w.nav, target_in, band_bps);
+    if !in_under_band && !is_under(value_i, w.nav, target_in, 0) {
+        return Err(FillError::InNotUnderweight);
+    }
+    Ok((true, in_under_band))
+}
+
 /// `check_fill` on the assets' weights inputs and the pair's flags (for callers that hold
 /// the assets in another form): the same checks in the same order, the same result.
 pub fn check_fill_inputs(
@@ -846,8 +878,11 @@ pub fn check_fill_inputs(
 
     // 2. eligibility before
     let before = compute(inputs, numeraire_decimals)?;
-    let (out_over_band, in_under_band) =
-        pair_eligibility(&before, i, o, a_in.target_bps, a_out.target_bps, band_bps)?;
+    let (out_over_band, in_under_band) = if pair.buy_out {
+        buy_out_eligibility(&before, i, a_in.target_bps, band_bps)?
+    } else {
+        pair_eligibility(&before, i, o, a_in.target_bps, a_out.target_bps, band_bps)?
+    };
 
     // 3. amount out
     if quote.amount_out == 0 {
@@ -1278,6 +1313,7 @@ mod tests {
             price_hi: ONE,
             can_in: true,
             can_out: true,
+            buy_out: false,
         }
     }
 
@@ -1876,6 +1912,7 @@ mod tests {
                         price_hi,
                         can_in: ci,
                         can_out: co,
+                        buy_out: false,
                     }
                 },
             )
@@ -2330,6 +2367,36 @@ mod tests {
             }
             prop_assert_eq!(p.to_u128(), a.checked_mul(b));
         }
+    }
+
+    /// A retired asset (worth 0 to the fund, target 0) holding a balance can be bought out:
+    /// as a buy-out it counts as over its band and NAV rises by what arrives; without the
+    /// flag it is never over its target.
+    #[test]
+    fn a_buy_out_takes_a_retired_asset_for_an_underweight_one() {
+        let mut assets = [usd(100, 5_000), usd(300, 5_000), usd(600, 0)];
+        assets[2].input.price_lo = Price {
+            mantissa: 0,
+            expo: 0,
+        };
+        let q = quote_fill(&assets, 0, 2, 20 * USD, 10, 6).unwrap();
+        assert_eq!(
+            check_fill(&assets, 0, 2, 20 * USD, &q, 0, BAND, 6).map(|_| ()),
+            Err(FillError::OutNotOverweight)
+        );
+        assets[2].buy_out = true;
+        let c = check_fill(&assets, 0, 2, 20 * USD, &q, 0, BAND, 6).unwrap();
+        assert_eq!(c.after.nav, c.before.nav + 20 * u128::from(USD));
+        assert!(c.out_over_band && c.in_under_band);
+        // the in-asset must be under its target
+        assert_eq!(
+            check_fill(&assets, 1, 2, 20 * USD, &q, 0, BAND, 6).map(|_| ()),
+            Err(FillError::InNotUnderweight)
+        );
+        // the planner sees the pair and sync's masks put it over its band
+        let w = compute(&inputs_of(&assets).unwrap()[..3], 6).unwrap();
+        assert!(open_pairs(&w, &assets, BAND).any(|p| (p.i, p.o) == (0, 2)));
+        assert_eq!(imbalance_masks(&w, &assets, BAND).unwrap().0 & 0b100, 0b100);
     }
 
     /// The planner prices with the pair's sale price: after a gap it finds the same largest

@@ -308,6 +308,12 @@ impl Asset {
         self.retired != 0
     }
 
+    /// Retired with a balance left that keepers may take (`REBALANCE_OUT`): a buy-out's
+    /// out-asset, always over its band until empty (`math::rebalance::FillPair::buy_out`).
+    pub fn for_buy_out(&self) -> bool {
+        self.is_retired() && self.booked_balance > 0 && self.has_flag(asset_flags::REBALANCE_OUT)
+    }
+
     pub fn has_flag(&self, flag: u8) -> bool {
         self.flags & flag == flag
     }

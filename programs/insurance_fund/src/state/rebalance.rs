@@ -116,7 +116,8 @@ impl Fund {
                 continue;
             }
             let (over, under) = band_state(v, nav, a.target_bps, band);
-            if !over {
+            // a retired asset with a balance stays over its band until bought out
+            if !over && !a.for_buy_out() {
                 a.over_since = 0;
             }
             if !under {
@@ -250,6 +251,7 @@ impl Fund {
                 price_hi: a.upper_price(),
                 can_in: a.has_flag(asset_flags::REBALANCE_IN),
                 can_out: a.has_flag(asset_flags::REBALANCE_OUT),
+                buy_out: a.for_buy_out(),
             };
         }
         out

@@ -24,6 +24,10 @@ pub struct RetireAsset<'info> {
 ///   bounds and the draw cap; its price never counts as stale (it blocks nothing); its
 ///   `DEPOSIT`, `REBALANCE_IN` and `DRAW` flags are cleared (no deposits, never bought by a
 ///   fill, never paid out), and `update_asset` refuses it from now on (`AssetIsRetired`).
+///   Keepers may still buy out what it holds (`REBALANCE_OUT` is kept): once its feed is
+///   fresh again, `rebalance` and flash fills take it for an asset under its target at its
+///   sale price plus the auction premium, the fund's NAV only rising (it counts as over its
+///   band until empty: `Asset::for_buy_out`, `math::rebalance::FillPair::buy_out`).
 /// - Takes the fund's next configuration stamp (a queued change of the asset is void).
 /// - Emits `AssetRetired` with the balance it still holds.
 pub fn handler(ctx: Context<RetireAsset>, mint: Pubkey) -> Result<()> {

@@ -171,6 +171,7 @@ pub fn price_fill(
         o,
         can_in: ai.has_flag(asset_flags::REBALANCE_IN),
         can_out: ao.has_flag(asset_flags::REBALANCE_OUT),
+        buy_out: ao.for_buy_out(),
     };
     let check = check_fill_inputs(
         &inputs[..n],
@@ -245,6 +246,8 @@ pub fn book_fill(
     for k in [i, o] {
         let slot = &mut fund.assets[k];
         let (over, under) = imbalance_at(after, k, slot.target_bps, band_bps);
+        // a retired asset still holding a balance stays on offer (its buy-out continues)
+        let over = over || slot.for_buy_out();
         slot.over_since = next_clock(0, over, now);
         slot.under_since = next_clock(0, under, now);
     }
