@@ -54,14 +54,21 @@ pub enum Skip {
     RebalanceNotConfigured,
     TargetsNotSet,
     RebalancesPaused,
-    StalePrices { mask: u16 },
+    StalePrices {
+        mask: u16,
+    },
     InBands,
     AuctionsNotStarted,
     ShortfallModeNoLiquidPair,
     RateLimited,
     NoInventory,
+    /// Flash fills: no pool sells the over-weight asset of an open pair for its under-weight one.
+    NoRoute,
     NoAcceptableFill,
-    Unprofitable { best_profit: i128, min_profit: u64 },
+    Unprofitable {
+        best_profit: i128,
+        min_profit: u64,
+    },
     Engine(String),
 }
 
@@ -80,6 +87,7 @@ impl fmt::Display for Skip {
             Skip::ShortfallModeNoLiquidPair => write!(f, "shortfall mode: no liquid-in/non-liquid-out pair is eligible"),
             Skip::RateLimited => write!(f, "the fund's volume or premium budget is used up for now"),
             Skip::NoInventory => write!(f, "no inventory of any under-weight asset"),
+            Skip::NoRoute => write!(f, "no pool trades an open pair (flash fills)"),
             Skip::NoAcceptableFill => write!(f, "no fill passes the program's bounds"),
             Skip::Unprofitable { best_profit, min_profit } => write!(
                 f,

@@ -3,6 +3,7 @@
 //! - [`chain`]: the one interface to a chain, with the embedded runtime, JSON-RPC and
 //!   snapshot implementations;
 //! - [`keeper`]: the keeper planner (the program's own engine) and the crank;
+//! - [`route`]: flash fills without inventory, routed through a pool;
 //! - [`status`]: the fund's state as a table;
 //! - [`scenario`], [`simulate`], [`report`]: the simulation and its HTML report;
 //! - [`config`]: `ifund init`'s fund configuration file;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod keeper;
 pub mod propose;
 pub mod report;
+pub mod route;
 pub mod scenario;
 pub mod simulate;
 pub mod status;

@@ -585,6 +585,33 @@ pub fn create_associated_token_account_idempotent(
     }
 }
 
+/// SPL Token / Token-2022 `TransferChecked` (instruction 12, the same layout in both): `amount`
+/// of `mint` from `source` (owned by `authority`, a signer) to `destination`.
+pub fn token_transfer_checked(
+    token_program: &Pubkey,
+    source: &Pubkey,
+    mint: &Pubkey,
+    destination: &Pubkey,
+    authority: &Pubkey,
+    amount: u64,
+    decimals: u8,
+) -> Instruction {
+    let mut data = Vec::with_capacity(10);
+    data.push(12);
+    data.extend_from_slice(&amount.to_le_bytes());
+    data.push(decimals);
+    Instruction {
+        program_id: *token_program,
+        accounts: vec![
+            AccountMeta::new(*source, false),
+            AccountMeta::new_readonly(*mint, false),
+            AccountMeta::new(*destination, false),
+            AccountMeta::new_readonly(*authority, true),
+        ],
+        data,
+    }
+}
+
 // ---- timelock -----------------------------------------------------------------------------
 
 /// `queue_change`: governance queues `change`; `payer` pays the record's rent (and gets it

@@ -604,3 +604,107 @@ async fn a_token_2022_fee_on_the_delivery_is_not_counted_as_received() {
         assert_eq!((e.amount_in_received, e.amount_out), (need, taken));
     }
 }
+
+/// The keeper's own planner (`ifund::route`, what `ifund keeper` runs) reads the fund and the
+/// pool, sizes a flash fill against the pool's price impact and the fund's bounds, and the
+/// transaction it builds goes through: the keeper, holding nothing, ends with its profit.
+#[tokio::test]
+async fn the_keepers_planner_sizes_and_sends_a_flash_fill_through_the_pool() {
+    // the pool pays 2.10 USDC per LST; the fund sells LST at 2.00 plus its premium
+    let mut w = world(1_000 * ONE, 2_100 * ONE).await;
+    let now = w.f.ctx.now().await;
+    let fund = w.f.state().await;
+    let data = w.f.ctx.account(&w.pool.keys.swap).await.unwrap().data;
+    let (reserve_a, reserve_b) = w.f.ctx.pool_reserves(&w.pool).await;
+    let view = ifund::route::PoolView {
+        state: camm::decode_pool(&w.pool.keys.swap, &data).unwrap(),
+        reserve_a,
+        reserve_b,
+    };
+    let params = ifund::keeper::PlanParams {
+        cost: 0,
+        min_profit: ONE / 100,
+    };
+    let plan = ifund::route::plan_flash(&fund, now, &[view], params).unwrap();
+    assert_eq!((plan.asset_in, plan.asset_out), (USDC, LST));
+    // the pool's return and the fund's quote are what the program and the pool compute
+    let back = quote_swap(
+        plan.quote.amount_out,
+        reserve_a,
+        reserve_b,
+        &view.state.fees,
+    )
+    .unwrap();
+    assert_eq!(back.amount_out, plan.swap_out);
+    assert!(plan.swap_out >= plan.delivered + ONE / 100);
+    let ixs = ifund::route::flash_instructions(
+        &w.f.fund,
+        &fund,
+        &view,
+        &w.keeper.pubkey(),
+        (w.keeper_usdc, w.keeper_lst),
+        &plan,
+    );
+    let usdc_vault = w.f.ctx.token_balance(&w.f.h.assets[USDC].vault).await;
+    w.f.ctx.send(&ixs, &[&w.keeper]).await.unwrap();
+    assert_eq!(
+        w.f.ctx.token_balance(&w.keeper_usdc).await,
+        plan.swap_out - plan.delivered
+    );
+    assert_eq!(w.f.ctx.token_balance(&w.keeper_lst).await, 0);
+    assert_eq!(
+        w.f.ctx.token_balance(&w.f.h.assets[USDC].vault).await,
+        usdc_vault + plan.delivered
+    );
+    let st = w.f.state().await;
+    assert_eq!(st.rebalance_state.fills, 1);
+    assert_eq!(
+        u128::from(st.rebalance_state.total_volume),
+        plan.quote.value_in
+    );
+    // the planner took the largest size still paying the minimum: a tenth more fails it
+    let bigger = plan.delivered + plan.delivered / 10;
+    let q = quote_sale(
+        &fund.engine_inputs_without(0).0[USDC],
+        &fund.pair_out_pricing(&fund.fill_terms(), USDC, LST, now),
+        6,
+        bigger,
+        plan.premium_bps,
+        6,
+    )
+    .unwrap();
+    let back_bigger = quote_swap(q.amount_out, reserve_a, reserve_b, &view.state.fees)
+        .map_or(0, |s| s.amount_out);
+    assert!(
+        back_bigger < bigger + ONE / 100,
+        "{back_bigger} vs {bigger}"
+    );
+}
+
+/// The planner's skips: a pool priced at the fund's own price leaves nothing after its fees
+/// (`Unprofitable`), and with no pool for an open pair there is no route (`NoRoute`).
+#[tokio::test]
+async fn the_keepers_planner_skips_an_unprofitable_route_and_a_missing_one() {
+    let mut w = world(1_000 * ONE, 2_000 * ONE).await;
+    let now = w.f.ctx.now().await;
+    let fund = w.f.state().await;
+    let data = w.f.ctx.account(&w.pool.keys.swap).await.unwrap().data;
+    let (reserve_a, reserve_b) = w.f.ctx.pool_reserves(&w.pool).await;
+    let view = ifund::route::PoolView {
+        state: camm::decode_pool(&w.pool.keys.swap, &data).unwrap(),
+        reserve_a,
+        reserve_b,
+    };
+    let params = ifund::keeper::PlanParams {
+        cost: 0,
+        min_profit: 0,
+    };
+    match ifund::route::plan_flash(&fund, now, &[view], params) {
+        Err(ifund::keeper::Skip::Unprofitable { best_profit, .. }) => assert!(best_profit < 0),
+        other => panic!("expected Unprofitable, got {other:?}"),
+    }
+    assert_eq!(
+        ifund::route::plan_flash(&fund, now, &[], params),
+        Err(ifund::keeper::Skip::NoRoute)
+    );
+}
