@@ -184,6 +184,11 @@ pub struct KeeperArgs {
     /// Skip refresh_prices/sync_auctions (when another crank runs).
     #[arg(long)]
     pub no_crank: bool,
+    /// An SPL Token Swap pool a flash fill may route through when the keeper's inventory
+    /// fills nothing (repeatable): the keeper borrows the over-weight asset, sells it in the
+    /// pool, delivers the fund's requirement and keeps the rest, in one transaction.
+    #[arg(long = "swap-pool", value_name = "ADDRESS")]
+    pub swap_pools: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -492,6 +497,11 @@ fn keeper_cmd(g: &Global, a: KeeperArgs) -> anyhow::Result<()> {
         },
         dry_run: a.dry_run,
         crank: !a.no_crank,
+        swap_pools: a
+            .swap_pools
+            .iter()
+            .map(|k| parse_pubkey(k, "--swap-pool"))
+            .collect::<anyhow::Result<_>>()?,
     };
     log(&format!(
         "keeper {} on {} for fund {fund_key}{}",
@@ -531,12 +541,33 @@ fn describe_outcome(o: &RoundOutcome) -> String {
             f.asset_in, f.amount_in, f.asset_out, f.quote.amount_out, f.premium_bps, f.distance_before_bps, f.distance_after_bps, f.expected_profit
         )
     };
+    let flash = |p: &crate::route::FlashPlan| {
+        format!(
+            "borrow {} atoms of asset {}, sell them in pool #{} for {} atoms of asset {}, deliver {} at {} bps premium, expected profit {} atoms",
+            p.quote.amount_out, p.asset_out, p.pool, p.swap_out, p.asset_in, p.delivered, p.premium_bps, p.expected_profit
+        )
+    };
     match o {
         RoundOutcome::Filled { fill: f, tx } => format!("filled: {} ({})", fill(f), tx.signature),
         RoundOutcome::WouldFill(f) => format!("would fill: {}", fill(f)),
         RoundOutcome::Skipped(s) => format!("skipped: {s}"),
         RoundOutcome::FillFailed { fill: f, tx } => {
             format!("fill {} {} ({})", fill(f), tx.describe(), tx.signature)
+        }
+        RoundOutcome::FlashFilled { plan, tx } => {
+            format!("flash filled: {} ({})", flash(plan), tx.signature)
+        }
+        RoundOutcome::WouldFlash(plan) => format!("would flash fill: {}", flash(plan)),
+        RoundOutcome::FlashFailed { plan, tx } => {
+            format!(
+                "flash fill {} {} ({})",
+                flash(plan),
+                tx.describe(),
+                tx.signature
+            )
+        }
+        RoundOutcome::SkippedBoth { inventory, flash } => {
+            format!("skipped: {inventory}; flash fill: {flash}")
         }
     }
 }

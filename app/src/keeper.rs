@@ -10,6 +10,7 @@
 //! minimum profit (ties: the smaller premium). Every skip has a reason.
 
 use crate::chain::{load_fund, send, Chain, SendOptions, TxResult};
+use crate::route::FlashPlan;
 use anchor_lang::prelude::Pubkey;
 use insurance_fund::math::rate_limit::drained_level_ceil;
 use insurance_fund::math::rebalance::{
@@ -460,10 +461,31 @@ pub fn fill_instruction(
 /// What one keeper round did.
 #[derive(Debug)]
 pub enum RoundOutcome {
-    Filled { fill: PlannedFill, tx: TxResult },
+    Filled {
+        fill: PlannedFill,
+        tx: TxResult,
+    },
     WouldFill(PlannedFill),
     Skipped(Skip),
-    FillFailed { fill: PlannedFill, tx: TxResult },
+    FillFailed {
+        fill: PlannedFill,
+        tx: TxResult,
+    },
+    /// A flash fill through a pool (`crate::route`), when the keeper's inventory fills nothing.
+    FlashFilled {
+        plan: FlashPlan,
+        tx: TxResult,
+    },
+    WouldFlash(FlashPlan),
+    FlashFailed {
+        plan: FlashPlan,
+        tx: TxResult,
+    },
+    /// Neither an inventory fill nor a flash fill: both reasons.
+    SkippedBoth {
+        inventory: Skip,
+        flash: Skip,
+    },
 }
 
 /// Options of a keeper round.
@@ -473,6 +495,9 @@ pub struct RoundOptions {
     pub dry_run: bool,
     /// Send `refresh_prices` + `sync_auctions` first.
     pub crank: bool,
+    /// SPL Token Swap pools a flash fill may route through when the keeper's inventory
+    /// fills nothing (empty: no flash fills).
+    pub swap_pools: Vec<Pubkey>,
 }
 
 /// One keeper round against `chain`: crank (optional), plan on the fresh state, fill.
@@ -494,6 +519,9 @@ pub fn round(
     let balances = keeper.balances(chain)?;
     let inventory: Vec<u64> = balances.iter().map(|b| b.unwrap_or(0)).collect();
     let outcome = match plan(&fund, now, &inventory, opts.params) {
+        Err(skip) if !opts.swap_pools.is_empty() && flash_may_help(&skip) => {
+            flash_round(chain, fund_key, &fund, now, keeper, &balances, opts, skip)?
+        }
         Err(skip) => RoundOutcome::Skipped(skip),
         Ok(fill) if opts.dry_run => RoundOutcome::WouldFill(fill),
         Ok(fill) => {
@@ -518,4 +546,75 @@ pub fn round(
         }
     };
     Ok((crank_tx, outcome))
+}
+
+/// Skips a flash fill may get past: the keeper lacks inventory or what it holds does not pay.
+fn flash_may_help(skip: &Skip) -> bool {
+    matches!(
+        skip,
+        Skip::NoInventory | Skip::Unprofitable { .. } | Skip::NoAcceptableFill
+    )
+}
+
+/// The flash-fill half of a round: plan over the pools, create the keeper's two token
+/// accounts if needed, send begin + swap + delivery + end as one transaction.
+#[allow(clippy::too_many_arguments)]
+fn flash_round(
+    chain: &mut dyn Chain,
+    fund_key: &Pubkey,
+    fund: &Fund,
+    now: i64,
+    keeper: &KeeperAccounts,
+    balances: &[Option<u64>],
+    opts: &RoundOptions,
+    inventory_skip: Skip,
+) -> anyhow::Result<RoundOutcome> {
+    let pools = crate::route::load_pools(chain, &opts.swap_pools)?;
+    let plan = match crate::route::plan_flash(fund, now, &pools, opts.params) {
+        Ok(p) => p,
+        Err(flash) => {
+            return Ok(RoundOutcome::SkippedBoth {
+                inventory: inventory_skip,
+                flash,
+            })
+        }
+    };
+    if opts.dry_run {
+        return Ok(RoundOutcome::WouldFlash(plan));
+    }
+    let acct = |k: usize| {
+        keeper
+            .token_accounts
+            .get(k)
+            .copied()
+            .flatten()
+            .ok_or_else(|| anyhow::anyhow!("the keeper has no token account for asset {k}"))
+    };
+    let me = keeper.signer.pubkey();
+    let mut ixs = vec![];
+    for k in [plan.asset_in, plan.asset_out] {
+        if balances.get(k).copied().flatten().is_none() {
+            let a = &fund.assets[k];
+            ixs.push(ix::create_associated_token_account_idempotent(
+                &me,
+                &me,
+                &a.mint,
+                &a.token_program_id(),
+            ));
+        }
+    }
+    ixs.extend(crate::route::flash_instructions(
+        fund_key,
+        fund,
+        &pools[plan.pool],
+        &me,
+        (acct(plan.asset_in)?, acct(plan.asset_out)?),
+        &plan,
+    ));
+    let tx = send(chain, &keeper.signer, &[], &ixs, &opts.send)?;
+    Ok(if tx.is_ok() {
+        RoundOutcome::FlashFilled { plan, tx }
+    } else {
+        RoundOutcome::FlashFailed { plan, tx }
+    })
 }

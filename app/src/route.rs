@@ -326,3 +326,36 @@ pub fn flash_instructions(
         ix::rebalance_end(fund_key, keeper, &kin, &kout),
     ]
 }
+
+/// The pools at `keys`, read from `chain`: each pool account decoded, with its two reserves.
+pub fn load_pools(
+    chain: &mut dyn crate::chain::Chain,
+    keys: &[Pubkey],
+) -> anyhow::Result<Vec<PoolView>> {
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let account = chain
+            .get_account(key)?
+            .ok_or_else(|| anyhow::anyhow!("swap pool {key}: no such account"))?;
+        anyhow::ensure!(
+            account.owner == amm::TOKEN_SWAP_PROGRAM_ID,
+            "swap pool {key}: not an SPL Token Swap pool (owner {})",
+            account.owner
+        );
+        let state = amm::decode_pool(key, &account.data)
+            .ok_or_else(|| anyhow::anyhow!("swap pool {key}: not a pool account"))?;
+        let reserves = chain.get_accounts(&[state.keys.token_a, state.keys.token_b])?;
+        let amount = |a: &Option<solana_account::Account>| -> anyhow::Result<u64> {
+            let a = a
+                .as_ref()
+                .ok_or_else(|| anyhow::anyhow!("swap pool {key}: a reserve account is missing"))?;
+            Ok(insurance_fund_client::decode::token_account(&a.data)?.amount)
+        };
+        out.push(PoolView {
+            state,
+            reserve_a: amount(&reserves[0])?,
+            reserve_b: amount(&reserves[1])?,
+        });
+    }
+    Ok(out)
+}

@@ -103,6 +103,7 @@ fn keeper_rounds(
         },
         dry_run: false,
         crank: true,
+        swap_pools: vec![],
     };
     let mut distance = vec![];
     for step in steps {
