@@ -1470,7 +1470,7 @@ fn where_text(b: &Bench) -> String {
          - **Arithmetic.** The Solana VM has 64-bit registers only: a `u128` multiply, divide \
          or remainder is a software routine (tens of CU for a product, one to two hundred for \
          a division). The engines (`math/valuation.rs`, `math/weights.rs`, \
-         `math/rebalance.rs`) therefore take native fast paths, each proven equal to the \
+         `math/rebalance/`) therefore take native fast paths, each proven equal to the \
          general path by property tests: `u64 x u64` products from 32-bit halves \
          (`math/wide.rs`), a 192-bit `amount * mantissa * bps` divided by powers of ten in \
          native steps, `value_floor` in two native divisions when `amount * mantissa < 2^64`, \

@@ -411,7 +411,7 @@ fn math_error(e: MathError) -> FundError {
 }
 
 /// The engine's refusals as the program's errors: the program's mapping
-/// (`impl From<FillError> for Error` in `math/rebalance.rs`, which the rebalance handler's
+/// (`impl From<FillError> for Error` in `math/rebalance/fill.rs`, which the rebalance handler's
 /// `fill_error` became), re-written here on purpose rather than shared (issue #15: this copy
 /// used to map `Math` errors differently); it must match the program's exactly.
 fn fill_error(e: FillError) -> FundError {

@@ -198,3 +198,66 @@ mod tests {
         }
     }
 }
+
+// ---- 256-bit products (the exact comparisons of `rebalance`) --------------------------
+
+/// A 256-bit unsigned integer `hi * 2^128 + lo`. Field order makes the derived `Ord` the
+/// numeric order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct U256 {
+    pub(crate) hi: u128,
+    pub(crate) lo: u128,
+}
+
+pub(crate) const LOW_64: u128 = u64::MAX as u128;
+
+/// The exact product `a * b` as 256 bits. Schoolbook over 64-bit halves (each partial product
+/// a native `mul_64`, `< (2^64)^2`); the middle sum `< 3 * 2^128` is tracked with its carry, so no
+/// operation wraps in a way that loses information (the wrapping ops are exact here).
+pub(super) fn mul_wide(a: u128, b: u128) -> U256 {
+    let (a0, a1) = halves(a);
+    let (b0, b1) = halves(b);
+    let p00 = mul_64(a0, b0);
+    if a1 == 0 && b1 == 0 {
+        // the common case: both factors below 2^64, one native widening product
+        return U256 { hi: 0, lo: p00 };
+    }
+    let p01 = mul_64(a0, b1);
+    let p10 = mul_64(a1, b0);
+    let p11 = mul_64(a1, b1);
+    // a*b = p11*2^128 + (p01 + p10 + (p00 >> 64))*2^64 + (p00 & LOW_64)
+    let (mid, c1) = p01.overflowing_add(p10);
+    let (mid, c2) = mid.overflowing_add(p00 >> 64);
+    let carry = u128::from(c1).wrapping_add(u128::from(c2)); // 0..=2, weight 2^192
+    let lo = (p00 & LOW_64) | (mid << 64);
+    // The true high half is < 2^128 (a*b < 2^256), so these adds never wrap.
+    let hi = p11.wrapping_add(mid >> 64).wrapping_add(carry << 64);
+    U256 { hi, lo }
+}
+
+impl U256 {
+    /// `self + o`, or `None` past 2^256.
+    #[inline(always)]
+    pub(crate) fn checked_add(self, o: U256) -> Option<U256> {
+        let (lo, c) = self.lo.overflowing_add(o.lo);
+        let hi = self.hi.checked_add(o.hi)?.checked_add(u128::from(c))?;
+        Some(U256 { hi, lo })
+    }
+
+    /// `|self - o|` (never fails).
+    pub(crate) fn abs_diff(self, o: U256) -> U256 {
+        let (big, small) = if self >= o { (self, o) } else { (o, self) };
+        let (lo, borrow) = big.lo.overflowing_sub(small.lo);
+        // big >= small, so the high half does not underflow.
+        let hi = big
+            .hi
+            .wrapping_sub(small.hi)
+            .wrapping_sub(u128::from(borrow));
+        U256 { hi, lo }
+    }
+
+    /// The value as `u128`, or `None` if it does not fit.
+    pub(crate) fn to_u128(self) -> Option<u128> {
+        (self.hi == 0).then_some(self.lo)
+    }
+}
