@@ -5,17 +5,23 @@
 //! - [`keeper`]: the keeper planner (the program's own engine) and the crank;
 //! - [`status`]: the fund's state as a table;
 //! - [`scenario`], [`simulate`], [`report`]: the simulation and its HTML report;
+//! - [`market`], [`baseline`], [`paths`]: the simulated market (price paths, feed faults,
+//!   pools), the two baselines, and many paths in parallel with their distributions;
 //! - [`config`]: `ifund init`'s fund configuration file;
 //! - [`propose`]: `ifund propose`, a configuration change checked locally and encoded for the
 //!   fund, a Squads v4 vault and SPL Governance;
 //! - [`cli`]: the command line.
 
+pub mod baseline;
 pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod keeper;
+pub mod market;
+pub mod paths;
 pub mod propose;
 pub mod report;
+pub mod report_paths;
 pub mod scenario;
 pub mod simulate;
 pub mod status;
