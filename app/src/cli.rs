@@ -300,6 +300,42 @@ pub fn load_scenario(name: Option<&str>) -> anyhow::Result<(Scenario, String)> {
     Ok((Scenario::load(path)?, label))
 }
 
+/// Sends stdout to /dev/null until dropped: the program, run natively, prints each error it
+/// raises (`msg!` is `println!` off chain), and the scenarios raise refused feeds on purpose.
+struct MuteStdout(Option<i32>);
+
+impl MuteStdout {
+    fn new() -> Self {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: plain descriptor calls on fd 1 and a descriptor we open; failures leave
+        // stdout as it was.
+        unsafe {
+            let saved = libc::dup(1);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if saved < 0 || null < 0 || libc::dup2(null, 1) < 0 {
+                return Self(None);
+            }
+            libc::close(null);
+            Self(Some(saved))
+        }
+    }
+}
+
+impl Drop for MuteStdout {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        if let Some(saved) = self.0 {
+            // SAFETY: restores the descriptor saved in `new`.
+            unsafe {
+                libc::dup2(saved, 1);
+                libc::close(saved);
+            }
+        }
+    }
+}
+
 fn simulate_cmd(a: SimulateArgs) -> anyhow::Result<()> {
     if let Some(name) = &a.print_scenario {
         let Some(text) = crate::scenario::built_in(name) else {
@@ -315,6 +351,7 @@ fn simulate_cmd(a: SimulateArgs) -> anyhow::Result<()> {
     let (scenario, label) = load_scenario(a.scenario.as_deref())?;
     let started = std::time::Instant::now();
     if let Some(paths) = a.paths {
+        let mute = MuteStdout::new();
         let result = crate::paths::run_paths(
             &scenario,
             &crate::paths::PathsOptions {
@@ -326,7 +363,9 @@ fn simulate_cmd(a: SimulateArgs) -> anyhow::Result<()> {
                 progress: !a.quiet,
                 label,
             },
-        )?;
+        );
+        drop(mute);
+        let result = result?;
         print!("{}", crate::report_paths::summary(&result));
         println!();
         println!(
@@ -336,6 +375,7 @@ fn simulate_cmd(a: SimulateArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    let mute = MuteStdout::new();
     let result = simulate::run(
         &scenario,
         &SimOptions {
@@ -344,7 +384,9 @@ fn simulate_cmd(a: SimulateArgs) -> anyhow::Result<()> {
             out: a.out.clone(),
             progress: !a.quiet,
         },
-    )?;
+    );
+    drop(mute);
+    let result = result?;
     print!("{}", crate::report::summary_table(&result));
     println!();
     println!(

@@ -83,6 +83,8 @@ pub struct PathsResult {
     pub distributions: Vec<Distribution>,
     /// Mean refused-draw hours per path, by reason.
     pub refused_hours: Vec<(String, f64)>,
+    /// Mean asset-hours per path whose price refresh the program refuses, by error.
+    pub refused_refreshes: Vec<(String, f64)>,
     /// Hours a draw was refused for a price reason while the liquid vaults held value, all
     /// paths together.
     pub refused_oracle_with_liquid: u64,
@@ -363,9 +365,13 @@ fn aggregate(
         all_ttp.last().copied().unwrap_or(0.0),
     ];
     let mut refused: std::collections::BTreeMap<String, f64> = Default::default();
+    let mut refreshes: std::collections::BTreeMap<String, f64> = Default::default();
     for r in &records {
         for (k, v) in &r.metrics.refused_hours {
             *refused.entry(k.clone()).or_insert(0.0) += f64::from(*v) / n;
+        }
+        for (k, v) in &r.metrics.refused_refreshes {
+            *refreshes.entry(k.clone()).or_insert(0.0) += f64::from(*v) / n;
         }
     }
 
@@ -486,6 +492,7 @@ fn aggregate(
         time_to_pay,
         distributions,
         refused_hours: refused.into_iter().collect(),
+        refused_refreshes: refreshes.into_iter().collect(),
         refused_oracle_with_liquid: records
             .iter()
             .map(|r| u64::from(r.metrics.refused_oracle_with_liquid))

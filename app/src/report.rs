@@ -294,7 +294,7 @@ pub fn path_rows(p: &crate::simulate::PathMetrics) -> Vec<(String, String)> {
     if p.first_claim_hour.is_some() {
         let per = |v: &[f64; 4]| {
             v.iter()
-                .map(|x| format!("{:.0} %", x * 100.0))
+                .map(|x| format!("{:.0} %", (x * 100.0).max(0.0) + 0.0))
                 .collect::<Vec<_>>()
                 .join(" / ")
         };
@@ -330,7 +330,19 @@ pub fn path_rows(p: &crate::simulate::PathMetrics) -> Vec<(String, String)> {
         },
     ));
     rows.push((
-        "  of which price-refused with liquid value".into(),
+        "refused price refreshes (asset-hours)".into(),
+        if p.refused_refreshes.is_empty() {
+            "0".into()
+        } else {
+            p.refused_refreshes
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    ));
+    rows.push((
+        "  draws price-refused with liquid value".into(),
         format!("{} h", p.refused_oracle_with_liquid),
     ));
     rows.push((

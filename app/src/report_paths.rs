@@ -340,6 +340,15 @@ pub fn summary(r: &PathsResult) -> String {
         "hours a draw was refused for a price while the liquid vaults held value: {}",
         r.refused_oracle_with_liquid
     );
+    if !r.refused_refreshes.is_empty() {
+        let _ = writeln!(
+            s,
+            "refused price refreshes per path (mean asset-hours), by error:"
+        );
+        for (k, v) in &r.refused_refreshes {
+            let _ = writeln!(s, "  {v:>8.2}  {k}");
+        }
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,
@@ -392,6 +401,7 @@ pub fn summary(r: &PathsResult) -> String {
 }
 
 fn fmt(v: f64) -> String {
+    let v = if v.abs() < 1e-9 { 0.0 } else { v }; // no "-0.0"
     if v.abs() >= 10_000.0 {
         money(v)
     } else if v.abs() >= 100.0 {
@@ -497,6 +507,7 @@ pub fn html(r: &PathsResult) -> String {
         "p_unpaid_24h": r.p_unpaid_24h,
         "p_unpaid_72h": r.p_unpaid_72h,
         "refused_hours": r.refused_hours,
+        "refused_refreshes": r.refused_refreshes,
         "seeds": r.records.iter().map(|x| x.metrics.seed).collect::<Vec<_>>(),
     });
     let data = data.to_string().replace("</", "<\\/");

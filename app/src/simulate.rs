@@ -217,6 +217,8 @@ pub struct PathMetrics {
     pub refused_hours: BTreeMap<String, u32>,
     /// Of those, hours refused for a price reason while the liquid vaults held value.
     pub refused_oracle_with_liquid: u32,
+    /// Asset-hours whose price refresh the program refuses (`oracle::read_price`), by error.
+    pub refused_refreshes: BTreeMap<String, u32>,
     /// Rebalance volume at mid, numeraire units, and the fund's cost against mid (value out
     /// minus value in, at market prices), bps of that volume.
     pub volume_mid: f64,
@@ -298,6 +300,8 @@ struct PathLog {
     /// Hours with a draw refused, by reason; and refused for price reasons with liquid value.
     refused: BTreeMap<String, u32>,
     refused_oracle_with_liquid: u32,
+    /// Asset-hours whose price refresh the program would refuse, by error.
+    refused_refreshes: BTreeMap<String, u32>,
     /// (hour, stablecoins at market) the fund paid for risk assets.
     stables_into_risk: Vec<(f64, f64)>,
     volume_mid: f64,
@@ -946,7 +950,7 @@ impl Sim {
     pub fn advance(&mut self, s: &Scenario, step: u64) -> anyhow::Result<i64> {
         let now = self.start + step as i64 * i64::from(s.simulation.step_secs);
         let day = (now - self.start) as f64 / 86_400.0;
-        self.chain.set_time(now)?;
+        self.chain.set_clock(now)?;
 
         // prices: geometric random walk times the shocks in force; EMA follows spot; pools
         // are brought back to the market price (arbitrage) at the shock's depth
@@ -992,7 +996,7 @@ impl Sim {
             }
         }
 
-        self.crank(step)?;
+        self.crank(step, now)?;
 
         // bad debt: declare (linked to the price path when the scenario says so), approve
         // when due, draw, close
@@ -1061,51 +1065,84 @@ impl Sim {
             .map_or(s.assets[k].price, |x| x.prices[k])
     }
 
-    /// `refresh_prices` of every asset + `sync_auctions` (keepers take turns). When one feed
-    /// is refused (stale, too uncertain) the whole crank fails: the keeper then refreshes
-    /// each asset alone, so the fund caches every price it can, and syncs the auctions.
-    fn crank(&mut self, step: u64) -> anyhow::Result<()> {
+    /// `refresh_prices` + `sync_auctions` (keepers take turns). Like a cluster keeper, the
+    /// keeper first reads each feed and checks it with the program's own `oracle::read_price`;
+    /// a feed the program would refuse (stale, confidence too wide) is left out of the
+    /// refresh, and the refusal is counted by reason, so one dead feed does not stop the
+    /// others from being cached.
+    fn crank(&mut self, step: u64, now: i64) -> anyhow::Result<()> {
+        let fund = load_fund(&mut self.chain, &self.fund)?;
+        let mut mask = remaining::all_assets_mask(&fund);
+        let keys: Vec<Pubkey> = self.assets.iter().filter_map(|a| a.oracle).collect();
+        let accounts = self.chain.get_accounts(&keys)?;
+        let mut accounts = accounts.into_iter();
+        for (k, a) in self.assets.iter().enumerate() {
+            let Some(key) = a.oracle else { continue };
+            let Some(mut acc) = accounts.next().flatten() else {
+                continue;
+            };
+            let mut lamports = acc.lamports;
+            let info = anchor_lang::prelude::AccountInfo::new(
+                &key,
+                false,
+                false,
+                &mut lamports,
+                &mut acc.data,
+                &acc.owner,
+                false,
+            );
+            if let Err(e) =
+                insurance_fund::oracle::read_price(&fund.assets[k].oracle, Some(&info), now, |_| {
+                    false
+                })
+            {
+                mask &= !(1u16 << k);
+                let name = match &e {
+                    anchor_lang::error::Error::AnchorError(ae) => ae.error_name.clone(),
+                    other => other.to_string(),
+                };
+                *self.path.refused_refreshes.entry(name).or_insert(0) += 1;
+            }
+        }
+        let ixs = if mask == remaining::all_assets_mask(&fund) {
+            self.crank_ixs.clone()
+        } else {
+            let oracles: Vec<Option<Pubkey>> = self.assets.iter().map(|a| a.oracle).collect();
+            let price_account =
+                |k: usize, _: &insurance_fund::state::Asset| oracles.get(k).copied().flatten();
+            let metas = remaining::refresh_prices_accounts(&fund, mask, &price_account)?;
+            let mut ixs = vec![];
+            if mask != 0 {
+                ixs.push(ix::refresh_prices(&self.fund, mask, metas));
+            }
+            ixs.extend(self.crank_ixs.get(1).cloned());
+            ixs
+        };
+        if ixs.is_empty() {
+            return Ok(());
+        }
         if self.keepers.is_empty() {
-            let ixs = self.crank_ixs.clone();
             return self.send(&[], &ixs, "refresh_prices");
         }
         let kidx = (step as usize) % self.keepers.len();
         let signer = self.keepers[kidx].accounts.signer.insecure_clone();
-        let opts = self.keepers[kidx].send;
-        let cost = self.keepers[kidx].cost_value;
-        let crank_ok = if self
-            .assets
-            .iter()
-            .all(|a| a.feed == FeedState::Normal || a.oracle.is_none())
-        {
-            let r = send(&mut self.chain, &signer, &[], &self.crank_ixs, &opts)?;
-            self.tx += 1;
-            self.keepers[kidx].stats.costs += cost;
-            r.is_ok()
-        } else {
-            false
-        };
-        if !crank_ok {
-            // the keeper reads the feeds first (as a cluster keeper would) and refreshes
-            // each asset alone; refused refreshes are counted as failed transactions
-            for k in 0..self.refresh_one.len() {
-                let ixn = self.refresh_one[k].clone();
-                let r = send(&mut self.chain, &signer, &[], &[ixn], &opts)?;
-                self.tx += 1;
-                self.keepers[kidx].stats.costs += cost;
-                if !r.is_ok() {
-                    self.failed_tx += 1;
-                }
-            }
-            if let Some(sync) = self.crank_ixs.get(1).cloned() {
-                let r = send(&mut self.chain, &signer, &[], &[sync], &opts)?;
-                self.tx += 1;
-                if !r.is_ok() {
-                    self.failed_tx += 1;
-                }
-            }
+        let mut opts = self.keepers[kidx].send;
+        // the same crank an hour later would be byte-identical within one slot (the clock
+        // moves without a new slot, `EmbeddedChain::set_clock`); a compute-unit limit a few
+        // units lower per step keeps it distinct (the fee difference is below a lamport)
+        opts.compute_unit_limit = opts.compute_unit_limit.saturating_sub((step % 997) as u32);
+        let r = send(&mut self.chain, &signer, &[], &ixs, &opts)?;
+        self.tx += 1;
+        let k = &mut self.keepers[kidx];
+        k.stats.cranks += 1;
+        k.stats.costs += k.cost_value;
+        if !r.is_ok() {
+            self.failed_tx += 1;
+            bail!(
+                "refresh_prices/sync_auctions failed at step {step}: {}",
+                r.describe()
+            );
         }
-        self.keepers[kidx].stats.cranks += 1;
         Ok(())
     }
 
@@ -1331,15 +1368,16 @@ impl Sim {
         }
     }
 
-    /// The best fill for keeper `kidx` at `now`: each size in [`SIZES`] of what the pools
-    /// supply, planned by the program's engine, valued on the pools; the most profitable.
+    /// The most profitable fill at `now` for an atomic keeper paying `cost` per
+    /// transaction: each size in [`SIZES`] of what the pools supply, planned by the program's
+    /// engine (`keeper::plan_with`), valued on the pools. Also whether a smaller size than
+    /// the largest won (the pool's depth bound it).
     fn plan_atomic(
         &self,
         fund: &insurance_fund::state::Fund,
         now: i64,
-        kidx: usize,
+        cost: f64,
     ) -> (Result<PlannedFill, Skip>, bool) {
-        let k = &self.keepers[kidx];
         let volume_cap = units(
             u128::from(fund.rebalance.max_volume_per_window),
             NUMERAIRE_DECIMALS,
@@ -1347,29 +1385,38 @@ impl Sim {
         let supply: Vec<u64> = (0..self.assets.len())
             .map(|a| self.pool_supply(a, volume_cap))
             .collect();
+        let profit =
+            |i: usize, o: usize, amount: u64, q: &insurance_fund::math::rebalance::FillQuote| {
+                self.pool_profit(i, o, amount, q.amount_out, cost)
+            };
+        // first the smallest size, where the pools cost only their fee: with no fee per
+        // transaction (`cost` is charged by the caller when 0 here) the profit is concave in
+        // the size and 0 at 0, so a loss there is a loss at every size
+        let smallest = SIZES[SIZES.len() - 1];
+        let inventory: Vec<u64> = supply
+            .iter()
+            .map(|x| (*x as f64 * smallest) as u64)
+            .collect();
+        match keeper::plan_with(fund, now, &inventory, 0, &profit) {
+            Err(e @ Skip::Unprofitable { .. }) if cost == 0.0 => return (Err(e), false),
+            Err(Skip::NoAcceptableFill) | Ok(_) | Err(Skip::Unprofitable { .. }) => {}
+            Err(e) => return (Err(e), false),
+        }
         let mut best: Option<PlannedFill> = None;
         let mut first_err = None;
         let mut sized_down = false;
         for (n, frac) in SIZES.iter().enumerate() {
             let inventory: Vec<u64> = supply.iter().map(|x| (*x as f64 * frac) as u64).collect();
-            let profit = |i: usize,
-                          o: usize,
-                          amount: u64,
-                          q: &insurance_fund::math::rebalance::FillQuote| {
-                self.pool_profit(i, o, amount, q.amount_out, k.cost_value)
-            };
-            match keeper::plan_with(fund, now, &inventory, k.params.min_profit, &profit) {
-                Ok(fill) => {
-                    let better = best
-                        .as_ref()
-                        .is_none_or(|b| fill.expected_profit > b.expected_profit);
-                    if better {
+            match keeper::plan_with(fund, now, &inventory, 0, &profit) {
+                Ok(fill) => match &best {
+                    Some(b) if fill.expected_profit <= b.expected_profit => break,
+                    _ => {
                         sized_down = n > 0;
                         best = Some(fill);
                     }
-                }
+                },
                 Err(e) => {
-                    // nothing depends on size for these: stop at once
+                    // these do not depend on the size: stop at once
                     let size_free =
                         !matches!(e, Skip::Unprofitable { .. } | Skip::NoAcceptableFill);
                     if first_err.is_none() {
@@ -1423,35 +1470,53 @@ impl Sim {
         ])
     }
 
-    /// Keepers in a random order; returns what bound conversion this hour.
+    /// Keepers in a random order; returns what bound conversion this hour. The best fill
+    /// is planned once per fund state (after a fill, again); each active keeper in turn
+    /// sends it when it earns the keeper's minimum profit after the keeper's fee.
     fn keepers_step(&mut self, now: i64, hour: f64) -> anyhow::Result<Binding> {
         let mut order: Vec<usize> = (0..self.keepers.len()).collect();
         for i in (1..order.len()).rev() {
             let j = self.rng.random_range(0..=i);
             order.swap(i, j);
         }
+        let active: Vec<usize> = order
+            .into_iter()
+            .filter(|&k| self.rng.random::<f64>() < self.keepers[k].activity)
+            .collect();
         let mut fund = load_fund(&mut self.chain, &self.fund)?;
-        let pre = keeper::precheck(&fund, now);
-        let mut binding = match &pre {
-            Ok(()) => Binding::NoKeeper,
-            Err(skip) => self.binding_of_skip(&fund, now, skip),
-        };
+        if let Err(skip) = keeper::precheck(&fund, now) {
+            return Ok(self.binding_of_skip(&fund, now, &skip));
+        }
+        let mut binding = Binding::NoKeeper;
+        let mut planned: Option<(Result<PlannedFill, Skip>, bool)> = None;
         let mut filled = false;
-        for kidx in order {
-            let roll: f64 = self.rng.random();
-            if pre.is_err() || roll >= self.keepers[kidx].activity {
-                continue;
-            }
-            let (plan, sized_down) = self.plan_atomic(&fund, now, kidx);
+        for kidx in active {
+            let (plan, sized_down) = match &planned {
+                Some(p) => p.clone(),
+                None => {
+                    let p = self.plan_atomic(&fund, now, 0.0);
+                    planned = Some(p.clone());
+                    p
+                }
+            };
             let fill = match plan {
                 Ok(f) => f,
                 Err(skip) => {
                     if !filled {
                         binding = self.binding_of_skip(&fund, now, &skip);
                     }
-                    continue;
+                    break;
                 }
             };
+            let k = &self.keepers[kidx];
+            let earns = fill.expected_profit
+                - (k.cost_value * 10f64.powi(i32::from(NUMERAIRE_DECIMALS))) as i128;
+            if earns < i128::from(k.params.min_profit) {
+                if !filled {
+                    binding = Binding::AuctionPremium;
+                }
+                continue;
+            }
             let ixs = self.atomic_fill_ixs(&fund, kidx, &fill)?;
             let signer = self.keepers[kidx].accounts.signer.insecure_clone();
             let opts = self.keepers[kidx].send;
@@ -1478,6 +1543,7 @@ impl Sim {
             }
             filled = true;
             fund = load_fund(&mut self.chain, &self.fund)?;
+            planned = None;
         }
         Ok(binding)
     }
@@ -1616,6 +1682,7 @@ impl Sim {
             first_claim_hour: first,
             refused_hours: self.path.refused.clone(),
             refused_oracle_with_liquid: self.path.refused_oracle_with_liquid,
+            refused_refreshes: self.path.refused_refreshes.clone(),
             volume_mid: self.path.volume_mid,
             cost_vs_mid_bps: bps(self.path.cost_vs_mid, self.path.volume_mid),
             pool_cost_bps: bps(self.path.pool_cost, self.path.volume_mid),
