@@ -2,9 +2,10 @@
 //! the same claims as the simulated fund (off chain, in `f64`):
 //!
 //! - **stablecoins only**: the whole NAV in the numeraire's stablecoin, never traded;
-//! - **DEX-rebalanced**: the fund's assets and targets, but rebalanced at once through the
-//!   same pools at market cost whenever an asset leaves its band (while a claim is open,
-//!   only sales of risk assets for stablecoins, as the fund's shortfall mode).
+//! - **DEX-rebalanced**: the fund's assets and targets, but rebalanced through the same pools
+//!   at market cost, without auctions or rate limits, whenever an asset leaves its band, in
+//!   slices of at most 1 % of a pool's depth per asset and hour (while a claim is open, only
+//!   sales of risk assets for stablecoins, as the fund's shortfall mode).
 //!
 //! Both pay claims under the fund's draw caps (claimant window, per shortfall, lifetime and
 //! the fund-wide share of NAV), with the program's leaky bucket
@@ -37,6 +38,8 @@ pub struct BaselineMetrics {
 }
 
 const ATOMS: f64 = 1e6;
+/// Largest trade of the DEX baseline per asset and hour, as a share of the pool's depth.
+const DEX_SLICE: f64 = 0.01;
 
 fn to_atoms(x: f64) -> u64 {
     (x.max(0.0) * ATOMS).round().min(u64::MAX as f64 / 2.0) as u64
@@ -140,6 +143,14 @@ fn run_one(
                     Pool::new(p[k], a.pool_depth * depth, s.market.fee_bps)
                 })
                 .collect();
+            // a trader splits a large order: at most `DEX_SLICE` of a pool's depth an hour
+            let max_trade = |k: usize| {
+                if pools[k].flat {
+                    f64::INFINITY
+                } else {
+                    pools[k].y * DEX_SLICE
+                }
+            };
             let band = f64::from(fp.band_bps) / 10_000.0;
             let weight = |k: usize, held: &[f64]| held[k] * p[k] / nav;
             let target = |k: usize| f64::from(s.assets[k].target_bps) / 10_000.0;
@@ -157,7 +168,7 @@ fn run_one(
             if beyond || (open && liquid < outstanding) {
                 let mut dollars = 0.0;
                 let mut sell = |k: usize, value: f64, held: &mut [f64]| {
-                    let units = (value / p[k]).min(held[k]);
+                    let units = (value.min(max_trade(k)) / p[k]).min(held[k]);
                     if units * p[k] > 1.0 {
                         let got = pools[k].sell_quote(units);
                         held[k] -= units;
@@ -193,7 +204,7 @@ fn run_one(
                 // ... then buy under-weight ones with the numeraire (not while a claim is open)
                 if !open {
                     for k in 0..n {
-                        let short = target(k) * nav - held[k] * p[k];
+                        let short = (target(k) * nav - held[k] * p[k]).min(max_trade(k));
                         if short > 1.0 && k != numeraire {
                             let units = short / p[k];
                             let paid_usd = pools[k].buy_cost(units);

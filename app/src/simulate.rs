@@ -47,7 +47,7 @@ const MAX_CONF_BPS: u16 = 200;
 /// Hours after the first claim at which deliverable stablecoins are measured.
 pub const HORIZONS: [f64; 4] = [1.0, 6.0, 24.0, 72.0];
 /// Sizes the atomic keeper tries, as fractions of the most its pool can supply.
-const SIZES: [f64; 8] = [1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125];
+const SIZES: [f64; 4] = [1.0, 0.25, 0.0625, 0.015625];
 
 /// How to run a scenario.
 #[derive(Clone, Debug)]
@@ -1173,7 +1173,7 @@ impl Sim {
         let needs_approval = decode::shortfall(&record.data)?.needs_approval;
         self.shortfalls.push(ShortfallStats {
             id,
-            declared: amount,
+            declared: units(u128::from(value), NUMERAIRE_DECIMALS),
             paid: 0.0,
             declared_hour: (now - self.start) as f64 / 3600.0,
             payable_from_hour: (now - self.start) as f64 / 3600.0
@@ -1397,17 +1397,25 @@ impl Sim {
             .iter()
             .map(|x| (*x as f64 * smallest) as u64)
             .collect();
-        match keeper::plan_with(fund, now, &inventory, 0, &profit) {
-            Err(e @ Skip::Unprofitable { .. }) if cost == 0.0 => return (Err(e), false),
+        let probe = keeper::plan_with(fund, now, &inventory, 0, &profit);
+        match &probe {
+            Err(Skip::Unprofitable { .. }) if cost == 0.0 => return (probe, false),
             Err(Skip::NoAcceptableFill) | Ok(_) | Err(Skip::Unprofitable { .. }) => {}
-            Err(e) => return (Err(e), false),
+            Err(_) => return (probe, false),
         }
+        let mut probe = Some(probe);
         let mut best: Option<PlannedFill> = None;
         let mut first_err = None;
         let mut sized_down = false;
         for (n, frac) in SIZES.iter().enumerate() {
-            let inventory: Vec<u64> = supply.iter().map(|x| (*x as f64 * frac) as u64).collect();
-            match keeper::plan_with(fund, now, &inventory, 0, &profit) {
+            let planned = if n == SIZES.len() - 1 {
+                probe.take().expect("planned once")
+            } else {
+                let inventory: Vec<u64> =
+                    supply.iter().map(|x| (*x as f64 * frac) as u64).collect();
+                keeper::plan_with(fund, now, &inventory, 0, &profit)
+            };
+            match planned {
                 Ok(fill) => match &best {
                     Some(b) if fill.expected_profit <= b.expected_profit => break,
                     _ => {
