@@ -684,7 +684,7 @@ impl Sim {
         sim.crank_ixs = keeper::crank_instructions(&sim.fund, &fund_state, &price_account)?;
         for k in 0..sim.assets.len() {
             let mask = 1u16 << k;
-            let metas = remaining::refresh_prices_accounts(&fund_state, mask, &price_account)?;
+            let metas = remaining::refresh_prices_accounts(&fund_state, mask, price_account)?;
             sim.refresh_one
                 .push(ix::refresh_prices(&sim.fund, mask, metas));
         }
@@ -1110,7 +1110,7 @@ impl Sim {
             let oracles: Vec<Option<Pubkey>> = self.assets.iter().map(|a| a.oracle).collect();
             let price_account =
                 |k: usize, _: &insurance_fund::state::Asset| oracles.get(k).copied().flatten();
-            let metas = remaining::refresh_prices_accounts(&fund, mask, &price_account)?;
+            let metas = remaining::refresh_prices_accounts(&fund, mask, price_account)?;
             let mut ixs = vec![];
             if mask != 0 {
                 ixs.push(ix::refresh_prices(&self.fund, mask, metas));
