@@ -10,8 +10,8 @@
 //! Both pay claims under the fund's draw caps (claimant window, per shortfall, lifetime and
 //! the fund-wide share of NAV), with the program's leaky bucket
 //! (`math::rate_limit::drained_level_ceil`) and cap combination (`math::draw::draw_limit`),
-//! from liquid assets first, then yield-bearing, then illiquid, valued at market. Fee
-//! inflows are left out of both.
+//! from liquid assets first, then yield-bearing, then illiquid, valued at market. Both
+//! receive the scenario's daily fees.
 
 use crate::market::{shock_factors, Pool, ShockDraws};
 use crate::scenario::{Class, Scenario};
@@ -128,6 +128,21 @@ fn run_one(
     for x in samples {
         let now = start + (x.t_hours * 3600.0).round() as i64;
         let p = &x.prices;
+        // the day's fee inflows, as the fund receives them (the stablecoin-only fund in its
+        // one stablecoin)
+        if (now - start) % 86_400 == 0 {
+            for fee in &s.fees {
+                let k = if dex {
+                    s.assets
+                        .iter()
+                        .position(|a| a.name == fee.asset)
+                        .unwrap_or(numeraire)
+                } else {
+                    numeraire
+                };
+                held[k] += fee.daily / p[k].max(1e-9);
+            }
+        }
         let nav: f64 = (0..n).map(|k| held[k] * p[k]).sum();
         let open = claims
             .iter()

@@ -275,6 +275,9 @@ struct SimAsset {
     base_conf_bps: f64,
     feed: FeedState,
     pool: Pool,
+    /// The price account's data as last published (the keeper reads it from here rather
+    /// than from the bank: the simulation wrote it).
+    published: Vec<u8>,
 }
 
 struct SimKeeper {
@@ -436,6 +439,8 @@ pub struct Sim {
     seed: u64,
     draws: ShockDraws,
     path: PathLog,
+    /// The fund as set up (its configuration: assets, oracles, parameters).
+    config: Box<insurance_fund::state::Fund>,
 }
 
 impl Sim {
@@ -502,6 +507,7 @@ impl Sim {
                     base_conf_bps: f64::from(a.conf_bps),
                     feed: FeedState::Normal,
                     pool: Pool::new(a.price, a.pool_depth, s.market.fee_bps),
+                    published: vec![],
                 }
             })
             .collect();
@@ -533,6 +539,7 @@ impl Sim {
             seed: s.simulation.seed,
             draws: ShockDraws::default(),
             path: PathLog::default(),
+            config: Box::new(bytemuck::Zeroable::zeroed()),
         };
 
         // mints
@@ -664,7 +671,8 @@ impl Sim {
         let payout = sim.payout_owner.pubkey();
         sim.deposit_accounts = sim.create_atas(&depositor)?;
         sim.payout_accounts = sim.create_atas(&payout)?;
-        sim.publish_prices(start)?;
+        let slot = sim.chain.clock()?.slot;
+        sim.publish_prices(start, slot)?;
 
         // initial holdings, deposited through deposit_fees
         for (k, spec) in s.assets.iter().enumerate() {
@@ -760,6 +768,7 @@ impl Sim {
         }
         sim.events
             .sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+        sim.config = load_fund(&mut sim.chain, &sim.fund)?;
         sim.capture_base(s)?;
         let seed = s.simulation.seed;
         sim.reset(s, seed)?;
@@ -906,14 +915,14 @@ impl Sim {
         self.failed_tx = 0;
         self.fees_deposited = 0.0;
         self.path = PathLog::default();
-        self.publish_prices(self.start)?;
+        let slot = self.chain.clock()?.slot;
+        self.publish_prices(self.start, slot)?;
         Ok(())
     }
 
     /// Writes every Pyth asset's price account as of `now` (a halted feed keeps its last).
-    fn publish_prices(&mut self, now: i64) -> anyhow::Result<()> {
-        let slot = self.chain.clock()?.slot;
-        for a in &self.assets {
+    fn publish_prices(&mut self, now: i64, slot: u64) -> anyhow::Result<()> {
+        for a in &mut self.assets {
             let Some(key) = a.oracle else { continue };
             if a.feed == FeedState::Halted && now != self.start {
                 continue;
@@ -932,6 +941,7 @@ impl Sim {
                 fully_verified: true,
             };
             let data = encode_price_update(&p, Pubkey::new_from_array([7; 32]), slot);
+            a.published.clone_from(&data);
             self.chain.set_account(
                 &key,
                 Account {
@@ -950,7 +960,7 @@ impl Sim {
     pub fn advance(&mut self, s: &Scenario, step: u64) -> anyhow::Result<i64> {
         let now = self.start + step as i64 * i64::from(s.simulation.step_secs);
         let day = (now - self.start) as f64 / 86_400.0;
-        self.chain.set_clock(now)?;
+        let slot = self.chain.set_clock(now)?.slot;
 
         // prices: geometric random walk times the shocks in force; EMA follows spot; pools
         // are brought back to the market price (arbitrage) at the shock's depth
@@ -968,7 +978,7 @@ impl Sim {
             a.feed = feed_state(s, &spec.name, day);
             a.pool = Pool::new(a.spot, spec.pool_depth * depth, s.market.fee_bps);
         }
-        self.publish_prices(now)?;
+        self.publish_prices(now, slot)?;
         Ok(now)
     }
 
@@ -1022,11 +1032,10 @@ impl Sim {
         }
         self.service_shortfalls(now, hour)?;
 
-        let binding = self.keepers_step(now, hour)?;
+        let (binding, fund) = self.keepers_step(now, hour)?;
         self.path.bindings.push(binding);
 
-        // the sample
-        let fund = load_fund(&mut self.chain, &self.fund)?;
+        // the sample (the fund as the keepers left it)
         let report = NavReport::build(&fund, now).map_err(|e| anyhow::anyhow!("NAV: {e}"))?;
         let liquid_value = self.liquid_value(&fund);
         self.samples.push(Sample {
@@ -1071,24 +1080,21 @@ impl Sim {
     /// refresh, and the refusal is counted by reason, so one dead feed does not stop the
     /// others from being cached.
     fn crank(&mut self, step: u64, now: i64) -> anyhow::Result<()> {
-        let fund = load_fund(&mut self.chain, &self.fund)?;
+        // the assets' oracle configurations never change in a simulation
+        let fund = self.config.clone();
         let mut mask = remaining::all_assets_mask(&fund);
-        let keys: Vec<Pubkey> = self.assets.iter().filter_map(|a| a.oracle).collect();
-        let accounts = self.chain.get_accounts(&keys)?;
-        let mut accounts = accounts.into_iter();
+        let owner = insurance_fund::oracle::PYTH_RECEIVER_PROGRAM_ID;
         for (k, a) in self.assets.iter().enumerate() {
             let Some(key) = a.oracle else { continue };
-            let Some(mut acc) = accounts.next().flatten() else {
-                continue;
-            };
-            let mut lamports = acc.lamports;
+            let mut data = a.published.clone();
+            let mut lamports = 10_000_000;
             let info = anchor_lang::prelude::AccountInfo::new(
                 &key,
                 false,
                 false,
                 &mut lamports,
-                &mut acc.data,
-                &acc.owner,
+                &mut data,
+                &owner,
                 false,
             );
             if let Err(e) =
@@ -1481,7 +1487,11 @@ impl Sim {
     /// Keepers in a random order; returns what bound conversion this hour. The best fill
     /// is planned once per fund state (after a fill, again); each active keeper in turn
     /// sends it when it earns the keeper's minimum profit after the keeper's fee.
-    fn keepers_step(&mut self, now: i64, hour: f64) -> anyhow::Result<Binding> {
+    fn keepers_step(
+        &mut self,
+        now: i64,
+        hour: f64,
+    ) -> anyhow::Result<(Binding, Box<insurance_fund::state::Fund>)> {
         let mut order: Vec<usize> = (0..self.keepers.len()).collect();
         for i in (1..order.len()).rev() {
             let j = self.rng.random_range(0..=i);
@@ -1493,7 +1503,7 @@ impl Sim {
             .collect();
         let mut fund = load_fund(&mut self.chain, &self.fund)?;
         if let Err(skip) = keeper::precheck(&fund, now) {
-            return Ok(self.binding_of_skip(&fund, now, &skip));
+            return Ok((self.binding_of_skip(&fund, now, &skip), fund));
         }
         let mut binding = Binding::NoKeeper;
         let mut planned: Option<(Result<PlannedFill, Skip>, bool)> = None;
@@ -1553,7 +1563,7 @@ impl Sim {
             fund = load_fund(&mut self.chain, &self.fund)?;
             planned = None;
         }
-        Ok(binding)
+        Ok((binding, fund))
     }
 
     /// Moves the pools for an executed fill and books its cost against mid.

@@ -65,11 +65,12 @@ impl EmbeddedChain {
     /// a slot change freezes and hashes the bank, which a simulation stepping every hour
     /// need not pay for. A transaction byte-identical to an earlier one still gets a new
     /// slot (and blockhash) when it is sent (`send` retries on the duplicate).
-    pub fn set_clock(&mut self, unix_timestamp: i64) -> anyhow::Result<()> {
+    /// Returns the clock as set.
+    pub fn set_clock(&mut self, unix_timestamp: i64) -> anyhow::Result<Clock> {
         let mut clock = self.clock()?;
         clock.unix_timestamp = unix_timestamp;
         self.ctx.set_sysvar(&clock);
-        Ok(())
+        Ok(clock)
     }
 
     /// Writes an account directly (oracle price accounts in simulations).
