@@ -1409,6 +1409,34 @@ impl Sim {
             Err(Skip::NoAcceptableFill) | Ok(_) | Err(Skip::Unprofitable { .. }) => {}
             Err(_) => return (probe, false),
         }
+        // a profitable probe gives the margin per unit of value; against the two pools'
+        // slippage (about value / depth each) the profit m*v - v^2*(1/D_o + 1/D_i) peaks at
+        // v* = m / (2 (1/D_o + 1/D_i)): plan once at that size and keep the better of the two
+        if let Ok(p) = &probe {
+            let v = units(p.quote.value_in, NUMERAIRE_DECIMALS);
+            let margin = units(p.expected_profit.max(0) as u128, NUMERAIRE_DECIMALS) / v.max(1e-9);
+            let (ai, ao) = (&self.assets[p.asset_in], &self.assets[p.asset_out]);
+            let inv_depth = |pool: &Pool| if pool.flat { 0.0 } else { 1.0 / pool.y };
+            let k = inv_depth(&ai.pool) + inv_depth(&ao.pool);
+            let best_value = if k > 0.0 {
+                margin / (2.0 * k)
+            } else {
+                f64::INFINITY
+            };
+            let cap_units = best_value / ai.spot.max(1e-12);
+            let cap = atoms(cap_units.min(1e15), ai.decimals).unwrap_or(u64::MAX);
+            let full = supply[p.asset_in];
+            let mut inventory = supply.clone();
+            inventory[p.asset_in] = cap.min(full);
+            let sized = keeper::plan_with(fund, now, &inventory, 0, &profit);
+            return match sized {
+                Ok(f) if f.expected_profit > p.expected_profit => {
+                    let down = cap < full;
+                    (Ok(f), down)
+                }
+                _ => (probe, true),
+            };
+        }
         let mut probe = Some(probe);
         let mut best: Option<PlannedFill> = None;
         let mut first_err = None;
