@@ -72,6 +72,13 @@ fn main() {
                 cpu * 1000.0 / (f64::from(paths) * r.steps as f64),
                 r.report_path.display()
             );
+            // the wall time depends on what else the machine runs; the CPU time divided over
+            // the workers is what the same run takes on that many free cores
+            println!(
+                "bench simulate/crash-{paths}-paths: CPU time over {} workers = {:.1} s (the bar: 120 s on 2 cores)",
+                r.threads,
+                cpu / r.threads as f64
+            );
         }
         Err(e) => {
             eprintln!("bench simulate/crash failed after {secs:.1} s: {e:#}");

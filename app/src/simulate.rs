@@ -1430,8 +1430,9 @@ impl Sim {
             inventory[p.asset_in] = cap.min(full);
             let sized = keeper::plan_with(fund, now, &inventory, 0, &profit);
             return match sized {
+                // the pools bound the fill when it took all the size they were asked for
                 Ok(f) if f.expected_profit > p.expected_profit => {
-                    let down = cap < full;
+                    let down = cap < full && f.amount_in >= inventory[p.asset_in];
                     (Ok(f), down)
                 }
                 _ => (probe, true),
