@@ -769,7 +769,7 @@ impl Sim {
         sim.events
             .sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
         sim.config = load_fund(&mut sim.chain, &sim.fund)?;
-        sim.capture_base(s)?;
+        sim.capture_base()?;
         let seed = s.simulation.seed;
         sim.reset(s, seed)?;
         Ok(sim)
@@ -847,7 +847,7 @@ impl Sim {
 
     /// Records every account the setup wrote (the fund, claimant, mints, vaults, token
     /// accounts, keepers' SOL), so [`Sim::reset`] can start each path from them.
-    fn capture_base(&mut self, s: &Scenario) -> anyhow::Result<()> {
+    fn capture_base(&mut self) -> anyhow::Result<()> {
         let mut keys = vec![
             self.fund,
             pda::claimant_address(&self.fund, &self.claimant.pubkey()),
@@ -873,7 +873,6 @@ impl Sim {
                 ))
             })
             .collect::<anyhow::Result<_>>()?;
-        let _ = s;
         Ok(())
     }
 
