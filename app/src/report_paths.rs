@@ -99,9 +99,12 @@ fn frame(
 fn legend(s: &mut String, k: usize, color: &str, name: &str) {
     let lx = LEFT + 8.0 + 118.0 * (k % 6) as f64;
     let ly = TOP + 6.0 + 12.0 * (k / 6) as f64;
+    // on a white patch, so the legend stays readable over bars
     let _ = write!(
         s,
-        r#"<rect x="{lx:.1}" y="{ly:.1}" width="10" height="6" fill="{color}"/><text x="{:.1}" y="{:.1}" class="legend">{}</text>"#,
+        r##"<rect x="{:.1}" y="{:.1}" width="114" height="11" fill="#fff" fill-opacity="0.85"/><rect x="{lx:.1}" y="{ly:.1}" width="10" height="6" fill="{color}"/><text x="{:.1}" y="{:.1}" class="legend">{}</text>"##,
+        lx - 2.0,
+        ly - 2.5,
         lx + 14.0,
         ly + 6.0,
         esc(name)
@@ -193,7 +196,14 @@ fn fan(
 }
 
 /// A histogram of `values` in `bins` equal bins.
-fn histogram(id: &str, title: &str, x_label: &str, values: &[f64], bins: usize) -> String {
+fn histogram(
+    id: &str,
+    title: &str,
+    y_label: &str,
+    x_label: &str,
+    values: &[f64],
+    bins: usize,
+) -> String {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values {
         lo = lo.min(*v);
@@ -213,7 +223,7 @@ fn histogram(id: &str, title: &str, x_label: &str, values: &[f64], bins: usize) 
     }
     let top = f64::from(counts.iter().copied().max().unwrap_or(1).max(1));
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
-    let mut s = frame(id, title, "paths", (0.0, top), (lo, hi), x_label);
+    let mut s = frame(id, title, y_label, (0.0, top), (lo, hi), x_label);
     for (b, c) in counts.iter().enumerate() {
         let h = ph * f64::from(*c) / top;
         let _ = write!(
@@ -235,11 +245,11 @@ fn bindings(r: &PathsResult) -> String {
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let mut s = frame(
         "bindings",
-        "What bound conversion, each crisis hour (share of paths)",
+        "What bound conversion, each hour from the first claim (share of paths)",
         "% of paths",
         (0.0, 100.0),
         (r.binding_start, r.binding_start + n as f64),
-        " h from claim",
+        " h",
     );
     let used: Vec<usize> = (0..Binding::ALL.len())
         .filter(|&b| r.binding_counts.iter().any(|c| c[b] > 0))
@@ -436,6 +446,7 @@ pub fn html(r: &PathsResult) -> String {
     charts.push_str(&histogram(
         "ttp-hist",
         "Time to pay, every shortfall of every path",
+        "shortfalls",
         " h",
         &r.time_to_pay_all,
         24,
@@ -443,6 +454,7 @@ pub fn html(r: &PathsResult) -> String {
     charts.push_str(&histogram(
         "cost-hist",
         "Rebalancing cost vs mid per path (bps of volume)",
+        "paths",
         " bps",
         &r.cost_vs_mid_all,
         24,

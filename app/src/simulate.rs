@@ -1631,6 +1631,9 @@ impl Sim {
             }
             Skip::Unprofitable { .. } => Binding::AuctionPremium,
             Skip::NoInventory => Binding::PoolDepth,
+            // no pair passed: when a price is stale, that is why (the planner reports the
+            // shortfall mode first)
+            _ if fund.stale_mask(now) != 0 => Binding::Oracle,
             _ => Binding::BandRules,
         }
     }
