@@ -314,7 +314,7 @@ pub fn plan_with(
 /// The largest fill of pair (i, o) within `cap` atoms whose value fits the volume room and
 /// whose premium fits the premium room: `max_fill`, then shrunk proportionally (twice at
 /// most; each pass keeps the program's acceptance, since `max_fill` only returns passing
-/// fills).
+/// fills). Also which room shrank it (the tighter one, when both did).
 #[allow(clippy::too_many_arguments)]
 fn fill_within_room(
     fund: &Fund,
