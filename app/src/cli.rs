@@ -121,21 +121,29 @@ pub struct ProposeArgs {
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
-    /// Scenario TOML file (default: the built-in scenario, see --print-scenario).
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
+    /// A built-in scenario by name (default, crash, depeg, oracle-outage, lst-discount,
+    /// replays) or a scenario TOML file.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub scenario: Option<String>,
     /// Days to simulate (overrides the scenario).
     #[arg(long, value_name = "N")]
     pub days: Option<u32>,
-    /// Random seed (overrides the scenario); the same seed gives the same report.
+    /// Random seed (overrides the scenario); the same seed gives the same report. With
+    /// --paths, the first path's seed (path k runs seed + k).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
+    /// Run N paths (seeds) in parallel over the machine's cores and report distributions.
+    #[arg(long, value_name = "N")]
+    pub paths: Option<u32>,
+    /// Worker threads for --paths (default: the machine's cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Output directory for report.html, summary.txt and state.json.
     #[arg(long, value_name = "DIR", default_value = "ifund-sim")]
     pub out: PathBuf,
-    /// Print the built-in scenario (a starting point for your own) and exit.
-    #[arg(long)]
-    pub print_scenario: bool,
+    /// Print a built-in scenario (default: `default`; a starting point for your own) and exit.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "default")]
+    pub print_scenario: Option<String>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -312,16 +320,102 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The built-in scenario `name`, else the file at `name`.
+pub fn load_scenario(name: Option<&str>) -> anyhow::Result<(Scenario, String)> {
+    let name = name.unwrap_or("default");
+    if let Some(text) = crate::scenario::built_in(name) {
+        return Ok((Scenario::parse(text, name)?, name.to_string()));
+    }
+    let path = std::path::Path::new(name);
+    if !path.exists() {
+        let names: Vec<&str> = crate::scenario::BUILT_IN.iter().map(|(n, _)| *n).collect();
+        anyhow::bail!(
+            "--scenario {name}: neither a built-in scenario ({}) nor a file",
+            names.join(", ")
+        );
+    }
+    let label = path
+        .file_stem()
+        .map_or(name.to_string(), |s| s.to_string_lossy().into_owned());
+    Ok((Scenario::load(path)?, label))
+}
+
+/// Sends stdout to /dev/null until dropped: the program, run natively, prints each error it
+/// raises (`msg!` is `println!` off chain), and the scenarios raise refused feeds on purpose.
+struct MuteStdout(Option<i32>);
+
+impl MuteStdout {
+    fn new() -> Self {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: plain descriptor calls on fd 1 and a descriptor we open; failures leave
+        // stdout as it was.
+        unsafe {
+            let saved = libc::dup(1);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if saved < 0 || null < 0 || libc::dup2(null, 1) < 0 {
+                return Self(None);
+            }
+            libc::close(null);
+            Self(Some(saved))
+        }
+    }
+}
+
+impl Drop for MuteStdout {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        if let Some(saved) = self.0 {
+            // SAFETY: restores the descriptor saved in `new`.
+            unsafe {
+                libc::dup2(saved, 1);
+                libc::close(saved);
+            }
+        }
+    }
+}
+
 fn simulate_cmd(a: SimulateArgs) -> anyhow::Result<()> {
-    if a.print_scenario {
-        print!("{}", crate::scenario::DEFAULT_SCENARIO);
+    if let Some(name) = &a.print_scenario {
+        let Some(text) = crate::scenario::built_in(name) else {
+            let names: Vec<&str> = crate::scenario::BUILT_IN.iter().map(|(n, _)| *n).collect();
+            anyhow::bail!(
+                "--print-scenario {name}: no built-in scenario has this name ({})",
+                names.join(", ")
+            );
+        };
+        print!("{text}");
         return Ok(());
     }
-    let scenario = match &a.scenario {
-        Some(p) => Scenario::load(p)?,
-        None => Scenario::default_scenario(),
-    };
+    let (scenario, label) = load_scenario(a.scenario.as_deref())?;
     let started = std::time::Instant::now();
+    if let Some(paths) = a.paths {
+        let mute = MuteStdout::new();
+        let result = crate::paths::run_paths(
+            &scenario,
+            &crate::paths::PathsOptions {
+                days: a.days,
+                seed: a.seed,
+                paths,
+                threads: a.threads,
+                out: a.out.clone(),
+                progress: !a.quiet,
+                label,
+            },
+        );
+        drop(mute);
+        let result = result?;
+        print!("{}", crate::report_paths::summary(&result));
+        println!();
+        println!(
+            "report  {}\ntook    {:.1} s",
+            result.report_path.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    let mute = MuteStdout::new();
     let result = simulate::run(
         &scenario,
         &SimOptions {
@@ -330,7 +424,9 @@ fn simulate_cmd(a: SimulateArgs) -> anyhow::Result<()> {
             out: a.out.clone(),
             progress: !a.quiet,
         },
-    )?;
+    );
+    drop(mute);
+    let result = result?;
     print!("{}", crate::report::summary_table(&result));
     println!();
     println!(

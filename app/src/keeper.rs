@@ -47,6 +47,17 @@ pub struct PlannedFill {
     /// What the keeper gets minus what it gives (at the fund's lower and upper price bounds,
     /// so a pessimistic estimate) minus its cost, numeraire atoms.
     pub expected_profit: i128,
+    /// The fund's rate limit that shrank the fill, if one did.
+    pub clipped_by: Option<Room>,
+}
+
+/// The fund's two rate limits on rebalancing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Room {
+    /// `max_volume_per_window`.
+    Volume,
+    /// `premium_budget_per_window`.
+    Premium,
 }
 
 /// Why the keeper does nothing this round.
@@ -128,26 +139,9 @@ pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
     Ok(())
 }
 
-/// Whether the auction of an open pair runs (`Fund::pair_started`).
-fn started(fund: &Fund, p: &OpenPair) -> bool {
-    fund.pair_started(p.i, p.o, (p.out_over_band, p.in_under_band))
-}
-
-/// Plans the best fill at `now` for a keeper holding `inventory[k]` atoms of asset `k`.
-pub fn plan(
-    fund: &Fund,
-    now: i64,
-    inventory: &[u64],
-    params: PlanParams,
-) -> Result<PlannedFill, Skip> {
-    precheck(fund, now)?;
-    let n = fund.asset_count as usize;
-    let stale = fund.stale_mask(now);
-    let assets = fund.rebalance_assets_without(stale);
-    let assets = &assets[..n];
-    let w = fund
-        .weights_without(stale)
-        .map_err(|e| Skip::Engine(e.to_string()))?;
+/// What the fund's rebalance volume and premium buckets still take at `now`, numeraire
+/// atoms: (volume room, premium room).
+pub fn rate_rooms(fund: &Fund, now: i64) -> (u64, u64) {
     let cfg = &fund.rebalance;
     let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
     let volume_room = cfg.max_volume_per_window.saturating_sub(drained_level_ceil(
@@ -164,6 +158,52 @@ pub fn plan(
             cfg.window_secs,
             elapsed,
         ));
+    (volume_room, premium_room)
+}
+
+/// Whether the auction of an open pair runs (`Fund::pair_started`).
+fn started(fund: &Fund, p: &OpenPair) -> bool {
+    fund.pair_started(p.i, p.o, (p.out_over_band, p.in_under_band))
+}
+
+/// Plans the best fill at `now` for a keeper holding `inventory[k]` atoms of asset `k`.
+pub fn plan(
+    fund: &Fund,
+    now: i64,
+    inventory: &[u64],
+    params: PlanParams,
+) -> Result<PlannedFill, Skip> {
+    plan_with(
+        fund,
+        now,
+        inventory,
+        params.min_profit,
+        &|i, o, amount, q| keeper_profit(fund, i, o, amount, q, params.cost),
+    )
+}
+
+/// What a keeper makes on a fill `(asset_in, asset_out, amount_in, quote)`, numeraire atoms.
+pub type ProfitFn<'a> = dyn Fn(usize, usize, u64, &FillQuote) -> i128 + 'a;
+
+/// [`plan`] with the keeper's own valuation of a fill: `profit` replaces the fund's price
+/// bounds (a keeper that buys what it delivers on a market values it at that market).
+pub fn plan_with(
+    fund: &Fund,
+    now: i64,
+    inventory: &[u64],
+    min_profit: u64,
+    profit: &ProfitFn<'_>,
+) -> Result<PlannedFill, Skip> {
+    precheck(fund, now)?;
+    let n = fund.asset_count as usize;
+    let stale = fund.stale_mask(now);
+    let assets = fund.rebalance_assets_without(stale);
+    let assets = &assets[..n];
+    let w = fund
+        .weights_without(stale)
+        .map_err(|e| Skip::Engine(e.to_string()))?;
+    let cfg = &fund.rebalance;
+    let (volume_room, premium_room) = rate_rooms(fund, now);
     if volume_room < cfg.min_trade_value.max(1) {
         return Err(Skip::RateLimited);
     }
@@ -194,7 +234,7 @@ pub fn plan(
         }
         any_inventory = true;
         let premium = fund.pair_premium_bps(&fund.fill_terms(), i, o, now);
-        let Some((amount, quote)) =
+        let Some((amount, quote, clipped_by)) =
             fill_within_room(fund, assets, i, o, premium, cap, volume_room, premium_room)
         else {
             if max_fill(
@@ -228,8 +268,8 @@ pub fn plan(
         ) else {
             continue;
         };
-        let profit = keeper_profit(fund, i, o, amount, &quote, params.cost);
-        if profit < i128::from(params.min_profit) {
+        let profit = profit(i, o, amount, &quote);
+        if profit < i128::from(min_profit) {
             best_unprofitable = Some(best_unprofitable.map_or(profit, |b| b.max(profit)));
             continue;
         }
@@ -242,6 +282,7 @@ pub fn plan(
             distance_before_bps: before.distance_bps,
             distance_after_bps: after.distance_bps,
             expected_profit: profit,
+            clipped_by,
         };
         let better = match &best {
             None => true,
@@ -271,7 +312,7 @@ pub fn plan(
         None => match best_unprofitable {
             Some(p) => Err(Skip::Unprofitable {
                 best_profit: p,
-                min_profit: params.min_profit,
+                min_profit,
             }),
             None if any_limited => Err(Skip::RateLimited),
             None => Err(Skip::NoAcceptableFill),
@@ -282,7 +323,7 @@ pub fn plan(
 /// The largest fill of pair (i, o) within `cap` atoms whose value fits the volume room and
 /// whose premium fits the premium room: `max_fill`, then shrunk proportionally (twice at
 /// most; each pass keeps the program's acceptance, since `max_fill` only returns passing
-/// fills).
+/// fills). Also which room shrank it (the tighter one, when both did).
 #[allow(clippy::too_many_arguments)]
 fn fill_within_room(
     fund: &Fund,
@@ -293,9 +334,10 @@ fn fill_within_room(
     cap: u64,
     volume_room: u64,
     premium_room: u64,
-) -> Option<(u64, FillQuote)> {
+) -> Option<(u64, FillQuote, Option<Room>)> {
     let cfg = &fund.rebalance;
     let mut cap = cap;
+    let mut clipped = None;
     for _ in 0..4 {
         let (amount, quote) = max_fill(
             assets,
@@ -310,7 +352,7 @@ fn fill_within_room(
         let over_volume = quote.value_in > u128::from(volume_room);
         let over_premium = quote.premium_value > u128::from(premium_room);
         if !over_volume && !over_premium {
-            return Some((amount, quote));
+            return Some((amount, quote, clipped));
         }
         // scale the amount by the tightest room, rounded down
         let scale = |room: u64, used: u128| -> u128 {
@@ -321,9 +363,14 @@ fn fill_within_room(
         let mut next = u128::from(amount);
         if over_volume {
             next = next.min(scale(volume_room, quote.value_in));
+            clipped = Some(Room::Volume);
         }
         if over_premium {
-            next = next.min(scale(premium_room, quote.premium_value));
+            let by_premium = scale(premium_room, quote.premium_value);
+            if by_premium < next {
+                clipped = Some(Room::Premium);
+            }
+            next = next.min(by_premium);
         }
         let next = u64::try_from(next).ok()?.min(amount.saturating_sub(1));
         if next == 0 {

@@ -6,18 +6,24 @@
 //! - [`route`]: flash fills without inventory, routed through a pool;
 //! - [`status`]: the fund's state as a table;
 //! - [`scenario`], [`simulate`], [`report`]: the simulation and its HTML report;
+//! - [`market`], [`baseline`], [`paths`]: the simulated market (price paths, feed faults,
+//!   pools), the two baselines, and many paths in parallel with their distributions;
 //! - [`config`]: `ifund init`'s fund configuration file;
 //! - [`propose`]: `ifund propose`, a configuration change checked locally and encoded for the
 //!   fund, a Squads v4 vault and SPL Governance;
 //! - [`submit`]: `ifund propose --submit`, the proposal created in the multisig or the DAO;
 //! - [`cli`]: the command line.
 
+pub mod baseline;
 pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod keeper;
+pub mod market;
+pub mod paths;
 pub mod propose;
 pub mod report;
+pub mod report_paths;
 pub mod route;
 pub mod scenario;
 pub mod simulate;

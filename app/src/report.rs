@@ -224,7 +224,7 @@ fn money(v: f64) -> String {
 pub fn metric_rows(r: &SimResult) -> Vec<(String, String)> {
     let m = &r.metrics;
     let hours = |h: Option<f64>| h.map_or("-".to_string(), |h| format!("{h:.0} h"));
-    vec![
+    let mut rows = vec![
         (
             "days simulated (steps)".into(),
             format!("{} ({})", m.days, m.steps),
@@ -283,7 +283,93 @@ pub fn metric_rows(r: &SimResult) -> Vec<(String, String)> {
             "transactions (failed)".into(),
             format!("{} ({})", m.transactions, m.failed_transactions),
         ),
-    ]
+    ];
+    rows.extend(path_rows(&r.path));
+    rows
+}
+
+/// The risk figures of one path as (label, value) rows.
+pub fn path_rows(p: &crate::simulate::PathMetrics) -> Vec<(String, String)> {
+    let mut rows = vec![];
+    if p.first_claim_hour.is_some() {
+        let per = |v: &[f64; 4]| {
+            v.iter()
+                .map(|x| format!("{:.0} %", (x * 100.0).max(0.0) + 0.0))
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        rows.push((
+            "paid within 1/6/24/72 h of first claim".into(),
+            per(&p.paid_share),
+        ));
+        rows.push(("  of which stablecoins".into(), per(&p.stable_paid_share)));
+        rows.push((
+            "stablecoins deliverable 1/6/24/72 h".into(),
+            per(&p.stable_deliverable_share),
+        ));
+        rows.push((
+            "unpaid after 24 h / 72 h".into(),
+            format!(
+                "{} / {}",
+                if p.unpaid_24h { "yes" } else { "no" },
+                if p.unpaid_72h { "yes" } else { "no" }
+            ),
+        ));
+    }
+    let refused: u32 = p.refused_hours.values().sum();
+    rows.push((
+        "refused-draw hours".into(),
+        if refused == 0 {
+            "0".into()
+        } else {
+            p.refused_hours
+                .iter()
+                .map(|(k, v)| format!("{v} h {k}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    ));
+    rows.push((
+        "refused price refreshes (asset-hours)".into(),
+        if p.refused_refreshes.is_empty() {
+            "0".into()
+        } else {
+            p.refused_refreshes
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    ));
+    rows.push((
+        "  draws price-refused with liquid value".into(),
+        format!("{} h", p.refused_oracle_with_liquid),
+    ));
+    rows.push((
+        "rebalancing cost vs mid (volume)".into(),
+        format!("{:.1} bps ({})", p.cost_vs_mid_bps, money(p.volume_mid)),
+    ));
+    rows.push((
+        "keepers' pool cost vs mid".into(),
+        format!("{:.1} bps of volume", p.pool_cost_bps),
+    ));
+    rows.push((
+        "stablecoins into risk, 48 h before a claim".into(),
+        money(p.stables_into_risk_before_claim),
+    ));
+    for b in &p.baselines {
+        rows.push((
+            format!("baseline: {}", b.name),
+            format!(
+                "paid 24 h {:.0} %, 72 h {:.0} %; cost {:.1} bps; NAV {}",
+                b.paid_share[2] * 100.0,
+                b.paid_share[3] * 100.0,
+                b.cost_vs_mid_bps,
+                money(b.final_nav)
+            ),
+        ));
+    }
+    rows
 }
 
 /// The end-of-run summary table (plain text).

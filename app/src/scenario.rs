@@ -9,6 +9,28 @@ use std::path::Path;
 /// The built-in scenario.
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
 
+/// The built-in scenarios by name (`--scenario NAME`, `--print-scenario NAME`), each a file in
+/// `app/scenarios/` compiled into the binary.
+pub const BUILT_IN: &[(&str, &str)] = &[
+    ("default", DEFAULT_SCENARIO),
+    ("crash", include_str!("../scenarios/crash.toml")),
+    ("depeg", include_str!("../scenarios/depeg.toml")),
+    (
+        "oracle-outage",
+        include_str!("../scenarios/oracle-outage.toml"),
+    ),
+    (
+        "lst-discount",
+        include_str!("../scenarios/lst-discount.toml"),
+    ),
+    ("replays", include_str!("../scenarios/replays.toml")),
+];
+
+/// The text of the built-in scenario `name`.
+pub fn built_in(name: &str) -> Option<&'static str> {
+    BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
@@ -23,7 +45,64 @@ pub struct Scenario {
     pub shocks: Vec<Shock>,
     #[serde(default)]
     pub bad_debt: Vec<BadDebt>,
+    #[serde(default)]
+    pub oracle_faults: Vec<OracleFault>,
+    #[serde(default)]
+    pub market: Market,
     pub claimant: ClaimantSpec,
+}
+
+/// The keepers' market: a constant-product pool per asset against a perfect dollar, through
+/// which the atomic keeper buys what it delivers and sells what it receives. Arbitrageurs
+/// bring every pool back to the asset's market price each step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Market {
+    /// Pool fee on every swap, bps.
+    #[serde(default = "default_pool_fee")]
+    pub fee_bps: u16,
+    /// When the first claim is declared, the hours before and after it counted as the crisis
+    /// (binding-limit chart, deliverable stablecoins).
+    #[serde(default = "default_crisis_hours")]
+    pub crisis_hours: u32,
+}
+
+impl Default for Market {
+    fn default() -> Self {
+        Self {
+            fee_bps: default_pool_fee(),
+            crisis_hours: default_crisis_hours(),
+        }
+    }
+}
+
+fn default_pool_fee() -> u16 {
+    30
+}
+fn default_crisis_hours() -> u32 {
+    72
+}
+
+/// A fault of one asset's price feed, from `day` for `hours`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OracleFault {
+    pub asset: String,
+    pub day: f64,
+    pub hours: f64,
+    pub kind: FaultKind,
+    /// `confidence`: the confidence published meanwhile, bps of the price.
+    #[serde(default)]
+    pub conf_bps: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// No update is published: the last one ages until the fund refuses it as stale.
+    Halt,
+    /// Updates carry a confidence of `conf_bps`.
+    Confidence,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -113,6 +192,10 @@ pub struct AssetSpec {
     pub haircut_bps: u16,
     /// Share of `initial_nav` the fund starts with in this asset (default: its target).
     pub initial_weight_bps: Option<u16>,
+    /// Depth of the asset's pool (numeraire value on each side); 0: it trades at its market
+    /// price without slippage (the fee still applies).
+    #[serde(default)]
+    pub pool_depth: f64,
 }
 
 fn default_conf() -> u16 {
@@ -130,6 +213,10 @@ pub struct FeeFlow {
 #[serde(deny_unknown_fields)]
 pub struct KeeperSpec {
     pub name: String,
+    /// Numeraire value of every asset the keeper holds at the start. The simulation's keepers
+    /// fill atomically through the market's pools and need none; tests that drive the
+    /// planner directly use it.
+    #[serde(default)]
     pub inventory: f64,
     #[serde(default)]
     pub min_profit: f64,
@@ -150,17 +237,45 @@ pub struct Shock {
     pub name: String,
     pub asset: String,
     pub day: f64,
-    #[serde(rename = "move")]
+    /// The move at `day` (-0.35: 35 % down); 0 with `daily` moves.
+    #[serde(rename = "move", default)]
     pub move_: f64,
+    /// Standard deviation of the move across paths (each path draws its own move).
+    #[serde(default)]
+    pub move_sd: f64,
+    /// Daily moves from `day` on (a replay: -0.1 is a 10 % fall that day), compounded and
+    /// spread evenly over each day's hours; the last level holds.
+    #[serde(default)]
+    pub daily: Vec<f64>,
+    /// Days the move holds before it recovers (0 with `recover_days` 0: it never recovers).
+    #[serde(default)]
+    pub hold_days: f64,
     #[serde(default)]
     pub recover_days: f64,
+    /// The asset's pool depth is multiplied by this while the shock is in force.
+    #[serde(default = "one")]
+    pub depth: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BadDebt {
     pub day: f64,
+    /// A fixed amount (added to the gap-linked part).
+    #[serde(default)]
     pub amount: f64,
+    /// Claims linked to the price path: `per_gap` times the fall of `gap_asset` since
+    /// `gap_from_day` (0.35 for a 35 % fall; nothing when it rose).
+    #[serde(default)]
+    pub gap_asset: Option<String>,
+    #[serde(default)]
+    pub per_gap: f64,
+    #[serde(default)]
+    pub gap_from_day: f64,
     #[serde(default)]
     pub approval_delay_hours: f64,
 }
@@ -291,6 +406,7 @@ impl Scenario {
                 ));
             }
             positive(&err, &f("price"), a.price)?;
+            non_negative(&err, &f("pool_depth"), a.pool_depth)?;
             if !(0.0..=5.0).contains(&a.annual_vol) {
                 return Err(err(
                     f("annual_vol"),
@@ -469,18 +585,8 @@ impl Scenario {
         }
         for (k, s) in self.shocks.iter().enumerate() {
             known(format!("shocks[{k}].asset"), &s.asset)?;
-            let a = self
-                .assets
-                .iter()
-                .find(|a| a.name == s.asset)
-                .expect("checked");
-            if a.oracle == OracleKind::Fixed {
-                return Err(err(
-                    format!("shocks[{k}].asset"),
-                    format!("{:?}", s.asset),
-                    "a fixed-price asset cannot be shocked",
-                ));
-            }
+            // a fixed-price asset may be shocked too: its market price moves (a depeg), the
+            // fund still values it at the fixed price
             if !(s.move_ > -0.95 && s.move_ < 10.0) {
                 return Err(err(
                     format!("shocks[{k}].move"),
@@ -490,10 +596,96 @@ impl Scenario {
             }
             day_in_range(&err, &format!("shocks[{k}].day"), s.day, sim.days)?;
             non_negative(&err, &format!("shocks[{k}].recover_days"), s.recover_days)?;
+            non_negative(&err, &format!("shocks[{k}].hold_days"), s.hold_days)?;
+            if !(0.0..=0.5).contains(&s.move_sd) {
+                return Err(err(
+                    format!("shocks[{k}].move_sd"),
+                    s.move_sd.to_string(),
+                    "must be between 0 and 0.5",
+                ));
+            }
+            if !(s.depth > 0.0 && s.depth <= 10.0) {
+                return Err(err(
+                    format!("shocks[{k}].depth"),
+                    s.depth.to_string(),
+                    "must be above 0 and at most 10",
+                ));
+            }
+            if let Some((d, m)) = s
+                .daily
+                .iter()
+                .enumerate()
+                .find(|(_, m)| !(**m > -0.95 && **m < 10.0))
+            {
+                return Err(err(
+                    format!("shocks[{k}].daily[{d}]"),
+                    m.to_string(),
+                    "must be above -0.95 and below 10",
+                ));
+            }
+        }
+        for (k, f) in self.oracle_faults.iter().enumerate() {
+            known(format!("oracle_faults[{k}].asset"), &f.asset)?;
+            let a = self
+                .assets
+                .iter()
+                .find(|a| a.name == f.asset)
+                .expect("checked");
+            if a.oracle != OracleKind::Pyth {
+                return Err(err(
+                    format!("oracle_faults[{k}].asset"),
+                    format!("{:?}", f.asset),
+                    "only an asset priced by a feed (oracle = \"pyth\") has a feed to fail",
+                ));
+            }
+            day_in_range(&err, &format!("oracle_faults[{k}].day"), f.day, sim.days)?;
+            positive(&err, &format!("oracle_faults[{k}].hours"), f.hours)?;
+            if f.kind == FaultKind::Confidence && !(f.conf_bps > 0.0 && f.conf_bps <= 5_000.0) {
+                return Err(err(
+                    format!("oracle_faults[{k}].conf_bps"),
+                    f.conf_bps.to_string(),
+                    "a confidence fault needs conf_bps between 0 and 5000",
+                ));
+            }
+        }
+        if self.market.fee_bps > 1_000 {
+            return Err(err(
+                "market.fee_bps".into(),
+                self.market.fee_bps.to_string(),
+                "must be at most 1000",
+            ));
         }
         for (k, b) in self.bad_debt.iter().enumerate() {
             day_in_range(&err, &format!("bad_debt[{k}].day"), b.day, sim.days)?;
-            positive(&err, &format!("bad_debt[{k}].amount"), b.amount)?;
+            non_negative(&err, &format!("bad_debt[{k}].amount"), b.amount)?;
+            non_negative(&err, &format!("bad_debt[{k}].per_gap"), b.per_gap)?;
+            match &b.gap_asset {
+                Some(g) => {
+                    known(format!("bad_debt[{k}].gap_asset"), g)?;
+                    if !(b.gap_from_day >= 0.0 && b.gap_from_day <= b.day) {
+                        return Err(err(
+                            format!("bad_debt[{k}].gap_from_day"),
+                            b.gap_from_day.to_string(),
+                            "must be between 0 and the claim's day",
+                        ));
+                    }
+                }
+                None if b.per_gap > 0.0 => {
+                    return Err(err(
+                        format!("bad_debt[{k}].per_gap"),
+                        b.per_gap.to_string(),
+                        "needs gap_asset, the asset whose fall it follows",
+                    ))
+                }
+                None => {}
+            }
+            if b.amount == 0.0 && b.per_gap == 0.0 {
+                return Err(err(
+                    format!("bad_debt[{k}].amount"),
+                    "0".into(),
+                    "a claim needs an amount, a per_gap, or both",
+                ));
+            }
             non_negative(
                 &err,
                 &format!("bad_debt[{k}].approval_delay_hours"),

@@ -1,16 +1,21 @@
 //! `ifund simulate`: the real program in the embedded runtime, a fund with several assets,
-//! Pyth-format price accounts updated every step, fee inflows, competing keepers running the
-//! keeper planner, and bad debt declared and drawn. Everything on chain goes through real
-//! transactions (SPL Token and Token-2022 included); only the oracle accounts are written
-//! directly, as the Pyth receiver would post them.
+//! Pyth-format price accounts updated every step (halted or blown out when the scenario says
+//! so), fee inflows, competing atomic keepers that buy what they deliver and sell what they
+//! receive through each asset's pool, and bad debt declared and drawn. Everything on chain
+//! goes through real transactions (SPL Token and Token-2022 included); only the oracle
+//! accounts are written directly, as the Pyth receiver would post them.
 //!
-//! Determinism: every key, price path and keeper ordering comes from one ChaCha20 stream
-//! seeded by the scenario's seed, and the clock is set by the simulation, so the same seed
-//! gives the same report.
+//! One [`Sim`] runs many paths: the fund is set up once, its accounts captured, and every
+//! path starts by writing them back ([`Sim::reset`]), so a path costs only its steps.
+//!
+//! Determinism: keys come from the scenario's seed; a path's price moves, shock sizes and
+//! keeper orderings from one ChaCha20 stream seeded by the path's seed, and the clock is set
+//! by the simulation, so the same seed gives the same path and report.
 
 use crate::chain::{load_fund, send, Chain, EmbeddedChain, SendOptions, Snapshot};
-use crate::keeper::{self, KeeperAccounts, PlanParams};
-use crate::scenario::{Class, OracleKind, Scenario, TokenKind};
+use crate::keeper::{self, KeeperAccounts, PlanParams, PlannedFill, Room, Skip};
+use crate::market::{feed_state, shock_factors, FeedState, Pool, ShockDraws};
+use crate::scenario::{Class, FaultKind, OracleKind, Scenario, TokenKind};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::{program_pack::Pack, system_instruction};
@@ -18,8 +23,8 @@ use anchor_spl::token_2022::spl_token_2022::{self as t22, state::Mint as MintSta
 use anyhow::{bail, Context};
 use insurance_fund::instructions::{InitializeFundArgs, NavReport};
 use insurance_fund::state::{
-    asset_flags, AssetParams, ClaimantCaps, DrawConfig, LiquidityClass, OracleParams, OracleSource,
-    RebalanceConfig, ShortfallStatus,
+    asset_flags, fresh_nav, AssetParams, ClaimantCaps, DrawConfig, LiquidityClass, OracleParams,
+    OracleSource, RebalanceConfig, ShortfallStatus,
 };
 use insurance_fund_client::decode::{encode_price_update, PythPrice};
 use insurance_fund_client::{decode, ix, pda, remaining};
@@ -29,15 +34,20 @@ use serde::Serialize;
 use solana_account::Account;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Numeraire precision of the simulated fund (USD with 6 decimals).
 pub const NUMERAIRE_DECIMALS: u8 = 6;
 const PYTH_EXPO: i32 = -8;
-/// The widest confidence the simulated oracles publish is kept below the assets' configured
-/// `max_conf_bps` (200), so a refresh is never refused for confidence.
+/// The widest confidence the fund accepts from the simulated feeds (`max_conf_bps`). The
+/// feeds are not capped below it: a shock or a confidence fault that publishes a wider one
+/// gets the refresh refused, as on a cluster.
 const MAX_CONF_BPS: u16 = 200;
-const SIM_CONF_CAP_BPS: f64 = 180.0;
+/// Hours after the first claim at which deliverable stablecoins are measured.
+pub const HORIZONS: [f64; 4] = [1.0, 6.0, 24.0, 72.0];
+/// Sizes the atomic keeper tries, as fractions of the most its pool can supply.
+const SIZES: [f64; 4] = [1.0, 0.25, 0.0625, 0.015625];
 
 /// How to run a scenario.
 #[derive(Clone, Debug)]
@@ -64,8 +74,10 @@ pub struct Sample {
     /// Cumulative keeper premium and draws, whole numeraire units.
     pub premium_total: f64,
     pub drawn_total: f64,
-    /// Each asset's spot price.
+    /// Each asset's market price.
     pub prices: Vec<f64>,
+    /// Stablecoins (liquid assets) the fund holds, at market prices.
+    pub liquid_value: f64,
 }
 
 /// A keeper's results.
@@ -88,9 +100,69 @@ pub struct ShortfallStats {
     pub declared: f64,
     pub paid: f64,
     pub declared_hour: f64,
+    /// When it may first be drawn (after governance's approval when it needs one).
+    pub payable_from_hour: f64,
     /// Hours from declaration to fully paid; `None` if still open at the end.
     pub hours_to_pay: Option<f64>,
     pub draws: u64,
+    /// Remaining at 24 h and 72 h after declaration (`None`: the run ended before).
+    pub unpaid_after_24h: Option<f64>,
+    pub unpaid_after_72h: Option<f64>,
+}
+
+/// What bound the fund's conversion of risk assets in one hour (the binding-limit chart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Binding {
+    /// Every asset in its band: nothing to convert.
+    InBands,
+    /// A fill went as far as the program's fill bounds allow (band, floor, caps).
+    FillBounds,
+    /// The fill was shrunk, or refused, by `max_volume_per_window`.
+    VolumeCap,
+    /// By `premium_budget_per_window`.
+    PremiumBudget,
+    /// The keeper sized the fill down (or found none) because of the pool's slippage.
+    PoolDepth,
+    /// The auction's premium does not yet cover the keeper's cost at any size.
+    AuctionPremium,
+    /// A price the pair needs is stale or refused.
+    Oracle,
+    /// Auctions not started, shortfall mode without an eligible pair, no passing fill.
+    BandRules,
+    /// Rebalances paused.
+    Paused,
+    /// No keeper was active this hour.
+    NoKeeper,
+}
+
+impl Binding {
+    pub const ALL: [Binding; 10] = [
+        Binding::InBands,
+        Binding::FillBounds,
+        Binding::VolumeCap,
+        Binding::PremiumBudget,
+        Binding::PoolDepth,
+        Binding::AuctionPremium,
+        Binding::Oracle,
+        Binding::BandRules,
+        Binding::Paused,
+        Binding::NoKeeper,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Binding::InBands => "in bands",
+            Binding::FillBounds => "fill bounds",
+            Binding::VolumeCap => "volume cap",
+            Binding::PremiumBudget => "premium budget",
+            Binding::PoolDepth => "pool depth",
+            Binding::AuctionPremium => "auction premium",
+            Binding::Oracle => "oracle",
+            Binding::BandRules => "band rules",
+            Binding::Paused => "paused",
+            Binding::NoKeeper => "no keeper",
+        }
+    }
 }
 
 /// What later issues judge the fund by.
@@ -120,6 +192,53 @@ pub struct Metrics {
     pub failed_transactions: u64,
 }
 
+/// The figures a risk team decides on, for one path.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PathMetrics {
+    pub seed: u64,
+    /// Claims declared over the run, numeraire units.
+    pub claims: f64,
+    /// Hour of the first claim, if any.
+    pub first_claim_hour: Option<f64>,
+    /// Value paid to the claimant (the fund's valuation) within each of [`HORIZONS`] hours
+    /// of the first claim, as a share of the claims declared by then.
+    pub paid_share: [f64; 4],
+    /// Stablecoins (liquid assets, at market) paid within each horizon, share of claims.
+    pub stable_paid_share: [f64; 4],
+    /// Stablecoins paid plus stablecoins held at each horizon, share of claims declared by
+    /// then: what the fund could deliver in stablecoins without the draw caps.
+    pub stable_deliverable_share: [f64; 4],
+    /// Some shortfall still unpaid 24 h / 72 h after its declaration.
+    pub unpaid_24h: bool,
+    pub unpaid_72h: bool,
+    /// Hours to pay each shortfall (unpaid at the end: the hours it stayed open).
+    pub hours_to_pay: Vec<f64>,
+    /// Hours in which a draw for an open, approved shortfall paid nothing, by reason.
+    pub refused_hours: BTreeMap<String, u32>,
+    /// Of those, hours refused for a price reason while the liquid vaults held value.
+    pub refused_oracle_with_liquid: u32,
+    /// Asset-hours whose price refresh the program refuses (`oracle::read_price`), by error.
+    pub refused_refreshes: BTreeMap<String, u32>,
+    /// Rebalance volume at mid, numeraire units, and the fund's cost against mid (value out
+    /// minus value in, at market prices), bps of that volume.
+    pub volume_mid: f64,
+    pub cost_vs_mid_bps: f64,
+    /// The keepers' cost on the pools against mid (slippage and fees), bps of volume.
+    pub pool_cost_bps: f64,
+    /// Keeper premium, bps of mean NAV per year.
+    pub premium_bps_per_year: f64,
+    /// Stablecoins the fund spent buying risk assets in the 48 h before a claim.
+    pub stables_into_risk_before_claim: f64,
+    pub final_nav: f64,
+    pub min_liquid_bps: u16,
+    /// Per hour from `crisis_start_hour`: what bound conversion.
+    pub bindings: Vec<Binding>,
+    /// Hour (from the start) of `bindings[0]`.
+    pub crisis_start_hour: f64,
+    /// The two baselines on the same market path.
+    pub baselines: Vec<crate::baseline::BaselineMetrics>,
+}
+
 /// Everything a run produced.
 #[derive(Clone, Debug, Serialize)]
 pub struct SimResult {
@@ -130,9 +249,10 @@ pub struct SimResult {
     pub band_bps: u16,
     pub samples: Vec<Sample>,
     pub metrics: Metrics,
+    pub path: PathMetrics,
     pub keepers: Vec<KeeperStats>,
     pub shortfalls: Vec<ShortfallStats>,
-    /// (hour, label) of shocks and bad-debt events, for the charts.
+    /// (hour, label) of shocks, faults and bad-debt events, for the charts.
     pub events: Vec<(f64, String)>,
     pub report_path: PathBuf,
     pub snapshot_path: PathBuf,
@@ -142,21 +262,26 @@ struct SimAsset {
     mint: Keypair,
     token_program: Pubkey,
     decimals: u8,
+    liquid: bool,
     vault: Pubkey,
     oracle: Option<Pubkey>,
     feed_id: [u8; 32],
     log_price: f64,
     ema: f64,
+    /// Market price (for the fixed-price numeraire too: a depeg moves it).
     spot: f64,
     /// The multiplicative shock in force (1 = none).
     shock: f64,
     base_conf_bps: f64,
+    feed: FeedState,
+    pool: Pool,
+    /// The price account's data as last published (the keeper reads it from here rather
+    /// than from the bank: the simulation wrote it).
+    published: Vec<u8>,
 }
 
 struct SimKeeper {
     accounts: KeeperAccounts,
-    /// Atoms of each asset the keeper holds at the start and restocks to once a day.
-    stock: Vec<u64>,
     params: PlanParams,
     send: SendOptions,
     activity: f64,
@@ -170,6 +295,24 @@ struct OpenShortfall {
     stats_index: usize,
 }
 
+/// What a path records beyond the samples, for [`PathMetrics`].
+#[derive(Default)]
+struct PathLog {
+    /// (hour, value credited, stablecoins at market) of every draw.
+    draws: Vec<(f64, f64, f64)>,
+    /// Hours with a draw refused, by reason; and refused for price reasons with liquid value.
+    refused: BTreeMap<String, u32>,
+    refused_oracle_with_liquid: u32,
+    /// Asset-hours whose price refresh the program would refuse, by error.
+    refused_refreshes: BTreeMap<String, u32>,
+    /// (hour, stablecoins at market) the fund paid for risk assets.
+    stables_into_risk: Vec<(f64, f64)>,
+    volume_mid: f64,
+    cost_vs_mid: f64,
+    pool_cost: f64,
+    bindings: Vec<Binding>,
+}
+
 /// Whole units `x` with `decimals` as atoms, rounded to nearest; refused when out of range.
 fn atoms(x: f64, decimals: u8) -> anyhow::Result<u64> {
     let v = (x * 10f64.powi(i32::from(decimals))).round();
@@ -179,7 +322,7 @@ fn atoms(x: f64, decimals: u8) -> anyhow::Result<u64> {
     Ok(v as u64)
 }
 
-fn units(atoms: u128, decimals: u8) -> f64 {
+pub(crate) fn units(atoms: u128, decimals: u8) -> f64 {
     atoms as f64 / 10f64.powi(i32::from(decimals))
 }
 
@@ -196,29 +339,17 @@ fn normal(rng: &mut ChaCha20Rng) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
-/// The multiplicative shock on `asset` at `day`.
-fn shock_factor(s: &Scenario, asset: &str, day: f64) -> f64 {
-    s.shocks
-        .iter()
-        .filter(|sh| sh.asset == asset && day >= sh.day)
-        .map(|sh| {
-            let weight = if sh.recover_days > 0.0 {
-                (1.0 - (day - sh.day) / sh.recover_days).max(0.0)
-            } else {
-                1.0
-            };
-            1.0 + sh.move_ * weight
-        })
-        .product()
-}
-
-/// Runs `scenario` and writes the report, summary and state snapshot into `opts.out`.
-pub fn run(scenario: &Scenario, opts: &SimOptions) -> anyhow::Result<SimResult> {
+/// Applies `--days` and `--seed` to a validated copy of `scenario`.
+pub fn prepare(
+    scenario: &Scenario,
+    days: Option<u32>,
+    seed: Option<u64>,
+) -> anyhow::Result<Scenario> {
     scenario
         .validate("(as given)")
         .map_err(anyhow::Error::new)?;
     let mut s = scenario.clone();
-    if let Some(d) = opts.days {
+    if let Some(d) = days {
         // events past a shorter horizon are simply never reached
         anyhow::ensure!(
             (1..=3650).contains(&d),
@@ -226,14 +357,27 @@ pub fn run(scenario: &Scenario, opts: &SimOptions) -> anyhow::Result<SimResult> 
         );
         s.simulation.days = d;
     }
-    if let Some(seed) = opts.seed {
+    if let Some(seed) = seed {
         s.simulation.seed = seed;
     }
+    Ok(s)
+}
+
+/// Steps of a scenario.
+pub fn step_count(s: &Scenario) -> u64 {
+    u64::from(s.simulation.days) * 86_400 / u64::from(s.simulation.step_secs)
+}
+
+/// Runs one path of `scenario` (seed: `opts.seed`, else the scenario's) and writes the
+/// report, summary and state snapshot into `opts.out`.
+pub fn run(scenario: &Scenario, opts: &SimOptions) -> anyhow::Result<SimResult> {
+    let s = prepare(scenario, opts.days, None)?;
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("creating the output directory {}", opts.out.display()))?;
-
     let mut sim = Sim::setup(&s)?;
-    let steps = u64::from(s.simulation.days) * 86_400 / u64::from(s.simulation.step_secs);
+    let seed = opts.seed.unwrap_or(s.simulation.seed);
+    sim.reset(&s, seed)?;
+    let steps = step_count(&s);
     let bar = if opts.progress {
         let bar = indicatif::ProgressBar::new(steps);
         bar.set_style(
@@ -258,7 +402,9 @@ pub fn run(scenario: &Scenario, opts: &SimOptions) -> anyhow::Result<SimResult> 
         }
     }
     bar.finish_and_clear();
-    sim.finish(&s, opts)
+    let mut result = sim.finish(&s)?;
+    sim.write_outputs(&s, &mut result, &opts.out)?;
+    Ok(result)
 }
 
 /// A running simulation: the embedded chain with the fund, its keepers and oracles.
@@ -277,6 +423,8 @@ pub struct Sim {
     keepers: Vec<SimKeeper>,
     /// `refresh_prices` + `sync_auctions`: the same accounts every step.
     crank_ixs: Vec<Instruction>,
+    /// `refresh_prices` of asset k alone (when the crank is refused).
+    refresh_one: Vec<Instruction>,
     open: Vec<OpenShortfall>,
     shortfalls: Vec<ShortfallStats>,
     samples: Vec<Sample>,
@@ -286,6 +434,13 @@ pub struct Sim {
     failed_tx: u64,
     fees_deposited: f64,
     start: i64,
+    /// Every account the setup wrote, as it left them: each path starts from these.
+    base: Vec<(Pubkey, Account)>,
+    seed: u64,
+    draws: ShockDraws,
+    path: PathLog,
+    /// The fund as set up (its configuration: assets, oracles, parameters).
+    config: Box<insurance_fund::state::Fund>,
 }
 
 impl Sim {
@@ -342,6 +497,7 @@ impl Sim {
                     mint,
                     token_program,
                     decimals: a.decimals,
+                    liquid: a.class == Class::Liquid,
                     oracle,
                     feed_id,
                     log_price: a.price.ln(),
@@ -349,6 +505,9 @@ impl Sim {
                     spot: a.price,
                     shock: 1.0,
                     base_conf_bps: f64::from(a.conf_bps),
+                    feed: FeedState::Normal,
+                    pool: Pool::new(a.price, a.pool_depth, s.market.fee_bps),
+                    published: vec![],
                 }
             })
             .collect();
@@ -366,6 +525,7 @@ impl Sim {
             assets,
             keepers: vec![],
             crank_ixs: vec![],
+            refresh_one: vec![],
             open: vec![],
             shortfalls: vec![],
             samples: vec![],
@@ -375,6 +535,11 @@ impl Sim {
             failed_tx: 0,
             fees_deposited: 0.0,
             start,
+            base: vec![],
+            seed: s.simulation.seed,
+            draws: ShockDraws::default(),
+            path: PathLog::default(),
+            config: Box::new(bytemuck::Zeroable::zeroed()),
         };
 
         // mints
@@ -509,7 +674,8 @@ impl Sim {
         let payout = sim.payout_owner.pubkey();
         sim.deposit_accounts = sim.create_atas(&depositor)?;
         sim.payout_accounts = sim.create_atas(&payout)?;
-        sim.publish_prices(start)?;
+        let slot = sim.chain.clock()?.slot;
+        sim.publish_prices(start, slot)?;
 
         // initial holdings, deposited through deposit_fees
         for (k, spec) in s.assets.iter().enumerate() {
@@ -524,9 +690,15 @@ impl Sim {
         // keepers
         let fund_state = load_fund(&mut sim.chain, &sim.fund)?;
         let oracles: Vec<Option<Pubkey>> = sim.assets.iter().map(|a| a.oracle).collect();
-        sim.crank_ixs = keeper::crank_instructions(&sim.fund, &fund_state, &|k, _| {
-            oracles.get(k).copied().flatten()
-        })?;
+        let price_account =
+            |k: usize, _: &insurance_fund::state::Asset| oracles.get(k).copied().flatten();
+        sim.crank_ixs = keeper::crank_instructions(&sim.fund, &fund_state, &price_account)?;
+        for k in 0..sim.assets.len() {
+            let mask = 1u16 << k;
+            let metas = remaining::refresh_prices_accounts(&fund_state, mask, price_account)?;
+            sim.refresh_one
+                .push(ix::refresh_prices(&sim.fund, mask, metas));
+        }
         for kspec in &s.keepers {
             let signer = keypair(&mut sim.rng);
             let owner = signer.pubkey();
@@ -536,10 +708,8 @@ impl Sim {
                 system_instruction::transfer(&sim.payer.pubkey(), &owner, 1_000_000_000_000);
             sim.send(&[], &[fund_sol], "funding a keeper with SOL")?;
             sim.create_atas(&owner)?;
-            let mut stock = vec![];
             for (k, spec) in s.assets.iter().enumerate() {
                 let amount = atoms(kspec.inventory / spec.price, spec.decimals)?;
-                stock.push(amount);
                 if amount > 0 {
                     let to = accounts.token_accounts[k].expect("an ATA per asset");
                     let a = &sim.assets[k];
@@ -563,7 +733,6 @@ impl Sim {
             let cost_value = lamports as f64 / 1e9 * s.simulation.sol_price;
             sim.keepers.push(SimKeeper {
                 accounts,
-                stock,
                 params: PlanParams {
                     cost: atoms(cost_value, nd)?,
                     min_profit: atoms(kspec.min_profit, nd)?,
@@ -586,11 +755,26 @@ impl Sim {
             sim.events.push((sh.day * 24.0, label));
         }
         for b in &s.bad_debt {
+            let label = match &b.gap_asset {
+                Some(g) if b.per_gap > 0.0 => format!("bad debt ({g} gap)"),
+                _ => format!("bad debt {:.0}", b.amount),
+            };
+            sim.events.push((b.day * 24.0, label));
+        }
+        for f in &s.oracle_faults {
+            let what = match f.kind {
+                FaultKind::Halt => "feed halted".to_string(),
+                FaultKind::Confidence => format!("confidence {:.0} bps", f.conf_bps),
+            };
             sim.events
-                .push((b.day * 24.0, format!("bad debt {:.0}", b.amount)));
+                .push((f.day * 24.0, format!("{} {what} {:.0} h", f.asset, f.hours)));
         }
         sim.events
             .sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+        sim.config = load_fund(&mut sim.chain, &sim.fund)?;
+        sim.capture_base()?;
+        let seed = s.simulation.seed;
+        sim.reset(s, seed)?;
         Ok(sim)
     }
 
@@ -664,11 +848,87 @@ impl Sim {
         self.send(&[&d], &ixs, "deposit_fees")
     }
 
-    /// Writes every Pyth asset's price account as of `now`.
-    fn publish_prices(&mut self, now: i64) -> anyhow::Result<()> {
-        let slot = self.chain.clock()?.slot;
+    /// Records every account the setup wrote (the fund, claimant, mints, vaults, token
+    /// accounts, keepers' SOL), so [`Sim::reset`] can start each path from them.
+    fn capture_base(&mut self) -> anyhow::Result<()> {
+        let mut keys = vec![
+            self.fund,
+            pda::claimant_address(&self.fund, &self.claimant.pubkey()),
+        ];
         for a in &self.assets {
+            keys.push(a.mint.pubkey());
+            keys.push(a.vault);
+        }
+        keys.extend(self.deposit_accounts.iter().copied());
+        keys.extend(self.payout_accounts.iter().copied());
+        for k in &self.keepers {
+            keys.push(k.accounts.signer.pubkey());
+            keys.extend(k.accounts.token_accounts.iter().flatten().copied());
+        }
+        let accounts = self.chain.get_accounts(&keys)?;
+        self.base = keys
+            .into_iter()
+            .zip(accounts)
+            .map(|(k, a)| {
+                Ok((
+                    k,
+                    a.with_context(|| format!("account {k} missing after setup"))?,
+                ))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(())
+    }
+
+    /// Starts path `seed`: writes back the accounts as the setup left them, deletes the
+    /// shortfall records the last path created, sets the clock to the start and reseeds.
+    pub fn reset(&mut self, s: &Scenario, seed: u64) -> anyhow::Result<()> {
+        let fund = load_fund(&mut self.chain, &self.fund)?;
+        for id in 0..fund.draw_state.shortfall_count {
+            let key = pda::shortfall_address(&self.fund, id);
+            self.chain.set_account(&key, Account::default());
+        }
+        for (k, a) in &self.base {
+            self.chain.set_account(k, a.clone());
+        }
+        self.chain.set_time(self.start)?;
+        self.seed = seed;
+        self.rng = ChaCha20Rng::seed_from_u64(seed);
+        let rng = &mut self.rng;
+        self.draws = ShockDraws::draw(s, || normal(rng));
+        for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
+            a.log_price = spec.price.ln();
+            a.ema = spec.price;
+            a.spot = spec.price;
+            a.shock = 1.0;
+            a.feed = FeedState::Normal;
+            a.pool = Pool::new(spec.price, spec.pool_depth, s.market.fee_bps);
+        }
+        for k in &mut self.keepers {
+            k.stats = KeeperStats {
+                name: k.stats.name.clone(),
+                ..Default::default()
+            };
+        }
+        self.open.clear();
+        self.shortfalls.clear();
+        self.samples.clear();
+        self.next_bad_debt = 0;
+        self.tx = 0;
+        self.failed_tx = 0;
+        self.fees_deposited = 0.0;
+        self.path = PathLog::default();
+        let slot = self.chain.clock()?.slot;
+        self.publish_prices(self.start, slot)?;
+        Ok(())
+    }
+
+    /// Writes every Pyth asset's price account as of `now` (a halted feed keeps its last).
+    fn publish_prices(&mut self, now: i64, slot: u64) -> anyhow::Result<()> {
+        for a in &mut self.assets {
             let Some(key) = a.oracle else { continue };
+            if a.feed == FeedState::Halted && now != self.start {
+                continue;
+            }
             let mantissa = |x: f64| (x * 10f64.powi(-PYTH_EXPO)).round() as i64;
             let conf_bps = a.conf_bps_now();
             let conf = (a.spot * conf_bps / 10_000.0 * 10f64.powi(-PYTH_EXPO)).round() as u64;
@@ -683,6 +943,7 @@ impl Sim {
                 fully_verified: true,
             };
             let data = encode_price_update(&p, Pubkey::new_from_array([7; 32]), slot);
+            a.published.clone_from(&data);
             self.chain.set_account(
                 &key,
                 Account {
@@ -701,23 +962,25 @@ impl Sim {
     pub fn advance(&mut self, s: &Scenario, step: u64) -> anyhow::Result<i64> {
         let now = self.start + step as i64 * i64::from(s.simulation.step_secs);
         let day = (now - self.start) as f64 / 86_400.0;
-        self.chain.set_time(now)?;
+        let slot = self.chain.set_clock(now)?.slot;
 
-        // prices: geometric random walk times the shocks in force; EMA follows spot
+        // prices: geometric random walk times the shocks in force; EMA follows spot; pools
+        // are brought back to the market price (arbitrage) at the shock's depth
         let dt = f64::from(s.simulation.step_secs) / (365.0 * 86_400.0);
         for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
-            if spec.oracle == OracleKind::Fixed {
-                continue;
+            if spec.oracle == OracleKind::Pyth {
+                let z = normal(&mut self.rng);
+                let vol = spec.annual_vol;
+                a.log_price += (spec.annual_drift - vol * vol / 2.0) * dt + vol * dt.sqrt() * z;
             }
-            let z = normal(&mut self.rng);
-            let vol = spec.annual_vol;
-            a.log_price += (spec.annual_drift - vol * vol / 2.0) * dt + vol * dt.sqrt() * z;
-            let shock = shock_factor(s, &spec.name, day);
+            let (shock, depth) = shock_factors(s, &self.draws, &spec.name, day);
             a.spot = a.log_price.exp() * shock;
             a.ema += 0.3 * (a.spot - a.ema);
             a.shock = shock;
+            a.feed = feed_state(s, &spec.name, day);
+            a.pool = Pool::new(a.spot, spec.pool_depth * depth, s.market.fee_bps);
         }
-        self.publish_prices(now)?;
+        self.publish_prices(now, slot)?;
         Ok(now)
     }
 
@@ -725,6 +988,7 @@ impl Sim {
     pub fn step(&mut self, s: &Scenario, step: u64) -> anyhow::Result<()> {
         let now = self.advance(s, step)?;
         let day = (now - self.start) as f64 / 86_400.0;
+        let hour = (now - self.start) as f64 / 3600.0;
 
         // fee inflows, once a day
         let step_secs = i64::from(s.simulation.step_secs);
@@ -744,106 +1008,40 @@ impl Sim {
             }
         }
 
-        // keepers restock once a day: what they delivered is bought back at market, off
-        // chain (minted here); what they received stays in their accounts
-        if new_day {
-            for kidx in 0..self.keepers.len() {
-                let balances = self.keepers[kidx].accounts.inventory(&mut self.chain)?;
-                let mut ixs = vec![];
-                for (k, a) in self.assets.iter().enumerate() {
-                    let want = self.keepers[kidx].stock[k];
-                    let have = balances.get(k).copied().unwrap_or(0);
-                    if have < want {
-                        let to = self.keepers[kidx].accounts.token_accounts[k]
-                            .context("a keeper token account per asset")?;
-                        ixs.push(t22::instruction::mint_to(
-                            &a.token_program,
-                            &a.mint.pubkey(),
-                            &to,
-                            &self.payer.pubkey(),
-                            &[],
-                            want - have,
-                        )?);
-                    }
-                }
-                if !ixs.is_empty() {
-                    self.send(&[], &ixs, "restocking a keeper")?;
-                }
-            }
-        }
+        self.crank(step, now)?;
 
-        // the crank: refresh every price and sync the auctions (keepers take turns)
-        let crank_ixs = self.crank_ixs.clone();
-        if !self.keepers.is_empty() {
-            let kidx = (step as usize) % self.keepers.len();
-            let signer = self.keepers[kidx].accounts.signer.insecure_clone();
-            let opts = self.keepers[kidx].send;
-            let r = send(&mut self.chain, &signer, &[], &crank_ixs, &opts)?;
-            self.tx += 1;
-            let k = &mut self.keepers[kidx];
-            k.stats.cranks += 1;
-            k.stats.costs += k.cost_value;
-            if !r.is_ok() {
-                self.failed_tx += 1;
-                bail!(
-                    "refresh_prices/sync_auctions failed at hour {}: {}",
-                    step,
-                    r.describe()
-                );
-            }
-        } else {
-            self.send(&[], &crank_ixs, "refresh_prices")?;
-        }
-
-        // bad debt: declare, approve when due, draw, close
+        // bad debt: declare (linked to the price path when the scenario says so), approve
+        // when due, draw, close
         while let Some(b) = s.bad_debt.get(self.next_bad_debt) {
             if b.day > day {
                 break;
             }
-            self.declare(b.amount, b.approval_delay_hours, now)?;
+            let mut amount = b.amount;
+            if let Some(g) = &b.gap_asset {
+                let k = s
+                    .assets
+                    .iter()
+                    .position(|a| &a.name == g)
+                    .expect("validated");
+                let from = self.price_at_hour(k, b.gap_from_day * 24.0, s);
+                let fall = (1.0 - self.assets[k].spot / from).max(0.0);
+                amount += b.per_gap * fall;
+            }
+            if amount >= 1.0 {
+                self.declare(amount, b.approval_delay_hours, now)?;
+            }
             self.next_bad_debt += 1;
         }
-        self.service_shortfalls(now)?;
+        self.service_shortfalls(now, hour)?;
 
-        // keepers, in a random order each step
-        let mut order: Vec<usize> = (0..self.keepers.len()).collect();
-        for i in (1..order.len()).rev() {
-            let j = self.rng.random_range(0..=i);
-            order.swap(i, j);
-        }
-        let mut fund = load_fund(&mut self.chain, &self.fund)?;
-        // nothing to fill for anyone (in bands, no auction running, ...): skip the keepers
-        let skip_all = keeper::precheck(&fund, now).is_err();
-        for kidx in order {
-            let roll: f64 = self.rng.random();
-            if skip_all || roll >= self.keepers[kidx].activity {
-                continue;
-            }
-            let inventory = self.keepers[kidx].accounts.inventory(&mut self.chain)?;
-            let plan = keeper::plan(&fund, now, &inventory, self.keepers[kidx].params);
-            let Ok(fill) = plan else { continue };
-            let ixn =
-                keeper::fill_instruction(&self.fund, &fund, &self.keepers[kidx].accounts, &fill)?;
-            let signer = self.keepers[kidx].accounts.signer.insecure_clone();
-            let opts = self.keepers[kidx].send;
-            let r = send(&mut self.chain, &signer, &[], &[ixn], &opts)?;
-            self.tx += 1;
-            let k = &mut self.keepers[kidx];
-            k.stats.costs += k.cost_value;
-            if r.is_ok() {
-                k.stats.fills += 1;
-                k.stats.premium += units(fill.quote.premium_value, NUMERAIRE_DECIMALS);
-            } else {
-                k.stats.failed += 1;
-                self.failed_tx += 1;
-            }
-            fund = load_fund(&mut self.chain, &self.fund)?;
-        }
+        let (binding, fund) = self.keepers_step(now, hour)?;
+        self.path.bindings.push(binding);
 
-        // the sample
+        // the sample (the fund as the keepers left it)
         let report = NavReport::build(&fund, now).map_err(|e| anyhow::anyhow!("NAV: {e}"))?;
+        let liquid_value = self.liquid_value(&fund);
         self.samples.push(Sample {
-            t_hours: (now - self.start) as f64 / 3600.0,
+            t_hours: hour,
             nav: units(report.nav, NUMERAIRE_DECIMALS),
             weights_bps: report.weights_bps.clone(),
             liquid_bps: report.liquid_bps,
@@ -854,7 +1052,105 @@ impl Sim {
             ),
             drawn_total: units(u128::from(fund.draw_state.total_drawn), NUMERAIRE_DECIMALS),
             prices: self.assets.iter().map(|a| a.spot).collect(),
+            liquid_value,
         });
+        Ok(())
+    }
+
+    /// Market value of the fund's liquid assets.
+    fn liquid_value(&self, fund: &insurance_fund::state::Fund) -> f64 {
+        self.assets
+            .iter()
+            .zip(fund.registered_assets())
+            .filter(|(a, _)| a.liquid)
+            .map(|(a, f)| units(u128::from(f.booked_balance), a.decimals) * a.spot)
+            .sum()
+    }
+
+    /// Asset `k`'s market price at `hour` (from the samples; the start price before them).
+    fn price_at_hour(&self, k: usize, hour: f64, s: &Scenario) -> f64 {
+        self.samples
+            .iter()
+            .rev()
+            .find(|x| x.t_hours <= hour + 1e-9)
+            .map_or(s.assets[k].price, |x| x.prices[k])
+    }
+
+    /// `refresh_prices` + `sync_auctions` (keepers take turns). Like a cluster keeper, the
+    /// keeper first reads each feed and checks it with the program's own `oracle::read_price`;
+    /// a feed the program would refuse (stale, confidence too wide) is left out of the
+    /// refresh, and the refusal is counted by reason, so one dead feed does not stop the
+    /// others from being cached.
+    fn crank(&mut self, step: u64, now: i64) -> anyhow::Result<()> {
+        // the assets' oracle configurations never change in a simulation
+        let fund = self.config.clone();
+        let mut mask = remaining::all_assets_mask(&fund);
+        let owner = insurance_fund::oracle::PYTH_RECEIVER_PROGRAM_ID;
+        for (k, a) in self.assets.iter().enumerate() {
+            let Some(key) = a.oracle else { continue };
+            let mut data = a.published.clone();
+            let mut lamports = 10_000_000;
+            let info = anchor_lang::prelude::AccountInfo::new(
+                &key,
+                false,
+                false,
+                &mut lamports,
+                &mut data,
+                &owner,
+                false,
+            );
+            if let Err(e) =
+                insurance_fund::oracle::read_price(&fund.assets[k].oracle, Some(&info), now, |_| {
+                    false
+                })
+            {
+                mask &= !(1u16 << k);
+                let name = match &e {
+                    anchor_lang::error::Error::AnchorError(ae) => ae.error_name.clone(),
+                    other => other.to_string(),
+                };
+                *self.path.refused_refreshes.entry(name).or_insert(0) += 1;
+            }
+        }
+        let ixs = if mask == remaining::all_assets_mask(&fund) {
+            self.crank_ixs.clone()
+        } else {
+            let oracles: Vec<Option<Pubkey>> = self.assets.iter().map(|a| a.oracle).collect();
+            let price_account =
+                |k: usize, _: &insurance_fund::state::Asset| oracles.get(k).copied().flatten();
+            let metas = remaining::refresh_prices_accounts(&fund, mask, price_account)?;
+            let mut ixs = vec![];
+            if mask != 0 {
+                ixs.push(ix::refresh_prices(&self.fund, mask, metas));
+            }
+            ixs.extend(self.crank_ixs.get(1).cloned());
+            ixs
+        };
+        if ixs.is_empty() {
+            return Ok(());
+        }
+        if self.keepers.is_empty() {
+            return self.send(&[], &ixs, "refresh_prices");
+        }
+        let kidx = (step as usize) % self.keepers.len();
+        let signer = self.keepers[kidx].accounts.signer.insecure_clone();
+        let mut opts = self.keepers[kidx].send;
+        // the same crank an hour later would be byte-identical within one slot (the clock
+        // moves without a new slot, `EmbeddedChain::set_clock`); a compute-unit limit a few
+        // units lower per step keeps it distinct (the fee difference is below a lamport)
+        opts.compute_unit_limit = opts.compute_unit_limit.saturating_sub((step % 997) as u32);
+        let r = send(&mut self.chain, &signer, &[], &ixs, &opts)?;
+        self.tx += 1;
+        let k = &mut self.keepers[kidx];
+        k.stats.cranks += 1;
+        k.stats.costs += k.cost_value;
+        if !r.is_ok() {
+            self.failed_tx += 1;
+            bail!(
+                "refresh_prices/sync_auctions failed at step {step}: {}",
+                r.describe()
+            );
+        }
         Ok(())
     }
 
@@ -885,11 +1181,15 @@ impl Sim {
         let needs_approval = decode::shortfall(&record.data)?.needs_approval;
         self.shortfalls.push(ShortfallStats {
             id,
-            declared: amount,
+            declared: units(u128::from(value), NUMERAIRE_DECIMALS),
             paid: 0.0,
             declared_hour: (now - self.start) as f64 / 3600.0,
+            payable_from_hour: (now - self.start) as f64 / 3600.0
+                + if needs_approval { delay_hours } else { 0.0 },
             hours_to_pay: None,
             draws: 0,
+            unpaid_after_24h: None,
+            unpaid_after_72h: None,
         });
         self.open.push(OpenShortfall {
             id,
@@ -899,7 +1199,34 @@ impl Sim {
         Ok(())
     }
 
-    fn service_shortfalls(&mut self, now: i64) -> anyhow::Result<()> {
+    /// Stablecoins (liquid assets at market) in the claimant's payout accounts.
+    fn payout_stables(&mut self) -> anyhow::Result<f64> {
+        let keys: Vec<Pubkey> = self
+            .assets
+            .iter()
+            .zip(&self.payout_accounts)
+            .filter(|(a, _)| a.liquid)
+            .map(|(_, k)| *k)
+            .collect();
+        let accounts = self.chain.get_accounts(&keys)?;
+        let mut total = 0.0;
+        for (a, acc) in self.assets.iter().filter(|a| a.liquid).zip(accounts) {
+            if let Some(acc) = acc {
+                let amount = decode::token_account(&acc.data)?.amount;
+                total += units(u128::from(amount), a.decimals) * a.spot;
+            }
+        }
+        Ok(total)
+    }
+
+    fn refuse(&mut self, reason: String, oracle: bool, fund: &insurance_fund::state::Fund) {
+        *self.path.refused.entry(reason).or_insert(0) += 1;
+        if oracle && self.liquid_value(fund) > 1.0 {
+            self.path.refused_oracle_with_liquid += 1;
+        }
+    }
+
+    fn service_shortfalls(&mut self, now: i64, hour: f64) -> anyhow::Result<()> {
         let authority = self.claimant.pubkey();
         let mut k = 0;
         while k < self.open.len() {
@@ -931,26 +1258,85 @@ impl Sim {
             let shortfall =
                 decode::shortfall(&accs[1].as_ref().context("shortfall account missing")?.data)?;
             let plan = remaining::plan_draw(&fund, &claimant, &shortfall, u64::MAX, now)?;
-            if plan.limit > 0 && plan.paid > 0 {
+            let paid_before = shortfall.paid;
+            if plan.limit == 0 {
+                // which cap is used up (the handler's sizing, `Fund::draw_room`)
+                let stale = fund.stale_mask(now);
+                let (values, _) = fund
+                    .asset_values()
+                    .map_err(|e| anyhow::anyhow!("asset values: {e}"))?;
+                let nav = fresh_nav(&values[..fund.asset_count as usize], stale)
+                    .map_err(|e| anyhow::anyhow!("fresh NAV: {e}"))?;
+                let room = fund
+                    .draw_room(nav, &claimant, &shortfall, u64::MAX, now)
+                    .map_err(|e| anyhow::anyhow!("draw room: {e}"))?;
+                let reason = if room.fund_capacity <= room.fund_level {
+                    "fund draw cap used up"
+                } else if claimant.caps.max_per_window <= room.claimant_level {
+                    "claimant window cap used up"
+                } else {
+                    "claimant shortfall or lifetime cap"
+                };
+                self.refuse(reason.into(), false, &fund);
+            } else if plan.paid == 0 {
+                self.refuse("nothing payable with a fresh price".into(), true, &fund);
+            } else {
                 let payout = self.payout_accounts.clone();
                 let metas = remaining::draw_accounts(&fund, &plan.assets, |i, _| payout[i]);
                 let c = self.claimant.insecure_clone();
-                self.send(
+                let stables_before = self.payout_stables()?;
+                let r = send(
+                    &mut self.chain,
+                    &self.payer,
                     &[&c],
                     &[ix::draw(&self.fund, &authority, id, u64::MAX, metas)],
-                    "draw",
+                    &SendOptions::default(),
                 )?;
-                self.shortfalls[si].draws += 1;
+                self.tx += 1;
+                if r.is_ok() {
+                    self.shortfalls[si].draws += 1;
+                    let stables = self.payout_stables()? - stables_before;
+                    let acc = self
+                        .chain
+                        .get_account(&shortfall_key)?
+                        .context("shortfall account missing")?;
+                    let paid_now = decode::shortfall(&acc.data)?.paid;
+                    let credited = units(
+                        u128::from(paid_now.saturating_sub(paid_before)),
+                        NUMERAIRE_DECIMALS,
+                    );
+                    self.path.draws.push((hour, credited, stables));
+                } else {
+                    self.failed_tx += 1;
+                    let reason = r.fund_error().unwrap_or_else(|| r.describe());
+                    let oracle = reason.contains("Stale") || reason.contains("Oracle");
+                    self.refuse(reason, oracle, &fund);
+                }
             }
             let acc = self
                 .chain
                 .get_account(&shortfall_key)?
                 .context("shortfall account missing")?;
             let shortfall = decode::shortfall(&acc.data)?;
-            self.shortfalls[si].paid = units(u128::from(shortfall.paid), NUMERAIRE_DECIMALS);
+            let st = &mut self.shortfalls[si];
+            st.paid = units(u128::from(shortfall.paid), NUMERAIRE_DECIMALS);
+            let age = hour - st.declared_hour;
+            let remaining = st.declared - st.paid;
+            if age >= 24.0 && st.unpaid_after_24h.is_none() {
+                st.unpaid_after_24h = Some(remaining.max(0.0));
+            }
+            if age >= 72.0 && st.unpaid_after_72h.is_none() {
+                st.unpaid_after_72h = Some(remaining.max(0.0));
+            }
             if shortfall.status == ShortfallStatus::Paid {
                 let declared_at = shortfall.declared_at;
-                self.shortfalls[si].hours_to_pay = Some((now - declared_at) as f64 / 3600.0);
+                st.hours_to_pay = Some((now - declared_at) as f64 / 3600.0);
+                if age < 24.0 {
+                    st.unpaid_after_24h = Some(0.0);
+                }
+                if age < 72.0 {
+                    st.unpaid_after_72h = Some(0.0);
+                }
                 let close = ix::close_shortfall(&self.fund, id, self.payer.pubkey());
                 self.send(&[], &[close], "close_shortfall")?;
                 self.open.remove(k);
@@ -961,7 +1347,302 @@ impl Sim {
         Ok(())
     }
 
-    fn finish(mut self, s: &Scenario, opts: &SimOptions) -> anyhow::Result<SimResult> {
+    /// The largest amount of asset `k` (atoms) a keeper can source in one fill: half the
+    /// pool's holdings (a flat pool: the fund's whole volume cap's worth).
+    fn pool_supply(&self, k: usize, volume_cap: f64) -> u64 {
+        let a = &self.assets[k];
+        let units = if a.pool.flat {
+            volume_cap / a.spot.max(1e-9) * 2.0
+        } else {
+            a.pool.x * 0.5
+        };
+        atoms(units, a.decimals).unwrap_or(0)
+    }
+
+    /// What an atomic keeper makes on a fill: it sells what it receives through the
+    /// out-asset's pool and buys what it delivers through the in-asset's pool, in the same
+    /// transaction; minus its fee. Numeraire atoms.
+    fn pool_profit(&self, i: usize, o: usize, amount_in: u64, amount_out: u64, cost: f64) -> i128 {
+        let (ai, ao) = (&self.assets[i], &self.assets[o]);
+        let got = ao
+            .pool
+            .sell_quote(units(u128::from(amount_out), ao.decimals));
+        let gave = ai.pool.buy_cost(units(u128::from(amount_in), ai.decimals));
+        let p = (got - gave - cost) * 10f64.powi(i32::from(NUMERAIRE_DECIMALS));
+        if p.is_finite() {
+            p as i128
+        } else {
+            i128::MIN / 2
+        }
+    }
+
+    /// The most profitable fill at `now` for an atomic keeper paying `cost` per
+    /// transaction: each size in [`SIZES`] of what the pools supply, planned by the program's
+    /// engine (`keeper::plan_with`), valued on the pools. Also whether a smaller size than
+    /// the largest won (the pool's depth bound it).
+    fn plan_atomic(
+        &self,
+        fund: &insurance_fund::state::Fund,
+        now: i64,
+        cost: f64,
+    ) -> (Result<PlannedFill, Skip>, bool) {
+        let volume_cap = units(
+            u128::from(fund.rebalance.max_volume_per_window),
+            NUMERAIRE_DECIMALS,
+        );
+        let supply: Vec<u64> = (0..self.assets.len())
+            .map(|a| self.pool_supply(a, volume_cap))
+            .collect();
+        let profit =
+            |i: usize, o: usize, amount: u64, q: &insurance_fund::math::rebalance::FillQuote| {
+                self.pool_profit(i, o, amount, q.amount_out, cost)
+            };
+        // first the smallest size, where the pools cost only their fee: with no fee per
+        // transaction (`cost` is charged by the caller when 0 here) the profit is concave in
+        // the size and 0 at 0, so a loss there is a loss at every size
+        let smallest = SIZES[SIZES.len() - 1];
+        let inventory: Vec<u64> = supply
+            .iter()
+            .map(|x| (*x as f64 * smallest) as u64)
+            .collect();
+        let probe = keeper::plan_with(fund, now, &inventory, 0, &profit);
+        match &probe {
+            Err(Skip::Unprofitable { .. }) if cost == 0.0 => return (probe, false),
+            Err(Skip::NoAcceptableFill) | Ok(_) | Err(Skip::Unprofitable { .. }) => {}
+            Err(_) => return (probe, false),
+        }
+        // a profitable probe gives the margin per unit of value; against the two pools'
+        // slippage (about value / depth each) the profit m*v - v^2*(1/D_o + 1/D_i) peaks at
+        // v* = m / (2 (1/D_o + 1/D_i)): plan once at that size and keep the better of the two
+        if let Ok(p) = &probe {
+            let v = units(p.quote.value_in, NUMERAIRE_DECIMALS);
+            let margin = units(p.expected_profit.max(0) as u128, NUMERAIRE_DECIMALS) / v.max(1e-9);
+            let (ai, ao) = (&self.assets[p.asset_in], &self.assets[p.asset_out]);
+            let inv_depth = |pool: &Pool| if pool.flat { 0.0 } else { 1.0 / pool.y };
+            let k = inv_depth(&ai.pool) + inv_depth(&ao.pool);
+            let best_value = if k > 0.0 {
+                margin / (2.0 * k)
+            } else {
+                f64::INFINITY
+            };
+            let cap_units = best_value / ai.spot.max(1e-12);
+            let cap = atoms(cap_units.min(1e15), ai.decimals).unwrap_or(u64::MAX);
+            let full = supply[p.asset_in];
+            let mut inventory = supply.clone();
+            inventory[p.asset_in] = cap.min(full);
+            let sized = keeper::plan_with(fund, now, &inventory, 0, &profit);
+            return match sized {
+                // the pools bound the fill when it took all the size they were asked for
+                Ok(f) if f.expected_profit > p.expected_profit => {
+                    let down = cap < full && f.amount_in >= inventory[p.asset_in];
+                    (Ok(f), down)
+                }
+                _ => (probe, true),
+            };
+        }
+        let mut probe = Some(probe);
+        let mut best: Option<PlannedFill> = None;
+        let mut first_err = None;
+        let mut sized_down = false;
+        for (n, frac) in SIZES.iter().enumerate() {
+            let planned = if n == SIZES.len() - 1 {
+                probe.take().expect("planned once")
+            } else {
+                let inventory: Vec<u64> =
+                    supply.iter().map(|x| (*x as f64 * frac) as u64).collect();
+                keeper::plan_with(fund, now, &inventory, 0, &profit)
+            };
+            match planned {
+                Ok(fill) => match &best {
+                    Some(b) if fill.expected_profit <= b.expected_profit => break,
+                    _ => {
+                        sized_down = n > 0;
+                        best = Some(fill);
+                    }
+                },
+                Err(e) => {
+                    // these do not depend on the size: stop at once
+                    let size_free =
+                        !matches!(e, Skip::Unprofitable { .. } | Skip::NoAcceptableFill);
+                    if first_err.is_none() {
+                        first_err = Some(e);
+                    }
+                    if size_free || best.is_some() {
+                        break;
+                    }
+                }
+            }
+        }
+        match best {
+            Some(b) => (Ok(b), sized_down),
+            None => (Err(first_err.unwrap_or(Skip::NoAcceptableFill)), false),
+        }
+    }
+
+    /// The fill transaction of an atomic keeper: it acquires the in-asset, fills, and
+    /// disposes of the out-asset in one transaction. The market legs are modelled off chain
+    /// (the pools), so the in-asset is minted to the keeper and the out-asset burned; the
+    /// one place to switch to `rebalance_begin` / swap / `rebalance_end` when the program
+    /// has flash fills.
+    fn atomic_fill_ixs(
+        &self,
+        fund: &insurance_fund::state::Fund,
+        kidx: usize,
+        fill: &PlannedFill,
+    ) -> anyhow::Result<Vec<Instruction>> {
+        let k = &self.keepers[kidx];
+        let (ai, ao) = (&self.assets[fill.asset_in], &self.assets[fill.asset_out]);
+        let acc =
+            |x: usize| k.accounts.token_accounts[x].context("a keeper token account per asset");
+        Ok(vec![
+            t22::instruction::mint_to(
+                &ai.token_program,
+                &ai.mint.pubkey(),
+                &acc(fill.asset_in)?,
+                &self.payer.pubkey(),
+                &[],
+                fill.amount_in,
+            )?,
+            keeper::fill_instruction(&self.fund, fund, &k.accounts, fill)?,
+            t22::instruction::burn(
+                &ao.token_program,
+                &acc(fill.asset_out)?,
+                &ao.mint.pubkey(),
+                &k.accounts.signer.pubkey(),
+                &[],
+                fill.quote.amount_out,
+            )?,
+        ])
+    }
+
+    /// Keepers in a random order; returns what bound conversion this hour. The best fill
+    /// is planned once per fund state (after a fill, again); each active keeper in turn
+    /// sends it when it earns the keeper's minimum profit after the keeper's fee.
+    fn keepers_step(
+        &mut self,
+        now: i64,
+        hour: f64,
+    ) -> anyhow::Result<(Binding, Box<insurance_fund::state::Fund>)> {
+        let mut order: Vec<usize> = (0..self.keepers.len()).collect();
+        for i in (1..order.len()).rev() {
+            let j = self.rng.random_range(0..=i);
+            order.swap(i, j);
+        }
+        let active: Vec<usize> = order
+            .into_iter()
+            .filter(|&k| self.rng.random::<f64>() < self.keepers[k].activity)
+            .collect();
+        let mut fund = load_fund(&mut self.chain, &self.fund)?;
+        if let Err(skip) = keeper::precheck(&fund, now) {
+            return Ok((self.binding_of_skip(&fund, now, &skip), fund));
+        }
+        let mut binding = Binding::NoKeeper;
+        let mut planned: Option<(Result<PlannedFill, Skip>, bool)> = None;
+        let mut filled = false;
+        for kidx in active {
+            let (plan, sized_down) = match &planned {
+                Some(p) => p.clone(),
+                None => {
+                    let p = self.plan_atomic(&fund, now, 0.0);
+                    planned = Some(p.clone());
+                    p
+                }
+            };
+            let fill = match plan {
+                Ok(f) => f,
+                Err(skip) => {
+                    if !filled {
+                        binding = self.binding_of_skip(&fund, now, &skip);
+                    }
+                    break;
+                }
+            };
+            let k = &self.keepers[kidx];
+            let earns = fill.expected_profit
+                - (k.cost_value * 10f64.powi(i32::from(NUMERAIRE_DECIMALS))) as i128;
+            if earns < i128::from(k.params.min_profit) {
+                if !filled {
+                    binding = Binding::AuctionPremium;
+                }
+                continue;
+            }
+            let ixs = self.atomic_fill_ixs(&fund, kidx, &fill)?;
+            let signer = self.keepers[kidx].accounts.signer.insecure_clone();
+            let opts = self.keepers[kidx].send;
+            let payer = self.payer.insecure_clone();
+            let r = send(&mut self.chain, &signer, &[&payer], &ixs, &opts)?;
+            self.tx += 1;
+            let cost = self.keepers[kidx].cost_value;
+            self.keepers[kidx].stats.costs += cost;
+            if !r.is_ok() {
+                self.keepers[kidx].stats.failed += 1;
+                self.failed_tx += 1;
+                continue;
+            }
+            self.keepers[kidx].stats.fills += 1;
+            self.keepers[kidx].stats.premium += units(fill.quote.premium_value, NUMERAIRE_DECIMALS);
+            self.book_fill(&fill, hour);
+            if !filled {
+                binding = match fill.clipped_by {
+                    Some(Room::Volume) => Binding::VolumeCap,
+                    Some(Room::Premium) => Binding::PremiumBudget,
+                    None if sized_down => Binding::PoolDepth,
+                    None => Binding::FillBounds,
+                };
+            }
+            filled = true;
+            fund = load_fund(&mut self.chain, &self.fund)?;
+            planned = None;
+        }
+        Ok((binding, fund))
+    }
+
+    /// Moves the pools for an executed fill and books its cost against mid.
+    fn book_fill(&mut self, fill: &PlannedFill, hour: f64) {
+        let (i, o) = (fill.asset_in, fill.asset_out);
+        let units_in = units(u128::from(fill.amount_in), self.assets[i].decimals);
+        let units_out = units(u128::from(fill.quote.amount_out), self.assets[o].decimals);
+        let mid_in = units_in * self.assets[i].spot;
+        let mid_out = units_out * self.assets[o].spot;
+        let got = self.assets[o].pool.sell(units_out);
+        let paid = self.assets[i].pool.buy(units_in);
+        self.path.volume_mid += mid_in;
+        self.path.cost_vs_mid += mid_out - mid_in;
+        self.path.pool_cost += (mid_out - got) + (paid - mid_in);
+        if self.assets[o].liquid && !self.assets[i].liquid {
+            self.path.stables_into_risk.push((hour, mid_out));
+        }
+    }
+
+    fn binding_of_skip(
+        &self,
+        fund: &insurance_fund::state::Fund,
+        now: i64,
+        skip: &Skip,
+    ) -> Binding {
+        match skip {
+            Skip::InBands => Binding::InBands,
+            Skip::StalePrices { .. } => Binding::Oracle,
+            Skip::RebalancesPaused => Binding::Paused,
+            Skip::RateLimited => {
+                let (volume, _) = keeper::rate_rooms(fund, now);
+                if volume < fund.rebalance.min_trade_value.max(1) {
+                    Binding::VolumeCap
+                } else {
+                    Binding::PremiumBudget
+                }
+            }
+            Skip::Unprofitable { .. } => Binding::AuctionPremium,
+            Skip::NoInventory => Binding::PoolDepth,
+            // no pair passed: when a price is stale, that is why (the planner reports the
+            // shortfall mode first)
+            _ if fund.stale_mask(now) != 0 => Binding::Oracle,
+            _ => Binding::BandRules,
+        }
+    }
+
+    /// The run's metrics (the fund's state is left as the path ended).
+    pub fn finish(&mut self, s: &Scenario) -> anyhow::Result<SimResult> {
         let fund = load_fund(&mut self.chain, &self.fund)?;
         let n = self.samples.len().max(1) as f64;
         let mean_nav = self.samples.iter().map(|x| x.nav).sum::<f64>() / n;
@@ -981,10 +1662,15 @@ impl Sim {
             .filter_map(|x| x.hours_to_pay)
             .collect();
         let initial_nav = s.simulation.initial_nav;
+        let premium_bps_per_year = if mean_nav > 0.0 {
+            premium_total / mean_nav / years * 10_000.0
+        } else {
+            0.0
+        };
         let metrics = Metrics {
             days: s.simulation.days,
             steps: self.samples.len() as u64,
-            seed: s.simulation.seed,
+            seed: self.seed,
             initial_nav,
             final_nav: self.samples.last().map_or(0.0, |x| x.nav),
             mean_distance_bps: self
@@ -1002,11 +1688,7 @@ impl Sim {
             time_below_floor: below / n,
             min_liquid_bps: s.fund.min_liquid_bps,
             keeper_premium_total: premium_total,
-            keeper_premium_bps_per_year: if mean_nav > 0.0 {
-                premium_total / mean_nav / years * 10_000.0
-            } else {
-                0.0
-            },
+            keeper_premium_bps_per_year: premium_bps_per_year,
             fills: fund.rebalance_state.fills,
             rebalance_volume: units(
                 u128::from(fund.rebalance_state.total_volume),
@@ -1021,8 +1703,131 @@ impl Sim {
             transactions: self.tx,
             failed_transactions: self.failed_tx,
         };
+        let path = self.path_metrics(s, premium_bps_per_year);
+        Ok(SimResult {
+            scenario_name: format!("seed {}, {} days", self.seed, s.simulation.days),
+            asset_names: s.assets.iter().map(|a| a.name.clone()).collect(),
+            targets_bps: s.assets.iter().map(|a| a.target_bps).collect(),
+            max_weights_bps: s.assets.iter().map(|a| a.max_weight_bps).collect(),
+            band_bps: s.fund.band_bps,
+            samples: self.samples.clone(),
+            metrics,
+            path,
+            keepers: self.keepers.iter().map(|k| k.stats.clone()).collect(),
+            shortfalls: self.shortfalls.clone(),
+            events: self.events.clone(),
+            report_path: PathBuf::new(),
+            snapshot_path: PathBuf::new(),
+        })
+    }
 
-        // the state snapshot `ifund status` reads
+    fn path_metrics(&self, s: &Scenario, premium_bps_per_year: f64) -> PathMetrics {
+        let end_hour = self.samples.last().map_or(0.0, |x| x.t_hours);
+        let first = self
+            .shortfalls
+            .iter()
+            .map(|x| x.declared_hour)
+            .reduce(f64::min);
+        let mut m = PathMetrics {
+            seed: self.seed,
+            claims: self.shortfalls.iter().map(|x| x.declared).sum(),
+            first_claim_hour: first,
+            refused_hours: self.path.refused.clone(),
+            refused_oracle_with_liquid: self.path.refused_oracle_with_liquid,
+            refused_refreshes: self.path.refused_refreshes.clone(),
+            volume_mid: self.path.volume_mid,
+            cost_vs_mid_bps: bps(self.path.cost_vs_mid, self.path.volume_mid),
+            pool_cost_bps: bps(self.path.pool_cost, self.path.volume_mid),
+            premium_bps_per_year,
+            final_nav: self.samples.last().map_or(0.0, |x| x.nav),
+            min_liquid_bps: self.samples.iter().map(|x| x.liquid_bps).min().unwrap_or(0),
+            ..Default::default()
+        };
+        m.unpaid_24h = self.shortfalls.iter().any(|x| {
+            x.unpaid_after_24h.is_some_and(|u| u > 0.5)
+                || (x.hours_to_pay.is_none() && end_hour - x.declared_hour >= 24.0)
+        });
+        m.unpaid_72h = self.shortfalls.iter().any(|x| {
+            x.unpaid_after_72h.is_some_and(|u| u > 0.5)
+                || (x.hours_to_pay.is_none() && end_hour - x.declared_hour >= 72.0)
+        });
+        m.hours_to_pay = self
+            .shortfalls
+            .iter()
+            .map(|x| x.hours_to_pay.unwrap_or(end_hour - x.declared_hour))
+            .collect();
+        if let Some(h0) = first {
+            for (j, h) in HORIZONS.iter().enumerate() {
+                let t = h0 + h;
+                let claims: f64 = self
+                    .shortfalls
+                    .iter()
+                    .filter(|x| x.declared_hour <= t)
+                    .map(|x| x.declared)
+                    .sum();
+                let paid: f64 = self
+                    .path
+                    .draws
+                    .iter()
+                    .filter(|d| d.0 <= t)
+                    .map(|d| d.1)
+                    .sum();
+                let stable: f64 = self
+                    .path
+                    .draws
+                    .iter()
+                    .filter(|d| d.0 <= t)
+                    .map(|d| d.2)
+                    .sum();
+                let held = self
+                    .samples
+                    .iter()
+                    .rev()
+                    .find(|x| x.t_hours <= t + 1e-9)
+                    .map_or(0.0, |x| x.liquid_value);
+                if claims > 0.0 {
+                    m.paid_share[j] = paid / claims;
+                    m.stable_paid_share[j] = stable / claims;
+                    m.stable_deliverable_share[j] = (stable + held) / claims;
+                }
+            }
+            m.stables_into_risk_before_claim = self
+                .path
+                .stables_into_risk
+                .iter()
+                .filter(|(t, _)| {
+                    self.shortfalls
+                        .iter()
+                        .any(|x| *t <= x.declared_hour && *t > x.declared_hour - 48.0)
+                })
+                .map(|(_, v)| v)
+                .sum();
+            // the crisis: from a day before the first claim to `crisis_hours` after it
+            let step_h = f64::from(s.simulation.step_secs) / 3600.0;
+            let from = (h0 - 24.0).max(step_h);
+            let to = h0 + f64::from(s.market.crisis_hours);
+            m.crisis_start_hour = from;
+            m.bindings = self
+                .samples
+                .iter()
+                .zip(&self.path.bindings)
+                .filter(|(x, _)| x.t_hours >= from - 1e-9 && x.t_hours <= to + 1e-9)
+                .map(|(_, b)| *b)
+                .collect();
+        }
+        m.baselines =
+            crate::baseline::run_baselines(s, &self.samples, &self.shortfalls, &self.draws);
+        m
+    }
+
+    /// Writes the state snapshot, the report and the summary of a single path into `out`.
+    pub fn write_outputs(
+        &mut self,
+        s: &Scenario,
+        result: &mut SimResult,
+        out: &Path,
+    ) -> anyhow::Result<()> {
+        let fund = load_fund(&mut self.chain, &self.fund)?;
         let mut keys = vec![self.fund];
         keys.push(pda::claimant_address(&self.fund, &self.claimant.pubkey()));
         for id in 0..fund.draw_state.shortfall_count {
@@ -1035,41 +1840,37 @@ impl Sim {
             .zip(&s.assets)
             .map(|(a, spec)| (a.mint.pubkey().to_string(), spec.name.clone()))
             .collect();
-        let snapshot_path = opts.out.join("state.json");
-        snapshot.write(&snapshot_path)?;
-
-        let mut result = SimResult {
-            scenario_name: String::new(),
-            asset_names: s.assets.iter().map(|a| a.name.clone()).collect(),
-            targets_bps: s.assets.iter().map(|a| a.target_bps).collect(),
-            max_weights_bps: s.assets.iter().map(|a| a.max_weight_bps).collect(),
-            band_bps: s.fund.band_bps,
-            samples: std::mem::take(&mut self.samples),
-            metrics,
-            keepers: self.keepers.iter().map(|k| k.stats.clone()).collect(),
-            shortfalls: self.shortfalls.clone(),
-            events: self.events.clone(),
-            report_path: opts.out.join("report.html"),
-            snapshot_path,
-        };
-        result.scenario_name = format!("seed {}, {} days", s.simulation.seed, s.simulation.days);
-        let html = crate::report::html(&result);
+        result.snapshot_path = out.join("state.json");
+        snapshot.write(&result.snapshot_path)?;
+        result.report_path = out.join("report.html");
+        let html = crate::report::html(result);
         std::fs::write(&result.report_path, html)
             .with_context(|| format!("writing {}", result.report_path.display()))?;
-        let summary = crate::report::summary_table(&result);
-        let summary_path = opts.out.join("summary.txt");
+        let summary = crate::report::summary_table(result);
+        let summary_path = out.join("summary.txt");
         std::fs::write(&summary_path, &summary)
             .with_context(|| format!("writing {}", summary_path.display()))?;
-        Ok(result)
+        Ok(())
+    }
+}
+
+/// `x` as bps of `of` (0 when `of` is 0).
+pub(crate) fn bps(x: f64, of: f64) -> f64 {
+    if of > 0.0 {
+        x / of * 10_000.0
+    } else {
+        0.0
     }
 }
 
 impl SimAsset {
     /// The published confidence: the asset's base confidence, wider while a shock is in
-    /// force, capped below the configured maximum.
+    /// force, or the fault's; not capped (the fund refuses it past `max_conf_bps`).
     fn conf_bps_now(&self) -> f64 {
-        let base = self.base_conf_bps;
-        (base * (1.0 + 20.0 * (1.0 - self.shock).abs())).min(SIM_CONF_CAP_BPS)
+        if let FeedState::Confidence(c) = self.feed {
+            return c;
+        }
+        self.base_conf_bps * (1.0 + 20.0 * (1.0 - self.shock).abs())
     }
 }
 

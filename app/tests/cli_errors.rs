@@ -126,3 +126,28 @@ fn propose_submit_names_what_it_lacks() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--change"), "{err}");
 }
+
+#[test]
+fn scenarios_are_printed_and_chosen_by_name() {
+    let (code, out, _) = ifund(&["simulate", "--print-scenario", "crash"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, ifund::scenario::built_in("crash").unwrap());
+    let (code, out, _) = ifund(&["simulate", "--print-scenario"]);
+    assert_eq!(code, 0);
+    assert_eq!(out, ifund::scenario::DEFAULT_SCENARIO);
+    let (code, _, err) = ifund(&["simulate", "--print-scenario", "crsh"]);
+    assert_ne!(code, 0);
+    assert_clean_error(
+        &err,
+        "--print-scenario crsh: no built-in scenario has this name",
+    );
+    let (code, _, err) = ifund(&["simulate", "--scenario", "crsh", "--quiet"]);
+    assert_ne!(code, 0);
+    assert_clean_error(
+        &err,
+        "--scenario crsh: neither a built-in scenario (default, crash, depeg, oracle-outage, lst-discount, replays) nor a file",
+    );
+    let (code, _, err) = ifund(&["simulate", "--paths", "0", "--quiet"]);
+    assert_ne!(code, 0);
+    assert_clean_error(&err, "--paths 0: must be between 1 and 100000");
+}

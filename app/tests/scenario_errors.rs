@@ -92,3 +92,28 @@ fn a_missing_file_is_a_clear_error() {
     assert!(e.contains("/nonexistent/s.toml"), "{e}");
     assert!(e.contains("cannot read the file"), "{e}");
 }
+
+#[test]
+fn a_gap_linked_claim_without_its_asset_is_refused() {
+    let crash = ifund::scenario::built_in("crash").unwrap();
+    let text = crash.replacen("gap_asset = \"jitoSOL\"\n", "", 1);
+    let e = err(&text);
+    assert!(e.contains("`bad_debt[0].per_gap` = 5700000"), "{e}");
+    assert!(e.contains("needs gap_asset"), "{e}");
+}
+
+#[test]
+fn a_feed_fault_needs_a_feed_and_a_confidence_fault_its_width() {
+    let outage = ifund::scenario::built_in("oracle-outage").unwrap();
+    let text = outage.replacen(
+        "asset = \"SOL-USDC LP\"\nday = 3\nhours = 24",
+        "asset = \"USDC\"\nday = 3\nhours = 24",
+        1,
+    );
+    let e = err(&text);
+    assert!(e.contains("`oracle_faults[0].asset` = \"USDC\""), "{e}");
+    assert!(e.contains("only an asset priced by a feed"), "{e}");
+    let text = outage.replacen("conf_bps = 300", "conf_bps = 0", 1);
+    let e = err(&text);
+    assert!(e.contains("`oracle_faults[1].conf_bps` = 0"), "{e}");
+}

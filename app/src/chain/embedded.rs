@@ -66,6 +66,18 @@ impl EmbeddedChain {
         Ok(())
     }
 
+    /// Sets the clock's `unix_timestamp` in the current slot, without moving to a new slot:
+    /// a slot change freezes and hashes the bank, which a simulation stepping every hour
+    /// need not pay for. A transaction byte-identical to an earlier one still gets a new
+    /// slot (and blockhash) when it is sent (`send` retries on the duplicate).
+    /// Returns the clock as set.
+    pub fn set_clock(&mut self, unix_timestamp: i64) -> anyhow::Result<Clock> {
+        let mut clock = self.clock()?;
+        clock.unix_timestamp = unix_timestamp;
+        self.ctx.set_sysvar(&clock);
+        Ok(clock)
+    }
+
     /// Writes an account directly (oracle price accounts in simulations).
     pub fn set_account(&mut self, key: &Pubkey, account: Account) {
         self.ctx.set_account(key, &AccountSharedData::from(account));
