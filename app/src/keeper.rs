@@ -14,7 +14,7 @@ use crate::route::FlashPlan;
 use anchor_lang::prelude::Pubkey;
 use insurance_fund::math::rate_limit::drained_level_ceil;
 use insurance_fund::math::rebalance::{
-    check_fill, max_fill, open_pairs, FillCheck, FillQuote, OpenPair,
+    check_fill, max_fill_priced, open_pairs, FillCheck, FillQuote, OpenPair, OutPricing,
 };
 use insurance_fund::math::valuation::value_floor;
 use insurance_fund::state::{pause_flags, Fund};
@@ -142,20 +142,24 @@ pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
 /// What the fund's rebalance volume and premium buckets still take at `now`, numeraire
 /// atoms: (volume room, premium room).
 pub fn rate_rooms(fund: &Fund, now: i64) -> (u64, u64) {
-    let cfg = &fund.rebalance;
+    // the capacities of the terms in force (the crisis profile's in crisis mode)
+    let terms = fund.fill_terms();
+    let window = fund.rebalance.window_secs;
     let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
-    let volume_room = cfg.max_volume_per_window.saturating_sub(drained_level_ceil(
-        fund.rebalance_state.volume_level,
-        cfg.max_volume_per_window,
-        cfg.window_secs,
-        elapsed,
-    ));
-    let premium_room = cfg
+    let volume_room = terms
+        .max_volume_per_window
+        .saturating_sub(drained_level_ceil(
+            fund.rebalance_state.volume_level,
+            terms.max_volume_per_window,
+            window,
+            elapsed,
+        ));
+    let premium_room = terms
         .premium_budget_per_window
         .saturating_sub(drained_level_ceil(
             fund.rebalance_state.premium_level,
-            cfg.premium_budget_per_window,
-            cfg.window_secs,
+            terms.premium_budget_per_window,
+            window,
             elapsed,
         ));
     (volume_room, premium_room)
@@ -233,15 +237,25 @@ pub fn plan_with(
             continue;
         }
         any_inventory = true;
-        let premium = fund.pair_premium_bps(&fund.fill_terms(), i, o, now);
-        let Some((amount, quote, clipped_by)) =
-            fill_within_room(fund, assets, i, o, premium, cap, volume_room, premium_room)
-        else {
-            if max_fill(
+        let terms = fund.fill_terms();
+        let premium = fund.pair_premium_bps(&terms, i, o, now);
+        // the pair's sale price now (gap clearing), as the program prices the fill
+        let out = fund.pair_out_pricing(&terms, i, o, now);
+        let Some((amount, quote, clipped_by)) = fill_within_room(
+            fund,
+            assets,
+            (i, o),
+            (premium, &out),
+            cap,
+            volume_room,
+            premium_room,
+        ) else {
+            if max_fill_priced(
                 assets,
                 i,
                 o,
                 premium,
+                &out,
                 fund.min_liquid_bps,
                 cfg.band_bps,
                 fund.numeraire_decimals,
@@ -328,9 +342,8 @@ pub fn plan_with(
 fn fill_within_room(
     fund: &Fund,
     assets: &[insurance_fund::math::rebalance::RebalanceAsset],
-    i: usize,
-    o: usize,
-    premium: u16,
+    (i, o): (usize, usize),
+    (premium, out): (u16, &OutPricing),
     cap: u64,
     volume_room: u64,
     premium_room: u64,
@@ -339,11 +352,12 @@ fn fill_within_room(
     let mut cap = cap;
     let mut clipped = None;
     for _ in 0..4 {
-        let (amount, quote) = max_fill(
+        let (amount, quote) = max_fill_priced(
             assets,
             i,
             o,
             premium,
+            out,
             fund.min_liquid_bps,
             cfg.band_bps,
             fund.numeraire_decimals,

@@ -403,3 +403,44 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         .unwrap();
     assert_eq!(f.state().await.rebalance, params());
 }
+
+/// The keeper's planner (`ifund keeper`) prices a fill as the program does after a gap: at
+/// the sale price and under the crisis terms, so the fill it plans lands and pays what it
+/// planned (planning at the upper bound would see no profit in a crash and never fill).
+#[tokio::test]
+async fn the_keepers_planner_fills_at_the_sale_price_after_a_gap() {
+    let mut s = setup(with_crisis(params(), crisis())).await;
+    let f = &mut s.f;
+    let kp = keeper(f).await;
+    gap(f, 130_000_000).await;
+    later(f, HOUR, 130_000_000).await;
+    let now = f.ctx.now().await;
+    let fund = f.state().await;
+    let mut inventory = vec![0; 3];
+    inventory[USDC] = 50 * ONE;
+    let plan = ifund::keeper::plan(
+        &fund,
+        now,
+        &inventory,
+        ifund::keeper::PlanParams {
+            cost: 0,
+            min_profit: 0,
+        },
+    )
+    .unwrap();
+    assert_eq!((plan.asset_in, plan.asset_out), (USDC, LST));
+    // at the floor (1.261), not the upper bound (2.00)
+    let at_floor = u128::from(plan.amount_in) * 100_000_000 / 126_100_000;
+    assert_eq!(u128::from(plan.quote.amount_out), at_floor);
+    let keeper = ifund::keeper::KeeperAccounts {
+        signer: kp.0.insecure_clone(),
+        token_accounts: kp.1.iter().copied().map(Some).collect(),
+    };
+    let ix = ifund::keeper::fill_instruction(&f.fund, &fund, &keeper, &plan).unwrap();
+    let before = f.ctx.token_balance(&kp.1[LST]).await;
+    f.ctx.send(&[ix], &[&kp.0]).await.unwrap();
+    assert_eq!(
+        f.ctx.token_balance(&kp.1[LST]).await - before,
+        plan.quote.amount_out
+    );
+}
