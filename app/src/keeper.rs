@@ -484,8 +484,21 @@ pub fn crank_instructions(
 ) -> anyhow::Result<Vec<anchor_lang::solana_program::instruction::Instruction>> {
     let mask = remaining::all_assets_mask(fund);
     anyhow::ensure!(mask != 0, "the fund has no assets to refresh");
-    let metas = remaining::refresh_prices_accounts(fund, mask, prices)?;
-    let mut ixs = vec![ix::refresh_prices(fund_key, mask, metas)];
+    crank_instructions_for(fund_key, fund, prices, mask)
+}
+
+/// [`crank_instructions`] refreshing only the assets in `mask` (none: only the sync).
+pub fn crank_instructions_for(
+    fund_key: &Pubkey,
+    fund: &Fund,
+    prices: &PriceAccounts<'_>,
+    mask: u16,
+) -> anyhow::Result<Vec<anchor_lang::solana_program::instruction::Instruction>> {
+    let mut ixs = vec![];
+    if mask != 0 {
+        let metas = remaining::refresh_prices_accounts(fund, mask, prices)?;
+        ixs.push(ix::refresh_prices(fund_key, mask, metas));
+    }
     if fund.rebalance.is_configured() && fund.targets_set() {
         ixs.push(ix::sync_auctions(fund_key));
     }
@@ -572,8 +585,14 @@ pub fn round(
     let mut crank_tx = None;
     if opts.crank && !opts.dry_run {
         let fund = load_fund(chain, fund_key)?;
-        let ixs = crank_instructions(fund_key, &fund, prices)?;
-        crank_tx = Some(send(chain, &keeper.signer, &[], &ixs, &opts.send)?);
+        let now = chain.clock()?.unix_timestamp;
+        // one dead feed must not stop the others from being cached: the feeds the program
+        // would refuse are left out of this refresh
+        let (mask, _refused) = live_price_mask(chain, &fund, prices, now)?;
+        let ixs = crank_instructions_for(fund_key, &fund, prices, mask)?;
+        if !ixs.is_empty() {
+            crank_tx = Some(send(chain, &keeper.signer, &[], &ixs, &opts.send)?);
+        }
     }
     let fund = load_fund(chain, fund_key)?;
     let now = chain.clock()?.unix_timestamp;
@@ -678,4 +697,53 @@ fn flash_round(
     } else {
         RoundOutcome::FlashFailed { plan, tx }
     })
+}
+
+/// The assets whose price a refresh would accept now: every registered asset, less each
+/// Pyth-priced one whose price account is missing or that the program's own check
+/// (`oracle::read_price`) refuses (stale, confidence too wide, wrong feed...), with why.
+pub fn live_price_mask(
+    chain: &mut dyn Chain,
+    fund: &Fund,
+    prices: &PriceAccounts<'_>,
+    now: i64,
+) -> anyhow::Result<(u16, Vec<(usize, String)>)> {
+    use insurance_fund::state::OracleSource;
+    let mut mask = remaining::all_assets_mask(fund);
+    let mut refused = vec![];
+    for (k, a) in fund.registered_assets().iter().enumerate() {
+        if a.oracle.source != OracleSource::PythPull as u8 {
+            continue;
+        }
+        let account = match prices(k, a) {
+            Some(key) => chain.get_account(&key)?.map(|acc| (key, acc)),
+            None => None,
+        };
+        let Some((key, acc)) = account else {
+            mask &= !(1u16 << k);
+            refused.push((k, "no price account".to_string()));
+            continue;
+        };
+        let (mut lamports, mut data) = (acc.lamports, acc.data.clone());
+        let info = anchor_lang::prelude::AccountInfo::new(
+            &key,
+            false,
+            false,
+            &mut lamports,
+            &mut data,
+            &acc.owner,
+            false,
+        );
+        if let Err(e) = insurance_fund::oracle::read_price(&a.oracle, Some(&info), now, |_| false) {
+            mask &= !(1u16 << k);
+            refused.push((
+                k,
+                match e {
+                    anchor_lang::error::Error::AnchorError(ae) => ae.error_name.clone(),
+                    other => other.to_string(),
+                },
+            ));
+        }
+    }
+    Ok((mask, refused))
 }

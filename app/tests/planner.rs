@@ -2,7 +2,7 @@
 //! deficit is spread inside the bands, are driven into their bands by keeper rounds (refresh +
 //! sync + the planned fill), through the `Chain` interface a cluster keeper uses.
 
-use ifund::chain::{load_fund, SendOptions};
+use ifund::chain::{load_fund, Chain, SendOptions};
 use ifund::keeper::{round, PlanParams, RoundOptions, RoundOutcome, Skip};
 use ifund::scenario::Scenario;
 use ifund::simulate::Sim;
@@ -316,4 +316,61 @@ mod pure {
         // the premium value is the fund's: value in times the premium, rounded down
         assert_eq!(small.quote.premium_value, 7 * ONE as u128 * 60 / 10_000);
     }
+}
+
+/// A keeper's crank leaves out a feed the program would refuse (here every Pyth feed, stale
+/// after a long quiet spell) instead of failing the whole refresh: fixed-price assets are
+/// still refreshed, and each refused feed is named with the program's reason.
+#[test]
+fn the_crank_leaves_out_a_dead_feed_and_refreshes_the_rest() {
+    let s = Scenario::parse(SCENARIO, "planner").unwrap();
+    let mut sim = Sim::setup(&s).unwrap();
+    sim.advance(&s, 1).unwrap();
+    let fund_key = sim.fund_key();
+    let oracles = sim.oracle_accounts();
+    let prices =
+        move |k: usize, _: &insurance_fund::state::Asset| oracles.get(k).copied().flatten();
+    let fund = load_fund(sim.chain(), &fund_key).unwrap();
+    let now = sim.chain().clock().unwrap().unix_timestamp;
+    let all = insurance_fund_client::remaining::all_assets_mask(&fund);
+    let (mask, refused) = ifund::keeper::live_price_mask(sim.chain(), &fund, &prices, now).unwrap();
+    assert_eq!((mask, refused.len()), (all, 0), "{refused:?}");
+    // an hour later nobody has published: every Pyth feed is stale
+    sim.chain().set_clock(now + 3_600).unwrap();
+    let (mask, refused) =
+        ifund::keeper::live_price_mask(sim.chain(), &fund, &prices, now + 3_600).unwrap();
+    let pyth: Vec<usize> = fund
+        .registered_assets()
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| a.oracle.source == insurance_fund::state::OracleSource::PythPull as u8)
+        .map(|(k, _)| k)
+        .collect();
+    assert!(!pyth.is_empty());
+    for k in &pyth {
+        assert_eq!(mask & (1 << k), 0);
+    }
+    assert_eq!(
+        refused,
+        pyth.iter()
+            .map(|&k| (k, "OracleStale".to_string()))
+            .collect::<Vec<_>>()
+    );
+    // the round's crank goes through on what is left
+    let keeper_accounts = ifund::keeper::KeeperAccounts {
+        signer: sim.keeper(0).signer.insecure_clone(),
+        token_accounts: sim.keeper(0).token_accounts.clone(),
+    };
+    let opts = RoundOptions {
+        send: SendOptions::default(),
+        params: PlanParams {
+            cost: 0,
+            min_profit: u64::MAX,
+        },
+        dry_run: false,
+        crank: true,
+        swap_pools: vec![],
+    };
+    let (crank, _) = round(sim.chain(), &fund_key, &keeper_accounts, &prices, &opts).unwrap();
+    assert!(crank.unwrap().is_ok());
 }
