@@ -1479,11 +1479,10 @@ impl Sim {
         }
     }
 
-    /// The fill transaction of an atomic keeper: it acquires the in-asset, fills, and
-    /// disposes of the out-asset in one transaction. The market legs are modelled off chain
-    /// (the pools), so the in-asset is minted to the keeper and the out-asset burned; the
-    /// one place to switch to `rebalance_begin` / swap / `rebalance_end` when the program
-    /// has flash fills.
+    /// The fill transaction of an atomic keeper, a flash fill: `rebalance_begin` lends the
+    /// out-asset, the keeper sells it and buys the in-asset in its pool, delivers, and
+    /// `rebalance_end` checks the fill. The market legs are modelled off chain (the pools),
+    /// so the out-asset is burned and the in-asset minted to the keeper.
     fn atomic_fill_ixs(
         &self,
         fund: &insurance_fund::state::Fund,
@@ -1494,7 +1493,30 @@ impl Sim {
         let (ai, ao) = (&self.assets[fill.asset_in], &self.assets[fill.asset_out]);
         let acc =
             |x: usize| k.accounts.token_accounts[x].context("a keeper token account per asset");
+        let fa = (&fund.assets[fill.asset_in], &fund.assets[fill.asset_out]);
+        let (keys_in, keys_out) = (ix::AssetKeys::of(fa.0), ix::AssetKeys::of(fa.1));
+        let me = k.accounts.signer.pubkey();
+        // a flash fill: the fund lends the out-asset, the keeper sells it in its pool (burnt
+        // here: the pools are off-chain, `market.rs`), buys the in-asset there (minted) and
+        // delivers it into the vault before `rebalance_end` checks the fill; the keeper
+        // needs no inventory
         Ok(vec![
+            ix::rebalance_begin(
+                &self.fund,
+                &me,
+                &keys_in,
+                &keys_out,
+                &acc(fill.asset_out)?,
+                fill.quote.amount_out,
+            ),
+            t22::instruction::burn(
+                &ao.token_program,
+                &acc(fill.asset_out)?,
+                &ao.mint.pubkey(),
+                &me,
+                &[],
+                fill.quote.amount_out,
+            )?,
             t22::instruction::mint_to(
                 &ai.token_program,
                 &ai.mint.pubkey(),
@@ -1503,15 +1525,16 @@ impl Sim {
                 &[],
                 fill.amount_in,
             )?,
-            keeper::fill_instruction(&self.fund, fund, &k.accounts, fill)?,
-            t22::instruction::burn(
-                &ao.token_program,
-                &acc(fill.asset_out)?,
-                &ao.mint.pubkey(),
-                &k.accounts.signer.pubkey(),
-                &[],
-                fill.quote.amount_out,
-            )?,
+            ix::token_transfer_checked(
+                &ai.token_program,
+                &acc(fill.asset_in)?,
+                &ai.mint.pubkey(),
+                &fa.0.vault,
+                &me,
+                fill.amount_in,
+                fa.0.decimals,
+            ),
+            ix::rebalance_end(&self.fund, &me, &keys_in, &keys_out),
         ])
     }
 
