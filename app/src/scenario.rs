@@ -145,6 +145,25 @@ pub struct FundParams {
     pub draw_fund_cap_bps: u16,
     pub draw_window_secs: u32,
     pub approval_threshold: f64,
+    /// Gap clearing outside a crisis (`RebalanceConfig::max_discount_bps`; 0 = none).
+    #[serde(default)]
+    pub max_discount_bps: u16,
+    /// `[fund.crisis]`: the crisis profile (`RebalanceConfig::crisis`); none by default.
+    #[serde(default)]
+    pub crisis: Option<CrisisParams>,
+}
+
+/// `[fund.crisis]`, amounts in whole numeraire units.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrisisParams {
+    pub max_volume_per_window: f64,
+    pub premium_budget_per_window: f64,
+    pub auction_duration_secs: u32,
+    pub max_premium_bps: u16,
+    pub max_discount_bps: u16,
+    #[serde(default)]
+    pub gap_trigger_bps: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -629,13 +629,24 @@ impl Sim {
             band_bps: fp.band_bps,
             start_premium_bps: fp.start_premium_bps,
             max_premium_bps: fp.max_premium_bps,
-            max_discount_bps: 0,
+            max_discount_bps: fp.max_discount_bps,
             auction_duration_secs: fp.auction_duration_secs,
             window_secs: fp.rebalance_window_secs,
             max_volume_per_window: atoms(fp.max_volume_per_window, nd)?,
             premium_budget_per_window: atoms(fp.premium_budget_per_window, nd)?,
             min_trade_value: atoms(fp.min_trade_value, nd)?,
-            crisis: Default::default(),
+            crisis: match &fp.crisis {
+                None => Default::default(),
+                Some(c) => insurance_fund::state::CrisisProfile {
+                    max_volume_per_window: atoms(c.max_volume_per_window, nd)?,
+                    premium_budget_per_window: atoms(c.premium_budget_per_window, nd)?,
+                    auction_duration_secs: c.auction_duration_secs,
+                    max_premium_bps: c.max_premium_bps,
+                    max_discount_bps: c.max_discount_bps,
+                    gap_trigger_bps: c.gap_trigger_bps,
+                    _pad: [0; 6],
+                },
+            },
         };
         let draws = DrawConfig {
             approval_threshold: atoms(fp.approval_threshold, nd)?,
