@@ -605,17 +605,8 @@ pub fn round(
         Err(skip) => RoundOutcome::Skipped(skip),
         Ok(fill) if opts.dry_run => RoundOutcome::WouldFill(fill),
         Ok(fill) => {
-            let mut ixs = vec![];
             // the account receiving the out-asset must exist: create the keeper's ATA
-            if balances.get(fill.asset_out).copied().flatten().is_none() {
-                let a = &fund.assets[fill.asset_out];
-                ixs.push(ix::create_associated_token_account_idempotent(
-                    &keeper.signer.pubkey(),
-                    &keeper.signer.pubkey(),
-                    &a.mint,
-                    &a.token_program_id(),
-                ));
-            }
+            let mut ixs = missing_accounts(&fund, keeper, &balances, &[fill.asset_out]);
             ixs.push(fill_instruction(fund_key, &fund, keeper, &fill)?);
             let tx = send(chain, &keeper.signer, &[], &ixs, &opts.send)?;
             if tx.is_ok() {
@@ -671,18 +662,7 @@ fn flash_round(
             .ok_or_else(|| anyhow::anyhow!("the keeper has no token account for asset {k}"))
     };
     let me = keeper.signer.pubkey();
-    let mut ixs = vec![];
-    for k in [plan.asset_in, plan.asset_out] {
-        if balances.get(k).copied().flatten().is_none() {
-            let a = &fund.assets[k];
-            ixs.push(ix::create_associated_token_account_idempotent(
-                &me,
-                &me,
-                &a.mint,
-                &a.token_program_id(),
-            ));
-        }
-    }
+    let mut ixs = missing_accounts(fund, keeper, balances, &[plan.asset_in, plan.asset_out]);
     ixs.extend(crate::route::flash_instructions(
         fund_key,
         fund,
@@ -746,4 +726,23 @@ pub fn live_price_mask(
         }
     }
     Ok((mask, refused))
+}
+
+/// `CreateIdempotent` of the keeper's associated token account for each asset of `assets`
+/// it does not hold an account of yet (`balances[k]` is `None`).
+fn missing_accounts(
+    fund: &Fund,
+    keeper: &KeeperAccounts,
+    balances: &[Option<u64>],
+    assets: &[usize],
+) -> Vec<anchor_lang::solana_program::instruction::Instruction> {
+    let me = keeper.signer.pubkey();
+    assets
+        .iter()
+        .filter(|&&k| balances.get(k).copied().flatten().is_none())
+        .map(|&k| {
+            let a = &fund.assets[k];
+            ix::create_associated_token_account_idempotent(&me, &me, &a.mint, &a.token_program_id())
+        })
+        .collect()
 }

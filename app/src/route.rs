@@ -17,7 +17,6 @@
 use crate::keeper::{PlanParams, Skip};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
-use insurance_fund::math::rate_limit::drained_level_ceil;
 use insurance_fund::math::rebalance::{max_fill_priced, open_pairs, quote_sale, FillQuote};
 use insurance_fund::math::valuation::value_floor;
 use insurance_fund::state::Fund;
@@ -75,31 +74,6 @@ pub struct FlashPlan {
     pub expected_profit: i128,
 }
 
-/// The fund's rate-limit room now under the terms in force: (volume, premium).
-fn rooms(fund: &Fund, now: i64) -> (u64, u64) {
-    let terms = fund.fill_terms();
-    let cfg = &fund.rebalance;
-    let s = &fund.rebalance_state;
-    let elapsed = now.saturating_sub(s.last_update);
-    let volume = terms
-        .max_volume_per_window
-        .saturating_sub(drained_level_ceil(
-            s.volume_level,
-            terms.max_volume_per_window,
-            cfg.window_secs,
-            elapsed,
-        ));
-    let premium = terms
-        .premium_budget_per_window
-        .saturating_sub(drained_level_ceil(
-            s.premium_level,
-            terms.premium_budget_per_window,
-            cfg.window_secs,
-            elapsed,
-        ));
-    (volume, premium)
-}
-
 /// The best flash fill over `pools`: for each open pair whose auction runs, whose mode the
 /// fund allows and whose prices are fresh, with a pool selling the out-asset for the
 /// in-asset, the largest delivery the fund accepts within its rate limits that still earns
@@ -119,7 +93,7 @@ pub fn plan_flash(
         .weights_without(stale)
         .map_err(|e| Skip::Engine(e.to_string()))?;
     let terms = fund.fill_terms();
-    let (volume_room, premium_room) = rooms(fund, now);
+    let (volume_room, premium_room) = crate::keeper::rate_rooms(fund, now);
     if volume_room < fund.rebalance.min_trade_value.max(1) {
         return Err(Skip::RateLimited);
     }

@@ -18,11 +18,11 @@ const FEE: MintExt = MintExt::TransferFee {
     max_fee: u64::MAX,
 };
 
-/// The same for a flash fill: the end counts what reached the vault, so a keeper that took
-/// what the full amount sent would pay for is refused, and one that took what arrived pays
-/// for passes.
-#[tokio::test]
-async fn a_flash_fill_delivering_a_fee_token_counts_what_reached_the_vault() {
+/// USDC (fixed 1.00) and FEE (Token-2022, 1 % transfer fee, Pyth 1.00), 50/50 targets, 900
+/// USDC deposited so FEE is far under its target; rebalancing configured and the auctions
+/// started. A keeper holding 1,000 FEE and an empty USDC account: (fund, keeper, its FEE
+/// account, its USDC account).
+async fn fee_fund() -> (FundFixture, Keypair, Pubkey, Pubkey) {
     let mut f = TestBuilder::new()
         .assets(vec![
             AssetSpec::new(
@@ -59,6 +59,15 @@ async fn a_flash_fill_delivering_a_fee_token_counts_what_reached_the_vault() {
         .ctx
         .create_token_account(&f.h.assets[0].mint, &keeper.pubkey())
         .await;
+    (f, keeper, k_fee, k_usdc)
+}
+
+/// The same for a flash fill: the end counts what reached the vault, so a keeper that took
+/// what the full amount sent would pay for is refused, and one that took what arrived pays
+/// for passes.
+#[tokio::test]
+async fn a_flash_fill_delivering_a_fee_token_counts_what_reached_the_vault() {
+    let (mut f, keeper, k_fee, k_usdc) = fee_fund().await;
     let (sent, arrived) = (100 * ONE, 99 * ONE);
     let flash = |taken: u64| {
         vec![
@@ -90,42 +99,7 @@ async fn a_flash_fill_delivering_a_fee_token_counts_what_reached_the_vault() {
 async fn a_fill_delivering_a_fee_token_is_priced_on_what_reached_the_vault() {
     // USDC (fixed 1.00) and FEE (Token-2022, 1 % transfer fee, Pyth 1.00), 50/50 targets;
     // FEE is far under its target, so a keeper may deliver FEE for USDC
-    let mut f = TestBuilder::new()
-        .assets(vec![
-            AssetSpec::new(
-                TokenKind::Spl,
-                6,
-                asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()),
-                5_000,
-            ),
-            AssetSpec::new(
-                TokenKind::Token2022,
-                6,
-                asset_params(LiquidityClass::Liquid, 10_000, pyth_oracle(2)),
-                5_000,
-            )
-            .with_exts(&[FEE]),
-        ])
-        .min_liquid_bps(0)
-        .build()
-        .await;
-    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), rebalance_config())])
-        .await
-        .unwrap();
-    f.deposit(0, 900 * ONE).await;
-    f.set_pyth_price(1, 100_000_000, -8, 0).await;
-    f.ctx
-        .send_ok(&[f.refresh_ix(f.all_assets()), f.sync_auctions_ix()], &[])
-        .await;
-    let keeper = Keypair::new();
-    let k_fee = f
-        .ctx
-        .funded_token_account(&f.h.assets[1].mint, &keeper.pubkey(), 1_000 * ONE)
-        .await;
-    let k_usdc = f
-        .ctx
-        .create_token_account(&f.h.assets[0].mint, &keeper.pubkey())
-        .await;
+    let (mut f, keeper, k_fee, k_usdc) = fee_fund().await;
     let vault_fee = f.h.assets[1].vault;
     let before = f.state().await;
     let sent = 100 * ONE;

@@ -43,8 +43,8 @@ pub struct RebalanceBegin<'info> {
 /// Specification:
 /// - Any keeper may call; `keeper` signs. Called at the top level of the transaction, not
 ///   through CPI (`FlashFillNotTopLevel`).
-/// - The fund is not already in a flash fill (`FlashFillInProgress`, checked in `lib.rs` as
-///   for every instruction).
+/// - The fund is not already in a flash fill (`FlashFillInProgress`: read from the fund
+///   first thing in `fill::plan_fill`; every other instruction checks it in `lib.rs`).
 /// - `vault_out` and `keeper_out` are distinct (`ConstraintDuplicateMutableAccount`).
 /// - `amount_out` > 0 (`ZeroAmount`) and at most the out-asset's booked balance
 ///   (`InsufficientVaultBalance`).
