@@ -114,6 +114,8 @@ pub struct CrisisSection {
     pub max_discount_bps: u16,
     #[serde(default)]
     pub gap_trigger_bps: u16,
+    #[serde(default)]
+    pub liquid_target_bps: u16,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -406,7 +408,8 @@ impl FundConfig {
                             max_premium_bps: c.max_premium_bps,
                             max_discount_bps: c.max_discount_bps,
                             gap_trigger_bps: c.gap_trigger_bps,
-                            _pad: [0; 6],
+                            liquid_target_bps: c.liquid_target_bps,
+                            _pad: [0; 4],
                         },
                     },
                 })

@@ -320,6 +320,20 @@ fn aggregate(
         f64::from(m.refused_hours.values().sum::<u32>())
     }));
     distributions.push(dist(
+        "stablecoins raised within 24 h / NAV before",
+        "%",
+        false,
+        &records,
+        |m| m.raised_24h_share * 100.0,
+    ));
+    distributions.push(dist(
+        "cost of that raise vs mid",
+        "bps of raised",
+        true,
+        &records,
+        |m| m.raised_24h_cost_bps,
+    ));
+    distributions.push(dist(
         "rebalancing cost vs mid",
         "bps of volume",
         true,

@@ -100,6 +100,7 @@ pub struct CrisisPatch {
     pub max_premium_bps: Option<u16>,
     pub max_discount_bps: Option<u16>,
     pub gap_trigger_bps: Option<u16>,
+    pub liquid_target_bps: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -627,7 +628,10 @@ fn changes_of(
                                 .max_discount_bps
                                 .unwrap_or(c.crisis.max_discount_bps),
                             gap_trigger_bps: p.gap_trigger_bps.unwrap_or(c.crisis.gap_trigger_bps),
-                            _pad: [0; 6],
+                            liquid_target_bps: p
+                                .liquid_target_bps
+                                .unwrap_or(c.crisis.liquid_target_bps),
+                            _pad: [0; 4],
                         },
                     },
                 };

@@ -357,6 +357,14 @@ pub fn path_rows(p: &crate::simulate::PathMetrics) -> Vec<(String, String)> {
         "stablecoins into risk, 48 h before a claim".into(),
         money(p.stables_into_risk_before_claim),
     ));
+    rows.push((
+        "raised in 24 h from first claim (cost)".into(),
+        format!(
+            "{:.1} % of NAV ({:.1} bps vs mid)",
+            p.raised_24h_share * 100.0,
+            p.raised_24h_cost_bps
+        ),
+    ));
     for b in &p.baselines {
         rows.push((
             format!("baseline: {}", b.name),

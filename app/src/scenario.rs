@@ -65,6 +65,11 @@ pub struct Market {
     /// (binding-limit chart, deliverable stablecoins).
     #[serde(default = "default_crisis_hours")]
     pub crisis_hours: u32,
+    /// Keeper rounds per step: keepers look again at evenly spaced times within a step while
+    /// an auction is running (the clock moves, prices stay as published at the step), as
+    /// bots polling every few seconds would; 1 = once per step.
+    #[serde(default = "default_keeper_rounds")]
+    pub keeper_rounds: u32,
 }
 
 impl Default for Market {
@@ -72,6 +77,7 @@ impl Default for Market {
         Self {
             fee_bps: default_pool_fee(),
             crisis_hours: default_crisis_hours(),
+            keeper_rounds: default_keeper_rounds(),
         }
     }
 }
@@ -81,6 +87,9 @@ fn default_pool_fee() -> u16 {
 }
 fn default_crisis_hours() -> u32 {
     72
+}
+fn default_keeper_rounds() -> u32 {
+    1
 }
 
 /// A fault of one asset's price feed, from `day` for `hours`.
@@ -164,6 +173,9 @@ pub struct CrisisParams {
     pub max_discount_bps: u16,
     #[serde(default)]
     pub gap_trigger_bps: u16,
+    /// Crisis targets: the liquid share the fund aims for in crisis mode (0 = none).
+    #[serde(default)]
+    pub liquid_target_bps: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -386,6 +398,14 @@ impl Scenario {
                 "simulation.step_secs".into(),
                 sim.step_secs.to_string(),
                 "must be between 60 and 86400 seconds",
+            ));
+        }
+        let rounds = self.market.keeper_rounds;
+        if rounds == 0 || rounds > 60 || sim.step_secs / rounds < 10 {
+            return Err(err(
+                "market.keeper_rounds".into(),
+                rounds.to_string(),
+                "must be between 1 and 60, at least 10 seconds apart within a step",
             ));
         }
         positive(&err, "simulation.initial_nav", sim.initial_nav)?;

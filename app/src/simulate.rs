@@ -46,8 +46,10 @@ const PYTH_EXPO: i32 = -8;
 const MAX_CONF_BPS: u16 = 200;
 /// Hours after the first claim at which deliverable stablecoins are measured.
 pub const HORIZONS: [f64; 4] = [1.0, 6.0, 24.0, 72.0];
-/// Sizes the atomic keeper tries, as fractions of the most its pool can supply.
-const SIZES: [f64; 4] = [1.0, 0.25, 0.0625, 0.015625];
+/// Sizes the atomic keeper tries, as fractions of the most its pool can supply. The smallest
+/// is the probe: small enough that a thin out-asset pool (an LP token's in a crash) does not
+/// make every size look like a loss when the in-asset's supply is large (a stablecoin's).
+const SIZES: [f64; 6] = [1.0, 0.25, 0.0625, 0.015625, 0.00390625, 0.0009765625];
 
 /// How to run a scenario.
 #[derive(Clone, Debug)]
@@ -136,6 +138,16 @@ pub enum Binding {
 }
 
 impl Binding {
+    /// Whether a keeper looking again later in the same step might fill: the auction moves
+    /// with the clock, keepers wake up, and a fill leaves room for the next one (its pair
+    /// restarts its auction).
+    pub fn may_change_within_step(self) -> bool {
+        matches!(
+            self,
+            Binding::AuctionPremium | Binding::NoKeeper | Binding::PoolDepth | Binding::FillBounds
+        )
+    }
+
     pub const ALL: [Binding; 10] = [
         Binding::InBands,
         Binding::FillBounds,
@@ -229,6 +241,12 @@ pub struct PathMetrics {
     pub premium_bps_per_year: f64,
     /// Stablecoins the fund spent buying risk assets in the 48 h before a claim.
     pub stables_into_risk_before_claim: f64,
+    /// Stablecoins (at market) the fund raised by selling risk assets within 24 h of the
+    /// first claim, as a share of NAV at the step before it (before the crash of a `crash`
+    /// path), and those fills' cost against mid (risk assets given minus stablecoins
+    /// received, at market), bps of the stablecoins received.
+    pub raised_24h_share: f64,
+    pub raised_24h_cost_bps: f64,
     pub final_nav: f64,
     pub min_liquid_bps: u16,
     /// Per hour from `crisis_start_hour`: what bound conversion.
@@ -307,6 +325,9 @@ struct PathLog {
     refused_refreshes: BTreeMap<String, u32>,
     /// (hour, stablecoins at market) the fund paid for risk assets.
     stables_into_risk: Vec<(f64, f64)>,
+    /// (hour, stablecoins received at market, risk assets given at market) of every fill
+    /// that sold a risk asset for a liquid one.
+    liquidity_raised: Vec<(f64, f64, f64)>,
     volume_mid: f64,
     cost_vs_mid: f64,
     pool_cost: f64,
@@ -644,7 +665,8 @@ impl Sim {
                     max_premium_bps: c.max_premium_bps,
                     max_discount_bps: c.max_discount_bps,
                     gap_trigger_bps: c.gap_trigger_bps,
-                    _pad: [0; 6],
+                    liquid_target_bps: c.liquid_target_bps,
+                    _pad: [0; 4],
                 },
             },
         };
@@ -984,15 +1006,24 @@ impl Sim {
                 let vol = spec.annual_vol;
                 a.log_price += (spec.annual_drift - vol * vol / 2.0) * dt + vol * dt.sqrt() * z;
             }
-            let (shock, depth) = shock_factors(s, &self.draws, &spec.name, day);
+            let (shock, _) = shock_factors(s, &self.draws, &spec.name, day);
             a.spot = a.log_price.exp() * shock;
             a.ema += 0.3 * (a.spot - a.ema);
             a.shock = shock;
             a.feed = feed_state(s, &spec.name, day);
-            a.pool = Pool::new(a.spot, spec.pool_depth * depth, s.market.fee_bps);
         }
+        self.recentre_pools(s, day);
         self.publish_prices(now, slot)?;
         Ok(now)
+    }
+
+    /// Every asset's pool back at its market price, at the depth of the shocks in force on
+    /// `day` (arbitrage between keeper rounds).
+    fn recentre_pools(&mut self, s: &Scenario, day: f64) {
+        for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
+            let (_, depth) = shock_factors(s, &self.draws, &spec.name, day);
+            a.pool = Pool::new(a.spot, spec.pool_depth * depth, s.market.fee_bps);
+        }
     }
 
     /// One step: prices, fees, the crank, bad debt, keepers, and the sample.
@@ -1019,7 +1050,7 @@ impl Sim {
             }
         }
 
-        self.crank(step, now)?;
+        self.crank(step, 0, now)?;
 
         // bad debt: declare (linked to the price path when the scenario says so), approve
         // when due, draw, close
@@ -1045,7 +1076,25 @@ impl Sim {
         }
         self.service_shortfalls(now, hour)?;
 
-        let (binding, fund) = self.keepers_step(now, hour)?;
+        let (mut binding, mut fund) = self.keepers_step(now, hour)?;
+        // keepers look again within the step while something they could take may still come
+        // within reach (an auction's premium rising, its sale price falling, another keeper
+        // waking up): `[market] keeper_rounds`; prices stay as published at the step
+        let rounds = i64::from(s.market.keeper_rounds.max(1));
+        for r in 1..rounds {
+            if !binding.may_change_within_step() {
+                break;
+            }
+            let t = now + r * step_secs / rounds;
+            let slot = self.chain.set_clock(t)?.slot;
+            // arbitrage has brought the pools back to the market since the last round; the
+            // feeds publish again (same market) and a keeper cranks them, as fills need
+            // prices younger than the assets' `max_age_secs`
+            self.recentre_pools(s, (t - self.start) as f64 / 86_400.0);
+            self.publish_prices(t, slot)?;
+            self.crank(step, r as u32, t)?;
+            (binding, fund) = self.keepers_step(t, (t - self.start) as f64 / 3600.0)?;
+        }
         self.path.bindings.push(binding);
 
         // the sample (the fund as the keepers left it)
@@ -1091,8 +1140,9 @@ impl Sim {
     /// keeper first reads each feed and checks it with the program's own `oracle::read_price`;
     /// a feed the program would refuse (stale, confidence too wide) is left out of the
     /// refresh, and the refusal is counted by reason, so one dead feed does not stop the
-    /// others from being cached.
-    fn crank(&mut self, step: u64, now: i64) -> anyhow::Result<()> {
+    /// others from being cached. `round` > 0 for the extra keeper rounds within a step
+    /// (refusals are counted once per step, in round 0).
+    fn crank(&mut self, step: u64, round: u32, now: i64) -> anyhow::Result<()> {
         // the assets' oracle configurations never change in a simulation
         let fund = self.config.clone();
         let mut mask = remaining::all_assets_mask(&fund);
@@ -1120,7 +1170,9 @@ impl Sim {
                     anchor_lang::error::Error::AnchorError(ae) => ae.error_name.clone(),
                     other => other.to_string(),
                 };
-                *self.path.refused_refreshes.entry(name).or_insert(0) += 1;
+                if round == 0 {
+                    *self.path.refused_refreshes.entry(name).or_insert(0) += 1;
+                }
             }
         }
         let ixs = if mask == remaining::all_assets_mask(&fund) {
@@ -1149,7 +1201,10 @@ impl Sim {
         // the same crank an hour later would be byte-identical within one slot (the clock
         // moves without a new slot, `EmbeddedChain::set_clock`); a compute-unit limit a few
         // units lower per step keeps it distinct (the fee difference is below a lamport)
-        opts.compute_unit_limit = opts.compute_unit_limit.saturating_sub((step % 997) as u32);
+        // (and per round within a step)
+        opts.compute_unit_limit = opts
+            .compute_unit_limit
+            .saturating_sub((step % 997) as u32 + 997 * round);
         let r = send(&mut self.chain, &signer, &[], &ixs, &opts)?;
         self.tx += 1;
         let k = &mut self.keepers[kidx];
@@ -1646,6 +1701,9 @@ impl Sim {
         if self.assets[o].liquid && !self.assets[i].liquid {
             self.path.stables_into_risk.push((hour, mid_out));
         }
+        if self.assets[i].liquid && !self.assets[o].liquid {
+            self.path.liquidity_raised.push((hour, mid_in, mid_out));
+        }
     }
 
     fn binding_of_skip(
@@ -1836,6 +1894,22 @@ impl Sim {
                 })
                 .map(|(_, v)| v)
                 .sum();
+            let nav_before = self
+                .samples
+                .iter()
+                .rev()
+                .find(|x| x.t_hours < h0 - 1e-9)
+                .map_or(s.simulation.initial_nav, |x| x.nav);
+            let (raised, given) = self
+                .path
+                .liquidity_raised
+                .iter()
+                .filter(|(t, _, _)| *t >= h0 - 1e-9 && *t < h0 + 24.0 - 1e-9)
+                .fold((0.0, 0.0), |(r, g), (_, got, gave)| (r + got, g + gave));
+            if nav_before > 0.0 {
+                m.raised_24h_share = raised / nav_before;
+            }
+            m.raised_24h_cost_bps = bps(given - raised, raised);
             // the crisis: from a day before the first claim to `crisis_hours` after it
             let step_h = f64::from(s.simulation.step_secs) / 3600.0;
             let from = (h0 - 24.0).max(step_h);

@@ -216,11 +216,19 @@ pub fn render_fund(
                 "normal".to_string()
             } else {
                 format!(
-                    "CRISIS ({why}): only fills raising the liquid share; {} terms",
+                    "CRISIS ({why}): only fills raising the liquid share; {} terms{}",
                     if terms.crisis {
                         "crisis-profile"
                     } else {
                         "normal"
+                    },
+                    if fund.target_tilt().is_some() {
+                        format!(
+                            "; crisis targets (liquid assets {})",
+                            pct(fund.rebalance.crisis.liquid_target_bps.into())
+                        )
+                    } else {
+                        String::new()
                     }
                 )
             }
@@ -309,7 +317,8 @@ pub fn render_fund(
             amount(u128::from(a.booked_balance), a.decimals, 2),
             price,
             pct(weight.into()),
-            pct(a.target_bps.into()),
+            // the target in force (crisis targets while they apply)
+            pct(assets[k].input.target_bps.into()),
             pct(a.max_weight_bps.into()),
             cap_state,
             age

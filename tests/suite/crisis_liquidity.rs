@@ -27,7 +27,8 @@ fn crisis() -> CrisisProfile {
         max_premium_bps: 110,
         max_discount_bps: 300,
         gap_trigger_bps: 500,
-        _pad: [0; 6],
+        liquid_target_bps: 0,
+        _pad: [0; 4],
     }
 }
 
@@ -150,18 +151,123 @@ async fn the_sale_price_falls_over_the_auction() {
         f.ctx.token_balance(&kp.1[LST]).await - before,
         10_010_000 / 2
     );
-    // the fill restarted the pair's clocks; half an auction later the price is halfway to the
-    // floor: 2.00 - (2.00 - 1.261) / 2 = 1.6305, the premium 10 + 100 / 2 = 60 bps
+    let started = f.state().await.assets[LST].over_since;
+    assert_ne!(started, 0);
+    // half an auction later the price is halfway to the floor: 2.00 - (2.00 - 1.261) / 2 =
+    // 1.6305, the premium 10 + 100 / 2 = 60 bps
     later(f, HOUR / 2, 130_000_000).await;
-    let before = f.ctx.token_balance(&kp.1[LST]).await;
-    fill(f, &kp, USDC, LST, 10 * ONE).await.unwrap();
     let sale = 200_000_000 - (200_000_000 - 126_100_000) / 2;
     assert_eq!(sale, 163_050_000);
     let expected = 10_060_000u128 * 100_000_000 / sale;
+    // on crisis terms a fill does not restart the auction (a partial take): it sets it back
+    // by 1/64 of its length (56 s of 3,600), so the next fill, at once, gets nearly the same
+    // price, not the upper bound and start premium again
+    let before = f.ctx.token_balance(&kp.1[LST]).await;
+    fill(f, &kp, USDC, LST, 10 * ONE).await.unwrap();
     assert_eq!(
         u128::from(f.ctx.token_balance(&kp.1[LST]).await - before),
         expected
     );
+    let setback = 3_600 / 64;
+    assert_eq!(setback, 56);
+    assert_eq!(f.state().await.assets[LST].over_since, started + setback);
+    // 1,744 s into the auction: sale 2.00 - floor(0.739 * 1,744 / 3,600), premium
+    // 10 + floor(100 * 1,744 / 3,600) = 58 bps
+    let t: u128 = 1_800 - 56;
+    let sale = 200_000_000 - (73_900_000 * t / 3_600);
+    let premium = 10 + 100 * t / 3_600;
+    assert_eq!((sale, premium), (164_199_556, 58));
+    let before = f.ctx.token_balance(&kp.1[LST]).await;
+    fill(f, &kp, USDC, LST, 10 * ONE).await.unwrap();
+    assert_eq!(
+        u128::from(f.ctx.token_balance(&kp.1[LST]).await - before),
+        (10 * 10_000 + 10 * premium) * 100 * 100_000_000 / sale
+    );
+    assert_eq!(
+        f.state().await.assets[LST].over_since,
+        started + 2 * setback
+    );
+}
+
+/// Crisis targets (`CrisisProfile::liquid_target_bps`): in crisis mode the liquid assets
+/// target the crisis share and the risk assets' targets shrink in proportion, so the fund
+/// sells a risk asset its normal targets would keep; outside crisis mode nothing changes.
+#[tokio::test]
+async fn crisis_targets_sell_a_risk_asset_the_normal_targets_keep() {
+    let with_target = |liquid_target_bps| {
+        with_crisis(
+            params(),
+            CrisisProfile {
+                liquid_target_bps,
+                ..crisis()
+            },
+        )
+    };
+    // USDC 50, USDT 30, LST 20 at 1.00: every asset at its target (50/30/20 %)
+    let mut f = crate::rebalance::fund_with([50, 30, 20], 6_000, 6_000, with_target(9_000)).await;
+    let kp = crate::rebalance::keeper(&mut f, 1_000).await;
+    crate::rebalance::crank(&mut f).await;
+    let st = f.state().await;
+    assert!(!st.crisis_mode());
+    assert_eq!(st.target_tilt(), None);
+    assert_eq!(st.assets[LST].over_since, 0);
+
+    // LST gaps 10 % (EMA still 1.00): crisis mode. At 0.90 it weighs 18 / 98 = 18.4 %, under
+    // its 20 % target; the crisis targets (liquid 90 %: liquid x 9,000 / 8,000, risk x
+    // 1,000 / 2,000) put it at 10 %, so it is over its band and its auction starts
+    f.ctx.advance_clock(1).await;
+    f.set_pyth_gap(LST, 90_000_000, 100_000_000, -8, 0).await;
+    f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
+    crate::rebalance::crank(&mut f).await;
+    let st = f.state().await;
+    assert!(st.crisis_mode());
+    let tilt = st.target_tilt().expect("crisis targets in force");
+    assert_eq!((tilt.liquid, tilt.risk), ((9_000, 8_000), (1_000, 2_000)));
+    let (inputs, _) = st.engine_inputs();
+    let targets: Vec<u16> = inputs[..3].iter().map(|a| a.target_bps).collect();
+    assert_eq!(targets, [5_625, 3_375, 1_000]);
+    assert_ne!(st.assets[LST].over_since, 0);
+    assert_ne!(st.assets[USDC].under_since, 0);
+    // the targets as set are unchanged
+    assert_eq!(st.assets[LST].target_bps, 2_000);
+
+    // the auction has run its hour: a keeper buys LST with USDC
+    later_at_par(&mut f, HOUR).await;
+    let (usdc_vault, lst_vault) = (
+        f.ctx.token_balance(&f.h.assets[USDC].vault).await,
+        f.ctx.token_balance(&f.h.assets[LST].vault).await,
+    );
+    crate::rebalance::fill(&mut f, &kp, USDC, LST, 2 * ONE, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.ctx.token_balance(&f.h.assets[USDC].vault).await,
+        usdc_vault + 2 * ONE
+    );
+    assert!(f.ctx.token_balance(&f.h.assets[LST].vault).await < lst_vault);
+
+    // the same fund without crisis targets keeps LST (under its target): no sale
+    let mut f = crate::rebalance::fund_with([50, 30, 20], 6_000, 6_000, with_target(0)).await;
+    let kp = crate::rebalance::keeper(&mut f, 1_000).await;
+    f.ctx.advance_clock(1).await;
+    f.set_pyth_gap(LST, 90_000_000, 100_000_000, -8, 0).await;
+    f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
+    crate::rebalance::crank(&mut f).await;
+    let st = f.state().await;
+    assert!(st.crisis_mode());
+    assert_eq!(st.target_tilt(), None);
+    assert_eq!(st.assets[LST].over_since, 0);
+    later_at_par(&mut f, HOUR).await;
+    let out = crate::rebalance::fill(&mut f, &kp, USDC, LST, 2 * ONE, 1).await;
+    assert_fund_error(&out, FundError::OutNotOverweight);
+}
+
+/// `secs` later, LST republished at its gapped 0.90 (EMA 1.00) and USDT at 1.00, refreshed.
+async fn later_at_par(f: &mut FundFixture, secs: i64) {
+    f.ctx.advance_clock(secs).await;
+    f.set_pyth_gap(LST, 90_000_000, 100_000_000, -8, 0).await;
+    f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
+    f.ctx.send_ok(&[f.refresh_ix(f.all_assets())], &[]).await;
 }
 
 /// A spot pushed far down (the EMA unmoved) drags the floor with it: what bounds the damage
@@ -355,7 +461,17 @@ async fn crisis_parameters_are_validated_and_timelocked() {
             with_crisis(
                 params(),
                 CrisisProfile {
-                    _pad: [1, 0, 0, 0, 0, 0],
+                    liquid_target_bps: 10_001,
+                    ..crisis()
+                },
+            ),
+            FundError::InvalidCrisisProfile,
+        ),
+        (
+            with_crisis(
+                params(),
+                CrisisProfile {
+                    _pad: [1, 0, 0, 0],
                     ..crisis()
                 },
             ),
@@ -385,6 +501,10 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         max_volume_per_window: 3_000_000 * ONE,
         ..quiet
     };
+    let tilted = CrisisProfile {
+        liquid_target_bps: 8_000,
+        ..quiet
+    };
     for p in [
         with_crisis(params(), crisis()),
         RebalanceConfig {
@@ -392,6 +512,7 @@ async fn crisis_parameters_are_validated_and_timelocked() {
             ..with_crisis(params(), quiet)
         },
         with_crisis(params(), bigger),
+        with_crisis(params(), tilted),
     ] {
         let out = f.send_gov(&[f.set_rebalance_params_ix(&g, p)]).await;
         assert_fund_error(&out, FundError::TimelockRequired);

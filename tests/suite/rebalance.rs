@@ -33,7 +33,7 @@ pub(crate) fn params() -> RebalanceConfig {
 /// USDC (fixed 1.00, liquid, target 50 %, max 80 %), USDT (Pyth, liquid, target 30 %,
 /// max `usdt_max`), LST (Pyth, 6 decimals here, yield-bearing, target 20 %, max 40 %); min
 /// liquid share 60 %. All Pyth prices 1.00 with no confidence; `deposits` are whole tokens.
-async fn fund_with(
+pub(crate) async fn fund_with(
     deposits: [u64; 3],
     usdt_max: u16,
     min_liquid: u16,

@@ -10,6 +10,7 @@ use solana_hash::Hash;
 use solana_keypair::Keypair;
 use solana_program_test::{BanksClientError, ProgramTestContext};
 use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
 use std::collections::HashSet;
 
 pub struct EmbeddedChain {
@@ -62,6 +63,12 @@ impl EmbeddedChain {
         clock.slot += 1;
         clock.unix_timestamp = unix_timestamp;
         self.ctx.set_sysvar(&clock);
+        // the warp records a new blockhash but leaves the context's: take it, or after 150
+        // warps the context's blockhash is too old to be found
+        self.ctx.last_blockhash = self
+            .rt
+            .block_on(self.ctx.banks_client.get_latest_blockhash())
+            .context("reading the embedded runtime's blockhash")?;
         self.stale = false;
         Ok(())
     }
@@ -129,6 +136,16 @@ impl Chain for EmbeddedChain {
                 .process_transaction_with_metadata(tx.clone()),
         );
         match res {
+            // the bank's background ticks retire blockhashes with wall-clock time (150 of
+            // them), however still the simulated clock stands: sign again with a fresh one
+            Ok(r) if r.result == Err(TransactionError::BlockhashNotFound) => {
+                self.stale = true;
+                Err(ChainError::BlockhashExpired)
+            }
+            Err(BanksClientError::TransactionError(TransactionError::BlockhashNotFound)) => {
+                self.stale = true;
+                Err(ChainError::BlockhashExpired)
+            }
             Ok(r) => Ok(TxResult {
                 signature: sig.to_string(),
                 result: r.result,

@@ -41,6 +41,9 @@ pub const MIN_WINDOW_SECS: u32 = 60;
 pub const MAX_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
 /// Deepest discount below `spot - conf` a sale may reach (`RebalanceConfig::max_discount_bps`).
 pub const MAX_DISCOUNT_BPS: u16 = 2_000;
+/// On crisis terms each fill moves its pair's auction back by this fraction of the auction's
+/// length (`fill::book_fill`): 64 takes set a crisis auction back by its whole length.
+pub const CRISIS_TAKE_SETBACK: u32 = 64;
 /// Gap trigger bounds of the crisis profile (`CrisisProfile::gap_trigger_bps`).
 pub const MIN_GAP_TRIGGER_BPS: u16 = 100;
 pub const MAX_GAP_TRIGGER_BPS: u16 = 5_000;

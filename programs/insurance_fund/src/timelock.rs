@@ -11,7 +11,7 @@
 //! | `add_asset` | always | - |
 //! | `update_asset` | the oracle changes; max weight rises; haircut falls; class becomes more liquid; a flag is set that was clear | caps lowered, haircut raised, flags cleared, class made less liquid |
 //! | `set_bounds` | min liquid share falls; max price age rises; max pause rises; timelock falls | the opposite moves |
-//! | `set_rebalance_params` | band narrows; start or max premium rises; auction or window shortens; volume cap or premium budget rises; min trade falls; max discount rises; a crisis profile is set where none was, or any of its caps, premium or discount rises or its auction shortens; the crisis gap trigger changes at all | the opposite moves; the crisis profile removed (its gap trigger unchanged) |
+//! | `set_rebalance_params` | band narrows; start or max premium rises; auction or window shortens; volume cap or premium budget rises; min trade falls; max discount rises; a crisis profile is set where none was, or any of its caps, premium, discount or liquid target rises or its auction shortens; the crisis gap trigger changes at all | the opposite moves; the crisis profile removed (its gap trigger unchanged) |
 //! | `set_draw_params` | approval threshold rises; fund-wide cap rises; window shortens | the opposite moves |
 //! | `set_guardian` | a new guardian is set | the guardian is removed or unchanged |
 //! | `register_claimant` | always | - |
@@ -93,8 +93,9 @@ impl Effect {
 /// Whether a new crisis profile makes the fund riskier than the old one: any change of the
 /// gap trigger (it both loosens the terms and restricts fills to liquidity-raising ones,
 /// earlier or later: both directions move risk, so both wait); setting a profile where there
-/// was none; any larger cap, premium or discount, or a shorter auction. Otherwise removing a
-/// profile tightens (the normal terms apply).
+/// was none; any larger cap, premium, discount or crisis liquid target (more risk sold at a
+/// discount), or a shorter auction. Otherwise removing a profile tightens (the normal terms
+/// apply).
 fn crisis_loosens(old: &CrisisProfile, new: &CrisisProfile) -> bool {
     if new.gap_trigger_bps != old.gap_trigger_bps {
         return true;
@@ -109,6 +110,7 @@ fn crisis_loosens(old: &CrisisProfile, new: &CrisisProfile) -> bool {
         || new.max_premium_bps > old.max_premium_bps
         || new.max_discount_bps > old.max_discount_bps
         || new.gap_trigger_bps != old.gap_trigger_bps
+        || new.liquid_target_bps > old.liquid_target_bps
 }
 
 impl ConfigChange {

@@ -83,7 +83,12 @@ pub struct CrisisProfile {
     /// than this (a gap the EMA has not caught up with) puts the fund in crisis mode;
     /// 0 = only shortfalls do.
     pub gap_trigger_bps: u16,
-    pub _pad: [u8; 6],
+    /// Crisis targets: in crisis mode the liquid assets together target at least this share
+    /// of NAV, the risk assets' targets shrinking in proportion (`Fund::target_tilt`), so
+    /// keepers sell risk assets for liquid ones before further claims arrive; 0 = the
+    /// targets stay as set.
+    pub liquid_target_bps: u16,
+    pub _pad: [u8; 4],
 }
 
 impl CrisisProfile {
@@ -105,7 +110,8 @@ impl CrisisProfile {
                     .contains(&self.auction_duration_secs)
                 && (self.gap_trigger_bps == 0
                     || (MIN_GAP_TRIGGER_BPS..=MAX_GAP_TRIGGER_BPS).contains(&self.gap_trigger_bps))
-                && self._pad == [0; 6],
+                && self.liquid_target_bps <= BPS_DENOMINATOR
+                && self._pad == [0; 4],
             FundError::InvalidCrisisProfile
         );
         Ok(())

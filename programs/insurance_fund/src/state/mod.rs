@@ -7,6 +7,7 @@ pub mod fund;
 pub mod nav;
 pub mod pending_change;
 pub mod rebalance;
+pub use rebalance::TargetTilt;
 pub mod seeds;
 pub mod shortfall;
 

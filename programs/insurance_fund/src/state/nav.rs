@@ -124,7 +124,14 @@ impl Fund {
                 };
             }
         }
-        (inputs, self.asset_count as usize)
+        let n = self.asset_count as usize;
+        // crisis targets, when in force (`Fund::target_tilt`)
+        if let Some(tilt) = self.target_tilt() {
+            for input in inputs.iter_mut().take(n) {
+                input.target_bps = tilt.apply(input.target_bps, input.liquid);
+            }
+        }
+        (inputs, n)
     }
 
     /// The weights engine's view of the fund (booked balances, lower prices).

@@ -1,6 +1,6 @@
 //! The fund as the rebalance engine sees it.
 
-use crate::constants::MAX_ASSETS;
+use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use crate::error::FundError;
 use crate::math::rebalance::{
     auction_started, band_state, premium_bps_floor, OutPricing, RebalanceAsset,
@@ -8,6 +8,38 @@ use crate::math::rebalance::{
 use crate::math::SafeMath;
 use crate::state::{asset_flags, Fund, LiquidityClass};
 use anchor_lang::prelude::*;
+
+/// How crisis targets scale the targets as set (`Fund::target_tilt`): a liquid target by
+/// `liquid.0 / liquid.1`, a risk target by `risk.0 / risk.1`, each rounded down (a risk
+/// target down: sold sooner; a liquid one down by under a basis point).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TargetTilt {
+    pub liquid: (u32, u32),
+    pub risk: (u32, u32),
+}
+
+impl TargetTilt {
+    /// `target_bps` scaled, for a liquid asset or a risk one. The scaled liquid targets sum to
+    /// at most the crisis share, so every result stays within 10,000.
+    pub fn apply(&self, target_bps: u16, liquid: bool) -> u16 {
+        let (num, den) = if liquid { self.liquid } else { self.risk };
+        let scaled = u32::from(target_bps)
+            .saturating_mul(num)
+            .checked_div(den)
+            .unwrap_or(0);
+        u16::try_from(scaled.min(u32::from(BPS_DENOMINATOR))).unwrap_or(BPS_DENOMINATOR)
+    }
+}
+
+impl crate::state::Asset {
+    /// This asset's target under `tilt` (`Fund::target_tilt`), or as set.
+    pub fn target_in(&self, tilt: Option<TargetTilt>) -> u16 {
+        match tilt {
+            Some(t) => t.apply(self.target_bps, self.class == LiquidityClass::Liquid as u8),
+            None => self.target_bps,
+        }
+    }
+}
 
 impl Fund {
     /// True once governance has set targets (they then always sum to 10,000 bps).
@@ -106,6 +138,7 @@ impl Fund {
     /// value at its lower price after haircut, `nav` their sum), leaving asset `skip` alone.
     pub fn settle_auction_clocks_with(&mut self, values: &[u128], nav: u128, skip: usize) {
         let band = self.rebalance.band_bps;
+        let tilt = self.target_tilt();
         for (k, (a, &v)) in self
             .registered_assets_mut()
             .iter_mut()
@@ -115,7 +148,7 @@ impl Fund {
             if a.over_since | a.under_since == 0 || k == skip {
                 continue;
             }
-            let (over, under) = band_state(v, nav, a.target_bps, band);
+            let (over, under) = band_state(v, nav, a.target_in(tilt), band);
             // a retired asset with a balance stays over its band until bought out
             if !over && !a.for_buy_out() {
                 a.over_since = 0;
@@ -156,6 +189,32 @@ impl Fund {
     /// liquid share pass (`check_fill_mode`), on the crisis profile's terms if one is set.
     pub fn crisis_mode(&self) -> bool {
         self.draw_state.open_shortfalls > 0 || self.gapped()
+    }
+
+    /// The crisis targets in force: `None` outside crisis mode, without
+    /// `CrisisProfile::liquid_target_bps`, or when the liquid assets already target at least
+    /// that share (or none of them has a target). Otherwise every liquid target grows by
+    /// `liquid_target / L` and every risk target shrinks by `(10,000 - liquid_target) /
+    /// (10,000 - L)`, `L` being the sum of the liquid targets as set, so the liquid ones sum
+    /// to the crisis share. The engine, the auction clocks and the planners see these targets
+    /// (`engine_inputs_without`, `settle_auction_clocks_with`, `fill::book_fill`); the
+    /// targets as set are kept and apply again when the crisis ends.
+    pub fn target_tilt(&self) -> Option<TargetTilt> {
+        let want = u32::from(self.rebalance.crisis.liquid_target_bps);
+        if want == 0 || !self.crisis_mode() {
+            return None;
+        }
+        let total = u32::from(BPS_DENOMINATOR);
+        let liquid: u32 = self
+            .registered_assets()
+            .iter()
+            .filter(|a| a.class == LiquidityClass::Liquid as u8)
+            .map(|a| u32::from(a.target_bps))
+            .sum();
+        (liquid > 0 && liquid < want && want <= total).then(|| TargetTilt {
+            liquid: (want, liquid),
+            risk: (total.saturating_sub(want), total.saturating_sub(liquid)),
+        })
     }
 
     /// The terms fills are priced and limited by now (`RebalanceConfig::terms`).
@@ -255,5 +314,30 @@ impl Fund {
             };
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TargetTilt;
+
+    #[test]
+    fn a_tilt_scales_liquid_targets_up_and_risk_targets_down_rounding_down() {
+        // liquid targets sum to 6,000, crisis share 8,000; risk 4,000 -> 2,000
+        let t = TargetTilt {
+            liquid: (8_000, 6_000),
+            risk: (2_000, 4_000),
+        };
+        assert_eq!(t.apply(3_500, true), 4_666); // 4,666.67 down
+        assert_eq!(t.apply(2_500, true), 3_333); // 3,333.33 down
+        assert_eq!(t.apply(2_001, false), 1_000); // 1,000.5 down
+        assert_eq!(t.apply(0, false), 0);
+        // every risk target to 0 at a crisis share of 100 %
+        let all = TargetTilt {
+            liquid: (10_000, 6_000),
+            risk: (0, 4_000),
+        };
+        assert_eq!(all.apply(4_000, false), 0);
+        assert_eq!(all.apply(6_000, true), 10_000);
     }
 }

@@ -31,7 +31,8 @@ pub struct SetRebalanceParams<'info> {
 /// - The change loosens (so it waits for the timelock) when: the band narrows, a premium, the
 ///   volume cap, the premium budget or the max discount rises, the auction or window
 ///   shortens, or the minimum trade falls; or the crisis profile loosens (set where none was,
-///   a cap, premium or discount rises, its auction shortens, or its gap trigger changes).
+///   a cap, premium, discount or liquid target rises, its auction shortens, or its gap
+///   trigger changes).
 /// - `band_bps` in 1..=2,000 (`InvalidRebalanceBand`).
 /// - `start_premium_bps <= max_premium_bps <= 1,000` (`InvalidPremium`).
 /// - `auction_duration_secs` in 60..=604,800 (`InvalidAuctionDuration`).
@@ -41,7 +42,7 @@ pub struct SetRebalanceParams<'info> {
 /// - `max_discount_bps <= 2,000` (`InvalidDiscount`).
 /// - `crisis` all zero, or: volume cap > 0, `start_premium_bps <= max_premium_bps <= 1,000`,
 ///   `max_discount_bps <= 2,000`, auction in 60..=604,800, gap trigger 0 or in 100..=5,000,
-///   padding zero (`InvalidCrisisProfile`).
+///   liquid target <= 10,000, padding zero (`InvalidCrisisProfile`).
 /// - The whole configuration is validated (`Fund::validate_config`).
 /// - Replaces the parameters; bucket levels and auction clocks are kept.
 /// - Emits `RebalanceParamsSet` with the parameters before and after.

@@ -3,6 +3,7 @@
 //! copy of the checks before anything moves, of the pricing and bounds (the engine in
 //! `math::rebalance`), and of the booking.
 
+use crate::constants::CRISIS_TAKE_SETBACK;
 use crate::error::FundError;
 use crate::events::Rebalanced;
 use crate::instructions::sync_auctions::next_clock;
@@ -236,20 +237,41 @@ pub fn book_fill(
     let band_bps = fund.rebalance.band_bps;
     let after = &fill.check.after;
     // any other asset the fill brought back inside its band ends its episode (on the values
-    // the fill computed); the pair restarts: a further fill starts at the start premium again
+    // the fill computed); the pair restarts: a further fill starts at the start premium again,
+    // except on crisis terms, where the auction runs on (below)
     if stale == 0 {
         fund.settle_auction_clocks_with(&after.values[..after.count], after.nav, i);
     } else {
         // the fill's weights value a stale asset at 0; clocks are kept on cached prices
         fund.settle_auction_clocks()?;
     }
+    let tilt = fund.target_tilt();
+    // On crisis terms a fill takes part of the lot and the auction runs on (a Dutch auction's
+    // partial take): restarting it would put the sale price back at the upper bound, which
+    // after a gap is hours above the market, after every fill. Each take moves the auction
+    // back by `1 / CRISIS_TAKE_SETBACK` of its length (never past now), so the price holds
+    // while keepers keep taking and falls again when they stop, rather than sliding to its
+    // floor while the market can absorb only so much an hour; a setback only ever raises the
+    // price the fund sells at. Outside a crisis the pair restarts, so a keeper who waited for
+    // a high premium does not hand the next keeper that premium at once.
+    let setback = plan
+        .terms
+        .crisis
+        .then(|| i64::from(plan.terms.auction.duration_secs / CRISIS_TAKE_SETBACK));
     for k in [i, o] {
         let slot = &mut fund.assets[k];
-        let (over, under) = imbalance_at(after, k, slot.target_bps, band_bps);
+        let (over, under) = imbalance_at(after, k, slot.target_in(tilt), band_bps);
         // a retired asset still holding a balance stays on offer (its buy-out continues)
         let over = over || slot.for_buy_out();
-        slot.over_since = next_clock(0, over, now);
-        slot.under_since = next_clock(0, under, now);
+        let (over_since, under_since) = match setback {
+            Some(s) => (
+                set_back(slot.over_since, s, now),
+                set_back(slot.under_since, s, now),
+            ),
+            None => (0, 0),
+        };
+        slot.over_since = next_clock(over_since, over, now);
+        slot.under_since = next_clock(under_since, under, now);
     }
     let state = &mut fund.rebalance_state;
     state.volume_level = fill.volume_level;
@@ -259,6 +281,15 @@ pub fn book_fill(
     state.total_premium = state.total_premium.safe_add(fill.premium_value)?;
     state.fills = state.fills.safe_add(1)?;
     fund.invariant_flows()
+}
+
+/// A running auction clock `since` moved `secs` later, never past `now`; 0 (no clock) stays 0.
+fn set_back(since: i64, secs: i64, now: i64) -> i64 {
+    if since == 0 {
+        0
+    } else {
+        since.saturating_add(secs).min(now)
+    }
 }
 
 /// The `Rebalanced` event of a booked fill.

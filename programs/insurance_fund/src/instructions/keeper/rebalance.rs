@@ -94,8 +94,11 @@ pub struct Rebalance<'info> {
 ///   premium (`PremiumBudgetExceeded`).
 /// - Moves the amount out from the out-vault to `keeper_out` (the fund signs).
 /// - Books both balances, fills both buckets, adds to the lifetime totals, and restarts the
-///   clocks of both assets (cleared if back inside the band); the clock of any other asset
-///   the fill brought back inside its band is cleared (never started).
+///   clocks of both assets (cleared if back inside the band; on crisis terms a clock still
+///   beyond its band runs on instead, so the sale price keeps falling from where it was);
+///   the clock of any other asset the fill brought back inside its band is cleared (never
+///   started). Band states use the targets in force (crisis targets in crisis mode when
+///   `CrisisProfile::liquid_target_bps` is set: `Fund::target_tilt`).
 /// - Emits `Rebalanced`.
 pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
     let a = &ctx.accounts;
