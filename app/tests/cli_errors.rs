@@ -75,6 +75,26 @@ fn a_bad_scenario_file_names_the_field() {
 }
 
 #[test]
+fn keeper_rounds_out_of_range_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.toml");
+    for (rounds, at) in [("0", "0"), ("61", "61")] {
+        let text = ifund::scenario::DEFAULT_SCENARIO.replacen(
+            "keeper_rounds = 6",
+            &format!("keeper_rounds = {rounds}"),
+            1,
+        );
+        std::fs::write(&path, text).unwrap();
+        let (code, _, err) = ifund(&["simulate", "--scenario", path.to_str().unwrap(), "--quiet"]);
+        assert_eq!(code, 1);
+        assert_clean_error(
+            &err,
+            &format!("`market.keeper_rounds` = {at}: must be between 1 and 60, at least 10 seconds apart within a step"),
+        );
+    }
+}
+
+#[test]
 fn status_without_a_simulation_says_what_to_do() {
     let (code, _, err) = ifund(&["status", "--from", "/nonexistent-dir"]);
     assert_eq!(code, 1);
