@@ -63,7 +63,12 @@ fn coption_key(out: &mut Vec<u8>, key: Option<&Pubkey>) {
 }
 
 /// A mint (no extensions) under `token_program`: 82 bytes, initialized, no freeze authority.
-pub fn mint(token_program: Pubkey, authority: &Pubkey, supply: u64, decimals: u8) -> AccountSharedData {
+pub fn mint(
+    token_program: Pubkey,
+    authority: &Pubkey,
+    supply: u64,
+    decimals: u8,
+) -> AccountSharedData {
     let mut d = Vec::with_capacity(82);
     coption_key(&mut d, Some(authority));
     d.extend_from_slice(&supply.to_le_bytes());
@@ -75,7 +80,12 @@ pub fn mint(token_program: Pubkey, authority: &Pubkey, supply: u64, decimals: u8
 }
 
 /// A token account (no extensions) under `token_program`: 165 bytes, initialized.
-pub fn token_account(token_program: Pubkey, mint: &Pubkey, owner: &Pubkey, amount: u64) -> AccountSharedData {
+pub fn token_account(
+    token_program: Pubkey,
+    mint: &Pubkey,
+    owner: &Pubkey,
+    amount: u64,
+) -> AccountSharedData {
     let mut d = Vec::with_capacity(165);
     d.extend_from_slice(mint.as_ref());
     d.extend_from_slice(owner.as_ref());

@@ -50,7 +50,10 @@ impl Idl {
         let mut metas = Vec::new();
         for a in ix["accounts"].as_array().context("accounts")? {
             let account_name = a["name"].as_str().context("account name")?;
-            let key = match (a["address"].as_str(), accounts.iter().find(|(n, _)| *n == account_name)) {
+            let key = match (
+                a["address"].as_str(),
+                accounts.iter().find(|(n, _)| *n == account_name),
+            ) {
                 (_, Some((_, k))) => *k,
                 (Some(fixed), None) => Pubkey::from_str(fixed)?,
                 (None, None) => bail!("{name}: account {account_name} not given"),

@@ -39,7 +39,11 @@ impl Output {
     /// stdout, or a failure showing both streams.
     pub fn ok(self) -> anyhow::Result<String> {
         if !self.success {
-            bail!("ifund failed\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+            bail!(
+                "ifund failed\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout,
+                self.stderr
+            );
         }
         Ok(self.stdout)
     }
@@ -96,7 +100,9 @@ pub fn created_fund(stdout: &str) -> anyhow::Result<Pubkey> {
 
 /// An instruction as `propose` prints it: `program <ID>`, one `#<i> <KEY> [signer][, writable]`
 /// line per account, `data (base58) <DATA>`.
-fn parse_instruction(lines: &mut std::iter::Peekable<std::str::Lines>) -> anyhow::Result<Instruction> {
+fn parse_instruction(
+    lines: &mut std::iter::Peekable<std::str::Lines>,
+) -> anyhow::Result<Instruction> {
     let program = lines
         .next()
         .and_then(|l| l.trim().strip_prefix("program "))
@@ -167,7 +173,10 @@ pub fn parse_proposal(stdout: &str) -> anyhow::Result<Proposal> {
                     .nth(1)
                     .and_then(|r| r.split(';').next())
                     .context("expected `(queued change <ADDRESS>; ...`")?;
-                after_timelock.push((Pubkey::from_str(pending.trim())?, parse_instruction(&mut lines)?));
+                after_timelock.push((
+                    Pubkey::from_str(pending.trim())?,
+                    parse_instruction(&mut lines)?,
+                ));
             }
             _ => {}
         }

@@ -138,7 +138,10 @@ fn handle(body: &[u8], upstream: SocketAddr, state: &Arc<Mutex<State>>) -> anyho
             forward(body, upstream)
         }
         Some("isBlockhashValid") => {
-            let asked = request["params"][0].as_str().unwrap_or_default().to_string();
+            let asked = request["params"][0]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             let lie = state.lock().unwrap().held_blockhash.as_deref() == Some(asked.as_str());
             let answer = forward(body, upstream)?;
             if !lie {
@@ -215,7 +218,10 @@ fn forward(body: &[u8], upstream: SocketAddr) -> anyhow::Result<Vec<u8>> {
 fn dechunk(mut d: &[u8]) -> anyhow::Result<Vec<u8>> {
     let mut out = Vec::new();
     loop {
-        let end = d.windows(2).position(|w| w == b"\r\n").context("chunk size")?;
+        let end = d
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .context("chunk size")?;
         let size = usize::from_str_radix(std::str::from_utf8(&d[..end])?.trim(), 16)?;
         if size == 0 {
             return Ok(out);

@@ -108,7 +108,8 @@ fn program_so() -> PathBuf {
 fn ifund_runs_a_fund_on_a_real_validator() {
     let idl = Idl::load().unwrap();
     let program = idl.program_id;
-    let anchor_toml = std::fs::read_to_string(insurance_fund_e2e::repo_root().join("Anchor.toml")).unwrap();
+    let anchor_toml =
+        std::fs::read_to_string(insurance_fund_e2e::repo_root().join("Anchor.toml")).unwrap();
     assert!(
         anchor_toml.contains(&format!("insurance_fund = \"{program}\"")),
         "the IDL's address is the program id in Anchor.toml"
@@ -129,11 +130,23 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     let prices = vec![
         (
             accounts::pyth_feed_address(&usdc_feed),
-            PythPrice { feed_id: usdc_feed, price: 100_000_000, conf: 20_000, expo: -8, publish_time: 0 },
+            PythPrice {
+                feed_id: usdc_feed,
+                price: 100_000_000,
+                conf: 20_000,
+                expo: -8,
+                publish_time: 0,
+            },
         ),
         (
             accounts::pyth_feed_address(&lst_feed),
-            PythPrice { feed_id: lst_feed, price: 15_000_000_000, conf: 15_000_000, expo: -8, publish_time: 0 },
+            PythPrice {
+                feed_id: lst_feed,
+                price: 15_000_000_000,
+                conf: 15_000_000,
+                expo: -8,
+                publish_time: 0,
+            },
         ),
     ];
     let now = std::time::SystemTime::now()
@@ -151,19 +164,55 @@ fn ifund_runs_a_fund_on_a_real_validator() {
         (k.keeper2.pubkey(), accounts::system_account(10 * SOL)),
         (k.claimant.pubkey(), accounts::system_account(10 * SOL)),
         // USDC on SPL Token, the LST on Token-2022
-        (usdc, accounts::mint(TOKEN_PROGRAM, &k.operator.pubkey(), 1_000_000 * USDC, 6)),
-        (lst, accounts::mint(TOKEN_2022_PROGRAM, &k.operator.pubkey(), 200 * LST, 9)),
-        (depositor_usdc, accounts::token_account(TOKEN_PROGRAM, &usdc, &k.depositor.pubkey(), 1_000_000 * USDC)),
-        (keeper_lst, accounts::token_account(TOKEN_2022_PROGRAM, &lst, &k.keeper.pubkey(), 100 * LST)),
-        (keeper2_lst, accounts::token_account(TOKEN_2022_PROGRAM, &lst, &k.keeper2.pubkey(), 100 * LST)),
-        (treasury_usdc, accounts::token_account(TOKEN_PROGRAM, &usdc, &k.treasury.pubkey(), 0)),
+        (
+            usdc,
+            accounts::mint(TOKEN_PROGRAM, &k.operator.pubkey(), 1_000_000 * USDC, 6),
+        ),
+        (
+            lst,
+            accounts::mint(TOKEN_2022_PROGRAM, &k.operator.pubkey(), 200 * LST, 9),
+        ),
+        (
+            depositor_usdc,
+            accounts::token_account(
+                TOKEN_PROGRAM,
+                &usdc,
+                &k.depositor.pubkey(),
+                1_000_000 * USDC,
+            ),
+        ),
+        (
+            keeper_lst,
+            accounts::token_account(TOKEN_2022_PROGRAM, &lst, &k.keeper.pubkey(), 100 * LST),
+        ),
+        (
+            keeper2_lst,
+            accounts::token_account(TOKEN_2022_PROGRAM, &lst, &k.keeper2.pubkey(), 100 * LST),
+        ),
+        (
+            treasury_usdc,
+            accounts::token_account(TOKEN_PROGRAM, &usdc, &k.treasury.pubkey(), 0),
+        ),
     ];
     for (key, p) in &prices {
-        genesis.push((*key, accounts::price_update(&PythPrice { publish_time: now, ..*p }, 0)));
+        genesis.push((
+            *key,
+            accounts::price_update(
+                &PythPrice {
+                    publish_time: now,
+                    ..*p
+                },
+                0,
+            ),
+        ));
     }
     let started = std::time::Instant::now();
     let v = Validator::start(program, &program_so(), genesis).unwrap();
-    eprintln!("validator up at {} in {:.1} s", v.url, started.elapsed().as_secs_f64());
+    eprintln!(
+        "validator up at {} in {:.1} s",
+        v.url,
+        started.elapsed().as_secs_f64()
+    );
     let dir = tempfile::tempdir().unwrap();
     let operator_file = write_keypair(dir.path(), "operator", &k.operator).unwrap();
     let keeper_file = write_keypair(dir.path(), "keeper", &k.keeper).unwrap();
@@ -173,30 +222,62 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     // ---- init from a config file -------------------------------------------------------
     let config = dir.path().join("fund.toml");
     std::fs::write(&config, config_toml(&k)).unwrap();
-    let out = ifund::run(&url, &operator_file, &["init", "--config", config.to_str().unwrap()])
-        .unwrap()
-        .ok()
-        .unwrap();
+    let out = ifund::run(
+        &url,
+        &operator_file,
+        &["init", "--config", config.to_str().unwrap()],
+    )
+    .unwrap()
+    .ok()
+    .unwrap();
     let fund_key = ifund::created_fund(&out).unwrap();
     let f = fund_view(&v, &fund_key);
     assert_eq!(f.governance, k.operator.pubkey());
     assert_eq!(f.timelock_secs, TIMELOCK_SECS as u32);
     assert_eq!(f.min_liquid_bps, 3000);
     assert_eq!(f.asset_count, 2);
-    assert_eq!((f.assets[0].mint, f.assets[0].token_program, f.assets[0].target_bps), (usdc, 0, 5000));
-    assert_eq!((f.assets[1].mint, f.assets[1].token_program, f.assets[1].max_weight_bps), (lst, 1, 7000));
+    assert_eq!(
+        (
+            f.assets[0].mint,
+            f.assets[0].token_program,
+            f.assets[0].target_bps
+        ),
+        (usdc, 0, 5000)
+    );
+    assert_eq!(
+        (
+            f.assets[1].mint,
+            f.assets[1].token_program,
+            f.assets[1].max_weight_bps
+        ),
+        (lst, 1, 7000)
+    );
     assert_eq!(f.approval_threshold, 5000 * USDC);
     let (usdc_vault, lst_vault) = (f.assets[0].vault, f.assets[1].vault);
     assert_eq!(v.rpc.get_account(&usdc_vault).unwrap().owner, TOKEN_PROGRAM);
-    assert_eq!(v.rpc.get_account(&lst_vault).unwrap().owner, TOKEN_2022_PROGRAM);
+    assert_eq!(
+        v.rpc.get_account(&lst_vault).unwrap().owner,
+        TOKEN_2022_PROGRAM
+    );
     let claimant_pda = fund::claimant_address(&program, &fund_key, &k.claimant.pubkey());
-    assert!(v.data(&claimant_pda).unwrap().is_some(), "init registered the claimant");
+    assert!(
+        v.data(&claimant_pda).unwrap().is_some(),
+        "init registered the claimant"
+    );
 
-    let status = ifund::run(&url, &operator_file, &["status", "--fund", &fund_key.to_string()])
-        .unwrap()
-        .ok()
-        .unwrap();
-    assert!(status.contains(&fund_key.to_string()) && status.contains(&usdc.to_string()) && status.contains(&lst.to_string()));
+    let status = ifund::run(
+        &url,
+        &operator_file,
+        &["status", "--fund", &fund_key.to_string()],
+    )
+    .unwrap()
+    .ok()
+    .unwrap();
+    assert!(
+        status.contains(&fund_key.to_string())
+            && status.contains(&usdc.to_string())
+            && status.contains(&lst.to_string())
+    );
 
     // ---- a deposit (ifund has no deposit command: a raw deposit_fees, built from the IDL) -
     let deposit = 100_000 * USDC;
@@ -217,18 +298,28 @@ fn ifund_runs_a_fund_on_a_real_validator() {
         .unwrap();
     v.send(&k.depositor, &[], &[ix]).unwrap();
     assert_eq!(v.token_balance(&usdc_vault).unwrap(), deposit);
-    assert_eq!(v.token_balance(&depositor_usdc).unwrap(), 1_000_000 * USDC - deposit);
+    assert_eq!(
+        v.token_balance(&depositor_usdc).unwrap(),
+        1_000_000 * USDC - deposit
+    );
     let f = fund_view(&v, &fund_key);
     assert_eq!(f.asset(&usdc).booked_balance, deposit);
     assert_eq!(f.asset(&usdc).total_fees_received, deposit);
 
     // ---- keeper: refresh, sync, fill from its inventory -----------------------------------
     v.refresh_prices(&prices).unwrap();
-    let out = ifund::run(&url, &keeper_file, &["keeper", "--fund", &fund_key.to_string(), "--once"])
-        .unwrap()
-        .ok()
-        .unwrap();
-    assert!(out.contains("refresh_prices + sync_auctions ok"), "the crank ran: {out}");
+    let out = ifund::run(
+        &url,
+        &keeper_file,
+        &["keeper", "--fund", &fund_key.to_string(), "--once"],
+    )
+    .unwrap()
+    .ok()
+    .unwrap();
+    assert!(
+        out.contains("refresh_prices + sync_auctions ok"),
+        "the crank ran: {out}"
+    );
     assert!(out.contains("filled: "), "the keeper filled: {out}");
     let f = fund_view(&v, &fund_key);
     assert_eq!(f.fills, 1);
@@ -244,10 +335,14 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     // its lower price less the haircut... in numeraire atoms: USDC out vs LST in at ~150
     let value_in = delivered as u128 * 150 * USDC as u128 / LST as u128;
     assert!(
-        (received as u128) <= value_in * 10_300 / 10_000 && (received as u128) >= value_in * 9_700 / 10_000,
+        (received as u128) <= value_in * 10_300 / 10_000
+            && (received as u128) >= value_in * 9_700 / 10_000,
         "a fill near the oracle price: {received} USDC atoms for {delivered} LST atoms"
     );
-    assert!(f.asset(&lst).price_publish_time > 0, "refresh_prices cached the LST price");
+    assert!(
+        f.asset(&lst).price_publish_time > 0,
+        "refresh_prices cached the LST price"
+    );
 
     // ---- a fill whose transaction lands after the client gave up confirming it -----------
     let proxy = Proxy::start(&url).unwrap();
@@ -256,7 +351,13 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     let out = ifund::run(
         &proxy.url,
         &keeper2_file,
-        &["keeper", "--fund", &fund_key.to_string(), "--once", "--no-crank"],
+        &[
+            "keeper",
+            "--fund",
+            &fund_key.to_string(),
+            "--once",
+            "--no-crank",
+        ],
     )
     .unwrap()
     .ok()
@@ -271,7 +372,10 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     );
     let f = fund_view(&v, &fund_key);
     assert_eq!(f.fills, fills_before + 1, "exactly one more fill: {out}");
-    assert!(out.contains("filled: "), "the keeper reports the fill that landed late: {out}");
+    assert!(
+        out.contains("filled: "),
+        "the keeper reports the fill that landed late: {out}"
+    );
     let delivered2 = 100 * LST - v.token_balance(&keeper2_lst).unwrap();
     assert!(delivered2 > 0);
     assert_eq!(v.token_balance(&lst_vault).unwrap(), delivered + delivered2);
@@ -300,15 +404,22 @@ fn ifund_runs_a_fund_on_a_real_validator() {
         .unwrap();
     v.send(&k.claimant, &[], &[declare]).unwrap();
     let s = ShortfallView::decode(&v.data(&shortfall).unwrap().unwrap());
-    assert_eq!((s.fund, s.claimant, s.id, s.declared, s.paid, s.status), (fund_key, claimant_pda, id, claim, 0, 0));
+    assert_eq!(
+        (s.fund, s.claimant, s.id, s.declared, s.paid, s.status),
+        (fund_key, claimant_pda, id, claim, 0, 0)
+    );
     assert_eq!(fund_view(&v, &fund_key).open_shortfalls, 1);
 
     // the keeper's crank keeps the prices the draw needs fresh
     v.refresh_prices(&prices).unwrap();
-    let out = ifund::run(&url, &keeper_file, &["keeper", "--fund", &fund_key.to_string(), "--once"])
-        .unwrap()
-        .ok()
-        .unwrap();
+    let out = ifund::run(
+        &url,
+        &keeper_file,
+        &["keeper", "--fund", &fund_key.to_string(), "--once"],
+    )
+    .unwrap()
+    .ok()
+    .unwrap();
     assert!(out.contains("refresh_prices + sync_auctions ok"), "{out}");
     let draw = idl
         .instruction(
@@ -330,60 +441,137 @@ fn ifund_runs_a_fund_on_a_real_validator() {
         .unwrap();
     let usdc_before = v.token_balance(&usdc_vault).unwrap();
     v.send(&k.claimant, &[], &[draw]).unwrap();
-    assert_eq!(v.token_balance(&treasury_usdc).unwrap(), claim, "USDC at its peg: 2,000 paid");
+    assert_eq!(
+        v.token_balance(&treasury_usdc).unwrap(),
+        claim,
+        "USDC at its peg: 2,000 paid"
+    );
     assert_eq!(v.token_balance(&usdc_vault).unwrap(), usdc_before - claim);
     let s = ShortfallView::decode(&v.data(&shortfall).unwrap().unwrap());
     assert_eq!((s.paid, s.status), (claim, 1), "paid in full");
     let f = fund_view(&v, &fund_key);
     assert_eq!((f.total_drawn, f.open_shortfalls), (claim, 0));
-    let status = ifund::run(&url, &operator_file, &["status", "--fund", &fund_key.to_string()])
-        .unwrap()
-        .ok()
-        .unwrap();
-    assert!(status.contains("2,000"), "status shows the paid shortfall: {status}");
+    let status = ifund::run(
+        &url,
+        &operator_file,
+        &["status", "--fund", &fund_key.to_string()],
+    )
+    .unwrap()
+    .ok()
+    .unwrap();
+    assert!(
+        status.contains("2,000"),
+        "status shows the paid shortfall: {status}"
+    );
 
     // ---- failures a user meets ----------------------------------------------------------
-    let out = ifund::run("http://127.0.0.1:9", &operator_file, &["status", "--fund", &fund_key.to_string()]).unwrap();
-    assert!(!out.success);
-    assert!(out.stderr.contains("cannot reach the cluster at http://127.0.0.1:9"), "{}", out.stderr);
-    let nobody = Pubkey::new_unique();
-    let out = ifund::run(&url, &operator_file, &["status", "--fund", &nobody.to_string()]).unwrap();
-    assert!(!out.success);
-    assert!(out.stderr.contains(&format!("no account at {nobody}")), "{}", out.stderr);
-    let out = ifund::run(&url, &operator_file, &["keeper", "--once", "--fund", &usdc.to_string()]).unwrap();
+    let out = ifund::run(
+        "http://127.0.0.1:9",
+        &operator_file,
+        &["status", "--fund", &fund_key.to_string()],
+    )
+    .unwrap();
     assert!(!out.success);
     assert!(
-        out.stderr.contains(&format!("{usdc} is owned by {TOKEN_PROGRAM}, not the insurance fund program {program}")),
+        out.stderr
+            .contains("cannot reach the cluster at http://127.0.0.1:9"),
+        "{}",
+        out.stderr
+    );
+    let nobody = Pubkey::new_unique();
+    let out = ifund::run(
+        &url,
+        &operator_file,
+        &["status", "--fund", &nobody.to_string()],
+    )
+    .unwrap();
+    assert!(!out.success);
+    assert!(
+        out.stderr.contains(&format!("no account at {nobody}")),
+        "{}",
+        out.stderr
+    );
+    let out = ifund::run(
+        &url,
+        &operator_file,
+        &["keeper", "--once", "--fund", &usdc.to_string()],
+    )
+    .unwrap();
+    assert!(!out.success);
+    assert!(
+        out.stderr.contains(&format!(
+            "{usdc} is owned by {TOKEN_PROGRAM}, not the insurance fund program {program}"
+        )),
         "{}",
         out.stderr
     );
     let broke = Keypair::new();
     let broke_file = write_keypair(dir.path(), "broke", &broke).unwrap();
     let before = fund_view(&v, &fund_key);
-    let out = ifund::run(&url, &broke_file, &["keeper", "--once", "--fund", &fund_key.to_string()]).unwrap();
+    let out = ifund::run(
+        &url,
+        &broke_file,
+        &["keeper", "--once", "--fund", &fund_key.to_string()],
+    )
+    .unwrap();
     assert!(!out.success, "an unfunded keeper's round fails: {out:?}");
-    assert!(out.stderr.contains("no SOL") || out.stderr.contains("insufficient"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("no SOL") || out.stderr.contains("insufficient"),
+        "{}",
+        out.stderr
+    );
     let after = fund_view(&v, &fund_key);
-    assert_eq!((after.fills, after.assets[1].price_publish_time), (before.fills, before.assets[1].price_publish_time));
+    assert_eq!(
+        (after.fills, after.assets[1].price_publish_time),
+        (before.fills, before.assets[1].price_publish_time)
+    );
 
     // ---- a loosening change: propose, queue (governance is a keypair here), timelock, execute
     let change = dir.path().join("change.toml");
-    std::fs::write(&change, format!("[assets.\"{lst}\"]\nmax_weight_bps = 8000\n")).unwrap();
-    let out = ifund::run(&url, &operator_file, &["propose", "--fund", &fund_key.to_string(), "--change", change.to_str().unwrap()])
-        .unwrap()
-        .ok()
-        .unwrap();
+    std::fs::write(
+        &change,
+        format!("[assets.\"{lst}\"]\nmax_weight_bps = 8000\n"),
+    )
+    .unwrap();
+    let out = ifund::run(
+        &url,
+        &operator_file,
+        &[
+            "propose",
+            "--fund",
+            &fund_key.to_string(),
+            "--change",
+            change.to_str().unwrap(),
+        ],
+    )
+    .unwrap()
+    .ok()
+    .unwrap();
     assert!(out.contains("LOOSENS: queued"), "{out}");
     let proposal = ifund::parse_proposal(&out).unwrap();
-    assert_eq!((proposal.governance_ixs.len(), proposal.after_timelock.len()), (1, 1), "{out}");
+    assert_eq!(
+        (proposal.governance_ixs.len(), proposal.after_timelock.len()),
+        (1, 1),
+        "{out}"
+    );
     v.send(&k.operator, &[], &proposal.governance_ixs).unwrap();
     let (pending, mut execute) = proposal.after_timelock.into_iter().next().unwrap();
-    assert!(v.data(&pending).unwrap().is_some(), "queue_change created the record");
-    let status = ifund::run(&url, &operator_file, &["status", "--fund", &fund_key.to_string()])
-        .unwrap()
-        .ok()
-        .unwrap();
-    assert!(status.contains(&pending.to_string()), "status lists the queued change: {status}");
+    assert!(
+        v.data(&pending).unwrap().is_some(),
+        "queue_change created the record"
+    );
+    let status = ifund::run(
+        &url,
+        &operator_file,
+        &["status", "--fund", &fund_key.to_string()],
+    )
+    .unwrap()
+    .ok()
+    .unwrap();
+    assert!(
+        status.contains(&pending.to_string()),
+        "status lists the queued change: {status}"
+    );
     let executor = &k.keeper;
     for m in execute.accounts.iter_mut().filter(|m| m.is_signer) {
         m.pubkey = executor.pubkey();
@@ -396,15 +584,22 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     assert!(warped.unix_timestamp >= eta);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while v.clock().unwrap().unix_timestamp < eta {
-        assert!(std::time::Instant::now() < deadline, "the warped clock reaches RPC");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the warped clock reaches RPC"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     v.send(executor, &[], &[execute]).unwrap();
     assert_eq!(fund_view(&v, &fund_key).asset(&lst).max_weight_bps, 8000);
     assert!(v.data(&pending).unwrap().is_none(), "the record is closed");
-    let status = ifund::run(&url, &operator_file, &["status", "--fund", &fund_key.to_string()])
-        .unwrap()
-        .ok()
-        .unwrap();
+    let status = ifund::run(
+        &url,
+        &operator_file,
+        &["status", "--fund", &fund_key.to_string()],
+    )
+    .unwrap()
+    .ok()
+    .unwrap();
     assert!(!status.contains(&pending.to_string()), "{status}");
 }

@@ -107,7 +107,7 @@ impl RpcChain {
                     None => Err(ChainError::BlockhashExpired),
                 };
             }
-            if looks % 4 == 0 {
+            if looks.is_multiple_of(4) {
                 // the node may have dropped it; a copy with the same signature is harmless
                 let _ = self.client.send_transaction_with_config(tx, resend);
             }
