@@ -68,7 +68,7 @@ max_age_secs = 600
 max_conf_bps = 100
 target_bps = 5000
 max_weight_bps = 7000
-haircut_bps = 100
+haircut_bps = 0
 
 [rebalance]
 band_bps = 300
@@ -331,8 +331,8 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     assert_eq!(v.token_balance(&usdc_vault).unwrap(), deposit - received);
     assert_eq!(f.asset(&lst).booked_balance, delivered);
     assert_eq!(f.asset(&usdc).booked_balance, deposit - received);
-    // the fund paid at most the LST's upper price plus the maximum premium, and got at least
-    // its lower price less the haircut... in numeraire atoms: USDC out vs LST in at ~150
+    // priced at the oracle: the USDC paid is the LST's value at 150 within the confidence
+    // (0.1 %) and the auction's premium (at most 3 %)
     let value_in = delivered as u128 * 150 * USDC as u128 / LST as u128;
     assert!(
         (received as u128) <= value_in * 10_300 / 10_000
