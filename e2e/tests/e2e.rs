@@ -35,6 +35,12 @@ struct Keys {
     lst: Keypair,
 }
 
+/// A key as `ifund status` abbreviates it: `8b9w…EftJ`.
+fn short(key: &Pubkey) -> String {
+    let s = key.to_string();
+    format!("{}…{}", &s[..4], &s[s.len() - 4..])
+}
+
 fn fund_view(v: &Validator, fund: &Pubkey) -> FundView {
     FundView::decode(&v.data(fund).unwrap().expect("the fund account exists"))
 }
@@ -153,29 +159,29 @@ fn ifund_runs_a_fund_on_a_real_validator() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    let depositor_usdc = accounts::ata(&k.depositor.pubkey(), &usdc, &TOKEN_PROGRAM);
-    let keeper_lst = accounts::ata(&k.keeper.pubkey(), &lst, &TOKEN_2022_PROGRAM);
-    let keeper2_lst = accounts::ata(&k.keeper2.pubkey(), &lst, &TOKEN_2022_PROGRAM);
-    let treasury_usdc = accounts::ata(&k.treasury.pubkey(), &usdc, &TOKEN_PROGRAM);
+    let depositor_usdc = accounts::ata(&k.depositor.pubkey(), &usdc, &TOKEN_2022_PROGRAM);
+    let keeper_lst = accounts::ata(&k.keeper.pubkey(), &lst, &TOKEN_PROGRAM);
+    let keeper2_lst = accounts::ata(&k.keeper2.pubkey(), &lst, &TOKEN_PROGRAM);
+    let treasury_usdc = accounts::ata(&k.treasury.pubkey(), &usdc, &TOKEN_2022_PROGRAM);
     let mut genesis = vec![
         (k.operator.pubkey(), accounts::system_account(100 * SOL)),
         (k.depositor.pubkey(), accounts::system_account(10 * SOL)),
         (k.keeper.pubkey(), accounts::system_account(10 * SOL)),
         (k.keeper2.pubkey(), accounts::system_account(10 * SOL)),
         (k.claimant.pubkey(), accounts::system_account(10 * SOL)),
-        // USDC on SPL Token, the LST on Token-2022
+        // USDC on Token-2022, the LST on SPL Token
         (
             usdc,
-            accounts::mint(TOKEN_PROGRAM, &k.operator.pubkey(), 1_000_000 * USDC, 6),
+            accounts::mint(TOKEN_2022_PROGRAM, &k.operator.pubkey(), 1_000_000 * USDC, 6),
         ),
         (
             lst,
-            accounts::mint(TOKEN_2022_PROGRAM, &k.operator.pubkey(), 200 * LST, 9),
+            accounts::mint(TOKEN_PROGRAM, &k.operator.pubkey(), 200 * LST, 9),
         ),
         (
             depositor_usdc,
             accounts::token_account(
-                TOKEN_PROGRAM,
+                TOKEN_2022_PROGRAM,
                 &usdc,
                 &k.depositor.pubkey(),
                 1_000_000 * USDC,
@@ -183,15 +189,15 @@ fn ifund_runs_a_fund_on_a_real_validator() {
         ),
         (
             keeper_lst,
-            accounts::token_account(TOKEN_2022_PROGRAM, &lst, &k.keeper.pubkey(), 100 * LST),
+            accounts::token_account(TOKEN_PROGRAM, &lst, &k.keeper.pubkey(), 100 * LST),
         ),
         (
             keeper2_lst,
-            accounts::token_account(TOKEN_2022_PROGRAM, &lst, &k.keeper2.pubkey(), 100 * LST),
+            accounts::token_account(TOKEN_PROGRAM, &lst, &k.keeper2.pubkey(), 100 * LST),
         ),
         (
             treasury_usdc,
-            accounts::token_account(TOKEN_PROGRAM, &usdc, &k.treasury.pubkey(), 0),
+            accounts::token_account(TOKEN_2022_PROGRAM, &usdc, &k.treasury.pubkey(), 0),
         ),
     ];
     for (key, p) in &prices {
@@ -242,7 +248,7 @@ fn ifund_runs_a_fund_on_a_real_validator() {
             f.assets[0].token_program,
             f.assets[0].target_bps
         ),
-        (usdc, 0, 5000)
+        (usdc, 1, 5000)
     );
     assert_eq!(
         (
@@ -250,14 +256,14 @@ fn ifund_runs_a_fund_on_a_real_validator() {
             f.assets[1].token_program,
             f.assets[1].max_weight_bps
         ),
-        (lst, 1, 7000)
+        (lst, 0, 7000)
     );
     assert_eq!(f.approval_threshold, 5000 * USDC);
     let (usdc_vault, lst_vault) = (f.assets[0].vault, f.assets[1].vault);
-    assert_eq!(v.rpc.get_account(&usdc_vault).unwrap().owner, TOKEN_PROGRAM);
+    assert_eq!(v.rpc.get_account(&usdc_vault).unwrap().owner, TOKEN_2022_PROGRAM);
     assert_eq!(
         v.rpc.get_account(&lst_vault).unwrap().owner,
-        TOKEN_2022_PROGRAM
+        TOKEN_PROGRAM
     );
     let claimant_pda = fund::claimant_address(&program, &fund_key, &k.claimant.pubkey());
     assert!(
@@ -273,11 +279,11 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     .unwrap()
     .ok()
     .unwrap();
-    assert!(
-        status.contains(&fund_key.to_string())
-            && status.contains(&usdc.to_string())
-            && status.contains(&lst.to_string())
-    );
+    assert!(status.starts_with(&format!("Fund {fund_key}")), "{status}");
+    for mint in [usdc, lst] {
+        assert!(status.contains(&short(&mint)), "status lists {mint}: {status}");
+    }
+    assert!(status.contains("Queued configuration changes (timelock 3600 s)\n  none"));
 
     // ---- a deposit (ifund has no deposit command: a raw deposit_fees, built from the IDL) -
     let deposit = 100_000 * USDC;
@@ -290,7 +296,7 @@ fn ifund_runs_a_fund_on_a_real_validator() {
                 ("mint", usdc),
                 ("vault", usdc_vault),
                 ("source", depositor_usdc),
-                ("token_program", TOKEN_PROGRAM),
+                ("token_program", TOKEN_2022_PROGRAM),
             ],
             &deposit.to_le_bytes(),
             vec![],
@@ -323,7 +329,7 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     assert!(out.contains("filled: "), "the keeper filled: {out}");
     let f = fund_view(&v, &fund_key);
     assert_eq!(f.fills, 1);
-    let keeper_usdc = accounts::ata(&k.keeper.pubkey(), &usdc, &TOKEN_PROGRAM);
+    let keeper_usdc = accounts::ata(&k.keeper.pubkey(), &usdc, &TOKEN_2022_PROGRAM);
     let delivered = 100 * LST - v.token_balance(&keeper_lst).unwrap();
     let received = v.token_balance(&keeper_usdc).unwrap();
     assert!(delivered > 0 && received > 0);
@@ -435,7 +441,7 @@ fn ifund_runs_a_fund_on_a_real_validator() {
                 AccountMeta::new(usdc_vault, false),
                 AccountMeta::new_readonly(usdc, false),
                 AccountMeta::new(treasury_usdc, false),
-                AccountMeta::new_readonly(TOKEN_PROGRAM, false),
+                AccountMeta::new_readonly(TOKEN_2022_PROGRAM, false),
             ],
         )
         .unwrap();
@@ -460,8 +466,10 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     .ok()
     .unwrap();
     assert!(
-        status.contains("2,000"),
-        "status shows the paid shortfall: {status}"
+        status.contains("draws paid:    2,000.00 USD in total, 1 shortfalls declared")
+            && status.contains("keeper fills:  2 ")
+            && status.contains("open shortfalls: none"),
+        "status shows the fills and the paid shortfall: {status}"
     );
 
     // ---- failures a user meets ----------------------------------------------------------
@@ -500,7 +508,7 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     assert!(!out.success);
     assert!(
         out.stderr.contains(&format!(
-            "{usdc} is owned by {TOKEN_PROGRAM}, not the insurance fund program {program}"
+            "{usdc} is owned by {TOKEN_2022_PROGRAM}, not the insurance fund program {program}"
         )),
         "{}",
         out.stderr
