@@ -4,7 +4,7 @@
 //! Armed, it holds the first `sendTransaction` it sees: it answers with the transaction's
 //! signature at once (as a node that accepted it would) but forwards it to the validator only
 //! `hold` later, and it answers `isBlockhashValid` for that transaction's blockhash with
-//! `false` (a node lagging behind, or load-balanced RPC answering from another node: the
+//! `false`, 1.2 s late (a node lagging behind, or load-balanced RPC answering from another node: the
 //! client's `send_and_confirm_transaction` then stops waiting at once, "unable to confirm
 //! transaction"). Everything else goes through unchanged, so the block height and signature
 //! statuses a careful client checks are the validator's own. It records the signature of
@@ -147,6 +147,9 @@ fn handle(body: &[u8], upstream: SocketAddr, state: &Arc<Mutex<State>>) -> anyho
             if !lie {
                 return Ok(answer);
             }
+            // answer late, so a client that signs again at once gets a newer blockhash (the
+            // same one would give the same signature, hiding a second signing)
+            std::thread::sleep(Duration::from_millis(1200));
             let mut v: Value = serde_json::from_slice(&answer)?;
             v["result"]["value"] = Value::Bool(false);
             Ok(serde_json::to_vec(&v)?)

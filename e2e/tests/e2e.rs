@@ -172,7 +172,12 @@ fn ifund_runs_a_fund_on_a_real_validator() {
         // USDC on Token-2022, the LST on SPL Token
         (
             usdc,
-            accounts::mint(TOKEN_2022_PROGRAM, &k.operator.pubkey(), 1_000_000 * USDC, 6),
+            accounts::mint(
+                TOKEN_2022_PROGRAM,
+                &k.operator.pubkey(),
+                1_000_000 * USDC,
+                6,
+            ),
         ),
         (
             lst,
@@ -260,11 +265,11 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     );
     assert_eq!(f.approval_threshold, 5000 * USDC);
     let (usdc_vault, lst_vault) = (f.assets[0].vault, f.assets[1].vault);
-    assert_eq!(v.rpc.get_account(&usdc_vault).unwrap().owner, TOKEN_2022_PROGRAM);
     assert_eq!(
-        v.rpc.get_account(&lst_vault).unwrap().owner,
-        TOKEN_PROGRAM
+        v.rpc.get_account(&usdc_vault).unwrap().owner,
+        TOKEN_2022_PROGRAM
     );
+    assert_eq!(v.rpc.get_account(&lst_vault).unwrap().owner, TOKEN_PROGRAM);
     let claimant_pda = fund::claimant_address(&program, &fund_key, &k.claimant.pubkey());
     assert!(
         v.data(&claimant_pda).unwrap().is_some(),
@@ -281,7 +286,10 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     .unwrap();
     assert!(status.starts_with(&format!("Fund {fund_key}")), "{status}");
     for mint in [usdc, lst] {
-        assert!(status.contains(&short(&mint)), "status lists {mint}: {status}");
+        assert!(
+            status.contains(&short(&mint)),
+            "status lists {mint}: {status}"
+        );
     }
     assert!(status.contains("Queued configuration changes (timelock 3600 s)\n  none"));
 
@@ -370,6 +378,7 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     .unwrap();
     let sent = proxy.sent();
     let mut distinct = sent.clone();
+    distinct.sort();
     distinct.dedup();
     assert_eq!(
         distinct.len(),
