@@ -15,6 +15,9 @@ ROOT=$PWD
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 export RUST_LOG="${RUST_LOG:-error}"
 E2E_TARGET_DIR="${E2E_TARGET_DIR:-$ROOT/e2e/target}"
+# e2e/Cargo.toml sets its own lean dev profile: a CARGO_PROFILE_DEV_* the main workspace's
+# callers export (CI's line-tables-only) would change it and rebuild the whole validator
+e2e_env=(env -u CARGO_PROFILE_DEV_DEBUG -u CARGO_PROFILE_DEV_INCREMENTAL CARGO_TARGET_DIR="$E2E_TARGET_DIR")
 locked=()
 for a in "$@"; do [ "$a" = --locked ] && locked=(--locked); done
 
@@ -37,12 +40,12 @@ echo "ifund built in $(( $(date +%s) - start )) s"
 echo "== e2e: format and lints of the e2e crate"
 cargo fmt --manifest-path e2e/Cargo.toml --all --check
 start=$(date +%s)
-CARGO_TARGET_DIR="$E2E_TARGET_DIR" \
+"${e2e_env[@]}" \
   cargo clippy --manifest-path e2e/Cargo.toml --all-targets "${locked[@]}" -- -D warnings
 echo "e2e clippy in $(( $(date +%s) - start )) s"
 
 echo "== e2e: ifund against solana-test-validator"
 start=$(date +%s)
-CARGO_TARGET_DIR="$E2E_TARGET_DIR" IFUND_TARGET_DIR="$CARGO_TARGET_DIR" \
+"${e2e_env[@]}" IFUND_TARGET_DIR="$CARGO_TARGET_DIR" \
   cargo test --manifest-path e2e/Cargo.toml "$@" -- --nocapture
 echo "e2e build and run in $(( $(date +%s) - start )) s"
