@@ -164,7 +164,7 @@ pub struct KeeperArgs {
     /// The fund's address.
     #[arg(long, value_name = "ADDRESS")]
     pub fund: String,
-    /// One round, then exit.
+    /// One round, then exit (non-zero when the round failed).
     #[arg(long)]
     pub once: bool,
     /// Plan and log, send nothing.
@@ -554,6 +554,15 @@ fn keeper_cmd(g: &Global, a: KeeperArgs) -> anyhow::Result<()> {
     let signer = g.load_keypair()?;
     let mut chain = g.rpc()?;
     let fund = crate::chain::load_fund(&mut chain, &fund_key)?;
+    if !a.dry_run {
+        let me = solana_signer::Signer::pubkey(&signer);
+        let lamports = chain.get_account(&me)?.map_or(0, |acc| acc.lamports);
+        anyhow::ensure!(
+            lamports > 0,
+            "keeper {me} holds no SOL on {} to pay transaction fees: fund it first (or use --dry-run)",
+            chain.describe()
+        );
+    }
     let mut overrides: HashMap<Pubkey, Pubkey> = HashMap::new();
     for spec in &a.price_accounts {
         let (mint, addr) = spec
@@ -621,6 +630,7 @@ fn keeper_cmd(g: &Global, a: KeeperArgs) -> anyhow::Result<()> {
                 }
                 log(&describe_outcome(&outcome));
             }
+            Err(e) if a.once => return Err(e.context("the keeper round failed")),
             Err(e) => log(&format!("round failed: {e:#}")),
         }
         if a.once {

@@ -8,13 +8,25 @@ use solana_commitment_config::CommitmentConfig;
 use solana_hash::Hash;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
+use solana_rpc_client_api::config::RpcSendTransactionConfig;
 use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Blocks after which a blockhash is no longer accepted (`MAX_PROCESSING_AGE`): the lifetime
+/// of a transaction signed with it, in block height.
+const MAX_PROCESSING_AGE: u64 = 150;
 
 pub struct RpcChain {
     url: String,
     client: RpcClient,
+    /// The last block height at which each blockhash handed out by `latest_blockhash` is
+    /// still valid: a transaction signed with it cannot land in a later block.
+    last_valid: HashMap<Hash, u64>,
+    /// How long `settle` waits between looks at the chain.
+    poll: Duration,
 }
 
 impl RpcChain {
@@ -22,6 +34,8 @@ impl RpcChain {
         Self {
             url: url.to_string(),
             client: RpcClient::new_with_commitment(url.to_string(), commitment),
+            last_valid: HashMap::new(),
+            poll: Duration::from_millis(500),
         }
     }
 
@@ -31,6 +45,75 @@ impl RpcChain {
             .get_version()
             .map(|_| ())
             .map_err(|e| unreachable_error(&self.url, &e).into())
+    }
+
+    /// The outcome of `tx`, sent but not confirmed by the client: its result once it reaches
+    /// the chain's commitment, or `BlockhashExpired` once the finalized block height has
+    /// passed its blockhash's last valid height, so it can never land and signing again is
+    /// safe. Meanwhile the same transaction is sent again now and then (the same signature
+    /// executes at most once). A node that cannot be reached ends it with `Unreachable`.
+    fn settle(
+        &mut self,
+        tx: &Transaction,
+        signature: &str,
+        cause: &ClientError,
+    ) -> Result<TxResult, ChainError> {
+        let Some(sig) = tx.signatures.first() else {
+            return Err(unreachable_error(&self.url, cause));
+        };
+        let unreachable = |e: ClientError| unreachable_error(&self.url, &e);
+        let last_valid = match self.last_valid.get(&tx.message.recent_blockhash) {
+            Some(h) => *h,
+            // not a blockhash this chain handed out: assume it was the newest one now
+            None => self
+                .client
+                .get_block_height_with_commitment(CommitmentConfig::processed())
+                .map_err(unreachable)?
+                .saturating_add(MAX_PROCESSING_AGE),
+        };
+        let resend = RpcSendTransactionConfig {
+            skip_preflight: true,
+            ..RpcSendTransactionConfig::default()
+        };
+        let mut looks = 0u32;
+        loop {
+            let status = self
+                .client
+                .get_signature_status_with_commitment(sig, self.client.commitment())
+                .map_err(unreachable)?;
+            if let Some(result) = status {
+                return Ok(TxResult {
+                    signature: signature.to_string(),
+                    result,
+                    logs: vec![],
+                });
+            }
+            let finalized = self
+                .client
+                .get_block_height_with_commitment(CommitmentConfig::finalized())
+                .map_err(unreachable)?;
+            if finalized > last_valid {
+                // one last look: it may have reached the commitment since
+                return match self
+                    .client
+                    .get_signature_status_with_commitment(sig, self.client.commitment())
+                    .map_err(unreachable)?
+                {
+                    Some(result) => Ok(TxResult {
+                        signature: signature.to_string(),
+                        result,
+                        logs: vec![],
+                    }),
+                    None => Err(ChainError::BlockhashExpired),
+                };
+            }
+            if looks.is_multiple_of(4) {
+                // the node may have dropped it; a copy with the same signature is harmless
+                let _ = self.client.send_transaction_with_config(tx, resend);
+            }
+            looks = looks.saturating_add(1);
+            std::thread::sleep(self.poll);
+        }
     }
 }
 
@@ -109,9 +192,15 @@ impl Chain for RpcChain {
     }
 
     fn latest_blockhash(&mut self) -> Result<Hash, ChainError> {
-        self.client
-            .get_latest_blockhash()
-            .map_err(|e| unreachable_error(&self.url, &e))
+        let (hash, last_valid) = self
+            .client
+            .get_latest_blockhash_with_commitment(self.client.commitment())
+            .map_err(|e| unreachable_error(&self.url, &e))?;
+        if self.last_valid.len() > 1024 {
+            self.last_valid.clear();
+        }
+        self.last_valid.insert(hash, last_valid);
+        Ok(hash)
     }
 
     fn send_transaction(&mut self, tx: &Transaction) -> Result<TxResult, ChainError> {
@@ -133,23 +222,15 @@ impl Chain for RpcChain {
                     result: Err(te),
                     logs: preflight_logs(&e),
                 }),
-                // The client gave up confirming (usually: the blockhash expired before the
-                // transaction landed). Ask once whether it landed after all; if not, it never
-                // will, and the caller may sign again with a fresh blockhash.
-                None if e.to_string().contains("unable to confirm transaction") => {
-                    match tx
-                        .signatures
-                        .first()
-                        .map(|s| self.client.get_signature_status(s))
-                    {
-                        Some(Ok(Some(result))) => Ok(TxResult {
-                            signature,
-                            result,
-                            logs: vec![],
-                        }),
-                        Some(Ok(None)) => Err(ChainError::BlockhashExpired),
-                        _ => Err(unreachable_error(&self.url, &e)),
-                    }
+                // The client stopped waiting for a transaction it may have sent: it gave up
+                // confirming (it saw the blockhash expire, perhaps on a node lagging behind),
+                // or the connection failed mid-request. The transaction may still land, so
+                // signing again now could execute the same operation twice; `settle` waits
+                // until it has landed or provably never will.
+                None if e.to_string().contains("unable to confirm transaction")
+                    || matches!(e.kind(), ErrorKind::Reqwest(_) | ErrorKind::Io(_)) =>
+                {
+                    self.settle(tx, &signature, &e)
                 }
                 None => Err(unreachable_error(&self.url, &e)),
             },
