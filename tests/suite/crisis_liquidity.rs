@@ -215,10 +215,7 @@ async fn crisis_targets_sell_a_risk_asset_the_normal_targets_keep() {
     // LST gaps 10 % (EMA still 1.00): crisis mode. At 0.90 it weighs 18 / 98 = 18.4 %, under
     // its 20 % target; the crisis targets (liquid 90 %: liquid x 9,000 / 8,000, risk x
     // 1,000 / 2,000) put it at 10 %, so it is over its band and its auction starts
-    f.ctx.advance_clock(1).await;
-    f.set_pyth_gap(LST, 90_000_000, 100_000_000, -8, 0).await;
-    f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
-    crate::rebalance::crank(&mut f).await;
+    gap_lst_10(&mut f).await;
     let st = f.state().await;
     assert!(st.crisis_mode());
     let tilt = st.target_tilt().expect("crisis targets in force");
@@ -249,10 +246,7 @@ async fn crisis_targets_sell_a_risk_asset_the_normal_targets_keep() {
     // the same fund without crisis targets keeps LST (under its target): no sale
     let mut f = crate::rebalance::fund_with([50, 30, 20], 6_000, 6_000, with_target(0)).await;
     let kp = crate::rebalance::keeper(&mut f, 1_000).await;
-    f.ctx.advance_clock(1).await;
-    f.set_pyth_gap(LST, 90_000_000, 100_000_000, -8, 0).await;
-    f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
-    crate::rebalance::crank(&mut f).await;
+    gap_lst_10(&mut f).await;
     let st = f.state().await;
     assert!(st.crisis_mode());
     assert_eq!(st.target_tilt(), None);
@@ -260,6 +254,13 @@ async fn crisis_targets_sell_a_risk_asset_the_normal_targets_keep() {
     later_at_par(&mut f, HOUR).await;
     let out = crate::rebalance::fill(&mut f, &kp, USDC, LST, 2 * ONE, 1).await;
     assert_fund_error(&out, FundError::OutNotOverweight);
+}
+
+/// LST gaps 10 % (0.90 against an EMA of 1.00), USDT republished at 1.00; refreshed and synced.
+async fn gap_lst_10(f: &mut FundFixture) {
+    f.ctx.advance_clock(1).await;
+    later_at_par(f, 0).await;
+    f.ctx.send_ok(&[f.sync_auctions_ix()], &[]).await;
 }
 
 /// `secs` later, LST republished at its gapped 0.90 (EMA 1.00) and USDT at 1.00, refreshed.
