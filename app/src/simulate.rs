@@ -1079,7 +1079,7 @@ impl Sim {
         let (mut binding, mut fund) = self.keepers_step(now, hour)?;
         // keepers look again within the step while something they could take may still come
         // within reach (an auction's premium rising, its sale price falling, another keeper
-        // waking up): `[market] keeper_rounds`; prices stay as published at the step
+        // waking up): `[market] keeper_rounds`; the market stays as it was at the step
         let rounds = i64::from(s.market.keeper_rounds.max(1));
         for r in 1..rounds {
             if !binding.may_change_within_step() {

@@ -95,7 +95,8 @@ pub struct Rebalance<'info> {
 /// - Moves the amount out from the out-vault to `keeper_out` (the fund signs).
 /// - Books both balances, fills both buckets, adds to the lifetime totals, and restarts the
 ///   clocks of both assets (cleared if back inside the band; on crisis terms a clock still
-///   beyond its band runs on instead, so the sale price keeps falling from where it was);
+///   beyond its band is not restarted but set back by 1/64 of the auction's length, never
+///   past now, so the sale price holds near where the take left it: `fill::book_fill`);
 ///   the clock of any other asset the fill brought back inside its band is cleared (never
 ///   started). Band states use the targets in force (crisis targets in crisis mode when
 ///   `CrisisProfile::liquid_target_bps` is set: `Fund::target_tilt`).

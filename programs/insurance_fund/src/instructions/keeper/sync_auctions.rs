@@ -21,8 +21,8 @@ pub struct SyncAuctions<'info> {
 /// from the start premium (so an unfilled auction never sits at its maximum). The pair
 /// closes when neither side is beyond its band or either reaches its target. After a fill,
 /// the clocks of both assets restart if they are still beyond their band, so the next fill
-/// starts cheap again; on crisis terms they run on (a partial take leaves the sale price
-/// where it was). Targets are the ones in force: in crisis mode with a crisis liquid target
+/// starts cheap again; on crisis terms they are set back by 1/64 of the auction's length
+/// instead (a partial take leaves the sale price near where it was). Targets are the ones in force: in crisis mode with a crisis liquid target
 /// (`CrisisProfile::liquid_target_bps`), the crisis targets (`Fund::target_tilt`).
 ///
 /// Specification:
