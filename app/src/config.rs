@@ -10,8 +10,8 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::Context;
 use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
 use insurance_fund::state::{
-    asset_flags, AssetParams, ClaimantCaps, CrisisProfile, DrawConfig, LiquidityClass,
-    OracleParams, OracleSource, RebalanceConfig,
+    asset_flags, AssetParams, ClaimantCaps, CrisisProfile, DrawConfig, FallbackParams,
+    LiquidityClass, OracleParams, OracleSource, RebalanceConfig,
 };
 use insurance_fund_client::{ix, pda};
 use serde::Deserialize;
@@ -73,6 +73,18 @@ pub struct AssetConfig {
     /// (a stablecoin that can depeg); 0 = none.
     #[serde(default)]
     pub peg_band_bps: u16,
+    /// A Pyth-priced asset's second source: a Switchboard On-Demand pull feed account. It
+    /// prices the asset when the Pyth price is stale or too uncertain (and agrees with the last
+    /// good Pyth price within `fallback_max_divergence_bps`), and cross-checks it otherwise.
+    pub fallback_feed: Option<String>,
+    #[serde(default = "default_age")]
+    pub fallback_max_age_secs: u32,
+    /// Widest accepted spread of the fallback's result, bps of its median.
+    #[serde(default = "default_conf")]
+    pub fallback_max_conf_bps: u16,
+    /// Largest difference between the two sources, bps of the primary price.
+    #[serde(default = "default_conf")]
+    pub fallback_max_divergence_bps: u16,
     /// Subset of "deposit", "rebalance-in", "rebalance-out", "draw"; default all.
     pub flags: Option<Vec<String>>,
 }
@@ -301,6 +313,15 @@ impl FundConfig {
                     ))
                 }
             };
+            let fallback = match &a.fallback_feed {
+                None => None,
+                Some(k) => Some(FallbackParams {
+                    feed: key(source, &field("fallback_feed"), k)?,
+                    max_age_secs: a.fallback_max_age_secs,
+                    max_conf_bps: a.fallback_max_conf_bps,
+                    max_divergence_bps: a.fallback_max_divergence_bps,
+                }),
+            };
             let flags = match &a.flags {
                 None => asset_flags::ALL,
                 Some(list) => {
@@ -347,6 +368,7 @@ impl FundConfig {
                     class,
                     oracle,
                     flags,
+                    fallback,
                 },
                 a.target_bps,
             ));

@@ -680,8 +680,10 @@ fn flash_round(
 }
 
 /// The assets whose price a refresh would accept now: every registered asset, less each
-/// Pyth-priced one whose price account is missing or that the program's own check
-/// (`oracle::read_price`) refuses (stale, confidence too wide, wrong feed...), with why.
+/// Pyth-priced one whose price account (or fallback feed, for an asset with one) is missing or
+/// that the program's own rule (`oracle::price_asset`: the primary's checks, and with a
+/// fallback `oracle::choose`) refuses (stale, confidence too wide, wrong feed, the sources
+/// diverging...), with why.
 pub fn live_price_mask(
     chain: &mut dyn Chain,
     fund: &Fund,
@@ -695,26 +697,37 @@ pub fn live_price_mask(
         if a.oracle.source != OracleSource::PythPull as u8 {
             continue;
         }
-        let account = match prices(k, a) {
+        let primary = match prices(k, a) {
             Some(key) => chain.get_account(&key)?.map(|acc| (key, acc)),
             None => None,
         };
-        let Some((key, acc)) = account else {
+        let Some(mut primary) = primary else {
             mask &= !(1u16 << k);
             refused.push((k, "no price account".to_string()));
             continue;
         };
-        let (mut lamports, mut data) = (acc.lamports, acc.data.clone());
-        let info = anchor_lang::prelude::AccountInfo::new(
-            &key,
-            false,
-            false,
-            &mut lamports,
-            &mut data,
-            &acc.owner,
-            false,
-        );
-        if let Err(e) = insurance_fund::oracle::read_price(&a.oracle, Some(&info), now, |_| false) {
+        let mut fallback = None;
+        if a.fallback.is_set() {
+            match chain.get_account(&a.fallback.feed)? {
+                Some(acc) => fallback = Some((a.fallback.feed, acc)),
+                None => {
+                    mask &= !(1u16 << k);
+                    refused.push((k, format!("no fallback feed account {}", a.fallback.feed)));
+                    continue;
+                }
+            }
+        }
+        let primary_info = account_info(&mut primary);
+        let fallback_info = fallback.as_mut().map(account_info);
+        let inputs = insurance_fund::oracle::PriceInputs {
+            oracle: &a.oracle,
+            fallback: &a.fallback,
+            cache: &a.price,
+            primary_account: Some(&primary_info),
+            fallback_account: fallback_info.as_ref(),
+            fund_max_age_secs: fund.max_price_age_secs,
+        };
+        if let Err(e) = insurance_fund::oracle::price_asset(&inputs, now, |_| false) {
             mask &= !(1u16 << k);
             refused.push((
                 k,
@@ -726,6 +739,21 @@ pub fn live_price_mask(
         }
     }
     Ok((mask, refused))
+}
+
+/// An `AccountInfo` over an account read from the chain (for the program's own checks).
+fn account_info(
+    (key, acc): &mut (Pubkey, solana_account::Account),
+) -> anchor_lang::prelude::AccountInfo<'_> {
+    anchor_lang::prelude::AccountInfo::new(
+        key,
+        false,
+        false,
+        &mut acc.lamports,
+        &mut acc.data,
+        &acc.owner,
+        false,
+    )
 }
 
 /// `CreateIdempotent` of the keeper's associated token account for each asset of `assets`

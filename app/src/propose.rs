@@ -19,8 +19,9 @@ use anyhow::{bail, Context};
 use base64::Engine;
 use insurance_fund::instructions::BoundsArgs;
 use insurance_fund::state::{
-    asset_flags, Asset, AssetParams, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, Fund,
-    LiquidityClass, OracleConfig, OracleParams, OracleSource, RebalanceConfig, TokenProgramKind,
+    asset_flags, Asset, AssetParams, Claimant, ClaimantCaps, CrisisProfile, DrawConfig,
+    FallbackConfig, FallbackParams, Fund, LiquidityClass, OracleConfig, OracleParams, OracleSource,
+    RebalanceConfig, TokenProgramKind,
 };
 use insurance_fund::timelock::{ConfigChange, Effect};
 use insurance_fund_client::governance::spl_governance;
@@ -52,6 +53,10 @@ pub struct ChangeFile {
     pub claimants: Option<BTreeMap<String, ClaimantPatch>>,
     /// `remove_claimant`, per claimant authority.
     pub remove_claimants: Option<BTreeMap<String, RemovedClaimant>>,
+    /// `retire_asset`, by mint (target 0 first: `[targets]` in the same file does it).
+    pub retire_assets: Option<Vec<String>>,
+    /// `remove_asset`, per mint (target 0, nothing booked or held).
+    pub remove_assets: Option<BTreeMap<String, RemovedAsset>>,
     /// `propose_governance`: the first step of a governance transfer.
     pub governance: Option<GovernancePatch>,
 }
@@ -148,6 +153,30 @@ pub struct OraclePatch {
     pub fixed_expo: Option<i32>,
     /// A Pyth-priced stablecoin's peg band (bps around 1.00; 0 = none).
     pub peg_band_bps: Option<u16>,
+    /// `[...oracle.fallback]`: the asset's second source (a Switchboard On-Demand pull feed).
+    pub fallback: Option<FallbackPatch>,
+}
+
+/// A fallback source. Adding one, `feed` is required and the limits default to 60 s,
+/// 100 bps and 100 bps; changing one, fields left out keep their value; `feed = "none"`
+/// removes it (tightens: applies at once). Adding one, another feed, or a higher limit loosens.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FallbackPatch {
+    /// The pull feed account's address, or "none".
+    pub feed: Option<String>,
+    pub max_age_secs: Option<u32>,
+    pub max_conf_bps: Option<u16>,
+    /// Largest difference from the primary price (fresh, or the last good one), bps of it.
+    pub max_divergence_bps: Option<u16>,
+}
+
+/// `remove_asset`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemovedAsset {
+    /// Receives the vault's rent; default: the fund's governance.
+    pub rent_recipient: Option<String>,
 }
 
 /// `add_asset`: the token program is the mint account's owner, the decimals the mint's.
@@ -216,9 +245,11 @@ pub fn parse(text: &str) -> anyhow::Result<ChangeFile> {
         && none(&file.register_claimants)
         && none(&file.claimants)
         && none(&file.remove_claimants)
+        && file.retire_assets.as_ref().is_none_or(|v| v.is_empty())
+        && none(&file.remove_assets)
         && file.governance.is_none();
     if empty {
-        bail!("the file proposes nothing: give at least one of [targets], [bounds], [rebalance], [draws], [guardian], [assets.\"<mint>\"], [add_assets.\"<mint>\"], [register_claimants.\"<authority>\"], [claimants.\"<authority>\"], [remove_claimants.\"<authority>\"], [governance]");
+        bail!("the file proposes nothing: give at least one of [targets], [bounds], [rebalance], [draws], [guardian], [assets.\"<mint>\"], [add_assets.\"<mint>\"], retire_assets, [remove_assets.\"<mint>\"], [register_claimants.\"<authority>\"], [claimants.\"<authority>\"], [remove_claimants.\"<authority>\"], [governance]");
     }
     Ok(file)
 }
@@ -263,6 +294,8 @@ enum Section {
     Draws,
     Guardian,
     Targets,
+    RetireAssets,
+    RemoveAssets,
     RemoveClaimants,
     RegisterClaimants,
     Claimants,
@@ -281,6 +314,13 @@ enum Change {
     },
     /// Not a `ConfigChange`: `propose_governance` applies at once.
     ProposeGovernance(Pubkey),
+    /// Not a `ConfigChange`: `retire_asset` only tightens, it applies at once.
+    RetireAsset(Pubkey),
+    /// Not a `ConfigChange`: `remove_asset` applies at once.
+    RemoveAsset {
+        mint: Pubkey,
+        rent_recipient: Pubkey,
+    },
 }
 
 /// A change with where it comes from in the file, for messages.
@@ -434,6 +474,34 @@ fn oracle_params(
     })
 }
 
+/// The fallback `p` describes, over `current` (the asset's, when changing it).
+fn fallback_params(
+    field: &str,
+    current: Option<FallbackParams>,
+    p: &FallbackPatch,
+) -> anyhow::Result<Option<FallbackParams>> {
+    let feed = match p.feed.as_deref().map(str::trim) {
+        Some("none") => return Ok(None),
+        Some(k) => pubkey(&format!("{field}.feed"), k)?,
+        None => match current {
+            Some(c) => c.feed,
+            None => bail!("{field}.feed: missing: a new fallback needs its pull feed account"),
+        },
+    };
+    let base = current.unwrap_or(FallbackParams {
+        feed,
+        max_age_secs: 60,
+        max_conf_bps: 100,
+        max_divergence_bps: 100,
+    });
+    Ok(Some(FallbackParams {
+        feed,
+        max_age_secs: p.max_age_secs.unwrap_or(base.max_age_secs),
+        max_conf_bps: p.max_conf_bps.unwrap_or(base.max_conf_bps),
+        max_divergence_bps: p.max_divergence_bps.unwrap_or(base.max_divergence_bps),
+    }))
+}
+
 /// A program error as `Name: message`.
 fn reason(e: anchor_lang::error::Error) -> anyhow::Error {
     match e {
@@ -467,14 +535,26 @@ fn oracle_desc(o: &OracleConfig) -> String {
     }
 }
 
+fn fallback_desc(f: &FallbackConfig) -> String {
+    if f.is_set() {
+        format!(
+            "switchboard pull feed {}, max age {} s, max spread {} bps, max divergence {} bps",
+            f.feed, f.max_age_secs, f.max_conf_bps, f.max_divergence_bps
+        )
+    } else {
+        "none".into()
+    }
+}
+
 fn params_desc(p: &AssetParams) -> String {
     format!(
-        "class {}, max_weight_bps {}, haircut_bps {}, flags [{}], oracle {}",
+        "class {}, max_weight_bps {}, haircut_bps {}, flags [{}], oracle {}, fallback {}",
         class_name(p.class as u8),
         p.max_weight_bps,
         p.haircut_bps,
         flag_names(p.flags),
-        oracle_desc(&p.oracle.into())
+        oracle_desc(&p.oracle.into()),
+        fallback_desc(&p.fallback.into())
     )
 }
 
@@ -535,6 +615,10 @@ fn changes_of(
                         Some(f) => flags(&format!("{field}.flags"), f)?,
                         None => asset_flags::ALL,
                     },
+                    fallback: match &a.oracle.fallback {
+                        Some(fb) => fallback_params(&format!("{field}.oracle.fallback"), None, fb)?,
+                        None => None,
+                    },
                 };
                 out.push(Planned {
                     title: format!("add_asset {mint}"),
@@ -567,6 +651,13 @@ fn changes_of(
                 if let Some(o) = &p.oracle {
                     params.oracle =
                         oracle_params(&format!("{field}.oracle"), Some(params.oracle), o)?;
+                    if let Some(fb) = &o.fallback {
+                        params.fallback = fallback_params(
+                            &format!("{field}.oracle.fallback"),
+                            params.fallback,
+                            fb,
+                        )?;
+                    }
                 }
                 out.push(Planned {
                     title: format!("update_asset {mint}"),
@@ -771,6 +862,43 @@ fn changes_of(
                 });
             }
         }
+        Section::RetireAssets => {
+            for (k, mint_s) in file.retire_assets.iter().flatten().enumerate() {
+                let field = format!("retire_assets[{k}]");
+                let mint = pubkey(&field, mint_s)?;
+                fund.asset_index(&mint).map_err(|_| {
+                    anyhow::anyhow!("{field}: {mint} is not registered in the fund")
+                })?;
+                out.push(Planned {
+                    title: format!("retire_asset {mint}"),
+                    value: mint.to_string(),
+                    field,
+                    change: Change::RetireAsset(mint),
+                });
+            }
+        }
+        Section::RemoveAssets => {
+            for (mint_s, r) in file.remove_assets.iter().flatten() {
+                let field = format!("remove_assets.\"{mint_s}\"");
+                let mint = pubkey(&field, mint_s)?;
+                fund.asset_index(&mint).map_err(|_| {
+                    anyhow::anyhow!("{field}: {mint} is not registered in the fund")
+                })?;
+                let rent_recipient = match &r.rent_recipient {
+                    Some(k) => pubkey(&format!("{field}.rent_recipient"), k)?,
+                    None => fund.governance,
+                };
+                out.push(Planned {
+                    title: format!("remove_asset {mint} (vault rent to {rent_recipient})"),
+                    value: format!("rent_recipient {rent_recipient}"),
+                    field,
+                    change: Change::RemoveAsset {
+                        mint,
+                        rent_recipient,
+                    },
+                });
+            }
+        }
         Section::RemoveClaimants => {
             for (auth_s, r) in file.remove_claimants.iter().flatten() {
                 let field = format!("remove_claimants.\"{auth_s}\"");
@@ -853,6 +981,28 @@ fn apply(ctx: &Ctx, state: &State, change: &Change) -> anyhow::Result<State> {
                 .with_context(|| format!("{new} is the default key or the current governance"));
             }
             f.pending_governance = *new;
+        }
+        Change::RetireAsset(mint) => {
+            // retire_asset
+            let i = rule(f.asset_index(mint))?;
+            rule(f.assets[i].retire())?;
+        }
+        Change::RemoveAsset { mint, .. } => {
+            // remove_asset: the vault's balance as read now (a deposit before the proposal
+            // executes would still make the program refuse it)
+            let i = rule(f.asset_index(mint))?;
+            let vault = f.assets[i].vault;
+            let amount = match ctx.on_chain.accounts.get(&vault).cloned().flatten() {
+                Some(a) => {
+                    decode::token_account(&a.data)
+                        .with_context(|| format!("the vault {vault} is not a token account"))?
+                        .amount
+                }
+                None => bail!("no vault account at {vault} on {}", ctx.on_chain.source),
+            };
+            rule(f.assets[i].check_removable(amount))
+                .with_context(|| format!("vault {vault} holds {amount}"))?;
+            f.remove_asset_at(i);
         }
         Change::RemoveClaimant { authority, .. } => {
             let c = s
@@ -995,6 +1145,16 @@ fn asset_lines(
         &format!("asset {m} oracle"),
         was(&|a| oracle_desc(&a.oracle)),
         oracle_desc(&b.oracle),
+    );
+    line(
+        &format!("asset {m} fallback"),
+        was(&|a| fallback_desc(&a.fallback)),
+        fallback_desc(&b.fallback),
+    );
+    line(
+        &format!("asset {m} retired"),
+        was(&|a| a.is_retired().to_string()),
+        b.is_retired().to_string(),
     );
     if let Some(a) = before {
         if a.price != b.price {
@@ -1224,9 +1384,20 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
         bf.draws.fund_cap_bps.to_string(),
         af.draws.fund_cap_bps.to_string(),
     );
+    // assets by mint: a removal moves the later ones down a slot
     let registered = bf.registered_assets();
-    for (i, b) in af.registered_assets().iter().enumerate() {
-        asset_lines(&mut line, registered.get(i), b, fund_key);
+    for b in af.registered_assets() {
+        let was = registered.iter().find(|a| a.mint == b.mint);
+        asset_lines(&mut line, was, b, fund_key);
+    }
+    for a in registered {
+        if af.asset_index(&a.mint).is_err() {
+            line(
+                &format!("asset {}", a.mint),
+                format!("registered, vault {}", a.vault),
+                "removed (vault closed)".into(),
+            );
+        }
     }
     for (authority, b) in &before.claimants {
         let a = after.claimants.get(authority).and_then(Option::as_ref);
@@ -1240,7 +1411,7 @@ fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Vec<String> {
     d
 }
 
-const SECTION_ORDERS: [[Section; 11]; 2] = [
+const SECTION_ORDERS: [[Section; 13]; 2] = [
     [
         Section::AddAssets,
         Section::Assets,
@@ -1249,6 +1420,8 @@ const SECTION_ORDERS: [[Section; 11]; 2] = [
         Section::Draws,
         Section::Guardian,
         Section::Targets,
+        Section::RetireAssets,
+        Section::RemoveAssets,
         Section::RemoveClaimants,
         Section::RegisterClaimants,
         Section::Claimants,
@@ -1262,6 +1435,8 @@ const SECTION_ORDERS: [[Section; 11]; 2] = [
         Section::Draws,
         Section::Guardian,
         Section::Assets,
+        Section::RetireAssets,
+        Section::RemoveAssets,
         Section::RemoveClaimants,
         Section::RegisterClaimants,
         Section::Claimants,
@@ -1269,11 +1444,22 @@ const SECTION_ORDERS: [[Section; 11]; 2] = [
     ],
 ];
 
-/// The accounts `file` needs besides the fund: the mints it adds and the claimants it names.
-fn accounts_needed(fund_key: &Pubkey, file: &ChangeFile) -> anyhow::Result<Vec<Pubkey>> {
+/// The accounts `file` needs besides the fund: the mints it adds, the vaults of the assets it
+/// removes and the claimants it names.
+fn accounts_needed(
+    fund_key: &Pubkey,
+    fund: &Fund,
+    file: &ChangeFile,
+) -> anyhow::Result<Vec<Pubkey>> {
     let mut keys = vec![];
     for mint_s in file.add_assets.iter().flat_map(|m| m.keys()) {
         keys.push(pubkey(&format!("add_assets.\"{mint_s}\""), mint_s)?);
+    }
+    for mint_s in file.remove_assets.iter().flat_map(|m| m.keys()) {
+        let mint = pubkey(&format!("remove_assets.\"{mint_s}\""), mint_s)?;
+        if let Some(a) = fund.registered_assets().iter().find(|a| a.mint == mint) {
+            keys.push(a.vault);
+        }
     }
     for authority in named_claimants(file)? {
         keys.push(pda::claimant_address(fund_key, &authority));
@@ -1304,7 +1490,7 @@ pub fn build(
     fund: &Fund,
     file: &ChangeFile,
 ) -> anyhow::Result<Proposal> {
-    let keys = accounts_needed(&fund_key, file)?;
+    let keys = accounts_needed(&fund_key, fund, file)?;
     let found = chain.get_accounts(&keys)?;
     let on_chain = OnChain {
         source: chain.describe(),
@@ -1406,7 +1592,9 @@ fn build_in(
                 }
                 Change::Targets(_)
                 | Change::RemoveClaimant { .. }
-                | Change::ProposeGovernance(_) => Effect::Tightens,
+                | Change::ProposeGovernance(_)
+                | Change::RetireAsset(_)
+                | Change::RemoveAsset { .. } => Effect::Tightens,
             };
             let delay_secs = now.fund.timelock_secs;
             let step = match (&p.change, effect) {
@@ -1442,7 +1630,7 @@ fn build_in(
                 _ => {
                     let next = apply(ctx, &now, &p.change).with_context(|| refused(""))?;
                     let diff = diff_lines(&fund_key, &now, &next);
-                    now = next;
+                    let before = std::mem::replace(&mut now, next);
                     // the queued changes execute later, on top of this one
                     later = now.clone();
                     for (title, q) in &queued {
@@ -1462,6 +1650,24 @@ fn build_in(
                         } => ix::remove_claimant(&fund_key, &governance, authority, *rent_receiver),
                         Change::ProposeGovernance(new) => {
                             ix::propose_governance(&fund_key, &governance, *new)
+                        }
+                        Change::RetireAsset(mint) => {
+                            ix::retire_asset(&fund_key, &governance, *mint)
+                        }
+                        Change::RemoveAsset {
+                            mint,
+                            rent_recipient,
+                        } => {
+                            // the asset as it was before this step removed it
+                            let a = &before.fund.assets[rule(before.fund.asset_index(mint))?];
+                            ix::remove_asset(
+                                &fund_key,
+                                &governance,
+                                *mint,
+                                a.vault,
+                                a.token_program_id(),
+                                *rent_recipient,
+                            )
                         }
                     };
                     Step {

@@ -634,6 +634,7 @@ impl Sim {
                 class: class(spec.class),
                 oracle,
                 flags: asset_flags::ALL,
+                fallback: None,
             };
             let add = ix::add_asset(
                 &sim.fund,

@@ -293,6 +293,9 @@ pub fn render_fund(
             " STALE"
         } else if a.class != LiquidityClass::Liquid as u8 && a.price.has_gapped(trigger) {
             " GAPPED"
+        } else if a.price.is_on_fallback() {
+            // priced by its second source: the primary feed is stale or too uncertain
+            " on fallback"
         } else if a.oracle.peg_band_bps > 0
             && a.price.lower == a.price.upper
             && a.price.publish_time > 0

@@ -181,3 +181,53 @@ fn bad_config_fields_are_named_before_anything_is_sent() {
         .to_string();
     assert!(e.contains("`assets[1].flags` = \"withdraw\""), "{e}");
 }
+
+#[test]
+fn an_asset_gets_its_fallback_source_from_the_config() {
+    let mut chain = EmbeddedChain::start().unwrap();
+    let payer = chain.payer();
+    let usdc = mint(&mut chain, &payer, &anchor_spl::token::ID, 6);
+    let sol = mint(&mut chain, &payer, &anchor_spl::token::ID, 9);
+    let feed = Keypair::new().pubkey();
+    let text = config(
+        &usdc.pubkey().to_string(),
+        &sol.pubkey().to_string(),
+        &payer.pubkey().to_string(),
+    )
+    .replace(
+        "haircut_bps = 200\n",
+        &format!(
+            "haircut_bps = 200\nfallback_feed = \"{feed}\"\nfallback_max_divergence_bps = 150\n"
+        ),
+    );
+    let cfg = FundConfig::parse(&text, "fund.toml").unwrap();
+    let plan = cfg.plan("fund.toml", &payer.pubkey()).unwrap();
+    let fund_key = execute(&mut chain, &payer, &Keypair::new(), &plan, &mut |_| {}).unwrap();
+    let fund = load_fund(&mut chain, &fund_key).unwrap();
+    let fb = fund.assets[1].fallback;
+    assert!(fb.is_set());
+    // the limits not given take their defaults (60 s, 100 bps)
+    assert_eq!(
+        (
+            fb.feed,
+            fb.max_age_secs,
+            fb.max_conf_bps,
+            fb.max_divergence_bps
+        ),
+        (feed, 60, 100, 150)
+    );
+    assert!(!fund.assets[0].fallback.is_set());
+
+    // a bad key is named before anything is sent
+    let bad = text.replace(&feed.to_string(), "not-a-key");
+    let e = FundConfig::parse(&bad, "fund.toml")
+        .unwrap()
+        .plan("fund.toml", &payer.pubkey())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("`assets[1].fallback_feed` = \"not-a-key\""),
+        "{e}"
+    );
+}

@@ -1136,3 +1136,193 @@ fn governance_transfers_the_program_would_refuse_are_refused_locally() {
         "{e}"
     );
 }
+
+#[test]
+fn a_fallback_is_added_through_the_timelock_and_narrowed_or_removed_at_once() {
+    let mut fx = fixture(86_400);
+    let (gov, fund, sol) = (fx.gov.insecure_clone(), fx.fund, fx.sol);
+    let feed = Pubkey::new_unique();
+    let p = proposal(
+        &mut fx.chain,
+        fund,
+        &format!(
+            "[assets.\"{sol}\".oracle.fallback]\nfeed = \"{feed}\"\nmax_divergence_bps = 150\n"
+        ),
+    );
+    // adding a fallback loosens: queued
+    assert_eq!(
+        kinds(&p),
+        vec![("update_asset".into(), Effect::Loosens, true)]
+    );
+    let expected = format!(
+        "asset {sol} fallback: none -> switchboard pull feed {feed}, max age 60 s, max spread 100 bps, max divergence 150 bps"
+    );
+    assert!(p.steps[0].diff.contains(&expected), "{:?}", p.steps[0].diff);
+    governance_executes(&mut fx.chain, &gov, &p);
+    anyone_executes_after_the_timelock(&mut fx.chain, &gov, &p);
+    let after = load_fund(&mut fx.chain, &fund).unwrap();
+    let fb = after.assets[1].fallback;
+    assert!(fb.is_set());
+    assert_eq!(
+        (
+            fb.feed,
+            fb.max_age_secs,
+            fb.max_conf_bps,
+            fb.max_divergence_bps
+        ),
+        (feed, 60, 100, 150)
+    );
+    // the primary oracle untouched
+    assert_eq!(after.assets[1].oracle.max_age_secs, 60);
+
+    // narrowing a limit tightens: at once, the other fields kept
+    let p = proposal(
+        &mut fx.chain,
+        fund,
+        &format!("[assets.\"{sol}\".oracle.fallback]\nmax_age_secs = 30\n"),
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![("update_asset".into(), Effect::Tightens, false)]
+    );
+    governance_executes(&mut fx.chain, &gov, &p);
+    let fb = load_fund(&mut fx.chain, &fund).unwrap().assets[1].fallback;
+    assert_eq!(
+        (fb.feed, fb.max_age_secs, fb.max_divergence_bps),
+        (feed, 30, 150)
+    );
+    // removing it tightens too
+    let p = proposal(
+        &mut fx.chain,
+        fund,
+        &format!("[assets.\"{sol}\".oracle.fallback]\nfeed = \"none\"\n"),
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![("update_asset".into(), Effect::Tightens, false)]
+    );
+    governance_executes(&mut fx.chain, &gov, &p);
+    assert!(!load_fund(&mut fx.chain, &fund).unwrap().assets[1]
+        .fallback
+        .is_set());
+}
+
+#[test]
+fn fallbacks_the_program_would_refuse_are_refused_locally() {
+    let mut fx = fixture(86_400);
+    let (fund_key, usdc, sol) = (fx.fund, fx.usdc, fx.sol);
+    let fund = load_fund(&mut fx.chain, &fund_key).unwrap();
+    let feed = Pubkey::new_unique();
+    let mut err = |mint: Pubkey, body: &str| {
+        refusal(
+            &mut fx.chain,
+            fund_key,
+            &fund,
+            &format!("[assets.\"{mint}\".oracle.fallback]\n{body}\n"),
+        )
+    };
+    let e = err(sol, "max_age_secs = 30");
+    assert!(
+        e.contains(&format!("assets.\"{sol}\".oracle.fallback.feed: missing")),
+        "{e}"
+    );
+    let e = err(sol, "feed = \"nope\"");
+    assert!(e.contains("is not a public key"), "{e}");
+    let e = err(sol, &format!("feed = \"{feed}\"\nmax_divergence_bps = 0"));
+    assert!(e.contains("InvalidDivergenceLimit"), "{e}");
+    let e = err(sol, &format!("feed = \"{feed}\"\nmax_conf_bps = 1001"));
+    assert!(e.contains("InvalidOracleConfidence"), "{e}");
+    // a fixed price has no feed to fall back from
+    let e = err(usdc, &format!("feed = \"{feed}\""));
+    assert!(e.contains("InvalidFallback"), "{e}");
+}
+
+#[test]
+fn an_asset_is_retired_then_removed_as_printed() {
+    let mut fx = fixture(0);
+    let (gov, fund_key, usdc, sol) = (fx.gov.insecure_clone(), fx.fund, fx.usdc, fx.sol);
+    let vault = pda::vault_address(&fund_key, &sol);
+    // the SOL target goes to 0 (USDC's cap raised to take it all), then SOL is retired
+    let p = proposal(
+        &mut fx.chain,
+        fund_key,
+        &format!(
+            "retire_assets = [\"{sol}\"]\n[assets.\"{usdc}\"]\nmax_weight_bps = 10000\n[targets]\n\"{usdc}\" = 10000\n\"{sol}\" = 0\n"
+        ),
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![
+            ("update_asset".into(), Effect::Loosens, false),
+            ("set_targets".into(), Effect::Tightens, false),
+            ("retire_asset".into(), Effect::Tightens, false),
+        ]
+    );
+    assert!(
+        p.steps[2]
+            .diff
+            .contains(&format!("asset {sol} retired: false -> true")),
+        "{:?}",
+        p.steps[2].diff
+    );
+    governance_executes(&mut fx.chain, &gov, &p);
+    let f = load_fund(&mut fx.chain, &fund_key).unwrap();
+    assert!(f.assets[1].is_retired());
+    assert_eq!(f.assets[1].flags, asset_flags::REBALANCE_OUT);
+    // retiring it again is refused with the program's reason
+    let e = refusal(
+        &mut fx.chain,
+        fund_key,
+        &f,
+        &format!("retire_assets = [\"{sol}\"]\n"),
+    );
+    assert!(e.contains("AssetIsRetired"), "{e}");
+
+    // removed: the vault closed, its rent to the named recipient
+    let recipient = Pubkey::new_unique();
+    let p = proposal(
+        &mut fx.chain,
+        fund_key,
+        &format!("[remove_assets.\"{sol}\"]\nrent_recipient = \"{recipient}\"\n"),
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![("remove_asset".into(), Effect::Tightens, false)]
+    );
+    assert!(
+        p.steps[0].diff.contains(&format!(
+            "asset {sol}: registered, vault {vault} -> removed (vault closed)"
+        )),
+        "{:?}",
+        p.steps[0].diff
+    );
+    assert!(fx.chain.get_account(&vault).unwrap().is_some());
+    governance_executes(&mut fx.chain, &gov, &p);
+    let f = load_fund(&mut fx.chain, &fund_key).unwrap();
+    assert_eq!(f.asset_count, 1);
+    assert!(f.asset_index(&sol).is_err());
+    assert!(fx.chain.get_account(&vault).unwrap().is_none());
+    assert!(fx.chain.get_account(&recipient).unwrap().is_some());
+}
+
+#[test]
+fn retiring_or_removing_what_the_program_would_refuse_is_refused_locally() {
+    let mut fx = fixture(0);
+    let (fund_key, usdc, sol) = (fx.fund, fx.usdc, fx.sol);
+    let fund = load_fund(&mut fx.chain, &fund_key).unwrap();
+    let mut err = |body: String| refusal(&mut fx.chain, fund_key, &fund, &body);
+    // a target above 0
+    let e = err(format!("retire_assets = [\"{sol}\"]\n"));
+    assert!(e.contains("AssetTargetNotZero"), "{e}");
+    let e = err(format!("[remove_assets.\"{usdc}\"]\n"));
+    assert!(e.contains("AssetTargetNotZero"), "{e}");
+    // not registered
+    let other = Pubkey::new_unique();
+    let e = err(format!("retire_assets = [\"{other}\"]\n"));
+    assert!(
+        e.contains(&format!("retire_assets[0]: {other} is not registered")),
+        "{e}"
+    );
+    let e = err(format!("[remove_assets.\"{other}\"]\n"));
+    assert!(e.contains("is not registered"), "{e}");
+}

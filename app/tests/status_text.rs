@@ -194,6 +194,15 @@ fn crisis_mode_gapped_pegged_and_retired_prices_are_shown() {
     assert!(text.contains("5s pegged"), "{text}");
     assert!(text.contains("30s retired"), "{text}");
     assert!(text.contains("mode          normal"), "{text}");
+    // USDC priced by its fallback (its Pyth feed stale or too uncertain): shown as such,
+    // ahead of the peg
+    f.assets[0].price.on_fallback = 1;
+    let text = ifund::status::render_fund(&Pubkey::default(), &f, NOW, &[], &HashMap::new(), "t");
+    assert!(text.contains("5s on fallback"), "{text}");
+    // and once it is stale, stale it is
+    f.assets[0].price.publish_time = NOW - 601;
+    let text = ifund::status::render_fund(&Pubkey::default(), &f, NOW, &[], &HashMap::new(), "t");
+    assert!(text.contains("601s STALE"), "{text}");
 }
 
 #[test]

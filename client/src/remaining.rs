@@ -1,7 +1,8 @@
 //! Remaining-accounts builders for the instructions that take them, and the draw planner.
 //!
 //! - `refresh_prices`: per selected asset in index order, its price account (Pyth assets
-//!   only), then its vault.
+//!   only), then its fallback pull feed (assets with a fallback only: the address stored in
+//!   the fund), then its vault.
 //! - `draw`: groups of four `[vault (w), mint, payout account (w), token program]` in
 //!   waterfall order, exactly as many as the draw uses (one more is
 //!   `ExtraRemainingAccounts`): [`plan_draw`] runs the handler's sizing with the program's
@@ -36,7 +37,8 @@ pub fn all_assets_mask(fund: &Fund) -> u16 {
 }
 
 /// `refresh_prices`' remaining accounts for `mask`; `price_account(i, asset)` names the
-/// price account of each Pyth-priced asset (fixed-price assets have none).
+/// price account of each Pyth-priced asset (fixed-price assets have none). An asset's
+/// fallback feed, when it has one, is the account the fund stores (`Asset::fallback.feed`).
 pub fn refresh_prices_accounts(
     fund: &Fund,
     mask: u16,
@@ -57,6 +59,9 @@ pub fn refresh_prices_accounts(
                 mint: a.mint,
             })?;
             metas.push(AccountMeta::new_readonly(key, false));
+            if a.fallback.is_set() {
+                metas.push(AccountMeta::new_readonly(a.fallback.feed, false));
+            }
         }
         metas.push(AccountMeta::new_readonly(a.vault, false));
     }

@@ -65,6 +65,7 @@ pub fn asset_params(
         class,
         oracle,
         flags: asset_flags::ALL,
+        fallback: None,
     }
 }
 
@@ -236,6 +237,8 @@ pub struct TestAsset {
     /// Its Pyth price account (Pyth-sourced assets), seeded at 1.00 when the asset is added.
     pub oracle: Option<Pubkey>,
     pub feed_id: [u8; 32],
+    /// Its fallback pull feed account, when the test configured one.
+    pub fallback: Option<Pubkey>,
 }
 
 /// A fund's address, the keys that control it and its assets; builds its instructions.
@@ -382,6 +385,7 @@ impl FundHandle {
                 vault: vault_address(&self.fund, &mint.key),
                 oracle,
                 feed_id: params.oracle.feed_id,
+                fallback: params.fallback.map(|f| f.feed),
             });
             Ok(out)
         } else {
@@ -458,13 +462,17 @@ impl FundHandle {
     }
 
     /// `refresh_prices` for the assets in `mask`, with the documented remaining accounts
-    /// (price account for Pyth assets, then vault), built from the fixture's records.
+    /// (price account for Pyth assets, fallback feed for assets with one, then vault), built
+    /// from the fixture's records.
     pub fn refresh_ix(&self, mask: u16) -> Instruction {
         let mut metas = vec![];
         for (i, a) in self.assets.iter().enumerate() {
             if mask & (1 << i) != 0 {
                 if let Some(o) = a.oracle {
                     metas.push((o, false));
+                }
+                if let Some(fb) = a.fallback {
+                    metas.push((fb, false));
                 }
                 metas.push((a.vault, false));
             }

@@ -16,6 +16,7 @@ mod governance;
 mod initialize_fund;
 mod liquidator_cpi;
 mod numeraire_depeg;
+mod oracle_fallback;
 mod oracle_resilience;
 mod pause;
 mod rebalance;

@@ -24,6 +24,10 @@ pub const MAX_ORACLE_AGE_SECS: u32 = 24 * 60 * 60;
 pub const MAX_ORACLE_CONF_BPS: u16 = 1_000;
 /// Widest peg band of a stablecoin priced by its feed (`OracleConfig::peg_band_bps`).
 pub const MAX_PEG_BAND_BPS: u16 = 200;
+/// Widest divergence limit between an asset's fallback and its primary price
+/// (`FallbackConfig::max_divergence_bps`): the most a fallback can move a price away from
+/// the last good primary one.
+pub const MAX_DIVERGENCE_BPS: u16 = 1_000;
 
 /// Exponent range accepted for a fixed price (`price = mantissa * 10^expo`).
 pub const MIN_FIXED_EXPO: i32 = -18;

@@ -300,6 +300,32 @@ pub enum FundError {
     #[msg("A peg band is at most the protocol maximum, for a liquid asset priced by Pyth")]
     InvalidPegBand,
 
+    // ---- fallback price source ---------------------------------------------------------------
+    #[msg("Fallback: a Switchboard On-Demand feed account (not the default key) on a Pyth-priced asset, or none at all")]
+    InvalidFallback = 320,
+    #[msg("Fallback divergence limit must be between 1 bps and the protocol maximum")]
+    InvalidDivergenceLimit,
+    #[msg("Fallback account is not owned by the Switchboard On-Demand program")]
+    FallbackWrongOwner,
+    #[msg("Fallback account is not a pull feed with a result")]
+    FallbackInvalidAccount,
+    #[msg("Fallback account is not the asset's fallback feed")]
+    FallbackFeedMismatch,
+    #[msg("Fallback result is older than its max age")]
+    FallbackStale,
+    #[msg("Fallback result is zero or negative")]
+    FallbackNonPositivePrice,
+    #[msg("Fallback spread is wider than the asset allows")]
+    FallbackConfidenceTooWide,
+    #[msg("The fallback cannot price an asset the primary source never priced")]
+    FallbackWithoutPrimaryPrice,
+    #[msg(
+        "The fallback differs from the last good primary price by more than the divergence limit"
+    )]
+    FallbackDiverges,
+    #[msg("The primary and fallback prices, both fresh, differ by more than the divergence limit")]
+    OracleSourcesDiverge,
+
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]
     MathOverflow = 100,

@@ -87,6 +87,8 @@ pub struct RefreshedAsset {
     /// The update was newer than the cache and replaced it; otherwise the cached price (the
     /// bounds below) was kept.
     pub updated: bool,
+    /// The cached price (the bounds below) came from the asset's fallback source.
+    pub on_fallback: bool,
     pub lower: u64,
     pub upper: u64,
     pub expo: i32,

@@ -9,7 +9,7 @@
 //! | instruction | loosens (waits) when | otherwise (applies at once) |
 //! |---|---|---|
 //! | `add_asset` | always | - |
-//! | `update_asset` | the oracle changes; max weight rises; haircut falls; class becomes more liquid; a flag is set that was clear | caps lowered, haircut raised, flags cleared, class made less liquid |
+//! | `update_asset` | the (primary) oracle changes; a fallback is added, or its feed changes, or its max age, confidence or divergence limit rises; max weight rises; haircut falls; class becomes more liquid; a flag is set that was clear | caps lowered, haircut raised, flags cleared, class made less liquid, the fallback removed or its limits narrowed |
 //! | `set_bounds` | min liquid share falls; max price age rises; max pause rises; timelock falls | the opposite moves |
 //! | `set_rebalance_params` | band narrows; start or max premium rises; auction or window shortens; volume cap or premium budget rises; min trade falls; max discount rises; a crisis profile is set where none was, or any of its caps, premium, discount or liquid target rises or its auction shortens; the crisis gap trigger changes at all | the opposite moves; the crisis profile removed (its gap trigger unchanged) |
 //! | `set_draw_params` | approval threshold rises; fund-wide cap rises; window shortens | the opposite moves |
@@ -30,8 +30,8 @@ use crate::error::FundError;
 use crate::events::ChangeExecuted;
 use crate::instructions::BoundsArgs;
 use crate::state::{
-    AssetParams, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, Fund, OracleConfig,
-    PendingChange, RebalanceConfig,
+    AssetParams, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, FallbackConfig, Fund,
+    OracleConfig, PendingChange, RebalanceConfig,
 };
 use anchor_lang::prelude::*;
 
@@ -114,9 +114,9 @@ fn crisis_loosens(old: &CrisisProfile, new: &CrisisProfile) -> bool {
 }
 
 impl ConfigChange {
-    /// Largest Borsh encoding of any variant (`UpdateAsset`: tag, 32-byte mint and 59 bytes of
-    /// parameters); checked by a unit test.
-    pub const MAX_SIZE: usize = 92;
+    /// Largest Borsh encoding of any variant (`UpdateAsset`: tag, 32-byte mint and 100 bytes of
+    /// parameters, 41 of them the fallback); checked by a unit test.
+    pub const MAX_SIZE: usize = 133;
 
     /// `sha256(borsh(self))`: the last seed of the queued change's address.
     pub fn hash(&self) -> Result<[u8; 32]> {
@@ -136,6 +136,9 @@ impl ConfigChange {
                 let old = fund.assets[index].params()?;
                 Effect::loosens_if(
                     OracleConfig::from(params.oracle) != fund.assets[index].oracle
+                        || fund.assets[index]
+                            .fallback
+                            .loosens_to(&FallbackConfig::from(params.fallback))
                         || params.max_weight_bps > old.max_weight_bps
                         || params.haircut_bps < old.haircut_bps
                         || (params.class as u8) < (old.class as u8)
@@ -431,6 +434,12 @@ mod tests {
                 peg_band_bps: u16::MAX,
             },
             flags: u8::MAX,
+            fallback: Some(crate::state::FallbackParams {
+                feed: Pubkey::new_from_array([255; 32]),
+                max_age_secs: u32::MAX,
+                max_conf_bps: u16::MAX,
+                max_divergence_bps: u16::MAX,
+            }),
         }
     }
 

@@ -192,6 +192,116 @@ impl OracleConfig {
     }
 }
 
+/// A second price source (`Asset::fallback`), as stored (zero-copy): a Switchboard On-Demand
+/// pull feed that stands in when the primary Pyth feed is stale or too uncertain and
+/// cross-checks it when both are fresh (`oracle::price_asset`). All zero = none.
+#[zero_copy]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct FallbackConfig {
+    /// The pull feed account (`PullFeedAccountData`, owned by the Switchboard On-Demand
+    /// program). The account address is the feed's identity: a feed's job hash alone would
+    /// accept a copy of the job on a queue of other oracles.
+    pub feed: Pubkey,
+    /// Oldest accepted result, in seconds before now.
+    pub max_age_secs: u32,
+    /// Widest accepted spread (the larger of the result's standard deviation and its
+    /// samples' distance from the median) as bps of the median.
+    pub max_conf_bps: u16,
+    /// Largest difference between the fallback's median and the primary's price (fresh, or
+    /// the last good one) as bps of the primary's: beyond it the fallback neither prices the
+    /// asset nor lets a fresh primary through.
+    pub max_divergence_bps: u16,
+    /// `FALLBACK_SWITCHBOARD` (1), or 0 = none.
+    pub source: u8,
+    pub _reserved: [u8; 7],
+}
+
+/// `FallbackConfig::source` of a Switchboard On-Demand pull feed.
+pub const FALLBACK_SWITCHBOARD: u8 = 1;
+
+/// A fallback as passed by governance (`AssetParams::fallback`; `None` = no fallback).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FallbackParams {
+    /// The Switchboard On-Demand pull feed account.
+    pub feed: Pubkey,
+    pub max_age_secs: u32,
+    pub max_conf_bps: u16,
+    pub max_divergence_bps: u16,
+}
+
+impl From<Option<FallbackParams>> for FallbackConfig {
+    fn from(p: Option<FallbackParams>) -> Self {
+        match p {
+            None => Self::default(),
+            Some(p) => Self {
+                feed: p.feed,
+                max_age_secs: p.max_age_secs,
+                max_conf_bps: p.max_conf_bps,
+                max_divergence_bps: p.max_divergence_bps,
+                source: FALLBACK_SWITCHBOARD,
+                _reserved: [0; 7],
+            },
+        }
+    }
+}
+
+impl FallbackConfig {
+    pub fn is_set(&self) -> bool {
+        self.source != 0
+    }
+
+    pub fn params(&self) -> Option<FallbackParams> {
+        self.is_set().then_some(FallbackParams {
+            feed: self.feed,
+            max_age_secs: self.max_age_secs,
+            max_conf_bps: self.max_conf_bps,
+            max_divergence_bps: self.max_divergence_bps,
+        })
+    }
+
+    /// Whether `new` makes the fund riskier than `self` (the timelock's rule): a fallback
+    /// added where there was none, another feed, or a larger max age, confidence or
+    /// divergence. Removing one, or narrowing its limits, tightens: the asset then falls back
+    /// less often or never.
+    pub fn loosens_to(&self, new: &FallbackConfig) -> bool {
+        new.is_set()
+            && (!self.is_set()
+                || new.feed != self.feed
+                || new.max_age_secs > self.max_age_secs
+                || new.max_conf_bps > self.max_conf_bps
+                || new.max_divergence_bps > self.max_divergence_bps)
+    }
+
+    /// None (all zero), or a known source with a non-default feed (`InvalidFallback`), a max
+    /// age and confidence within the primary's bounds (`InvalidOracleMaxAge`,
+    /// `InvalidOracleConfidence`) and a divergence limit in
+    /// `1..=MAX_DIVERGENCE_BPS` (`InvalidDivergenceLimit`).
+    pub fn validate(&self) -> Result<()> {
+        if *self == Self::default() {
+            return Ok(());
+        }
+        require!(
+            self.source == FALLBACK_SWITCHBOARD
+                && self.feed != Pubkey::default()
+                && self._reserved == [0; 7],
+            FundError::InvalidFallback
+        );
+        require!(
+            (1..=MAX_ORACLE_AGE_SECS).contains(&self.max_age_secs),
+            FundError::InvalidOracleMaxAge
+        );
+        require!(
+            (1..=MAX_ORACLE_CONF_BPS).contains(&self.max_conf_bps),
+            FundError::InvalidOracleConfidence
+        );
+        require!(
+            (1..=MAX_DIVERGENCE_BPS).contains(&self.max_divergence_bps),
+            FundError::InvalidDivergenceLimit
+        );
+        Ok(())
+    }
+}
+
 /// The governance-settable part of an asset (everything but the target weight, which
 /// `set_targets` sets for all assets at once).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,6 +314,8 @@ pub struct AssetParams {
     pub oracle: OracleParams,
     /// `asset_flags` bits.
     pub flags: u8,
+    /// A second price source for a Pyth-priced asset; `None` = none.
+    pub fallback: Option<FallbackParams>,
 }
 
 /// The last validated price of an asset, cached by `refresh_prices`. One whole token is worth
@@ -223,7 +335,15 @@ pub struct PriceCache {
     /// Publish time of the cached price (unix seconds); 0 = never refreshed.
     pub publish_time: i64,
     pub expo: i32,
-    pub _reserved: [u8; 4],
+    /// 1 when the fallback source wrote the cached bounds (`oracle::PriceSource::Fallback`),
+    /// 0 when the primary did (or a fixed price).
+    pub on_fallback: u8,
+    pub _reserved: [u8; 3],
+    /// The last good primary price (spot, at `expo`) and its publish time: what a fallback
+    /// must agree with to price the asset. 0 = none yet (the fallback never prices an asset
+    /// whose primary never did).
+    pub primary_price: u64,
+    pub primary_time: i64,
 }
 
 impl PriceCache {
@@ -259,6 +379,10 @@ impl PriceCache {
     /// Fresh when it exists and is at most `max_age_secs` old at `now`.
     pub fn is_fresh(&self, now: i64, max_age_secs: u32) -> bool {
         self.publish_time > 0 && now.saturating_sub(self.publish_time) <= i64::from(max_age_secs)
+    }
+
+    pub fn is_on_fallback(&self) -> bool {
+        self.on_fallback != 0
     }
 }
 
@@ -297,6 +421,8 @@ pub struct Asset {
     /// `DEPOSIT`, `REBALANCE_IN` and `DRAW` clear, target 0.
     pub retired: u8,
     pub _reserved: [u8; 4],
+    /// The second price source, if any.
+    pub fallback: FallbackConfig,
 }
 
 impl Asset {
@@ -346,12 +472,15 @@ impl Asset {
                 peg_band_bps: self.oracle.peg_band_bps,
             },
             flags: self.flags,
+            fallback: self.fallback.params(),
         })
     }
 
     /// Applies governance parameters (target weight untouched).
-    /// A new oracle configuration drops the cached price: a price read under the old feed
-    /// must never value the asset under the new one, so the asset is stale until refreshed.
+    /// A new oracle configuration drops the cached price, the last good primary price with
+    /// it: a price read under the old feed must never value the asset under the new one, so
+    /// the asset is stale until refreshed. A new fallback configuration drops the cached
+    /// price only when the fallback wrote it (the last good primary price stays).
     pub fn apply_params(&mut self, p: &AssetParams) {
         self.max_weight_bps = p.max_weight_bps;
         self.haircut_bps = p.haircut_bps;
@@ -361,7 +490,41 @@ impl Asset {
             self.oracle = oracle;
             self.price = PriceCache::default();
         }
+        let fallback: FallbackConfig = p.fallback.into();
+        if fallback != self.fallback {
+            self.fallback = fallback;
+            if self.price.is_on_fallback() {
+                self.price = PriceCache {
+                    primary_price: self.price.primary_price,
+                    primary_time: self.price.primary_time,
+                    expo: self.price.expo,
+                    ..PriceCache::default()
+                };
+            }
+        }
         self.flags = p.flags;
+    }
+
+    /// `retire_asset`'s rule (shared with off-chain proposal checks): not retired yet
+    /// (`AssetIsRetired`) and target 0 (`AssetTargetNotZero`); marks it retired and clears
+    /// `DEPOSIT`, `REBALANCE_IN` and `DRAW` (`REBALANCE_OUT` stays, for buy-outs).
+    pub fn retire(&mut self) -> Result<()> {
+        require!(!self.is_retired(), FundError::AssetIsRetired);
+        require!(self.target_bps == 0, FundError::AssetTargetNotZero);
+        self.retired = 1;
+        self.flags &= !(asset_flags::DEPOSIT | asset_flags::REBALANCE_IN | asset_flags::DRAW);
+        Ok(())
+    }
+
+    /// `remove_asset`'s rule (shared with off-chain proposal checks): target 0
+    /// (`AssetTargetNotZero`) and nothing booked or held in its vault (`AssetNotEmpty`).
+    pub fn check_removable(&self, vault_amount: u64) -> Result<()> {
+        require!(self.target_bps == 0, FundError::AssetTargetNotZero);
+        require!(
+            self.booked_balance == 0 && vault_amount == 0,
+            FundError::AssetNotEmpty
+        );
+        Ok(())
     }
 
     /// Books a rebalance: `received` measured at the vault came in.
@@ -428,6 +591,12 @@ impl Asset {
             self.oracle.peg_band_bps == 0 || self.class == LiquidityClass::Liquid as u8,
             FundError::InvalidPegBand
         );
-        self.oracle.validate()
+        // a fallback stands in for a feed: a fixed price needs none
+        require!(
+            !self.fallback.is_set() || self.oracle.source == OracleSource::PythPull as u8,
+            FundError::InvalidFallback
+        );
+        self.oracle.validate()?;
+        self.fallback.validate()
     }
 }

@@ -276,7 +276,7 @@ pub struct DrawState {
 
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 4,024 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 5,048 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -402,6 +402,16 @@ impl Fund {
             FundError::TooManyAssets
         );
         Ok(())
+    }
+
+    /// Takes out the asset at `index`: the assets after it move down one slot (asset order,
+    /// and so the draw waterfall within a class, is kept) and the freed last slot is zeroed
+    /// (`remove_asset`, after `Asset::check_removable`).
+    pub fn remove_asset_at(&mut self, index: usize) {
+        let n = self.asset_count as usize;
+        self.assets.copy_within(index + 1..n, index);
+        self.assets[n - 1] = Asset::default();
+        self.asset_count -= 1;
     }
 
     /// The whole configuration, validated as one. Runs after every configuration change, so
@@ -622,9 +632,11 @@ mod tests {
 
     #[test]
     fn account_size_is_exact() {
-        assert_eq!(core::mem::size_of::<Asset>(), 224);
+        assert_eq!(core::mem::size_of::<Asset>(), 288);
+        assert_eq!(core::mem::size_of::<crate::state::PriceCache>(), 64);
+        assert_eq!(core::mem::size_of::<crate::state::FallbackConfig>(), 48);
         assert_eq!(core::mem::size_of::<FlashFill>(), 40);
-        assert_eq!(Fund::SPACE, 8 + 392 + 16 * 224 + 40);
+        assert_eq!(Fund::SPACE, 8 + 392 + 16 * 288 + 40);
     }
 
     #[test]

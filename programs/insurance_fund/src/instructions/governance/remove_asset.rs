@@ -1,6 +1,6 @@
 use crate::error::FundError;
 use crate::events::AssetRemoved;
-use crate::state::{seeds::SEED_FUND, Asset, Fund};
+use crate::state::{seeds::SEED_FUND, Fund};
 use crate::token_policy::{close_token_account, token_amount};
 use anchor_lang::prelude::*;
 
@@ -49,11 +49,7 @@ pub fn handler(ctx: Context<RemoveAsset>, mint: Pubkey) -> Result<()> {
             asset.token_program_id(),
             FundError::TokenProgramMismatch
         );
-        require!(asset.target_bps == 0, FundError::AssetTargetNotZero);
-        require!(
-            asset.booked_balance == 0 && token_amount(&ctx.accounts.vault)? == 0,
-            FundError::AssetNotEmpty
-        );
+        asset.check_removable(token_amount(&ctx.accounts.vault)?)?;
         (index, fund.bump, fund.create_key)
     };
     let bump_seed = [bump];
@@ -67,10 +63,7 @@ pub fn handler(ctx: Context<RemoveAsset>, mint: Pubkey) -> Result<()> {
     )?;
 
     let mut fund = ctx.accounts.fund.load_mut()?;
-    let n = fund.asset_count as usize;
-    fund.assets.copy_within(index + 1..n, index);
-    fund.assets[n - 1] = Asset::default();
-    fund.asset_count -= 1;
+    fund.remove_asset_at(index);
     fund.invariant()?;
 
     emit!(AssetRemoved {

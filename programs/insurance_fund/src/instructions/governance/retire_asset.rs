@@ -1,6 +1,6 @@
 use crate::error::FundError;
 use crate::events::AssetRetired;
-use crate::state::{asset_flags, Fund};
+use crate::state::Fund;
 use anchor_lang::prelude::*;
 
 #[derive(Accounts)]
@@ -35,10 +35,7 @@ pub fn handler(ctx: Context<RetireAsset>, mint: Pubkey) -> Result<()> {
     let index = fund.asset_index(&mint)?;
     let seq = fund.next_config_seq()?;
     let asset = &mut fund.assets[index];
-    require!(!asset.is_retired(), FundError::AssetIsRetired);
-    require!(asset.target_bps == 0, FundError::AssetTargetNotZero);
-    asset.retired = 1;
-    asset.flags &= !(asset_flags::DEPOSIT | asset_flags::REBALANCE_IN | asset_flags::DRAW);
+    asset.retire()?;
     asset.config_seq = seq;
     let balance = asset.booked_balance;
     fund.invariant()?;

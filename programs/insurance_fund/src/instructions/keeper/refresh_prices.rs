@@ -1,7 +1,7 @@
 use crate::constants::MAX_ASSETS;
 use crate::error::FundError;
 use crate::events::{PricesRefreshed, RefreshedAsset};
-use crate::oracle::read_price;
+use crate::oracle::{price_asset, PriceInputs};
 use crate::state::{Fund, OracleSource, PriceCache};
 use crate::token_policy::token_amount;
 use anchor_lang::prelude::*;
@@ -16,7 +16,7 @@ pub struct RefreshPrices<'info> {
 ///
 /// Remaining accounts, for each asset selected in `assets` (bit i = asset i), in increasing
 /// index order: the asset's price account (Pyth pull sources only; a fixed-price asset has
-/// none), then the asset's vault.
+/// none), then its fallback pull feed (only when it has a fallback), then the asset's vault.
 ///
 /// Specification:
 /// - Anyone may call (keepers crank it before rebalances and draws).
@@ -30,8 +30,20 @@ pub struct RefreshPrices<'info> {
 ///   `OracleNotFullyVerified`, `OracleStale`, `OracleNonPositivePrice`,
 ///   `OracleConfidenceTooWide`). The same price account may serve two assets that share a
 ///   feed; an account with another asset's feed is refused.
-/// - Caches each asset's lower and upper price bounds, confidence, exponent and publish time
-///   when the update is newer than the cached price; an update published at or before the
+/// - An asset with a fallback: its fallback account is the asset's own pull feed, owned by
+///   the Switchboard On-Demand program (`FallbackWrongOwner`, `FallbackInvalidAccount`,
+///   `FallbackFeedMismatch`), checked whatever the primary says. The two sources combine as
+///   `oracle::choose` decides: both usable and further apart than `max_divergence_bps`
+///   refuses (`OracleSourcesDiverge`); a usable primary prices the asset otherwise. A stale
+///   or too uncertain primary is replaced by the fallback only once the last good primary
+///   price is itself stale (until then the primary's error), only if the primary priced the
+///   asset before (`FallbackWithoutPrimaryPrice`), the fallback is usable (`FallbackStale`,
+///   `FallbackNonPositivePrice`, `FallbackConfidenceTooWide`) and it is within
+///   `max_divergence_bps` of the last good primary price (`FallbackDiverges`).
+/// - Caches each asset's lower and upper price bounds, confidence, exponent, publish time
+///   and source (primary or fallback) when the update is newer than the cached price, and,
+///   for a primary price newer than the last good one, that price and time (what a later
+///   fallback is compared with; a fallback price never replaces it); an update published at or before the
 ///   cached publish time leaves the cached price untouched (the cache never moves back in
 ///   time, so a caller cannot pick an older, more favourable price among the valid ones).
 ///   Such an update is not refused: a keeper's or claimant's transaction whose update was
@@ -56,29 +68,48 @@ pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) ->
     let mut refreshed = Vec::with_capacity(assets.count_ones() as usize);
     for i in (0..n).filter(|i| assets & (1 << i) != 0) {
         let asset = fund.assets[i];
-        let price_account = if asset.oracle.source == OracleSource::PythPull as u8 {
-            Some(
-                remaining
-                    .next()
-                    .ok_or_else(|| error!(FundError::MissingRemainingAccounts))?,
-            )
-        } else {
-            None
+        let pyth = asset.oracle.source == OracleSource::PythPull as u8;
+        let mut next = |wanted: bool| -> Result<Option<&AccountInfo<'info>>> {
+            if !wanted {
+                return Ok(None);
+            }
+            Ok(Some(remaining.next().ok_or_else(|| {
+                error!(FundError::MissingRemainingAccounts)
+            })?))
         };
-        let vault = remaining
-            .next()
-            .ok_or_else(|| error!(FundError::MissingRemainingAccounts))?;
+        let primary_account = next(pyth)?;
+        let fallback_account = next(pyth && asset.fallback.is_set())?;
+        let vault = next(true)?.ok_or_else(|| error!(FundError::MissingRemainingAccounts))?;
         require_keys_eq!(vault.key(), asset.vault, FundError::VaultMismatch);
 
-        let price = read_price(&asset.oracle, price_account, now, |feed| {
+        let inputs = PriceInputs {
+            oracle: &asset.oracle,
+            fallback: &asset.fallback,
+            cache: &asset.price,
+            primary_account,
+            fallback_account,
+            fund_max_age_secs: fund.max_price_age_secs,
+        };
+        let priced = price_asset(&inputs, now, |feed| {
             fund.registered_assets()
                 .iter()
                 .any(|other| other.oracle.feed_id == *feed && other.mint != asset.mint)
         })?;
+        let price = priced.price;
         let balance = token_amount(vault)?;
 
         let slot = &mut fund.assets[i];
         let updated = price.publish_time > slot.price.publish_time;
+        // the last good primary price: a newer primary price at the cached exponent (or one
+        // that replaces the cache), never a fallback's
+        let (mut primary_price, mut primary_time) =
+            (slot.price.primary_price, slot.price.primary_time);
+        if !priced.on_fallback
+            && price.publish_time > primary_time
+            && (updated || price.expo == slot.price.expo)
+        {
+            (primary_price, primary_time) = (price.mid, price.publish_time);
+        }
         if updated {
             slot.price = PriceCache {
                 lower: price.lower,
@@ -87,14 +118,21 @@ pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) ->
                 spot_lower: price.spot_lower,
                 publish_time: price.publish_time,
                 expo: price.expo,
-                _reserved: [0; 4],
+                on_fallback: u8::from(priced.on_fallback),
+                _reserved: [0; 3],
+                primary_price,
+                primary_time,
             };
+        } else {
+            slot.price.primary_price = primary_price;
+            slot.price.primary_time = primary_time;
         }
         slot.sync_balance(balance);
         let cached = slot.price;
         refreshed.push(RefreshedAsset {
             index: i as u8,
             updated,
+            on_fallback: cached.on_fallback != 0,
             lower: cached.lower,
             upper: cached.upper,
             expo: cached.expo,
