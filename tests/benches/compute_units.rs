@@ -18,8 +18,8 @@ use anchor_lang::solana_program::instruction::Instruction;
 use insurance_fund::instructions::InitializeFundArgs;
 use insurance_fund::math::draw::waterfall_order;
 use insurance_fund::state::{
-    pause_flags, Claimant, ClaimantCaps, DrawConfig, Fund, LiquidityClass, OracleSource,
-    RebalanceConfig, Shortfall,
+    pause_flags, Claimant, ClaimantCaps, DrawConfig, FallbackParams, Fund, LiquidityClass,
+    OracleSource, RebalanceConfig, Shortfall,
 };
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
@@ -403,9 +403,10 @@ fn describe(spec: &AssetSpec) -> String {
         (TokenKind::Token2022, true) => "Token-2022",
         (TokenKind::Token2022, false) => "Token-2022 + transfer fee",
     };
-    let price = match spec.params.oracle.source {
-        OracleSource::Fixed => "fixed price",
-        OracleSource::PythPull => "Pyth",
+    let price = match (spec.params.oracle.source, spec.params.fallback.is_some()) {
+        (OracleSource::Fixed, _) => "fixed price",
+        (OracleSource::PythPull, false) => "Pyth",
+        (OracleSource::PythPull, true) => "Pyth + Switchboard fallback",
     };
     format!("{kind}, {price}")
 }
@@ -1488,6 +1489,20 @@ fn where_text(b: &Bench) -> String {
          asset) because its fixed part is not per asset: dispatch, the writable fund, the \
          clock, the invariant and the event (the empty-selection probe alone is \
          {refresh_probe}).\n\
+         - **A second price source** (a Switchboard On-Demand fallback, issue #16) costs \
+         {fb_fresh} CU per asset that has one when both sources are fresh (the fallback read, \
+         its spread and bounds, the cross-check: one asset {fb_one} CU against {refresh_one} \
+         without), and {fb_on} when the fallback prices the asset (the Pyth price stale). A \
+         fund whose every Pyth asset has a fallback does not meet 1,500 CU per asset: \
+         {fb_all} CU for 16 assets, both fresh ({fb_all_per} per asset), {fb_all_on} with every \
+         Pyth price stale. Most of the fallback's cost is 128-bit arithmetic (Switchboard \
+         values are `i128` with 18 decimals; the SBF target has no 128-bit division or \
+         overflow-checked product in hardware: `oracle::to_expo` does two divisions and no \
+         checked product). Assets without a fallback do not read one; what every Pyth asset \
+         pays for the feature is the larger price cache (the last good primary price, the \
+         source) and its bookkeeping: about 140 CU per asset when it was added (the \
+         refresh of one Pyth asset went from 2,704 to 2,848 CU, of 16 from 18,059 to \
+         20,254).\n\
          - **`rebalance`** ({reb} CU at 16 assets) meets its 20,000 budget, with a small \
          margin. Measured with `sol_log_compute_units` probes while optimising (approximate, \
          16 assets): dispatch and accounts about 2,300; pre-checks about 1,500 (pause, \
@@ -1540,6 +1555,24 @@ fn where_text(b: &Bench) -> String {
             / 15),
         refresh_one = n(own("refresh_prices", "one asset: #3", 16)),
         refresh_probe = n(probe("refresh_prices(0)")),
+        fb_one = n(own("refresh_prices", "fallback: one asset: #3", 16)),
+        fb_fresh = n(own("refresh_prices", "fallback: one asset: #3", 16)
+            - own("refresh_prices", "one asset: #3", 16)),
+        fb_on = n(b
+            .rows
+            .iter()
+            .find(|r| r.assets == 16 && r.variant.contains("on fallback (Pyth stale)"))
+            .map(|r| r.units.own() as i64)
+            .unwrap_or(0)
+            - own("refresh_prices", "one asset: #3", 16)),
+        fb_all = n(own("refresh_prices", "fallback: all", 16)),
+        fb_all_per = n(own("refresh_prices", "fallback: all", 16) / 16),
+        fb_all_on = n(b
+            .rows
+            .iter()
+            .find(|r| r.assets == 16 && r.variant.contains("every Pyth one on fallback"))
+            .map(|r| r.units.own() as i64)
+            .unwrap_or(0)),
         dep = n(own("deposit_fees", "asset #1", 16)),
         borsh = n(probe("draw(0)") - probe("refresh_prices(0)")),
         draw_probe = n(probe("draw(0)")),
@@ -1550,6 +1583,125 @@ fn where_text(b: &Bench) -> String {
     )
 }
 
+/// `refresh_prices` when every Pyth asset of the `n`-asset fund (`spec`) also has a
+/// Switchboard On-Demand fallback (60 s, 100 bps, divergence 200 bps): both sources fresh (the
+/// fallback cross-checks the primary), then with every Pyth price stale (the fallback prices
+/// the asset). Rows' variants start with "fallback:".
+async fn bench_fallback(n: usize, b: &mut Bench) {
+    let specs: Vec<AssetSpec> = (0..n)
+        .map(|k| {
+            let mut s = spec(k, n);
+            if s.params.oracle.source == OracleSource::PythPull {
+                s.params.fallback = Some(FallbackParams {
+                    feed: Pubkey::new_unique(),
+                    max_age_secs: 60,
+                    max_conf_bps: 100,
+                    max_divergence_bps: 200,
+                });
+            }
+            s
+        })
+        .collect();
+    let mut f = TestBuilder::new()
+        .assets(specs.clone())
+        .min_liquid_bps(0)
+        .build()
+        .await;
+    let publish = |f: &mut FundFixture, f_ctx_now: i64, only: Option<usize>| {
+        for (k, a) in f.h.assets.iter().enumerate() {
+            if let (Some(feed), true) = (a.fallback, only.is_none_or(|o| o == k)) {
+                f.ctx
+                    .set_feed(&feed, &SwitchboardPrice::new(100_000_000, f_ctx_now));
+            }
+        }
+    };
+    let now = f.ctx.now().await;
+    publish(&mut f, now, None);
+    fresh(&mut f).await;
+    // both fresh, every asset
+    f.ctx.advance_clock(1).await;
+    let now = f.ctx.now().await;
+    publish(&mut f, now, None);
+    for k in 0..n {
+        if f.h.assets[k].oracle.is_some() {
+            f.set_pyth_price(k, 100_000_000, -8, 100_000).await;
+        }
+    }
+    let ix = f.h.refresh_ix(f.h.all_assets());
+    let variant = format!("fallback: all {n} assets, both sources fresh");
+    b.measure(
+        &mut f.ctx,
+        n,
+        "refresh_prices",
+        variant,
+        &[ix],
+        &[],
+        Some(n),
+    )
+    .await;
+    // both fresh, one asset (#3: SPL, Pyth + fallback, when there is one)
+    let k = 2.min(n - 1);
+    if f.h.assets[k].fallback.is_some() {
+        f.ctx.advance_clock(1).await;
+        let now = f.ctx.now().await;
+        publish(&mut f, now, Some(k));
+        f.set_pyth_price(k, 100_000_000, -8, 100_000).await;
+        let ix = f.h.refresh_ix(1 << k);
+        let variant = format!(
+            "fallback: one asset: #{} ({}), both sources fresh",
+            k + 1,
+            describe(&specs[k])
+        );
+        b.measure(
+            &mut f.ctx,
+            n,
+            "refresh_prices",
+            variant,
+            &[ix],
+            &[],
+            Some(1),
+        )
+        .await;
+        // the Pyth price stale: the fallback prices it
+        f.ctx.advance_clock(61).await;
+        let now = f.ctx.now().await;
+        publish(&mut f, now, Some(k));
+        let ix = f.h.refresh_ix(1 << k);
+        let variant = format!(
+            "fallback: one asset: #{} ({}), on fallback (Pyth stale)",
+            k + 1,
+            describe(&specs[k])
+        );
+        b.measure(
+            &mut f.ctx,
+            n,
+            "refresh_prices",
+            variant,
+            &[ix],
+            &[],
+            Some(1),
+        )
+        .await;
+        assert_eq!(f.state().await.assets[k].price.on_fallback, 1);
+    }
+    // every Pyth price stale: every such asset on fallback
+    f.ctx.advance_clock(61).await;
+    let now = f.ctx.now().await;
+    publish(&mut f, now, None);
+    let ix = f.h.refresh_ix(f.h.all_assets());
+    let variant = format!("fallback: all {n} assets, every Pyth one on fallback");
+    b.measure(
+        &mut f.ctx,
+        n,
+        "refresh_prices",
+        variant,
+        &[ix],
+        &[],
+        Some(n),
+    )
+    .await;
+}
+
 async fn run() -> Bench {
     let mut b = Bench::default();
     for n in ASSET_COUNTS {
@@ -1557,6 +1709,9 @@ async fn run() -> Bench {
         bench_fund(n, &mut b).await;
         if n > 2 {
             bench_draw_all(n, &mut b).await;
+        }
+        if n > 1 {
+            bench_fallback(n, &mut b).await;
         }
     }
     b

@@ -500,3 +500,30 @@ async fn a_new_fallback_configuration_drops_a_price_the_old_fallback_gave() {
         .unwrap();
     assert_eq!(cache(&mut f).await, priced);
 }
+
+#[tokio::test]
+async fn the_clients_remaining_accounts_carry_the_fallback_feed_from_the_fund() {
+    let (mut f, feed) = fund().await;
+    let state = f.state().await;
+    let oracle = f.assets[LST].oracle.unwrap();
+    let metas = insurance_fund_client::remaining::refresh_prices_accounts(
+        &state,
+        f.all_assets(),
+        |_, _| Some(oracle),
+    )
+    .unwrap();
+    let keys: Vec<Pubkey> = metas.iter().map(|m| m.pubkey).collect();
+    // the fixed-price numeraire's vault; the LST's price account, fallback feed and vault
+    assert_eq!(
+        keys,
+        vec![f.assets[0].vault, oracle, feed, f.assets[LST].vault]
+    );
+    assert!(metas.iter().all(|m| !m.is_writable && !m.is_signer));
+    // as a keeper sends it, once the primary is dead: the fallback prices the LST
+    primary_dies(&mut f).await;
+    set_fallback(&mut f, feed, 99_000_000, 0).await;
+    let ix = insurance_fund_client::ix::refresh_prices(&f.fund, f.all_assets(), metas);
+    f.ctx.send_ok(&[ix], &[]).await;
+    let c = cache(&mut f).await;
+    assert_eq!((c.lower, c.on_fallback), (99_000_000, 1));
+}

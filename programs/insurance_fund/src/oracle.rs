@@ -325,43 +325,24 @@ pub fn fallback_price(
     if r.value <= 0 {
         return Err(FundError::FallbackNonPositivePrice);
     }
+
     let value = r.value as u128;
     let spread = r
         .std_dev
         .max(r.value.saturating_sub(r.min_value))
         .max(r.max_value.saturating_sub(r.value))
         .max(0) as u128;
-    // spread * 10,000 <= value * max_conf, exact; a product past u128 (a median above
-    // 10^17 units) counts as too wide
-    let too_wide = spread
-        .checked_mul(10_000)
-        .zip(value.checked_mul(u128::from(config.max_conf_bps)))
-        .is_none_or(|(l, r)| l > r);
+    // spread * 10,000 <= value * max_conf, exact: below 2^100 (a median under 10^12 units)
+    // both products are under 2^114, so the plain multiplications cannot wrap (a checked
+    // `u128` multiplication is a costly software routine on the SBF target); a median above
+    // that counts as too wide
+    let too_wide = value >= 1 << 100
+        || spread.wrapping_mul(10_000) > value.wrapping_mul(u128::from(config.max_conf_bps));
     if too_wide {
         return Err(FundError::FallbackConfidenceTooWide);
     }
-    let scale = |x: u128, ceil: bool| -> Option<u64> {
-        // x * 10^-18 = m * 10^expo: m = x * 10^(-18 - expo)
-        let shift = -switchboard::PRECISION - expo;
-        let m = if shift >= 0 {
-            x.checked_mul(10u128.checked_pow(shift as u32)?)?
-        } else {
-            let d = 10u128.checked_pow(shift.unsigned_abs())?;
-            if ceil {
-                x.div_ceil(d)
-            } else {
-                x / d
-            }
-        };
-        u64::try_from(m).ok()
-    };
-    let lower_floor = value.saturating_sub(spread);
-    let (Some(lower), Some(upper), Some(mid), Some(conf)) = (
-        scale(lower_floor, false),
-        scale(value.saturating_add(spread), true),
-        scale(value, false),
-        scale(spread, true),
-    ) else {
+    // spread <= 10 % of the median here (max_conf_bps <= 1,000), so median - spread > 0
+    let Some((lower, upper, mid, conf)) = to_expo(value, spread, expo) else {
         // a price or exponent this far out is no usable price
         return Err(FundError::FallbackNonPositivePrice);
     };
@@ -382,6 +363,47 @@ pub fn fallback_price(
     ))
 }
 
+/// The bounds of a median `v` and spread `s < v` (18 decimals) at `expo`: `v * 10^-18 =
+/// m * 10^expo`, so `m = v * 10^(-18 - expo)`. Returns `(lower, upper, mid, conf)`:
+/// `floor(v - s)`, `ceil(v + s)`, `floor(v)`, `ceil(s)` at `expo`; `None` past `u64`. Two
+/// `u128` divisions (the median's and the spread's), the four results from their quotients
+/// and remainders: a `u128` division is a software routine on the SBF target.
+fn to_expo(v: u128, s: u128, expo: i32) -> Option<(u64, u64, u64, u64)> {
+    let shift = -switchboard::PRECISION - expo;
+    let p = *POW10.get(shift.unsigned_abs() as usize)?;
+    let (lower, upper, mid, conf) = if shift >= 0 {
+        let (v, s) = (v.checked_mul(p)?, s.checked_mul(p)?);
+        (v - s, v.checked_add(s)?, v, s)
+    } else {
+        let (qv, qs) = (v / p, s / p);
+        // q * p <= x: no wrap
+        let (rv, rs) = (v - qv.wrapping_mul(p), s - qs.wrapping_mul(p));
+        // v - s = (qv - qs) p + (rv - rs), with rv - rs in (-p, p); qv >= qs as v > s
+        let lower = qv - qs - u128::from(rv < rs);
+        // v + s = (qv + qs) p + (rv + rs), with rv + rs in [0, 2p)
+        let r = rv + rs;
+        let upper = qv + qs + u128::from(r > 0) + u128::from(r > p);
+        (lower, upper, qv, qs + u128::from(rs > 0))
+    };
+    Some((
+        u64::try_from(lower).ok()?,
+        u64::try_from(upper).ok()?,
+        u64::try_from(mid).ok()?,
+        u64::try_from(conf).ok()?,
+    ))
+}
+
+/// `10^d` for `d` in `0..=38`.
+const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
 /// A price for an asset and the source that gave it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AssetPrice {
@@ -391,7 +413,9 @@ pub struct AssetPrice {
 
 /// Whether `a` differs from `reference` by more than `limit_bps` of `reference`; exact.
 pub fn diverges(a: u64, reference: u64, limit_bps: u16) -> bool {
-    u128::from(a.abs_diff(reference)) * 10_000 > u128::from(reference) * u128::from(limit_bps)
+    // u64 times at most 10,000: under 2^78, no wrap (and no costly checked u128 product)
+    u128::from(a.abs_diff(reference)).wrapping_mul(10_000)
+        > u128::from(reference).wrapping_mul(u128::from(limit_bps))
 }
 
 /// How the primary and the fallback price an asset (a rule on two readings, no accounts):
@@ -781,6 +805,51 @@ mod tests {
         for bad in [no_slot, bad_idx, other, data[..data.len() - 1].to_vec()] {
             assert_eq!(switchboard::FeedResult::decode(&bad), None);
         }
+    }
+
+    #[test]
+    fn bounds_at_an_exponent_are_the_exact_roundings() {
+        // against the direct formulas, over remainders on every side of the divisor
+        let p8 = 10u128.pow(10); // 18 decimals to 10^-8
+        for v in [
+            5 * p8,
+            5 * p8 + 1,
+            6 * p8 - 1,
+            123_456_789_012_345_678_901u128,
+        ] {
+            for s in [0, 1, p8 - 1, p8, p8 + 1, 3 * p8 / 2, v / 10] {
+                let (lo, up, mid, conf) = to_expo(v, s, -8).unwrap();
+                assert_eq!(u128::from(lo), (v - s) / p8, "{v} {s}");
+                assert_eq!(u128::from(up), (v + s).div_ceil(p8), "{v} {s}");
+                assert_eq!(u128::from(mid), v / p8);
+                assert_eq!(u128::from(conf), s.div_ceil(p8));
+            }
+        }
+        // every exponent a division serves
+        for expo in -18..=0 {
+            let p = 10u128.pow((18 + expo) as u32);
+            for v in [
+                p,
+                p + 1,
+                7 * p - 1,
+                1_000 * p + 3,
+                u128::MAX / 3,
+                (u128::MAX >> 1) - 5,
+            ] {
+                let s = v / 20;
+                if let Some((lo, up, mid, conf)) = to_expo(v, s, expo) {
+                    assert_eq!(u128::from(lo), (v - s) / p);
+                    assert_eq!(u128::from(up), (v + s).div_ceil(p));
+                    assert_eq!(u128::from(mid), v / p);
+                    assert_eq!(u128::from(conf), s.div_ceil(p));
+                } else {
+                    assert!((v + s).div_ceil(p) > u128::from(u64::MAX));
+                }
+            }
+        }
+        // exponents below -18 multiply exactly; past u64 there is no price
+        assert_eq!(to_expo(7, 2, -19), Some((50, 90, 70, 20)));
+        assert_eq!(to_expo(u128::from(u64::MAX), 0, -19), None);
     }
 
     #[test]
