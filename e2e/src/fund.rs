@@ -20,9 +20,9 @@ fn key_at(d: &[u8], o: usize) -> Pubkey {
 }
 
 /// `Fund::SPACE`.
-pub const FUND_SPACE: usize = 4024;
+pub const FUND_SPACE: usize = 5048;
 const ASSETS: usize = 400;
-const ASSET_SIZE: usize = 224;
+const ASSET_SIZE: usize = 288;
 
 /// The fields of a `Fund` account the end-to-end test asserts on.
 #[derive(Clone, Debug)]
@@ -73,11 +73,11 @@ impl FundView {
                     price_lower: u64_at(d, a + 120),
                     price_upper: u64_at(d, a + 128),
                     price_publish_time: i64_at(d, a + 152),
-                    booked_balance: u64_at(d, a + 184),
-                    total_fees_received: u64_at(d, a + 192),
-                    target_bps: u16_at(d, a + 208),
-                    max_weight_bps: u16_at(d, a + 210),
-                    token_program: d[a + 217],
+                    booked_balance: u64_at(d, a + 200),
+                    total_fees_received: u64_at(d, a + 208),
+                    target_bps: u16_at(d, a + 224),
+                    max_weight_bps: u16_at(d, a + 226),
+                    token_program: d[a + 233],
                 }
             })
             .collect();

@@ -639,6 +639,36 @@ mod tests {
         assert_eq!(Fund::SPACE, 8 + 392 + 16 * 288 + 40);
     }
 
+    /// The offsets `e2e/src/fund.rs` reads a `Fund` account at (its own workspace cannot
+    /// depend on this crate): a layout change fails here and names the file to update.
+    #[test]
+    fn offsets_the_end_to_end_suite_reads() {
+        use core::mem::offset_of;
+        let at = |field: usize| 8 + field;
+        assert_eq!(at(offset_of!(Fund, governance)), 8);
+        assert_eq!(at(offset_of!(Fund, pending_governance)), 40);
+        assert_eq!(at(offset_of!(Fund, min_liquid_bps)), 144);
+        assert_eq!(at(offset_of!(Fund, asset_count)), 148);
+        assert_eq!(at(offset_of!(Fund, paused)), 149);
+        assert_eq!(at(offset_of!(Fund, timelock_secs)), 168);
+        assert_eq!(at(offset_of!(Fund, config_seq)), 184);
+        assert_eq!(at(offset_of!(Fund, rebalance_state)), 296);
+        assert_eq!(at(offset_of!(Fund, draws)), 344);
+        assert_eq!(at(offset_of!(Fund, draw_state)), 360);
+        assert_eq!(at(offset_of!(Fund, assets)), 400);
+        let price = offset_of!(Asset, price);
+        assert_eq!(offset_of!(Asset, mint), 0);
+        assert_eq!(offset_of!(Asset, vault), 32);
+        assert_eq!(price + offset_of!(crate::state::PriceCache, lower), 120);
+        assert_eq!(price + offset_of!(crate::state::PriceCache, upper), 128);
+        assert_eq!(price + offset_of!(crate::state::PriceCache, publish_time), 152);
+        assert_eq!(offset_of!(Asset, booked_balance), 200);
+        assert_eq!(offset_of!(Asset, total_fees_received), 208);
+        assert_eq!(offset_of!(Asset, target_bps), 224);
+        assert_eq!(offset_of!(Asset, max_weight_bps), 226);
+        assert_eq!(offset_of!(Asset, token_program), 233);
+    }
+
     #[test]
     fn targets_must_sum_to_zero_or_ten_thousand() {
         let a = asset(1, 6000, 8000, LiquidityClass::Liquid);
