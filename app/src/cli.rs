@@ -622,11 +622,20 @@ fn keeper_cmd(g: &Global, a: KeeperArgs) -> anyhow::Result<()> {
         match keeper::round(&mut chain, &fund_key, &keeper_accounts, &prices, &opts) {
             Ok((crank, outcome)) => {
                 if let Some(c) = crank {
-                    log(&format!(
-                        "refresh_prices + sync_auctions {} {}",
-                        c.describe(),
-                        c.signature
-                    ));
+                    for (k, why) in &c.refused {
+                        log(&format!(
+                            "price of asset {k} left out of the refresh: {why}"
+                        ));
+                    }
+                    let n = c.txs.len();
+                    for (i, tx) in c.txs.iter().enumerate() {
+                        log(&format!(
+                            "crank transaction {}/{n} {} {}",
+                            i + 1,
+                            tx.describe(),
+                            tx.signature
+                        ));
+                    }
                 }
                 log(&describe_outcome(&outcome));
             }

@@ -505,6 +505,71 @@ pub fn crank_instructions_for(
     Ok(ixs)
 }
 
+/// [`crank_instructions_for`] cut into transactions that each fit a packet
+/// ([`crate::chain::MAX_TRANSACTION_BYTES`] as [`crate::chain::send`] would build them with
+/// `opts`, paid by `payer`): one `refresh_prices` per transaction over as many consecutive
+/// assets of `mask` as fit, `sync_auctions` in the last one (or its own when it does not fit).
+/// Sixteen assets with a Switchboard fallback each need 47 accounts, about 1,660 bytes in one
+/// legacy transaction: sent whole, such a crank would fail every round.
+pub fn crank_transactions(
+    fund_key: &Pubkey,
+    fund: &Fund,
+    prices: &PriceAccounts<'_>,
+    mask: u16,
+    payer: &Pubkey,
+    opts: &SendOptions,
+) -> anyhow::Result<Vec<Vec<anchor_lang::solana_program::instruction::Instruction>>> {
+    use crate::chain::{wire_size, MAX_TRANSACTION_BYTES};
+    let fits = |ixs: &[_]| wire_size(payer, ixs, opts) <= MAX_TRANSACTION_BYTES;
+    let refresh = |m: u16| -> anyhow::Result<_> {
+        let metas = remaining::refresh_prices_accounts(fund, m, prices)?;
+        Ok(ix::refresh_prices(fund_key, m, metas))
+    };
+    let mut txs: Vec<Vec<_>> = vec![];
+    let mut batch: u16 = 0;
+    for k in (0..fund.registered_assets().len()).filter(|k| mask & (1u16 << k) != 0) {
+        let wider = batch | (1u16 << k);
+        if batch != 0 && !fits(&[refresh(wider)?]) {
+            txs.push(vec![refresh(batch)?]);
+            batch = 1u16 << k;
+        } else {
+            batch = wider;
+        }
+        anyhow::ensure!(
+            fits(&[refresh(batch)?]),
+            "refresh_prices of asset {k} alone does not fit a transaction"
+        );
+    }
+    if batch != 0 {
+        txs.push(vec![refresh(batch)?]);
+    }
+    if fund.rebalance.is_configured() && fund.targets_set() {
+        let sync = ix::sync_auctions(fund_key);
+        match txs.last_mut() {
+            Some(last) if fits(&[last.as_slice(), std::slice::from_ref(&sync)].concat()) => {
+                last.push(sync)
+            }
+            _ => txs.push(vec![sync]),
+        }
+    }
+    Ok(txs)
+}
+
+/// What a round's crank did: the transactions sent (refresh batches, then the sync) and the
+/// feeds left out because the program would refuse them, with why.
+#[derive(Debug, Default)]
+pub struct CrankReport {
+    pub txs: Vec<TxResult>,
+    pub refused: Vec<(usize, String)>,
+}
+
+impl CrankReport {
+    /// Every crank transaction landed.
+    pub fn is_ok(&self) -> bool {
+        self.txs.iter().all(TxResult::is_ok)
+    }
+}
+
 /// The rebalance instruction of a planned fill (slippage bound: the planned amount out).
 pub fn fill_instruction(
     fund_key: &Pubkey,
@@ -581,18 +646,25 @@ pub fn round(
     keeper: &KeeperAccounts,
     prices: &PriceAccounts<'_>,
     opts: &RoundOptions,
-) -> anyhow::Result<(Option<TxResult>, RoundOutcome)> {
-    let mut crank_tx = None;
+) -> anyhow::Result<(Option<CrankReport>, RoundOutcome)> {
+    let mut crank = None;
     if opts.crank && !opts.dry_run {
         let fund = load_fund(chain, fund_key)?;
         let now = chain.clock()?.unix_timestamp;
         // one dead feed must not stop the others from being cached: the feeds the program
         // would refuse are left out of this refresh
-        let (mask, _refused) = live_price_mask(chain, &fund, prices, now)?;
-        let ixs = crank_instructions_for(fund_key, &fund, prices, mask)?;
-        if !ixs.is_empty() {
-            crank_tx = Some(send(chain, &keeper.signer, &[], &ixs, &opts.send)?);
+        let (mask, refused) = live_price_mask(chain, &fund, prices, now)?;
+        let payer = keeper.signer.pubkey();
+        let mut report = CrankReport {
+            txs: vec![],
+            refused,
+        };
+        for ixs in crank_transactions(fund_key, &fund, prices, mask, &payer, &opts.send)? {
+            report
+                .txs
+                .push(send(chain, &keeper.signer, &[], &ixs, &opts.send)?);
         }
+        crank = Some(report);
     }
     let fund = load_fund(chain, fund_key)?;
     let now = chain.clock()?.unix_timestamp;
@@ -616,7 +688,7 @@ pub fn round(
             }
         }
     };
-    Ok((crank_tx, outcome))
+    Ok((crank, outcome))
 }
 
 /// Skips a flash fill may get past: the keeper lacks inventory or what it holds does not pay.
