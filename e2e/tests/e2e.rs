@@ -331,7 +331,7 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     .ok()
     .unwrap();
     assert!(
-        out.contains("refresh_prices + sync_auctions ok"),
+        out.contains("crank transaction 1/1 ok"),
         "the crank ran: {out}"
     );
     assert!(out.contains("filled: "), "the keeper filled: {out}");
@@ -435,7 +435,7 @@ fn ifund_runs_a_fund_on_a_real_validator() {
     .unwrap()
     .ok()
     .unwrap();
-    assert!(out.contains("refresh_prices + sync_auctions ok"), "{out}");
+    assert!(out.contains("crank transaction 1/1 ok"), "{out}");
     let draw = idl
         .instruction(
             "draw",
