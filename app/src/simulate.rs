@@ -489,7 +489,12 @@ impl Sim {
     /// Starts the runtime and creates, configures and funds the fund of `s`, its keepers,
     /// depositor and claimant.
     pub fn setup(s: &Scenario) -> anyhow::Result<Self> {
-        let mut chain = EmbeddedChain::start()?;
+        Self::setup_on(s, EmbeddedChain::start()?)
+    }
+
+    /// [`Sim::setup`] on a runtime the caller started (e.g. with a swap program beside the
+    /// fund: `EmbeddedChain::start_with`).
+    pub fn setup_on(s: &Scenario, mut chain: EmbeddedChain) -> anyhow::Result<Self> {
         let payer = chain.payer();
         let mut rng = ChaCha20Rng::seed_from_u64(s.simulation.seed);
         let start = s.simulation.start_unix;
