@@ -218,56 +218,94 @@ fn rounds_until_action(s: &Scenario, sim: &mut Sim, pool: Pubkey, hours: u64) ->
     last.expect("at least one round")
 }
 
-#[test]
-fn a_keeper_holding_nothing_flash_fills_through_the_pool() {
-    let s = Scenario::parse(SCENARIO, "flash_round").unwrap();
-    let mut sim = sim(&s);
-    let fund_key = sim.fund_key();
-    let fund = load_fund(sim.chain(), &fund_key).unwrap();
-    let (usdc, lst) = (fund.assets[0], fund.assets[1]);
-    // the pool at the market price, 150 USDC per LST, 2,000 LST deep
-    let pool = create_pool(
-        sim.chain(),
-        (lst.mint, usdc.mint),
-        2_000_000_000_000,
-        300_000_000_000,
-    );
-    let keeper = sim.keeper(0).signer.pubkey();
-    let keeper_usdc = pda::associated_token_address(&keeper, &usdc.mint, &anchor_spl::token::ID);
-    let keeper_lst = pda::associated_token_address(&keeper, &lst.mint, &anchor_spl::token::ID);
-    let held = |sim: &mut Sim, a: &Pubkey| {
-        sim.chain()
-            .get_account(a)
+/// The scenario's fund (its USDC and LST assets) beside a pool of 2,000 LST at
+/// `usdc_per_lst` USDC each.
+struct World {
+    s: Scenario,
+    sim: Sim,
+    fund_key: Pubkey,
+    usdc: insurance_fund::state::Asset,
+    lst: insurance_fund::state::Asset,
+    pool: Pubkey,
+}
+
+impl World {
+    fn new(usdc_per_lst: u64) -> Self {
+        let s = Scenario::parse(SCENARIO, "flash_round").unwrap();
+        let mut sim = sim(&s);
+        let fund_key = sim.fund_key();
+        let fund = load_fund(sim.chain(), &fund_key).unwrap();
+        let (usdc, lst) = (fund.assets[0], fund.assets[1]);
+        let pool = create_pool(
+            sim.chain(),
+            (lst.mint, usdc.mint),
+            2_000_000_000_000,
+            2_000 * usdc_per_lst * 1_000_000,
+        );
+        Self {
+            s,
+            sim,
+            fund_key,
+            usdc,
+            lst,
+            pool,
+        }
+    }
+
+    fn vaults(&mut self) -> (u64, u64) {
+        (
+            balance(self.sim.chain(), &self.usdc.vault),
+            balance(self.sim.chain(), &self.lst.vault),
+        )
+    }
+
+    /// The keeper's balance of `mint` (0 without an account).
+    fn held(&mut self, mint: &Pubkey) -> u64 {
+        let keeper = self.sim.keeper(0).signer.pubkey();
+        let a = pda::associated_token_address(&keeper, mint, &anchor_spl::token::ID);
+        self.sim
+            .chain()
+            .get_account(&a)
             .unwrap()
             .map_or(0, |acc| decode::token_account(&acc.data).unwrap().amount)
-    };
-    assert_eq!(
-        (held(&mut sim, &keeper_usdc), held(&mut sim, &keeper_lst)),
-        (0, 0)
-    );
-    let vaults_before = (
-        balance(sim.chain(), &usdc.vault),
-        balance(sim.chain(), &lst.vault),
-    );
+    }
 
-    match rounds_until_action(&s, &mut sim, pool, 3) {
+    fn rounds(&mut self, hours: u64) -> RoundOutcome {
+        rounds_until_action(&self.s, &mut self.sim, self.pool, hours)
+    }
+
+    fn fills(&mut self) -> u64 {
+        load_fund(self.sim.chain(), &self.fund_key)
+            .unwrap()
+            .rebalance_state
+            .fills
+    }
+}
+
+#[test]
+fn a_keeper_holding_nothing_flash_fills_through_the_pool() {
+    // the pool at the market price, 150 USDC per LST
+    let mut w = World::new(150);
+    let (usdc, lst) = (w.usdc.mint, w.lst.mint);
+    assert_eq!((w.held(&usdc), w.held(&lst)), (0, 0));
+    let before = w.vaults();
+    match w.rounds(3) {
         RoundOutcome::FlashFilled { plan, tx } => {
             assert!(tx.is_ok());
             assert_eq!((plan.asset_in, plan.asset_out, plan.pool), (0, 1, 0));
-            let vaults = (
-                balance(sim.chain(), &usdc.vault),
-                balance(sim.chain(), &lst.vault),
-            );
-            assert_eq!(vaults.0, vaults_before.0 + plan.delivered);
-            assert_eq!(vaults.1, vaults_before.1 - plan.quote.amount_out);
+            let vaults = w.vaults();
+            assert_eq!(vaults.0, before.0 + plan.delivered);
+            assert_eq!(vaults.1, before.1 - plan.quote.amount_out);
             // the keeper kept the pool's output over what it delivered, and no LST
-            assert_eq!(held(&mut sim, &keeper_usdc), plan.swap_out - plan.delivered);
-            assert_eq!(held(&mut sim, &keeper_lst), 0);
+            assert_eq!(w.held(&usdc), plan.swap_out - plan.delivered);
+            assert_eq!(w.held(&lst), 0);
             assert!(plan.expected_profit >= 0);
-            let f = load_fund(sim.chain(), &fund_key).unwrap();
-            assert_eq!(f.rebalance_state.fills, 1);
-            assert_eq!(f.assets[0].booked_balance, vaults.0);
-            assert_eq!(f.assets[1].booked_balance, vaults.1);
+            assert_eq!(w.fills(), 1);
+            let f = load_fund(w.sim.chain(), &w.fund_key).unwrap();
+            assert_eq!(
+                (f.assets[0].booked_balance, f.assets[1].booked_balance),
+                vaults
+            );
         }
         other => panic!("expected a flash fill, got {other:?}"),
     }
@@ -275,39 +313,16 @@ fn a_keeper_holding_nothing_flash_fills_through_the_pool() {
 
 #[test]
 fn a_pool_under_the_funds_ask_gives_no_flash_fill() {
-    let s = Scenario::parse(SCENARIO, "flash_round").unwrap();
-    let mut sim = sim(&s);
-    let fund_key = sim.fund_key();
-    let fund = load_fund(sim.chain(), &fund_key).unwrap();
-    let (usdc, lst) = (fund.assets[0], fund.assets[1]);
     // LST at 140 USDC in the pool, 6.7 % under the oracle: no premium within 200 bps pays
-    let pool = create_pool(
-        sim.chain(),
-        (lst.mint, usdc.mint),
-        2_000_000_000_000,
-        280_000_000_000,
-    );
-    let vaults_before = (
-        balance(sim.chain(), &usdc.vault),
-        balance(sim.chain(), &lst.vault),
-    );
-    match rounds_until_action(&s, &mut sim, pool, 3) {
+    let mut w = World::new(140);
+    let before = w.vaults();
+    match w.rounds(3) {
         RoundOutcome::SkippedBoth {
             inventory: Skip::NoInventory,
             flash: Skip::Unprofitable { best_profit, .. },
         } => assert!(best_profit < 0),
         other => panic!("expected no fill, got {other:?}"),
     }
-    let vaults = (
-        balance(sim.chain(), &usdc.vault),
-        balance(sim.chain(), &lst.vault),
-    );
-    assert_eq!(vaults, vaults_before);
-    assert_eq!(
-        load_fund(sim.chain(), &fund_key)
-            .unwrap()
-            .rebalance_state
-            .fills,
-        0
-    );
+    assert_eq!(w.vaults(), before);
+    assert_eq!(w.fills(), 0);
 }
