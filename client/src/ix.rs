@@ -11,7 +11,8 @@ use crate::pda::{
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{InstructionData, ToAccountMetas};
-use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
+use insurance_fund::instructions::InitializeFundArgs;
+use insurance_fund::state::BoundsArgs;
 use insurance_fund::state::{
     Asset, AssetParams, ClaimantCaps, DrawConfig, RebalanceConfig, TokenProgramKind,
 };

@@ -8,7 +8,7 @@
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
 use insurance_fund::events::{ChangeCancelled, ChangeExecuted, ChangeQueued};
-use insurance_fund::instructions::BoundsArgs;
+use insurance_fund::state::BoundsArgs;
 use insurance_fund::state::{
     asset_flags, Claimant, ClaimantCaps, DrawConfig, LiquidityClass, RebalanceConfig,
 };
@@ -440,7 +440,26 @@ async fn queue_change_checks_its_caller_hash_and_shape() {
     // malformed changes fail when queued, not after the delay
     let mut bad_premium = rebalance_params(110);
     bad_premium.start_premium_bps = 111;
+    // a wrong pad is named as such, before any other check
+    let mut padded_crisis = rebalance_params(110);
+    padded_crisis.crisis._pad = [0, 0, 0, 1];
+    let padded_draws = DrawConfig {
+        _pad: [1, 0],
+        ..draw_params(0)
+    };
     let cases = [
+        (
+            ConfigChange::SetRebalanceParams {
+                params: padded_crisis,
+            },
+            FundError::NonZeroPadding,
+        ),
+        (
+            ConfigChange::SetDrawParams {
+                params: padded_draws,
+            },
+            FundError::NonZeroPadding,
+        ),
         (
             ConfigChange::SetRebalanceParams {
                 params: bad_premium,

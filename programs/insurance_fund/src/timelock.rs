@@ -28,10 +28,9 @@
 
 use crate::error::FundError;
 use crate::events::ChangeExecuted;
-use crate::instructions::BoundsArgs;
 use crate::state::{
-    AssetParams, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, FallbackConfig, Fund,
-    OracleConfig, PendingChange, RebalanceConfig,
+    Asset, AssetParams, BoundsArgs, Claimant, ClaimantCaps, CrisisProfile, DrawConfig,
+    FallbackConfig, Fund, OracleConfig, PendingChange, RebalanceConfig,
 };
 use anchor_lang::prelude::*;
 
@@ -73,19 +72,19 @@ pub enum ConfigChange {
     },
 }
 
-/// Whether a change makes the fund riskier.
+/// Whether a change makes the fund riskier (`ConfigChange::effect`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Effect {
+pub enum ChangeEffect {
     Tightens,
     Loosens,
 }
 
-impl Effect {
+impl ChangeEffect {
     fn loosens_if(cond: bool) -> Self {
         if cond {
-            Effect::Loosens
+            ChangeEffect::Loosens
         } else {
-            Effect::Tightens
+            ChangeEffect::Tightens
         }
     }
 }
@@ -126,15 +125,15 @@ impl ConfigChange {
 
     /// The classification table at the top of this module. `claimant` is the current record
     /// for `UpdateClaimant` (ignored otherwise).
-    pub fn effect(&self, fund: &Fund, claimant: Option<&Claimant>) -> Result<Effect> {
+    pub fn effect(&self, fund: &Fund, claimant: Option<&Claimant>) -> Result<ChangeEffect> {
         Ok(match self {
             ConfigChange::AddAsset { .. } | ConfigChange::RegisterClaimant { .. } => {
-                Effect::Loosens
+                ChangeEffect::Loosens
             }
             ConfigChange::UpdateAsset { mint, params } => {
                 let index = fund.asset_index(mint)?;
                 let old = fund.assets[index].params()?;
-                Effect::loosens_if(
+                ChangeEffect::loosens_if(
                     OracleConfig::from(params.oracle) != fund.assets[index].oracle
                         || fund.assets[index]
                             .fallback
@@ -145,7 +144,7 @@ impl ConfigChange {
                         || params.flags & !old.flags != 0,
                 )
             }
-            ConfigChange::SetBounds { bounds } => Effect::loosens_if(
+            ConfigChange::SetBounds { bounds } => ChangeEffect::loosens_if(
                 bounds.min_liquid_bps < fund.min_liquid_bps
                     || bounds.max_price_age_secs > fund.max_price_age_secs
                     || bounds.max_pause_secs > fund.max_pause_secs
@@ -153,7 +152,7 @@ impl ConfigChange {
             ),
             ConfigChange::SetRebalanceParams { params: new } => {
                 let old = &fund.rebalance;
-                Effect::loosens_if(
+                ChangeEffect::loosens_if(
                     new.band_bps < old.band_bps
                         || new.start_premium_bps > old.start_premium_bps
                         || new.max_premium_bps > old.max_premium_bps
@@ -168,14 +167,14 @@ impl ConfigChange {
             }
             ConfigChange::SetDrawParams { params: new } => {
                 let old = &fund.draws;
-                Effect::loosens_if(
+                ChangeEffect::loosens_if(
                     new.approval_threshold > old.approval_threshold
                         || new.fund_cap_bps > old.fund_cap_bps
                         || new.window_secs < old.window_secs,
                 )
             }
             ConfigChange::SetGuardian { guardian } => {
-                Effect::loosens_if(guardian.is_some_and(|g| g != fund.guardian))
+                ChangeEffect::loosens_if(guardian.is_some_and(|g| g != fund.guardian))
             }
             ConfigChange::UpdateClaimant {
                 payout_owner,
@@ -184,7 +183,7 @@ impl ConfigChange {
                 ..
             } => {
                 let old = claimant.ok_or_else(|| error!(FundError::PendingChangeMismatch))?;
-                Effect::loosens_if(
+                ChangeEffect::loosens_if(
                     *payout_owner != old.payout_owner
                         || caps.max_per_shortfall > old.caps.max_per_shortfall
                         || caps.max_per_window > old.caps.max_per_window
@@ -217,15 +216,91 @@ impl ConfigChange {
         })
     }
 
+    /// Writes the change into `fund` (and `record`) as its instruction does, with the
+    /// instruction's checks (the methods of `state::config`, which the handlers call), then
+    /// validates the result (`Fund::invariant`). Off-chain, for `ifund propose`: the handlers
+    /// call the methods themselves, around their accounts. `AddAsset` first checks the mint
+    /// can be added (`Fund::check_can_add`).
+    pub fn apply(&self, fund: &mut Fund, fund_key: Pubkey, record: ChangeRecord) -> Result<()> {
+        match (self, record) {
+            (ConfigChange::AddAsset { mint, params }, ChangeRecord::NewAsset(asset)) => {
+                require_keys_eq!(asset.mint, *mint, FundError::PendingChangeMismatch);
+                fund.check_can_add(mint)?;
+                fund.push_asset(*asset, params)?;
+            }
+            (ConfigChange::UpdateAsset { mint, params }, _) => {
+                fund.update_asset(mint, params)?;
+            }
+            (ConfigChange::SetBounds { bounds }, _) => {
+                fund.set_bounds(bounds)?;
+            }
+            (ConfigChange::SetRebalanceParams { params }, _) => {
+                fund.set_rebalance_params(params)?;
+            }
+            (ConfigChange::SetDrawParams { params }, _) => {
+                fund.set_draw_params(params)?;
+            }
+            (ConfigChange::SetGuardian { guardian }, _) => {
+                fund.set_guardian(*guardian)?;
+            }
+            (
+                ConfigChange::RegisterClaimant {
+                    authority,
+                    payout_owner,
+                    caps,
+                },
+                ChangeRecord::Claimant { slot, bump },
+            ) => {
+                if slot.is_some() {
+                    return Err(ProgramError::AccountAlreadyInitialized.into());
+                }
+                let seq = fund.next_config_seq()?;
+                *slot = Some(Claimant::register(
+                    fund_key,
+                    *authority,
+                    *payout_owner,
+                    *caps,
+                    seq,
+                    bump,
+                )?);
+            }
+            (
+                ConfigChange::UpdateClaimant {
+                    payout_owner,
+                    caps,
+                    enabled,
+                    ..
+                },
+                ChangeRecord::Claimant {
+                    slot: Some(claimant),
+                    ..
+                },
+            ) => {
+                let seq = fund.next_config_seq()?;
+                claimant.update(*payout_owner, *caps, *enabled, seq)?;
+            }
+            // the record the change writes is missing
+            (
+                ConfigChange::AddAsset { .. }
+                | ConfigChange::RegisterClaimant { .. }
+                | ConfigChange::UpdateClaimant { .. },
+                _,
+            ) => return err!(anchor_lang::error::ErrorCode::AccountNotInitialized),
+        }
+        fund.invariant()
+    }
+
     /// Checks that need no fund state, run when the change is queued so a malformed change
     /// fails now rather than after the delay. Execution validates the whole configuration.
     pub fn validate_shape(&self) -> Result<()> {
         match self {
             ConfigChange::SetRebalanceParams { params } => {
+                params.check_padding()?;
                 require!(params.is_configured(), FundError::InvalidRebalanceBand);
                 params.validate()
             }
             ConfigChange::SetDrawParams { params } => {
+                params.check_padding()?;
                 require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
                 params.validate()
             }
@@ -243,6 +318,21 @@ impl ConfigChange {
             | ConfigChange::SetGuardian { .. } => Ok(()),
         }
     }
+}
+
+/// The record a change writes besides the fund (`ConfigChange::apply`).
+pub enum ChangeRecord<'a> {
+    /// None: the change writes only the fund.
+    Fund,
+    /// `AddAsset`: the new asset as its accounts describe it (mint, vault, decimals, token
+    /// program, vault bump).
+    NewAsset(Box<Asset>),
+    /// `RegisterClaimant` (an empty slot, filled with the new record) or `UpdateClaimant`
+    /// (the current record); `bump` is the new record's.
+    Claimant {
+        slot: &'a mut Option<Claimant>,
+        bump: u8,
+    },
 }
 
 /// `ChangeAuthority` from an instruction's `authority`, `pending_change` and `rent_recipient`.
@@ -308,7 +398,7 @@ pub fn authorize_change<'a, 'info>(
             FundError::NotGovernance
         );
         require!(
-            fund.timelock_secs == 0 || change.effect(fund, claimant)? == Effect::Tightens,
+            fund.timelock_secs == 0 || change.effect(fund, claimant)? == ChangeEffect::Tightens,
             FundError::TimelockRequired
         );
         return Ok(Authorized { queued: None });

@@ -11,7 +11,7 @@ use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use insurance_fund::error::FundError;
-use insurance_fund::instructions::BoundsArgs;
+use insurance_fund::state::BoundsArgs;
 use insurance_fund::state::{ClaimantCaps, DrawConfig, LiquidityClass, RebalanceConfig};
 use insurance_fund::timelock::ConfigChange;
 use insurance_fund_tests::*;

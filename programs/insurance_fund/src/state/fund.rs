@@ -129,6 +129,13 @@ pub struct FillTerms {
 }
 
 impl RebalanceConfig {
+    /// The crisis profile's padding is zero (`NonZeroPadding`): checked before anything else
+    /// when the parameters arrive as an argument, so a wrong pad is named as such.
+    pub fn check_padding(&self) -> Result<()> {
+        require!(self.crisis._pad == [0; 4], FundError::NonZeroPadding);
+        Ok(())
+    }
+
     pub fn is_configured(&self) -> bool {
         *self != Self::default()
     }
@@ -237,6 +244,13 @@ pub struct DrawConfig {
 }
 
 impl DrawConfig {
+    /// The padding is zero (`NonZeroPadding`): checked before anything else when the
+    /// parameters arrive as an argument, so a wrong pad is named as such.
+    pub fn check_padding(&self) -> Result<()> {
+        require!(self._pad == [0; 2], FundError::NonZeroPadding);
+        Ok(())
+    }
+
     pub fn is_configured(&self) -> bool {
         *self != Self::default()
     }
@@ -254,7 +268,7 @@ impl DrawConfig {
             (MIN_WINDOW_SECS..=MAX_WINDOW_SECS).contains(&self.window_secs),
             FundError::InvalidRateLimitWindow
         );
-        require!(self._pad == [0; 2], FundError::InvalidDrawCap);
+        require!(self._pad == [0; 2], FundError::NonZeroPadding);
         Ok(())
     }
 }
@@ -661,7 +675,10 @@ mod tests {
         assert_eq!(offset_of!(Asset, vault), 32);
         assert_eq!(price + offset_of!(crate::state::PriceCache, lower), 120);
         assert_eq!(price + offset_of!(crate::state::PriceCache, upper), 128);
-        assert_eq!(price + offset_of!(crate::state::PriceCache, publish_time), 152);
+        assert_eq!(
+            price + offset_of!(crate::state::PriceCache, publish_time),
+            152
+        );
         assert_eq!(offset_of!(Asset, booked_balance), 200);
         assert_eq!(offset_of!(Asset, total_fees_received), 208);
         assert_eq!(offset_of!(Asset, target_bps), 224);

@@ -1,4 +1,3 @@
-use crate::error::FundError;
 use crate::events::DrawParamsSet;
 use crate::state::{DrawConfig, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
@@ -30,13 +29,14 @@ pub struct SetDrawParams<'info> {
 ///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
 /// - The change loosens (so it waits for the timelock) when: the approval threshold or
 ///   fund-wide cap rises or the window shortens.
+/// - The padding is zero (`NonZeroPadding`), checked first.
 /// - `fund_cap_bps` in 1..=10,000 (`InvalidDrawCap`); `window_secs` in 60..=2,592,000
 ///   (`InvalidRateLimitWindow`); `approval_threshold` any value (0: every declaration needs
 ///   approval).
 /// - The whole configuration is validated (`Fund::validate_config`).
 /// - Replaces the parameters; the draw bucket is kept.
 /// - Emits `DrawParamsSet` with the parameters before and after.
-pub fn handler(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
+pub fn set_draw_params(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     let change = ConfigChange::SetDrawParams { params };
     authorize_change(
@@ -47,10 +47,7 @@ pub fn handler(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
         None,
     )?
     .consume()?;
-    require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
-    let before = fund.draws;
-    fund.draws = params;
-    fund.draws_seq = fund.next_config_seq()?;
+    let before = fund.set_draw_params(&params)?;
     fund.invariant()?;
     emit!(DrawParamsSet {
         fund: ctx.accounts.fund.key(),
