@@ -220,7 +220,8 @@ impl ConfigChange {
     /// instruction's checks (the methods of `state::config`, which the handlers call), then
     /// validates the result (`Fund::invariant`). Off-chain, for `ifund propose`: the handlers
     /// call the methods themselves, around their accounts. `AddAsset` first checks the mint
-    /// can be added (`Fund::check_can_add`).
+    /// can be added (`Fund::check_can_add`). After an error `fund` may be partly written, as
+    /// in the failed transaction the program would roll back: apply to a copy.
     pub fn apply(&self, fund: &mut Fund, fund_key: Pubkey, record: ChangeRecord) -> Result<()> {
         match (self, record) {
             (ConfigChange::AddAsset { mint, params }, ChangeRecord::NewAsset(asset)) => {
@@ -531,6 +532,180 @@ mod tests {
                 max_divergence_bps: u16::MAX,
             }),
         }
+    }
+
+    fn empty_fund() -> Box<Fund> {
+        let mut f: Box<Fund> = Box::new(bytemuck::Zeroable::zeroed());
+        f.governance = Pubkey::new_unique();
+        f.max_price_age_secs = 60;
+        f.max_pause_secs = 86_400;
+        f
+    }
+
+    fn code<T: core::fmt::Debug>(r: Result<T>) -> String {
+        match r.unwrap_err() {
+            anchor_lang::error::Error::AnchorError(e) => e.error_name,
+            anchor_lang::error::Error::ProgramError(e) => e.program_error.to_string(),
+        }
+    }
+
+    #[test]
+    fn apply_writes_what_the_instruction_writes_and_stamps_it() {
+        let mut f = empty_fund();
+        let key = Pubkey::new_unique();
+        let bounds = BoundsArgs {
+            min_liquid_bps: 0,
+            max_price_age_secs: 120,
+            max_pause_secs: 7_200,
+            timelock_secs: 60,
+        };
+        ConfigChange::SetBounds { bounds }
+            .apply(&mut f, key, ChangeRecord::Fund)
+            .unwrap();
+        assert_eq!((f.bounds(), f.bounds_seq, f.config_seq), (bounds, 1, 1));
+        ConfigChange::SetGuardian { guardian: None }
+            .apply(&mut f, key, ChangeRecord::Fund)
+            .unwrap();
+        assert_eq!((f.guardian, f.guardian_seq), (Pubkey::default(), 2));
+        // a whole configuration the program would refuse is refused (`Fund::invariant`)
+        let bad = BoundsArgs {
+            max_price_age_secs: 0,
+            ..bounds
+        };
+        assert_eq!(
+            code(ConfigChange::SetBounds { bounds: bad }.apply(&mut f, key, ChangeRecord::Fund)),
+            "InvalidMaxPriceAge"
+        );
+        // the instruction's own checks, in its order
+        assert_eq!(
+            code(
+                ConfigChange::SetGuardian {
+                    guardian: Some(Pubkey::default())
+                }
+                .apply(&mut f, key, ChangeRecord::Fund)
+            ),
+            "InvalidGovernance"
+        );
+        let padded = DrawConfig {
+            _pad: [1, 0],
+            ..DrawConfig::default()
+        };
+        assert_eq!(
+            code(ConfigChange::SetDrawParams { params: padded }.apply(
+                &mut f,
+                key,
+                ChangeRecord::Fund
+            )),
+            "NonZeroPadding"
+        );
+        assert_eq!(
+            code(
+                ConfigChange::UpdateAsset {
+                    mint: key,
+                    params: params()
+                }
+                .apply(&mut f, key, ChangeRecord::Fund)
+            ),
+            "UnknownAsset"
+        );
+    }
+
+    #[test]
+    fn apply_creates_and_updates_claimants_in_their_slot() {
+        let mut f = empty_fund();
+        let fund_key = Pubkey::new_unique();
+        let (authority, payout) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let caps = ClaimantCaps {
+            max_per_shortfall: 10,
+            max_per_window: 10,
+            lifetime_max: 100,
+        };
+        let register = ConfigChange::RegisterClaimant {
+            authority,
+            payout_owner: payout,
+            caps,
+        };
+        let mut slot = None;
+        register
+            .apply(
+                &mut f,
+                fund_key,
+                ChangeRecord::Claimant {
+                    slot: &mut slot,
+                    bump: 7,
+                },
+            )
+            .unwrap();
+        let c = slot.clone().unwrap();
+        assert_eq!(
+            (
+                c.fund,
+                c.authority,
+                c.payout_owner,
+                c.enabled,
+                c.config_seq,
+                c.bump
+            ),
+            (fund_key, authority, payout, true, 1, 7)
+        );
+        // registering twice, or updating no record: refused
+        assert_eq!(
+            code(register.apply(
+                &mut f,
+                fund_key,
+                ChangeRecord::Claimant {
+                    slot: &mut slot,
+                    bump: 7
+                }
+            )),
+            ProgramError::AccountAlreadyInitialized.to_string()
+        );
+        let update = ConfigChange::UpdateClaimant {
+            authority,
+            payout_owner: payout,
+            caps: ClaimantCaps {
+                lifetime_max: 50,
+                ..caps
+            },
+            enabled: false,
+        };
+        assert_eq!(
+            code(update.apply(&mut f, fund_key, ChangeRecord::Fund)),
+            "AccountNotInitialized"
+        );
+        update
+            .apply(
+                &mut f,
+                fund_key,
+                ChangeRecord::Claimant {
+                    slot: &mut slot,
+                    bump: 0,
+                },
+            )
+            .unwrap();
+        let c = slot.clone().unwrap();
+        assert_eq!(
+            (c.caps.lifetime_max, c.enabled, c.config_seq),
+            (50, false, 2)
+        );
+        // the payout owner may not be the fund (`Claimant::check_keys`)
+        let to_fund = ConfigChange::UpdateClaimant {
+            authority,
+            payout_owner: fund_key,
+            caps,
+            enabled: true,
+        };
+        assert_eq!(
+            code(to_fund.apply(
+                &mut f,
+                fund_key,
+                ChangeRecord::Claimant {
+                    slot: &mut slot,
+                    bump: 0
+                }
+            )),
+            "InvalidPayoutOwner"
+        );
     }
 
     #[test]
