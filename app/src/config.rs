@@ -6,12 +6,13 @@
 
 use crate::chain::{send, Chain, SendOptions};
 use crate::file_error::FileError;
+use crate::sections::{claimant_caps, DrawSection, FieldError, RebalanceSection};
 use anchor_lang::prelude::Pubkey;
 use anyhow::Context;
 use insurance_fund::instructions::InitializeFundArgs;
 use insurance_fund::state::{
-    asset_flags, AssetParams, BoundsArgs, ClaimantCaps, CrisisProfile, DrawConfig, FallbackParams,
-    LiquidityClass, OracleParams, OracleSource, RebalanceConfig,
+    asset_flags, AssetParams, BoundsArgs, ClaimantCaps, DrawConfig, FallbackParams, LiquidityClass,
+    OracleParams, OracleSource, RebalanceConfig,
 };
 use insurance_fund_client::{ix, pda};
 use serde::Deserialize;
@@ -98,55 +99,6 @@ fn default_conf() -> u16 {
     100
 }
 
-/// Amounts in whole numeraire units, or in atoms with `_atoms` (`crate::units`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RebalanceSection {
-    pub band_bps: u16,
-    pub start_premium_bps: u16,
-    pub max_premium_bps: u16,
-    /// Gap clearing: deepest discount below `spot - conf` (0 = sell at the upper bound).
-    #[serde(default)]
-    pub max_discount_bps: u16,
-    pub auction_duration_secs: u32,
-    pub window_secs: u32,
-    pub max_volume_per_window: Option<u64>,
-    pub max_volume_per_window_atoms: Option<u64>,
-    pub premium_budget_per_window: Option<u64>,
-    pub premium_budget_per_window_atoms: Option<u64>,
-    pub min_trade_value: Option<u64>,
-    pub min_trade_value_atoms: Option<u64>,
-    /// Terms that apply by themselves in crisis mode (`[rebalance.crisis]`).
-    pub crisis: Option<CrisisSection>,
-}
-
-/// `[rebalance.crisis]`; amounts in whole numeraire units, or in atoms with `_atoms`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CrisisSection {
-    pub max_volume_per_window: Option<u64>,
-    pub max_volume_per_window_atoms: Option<u64>,
-    pub premium_budget_per_window: Option<u64>,
-    pub premium_budget_per_window_atoms: Option<u64>,
-    pub auction_duration_secs: u32,
-    pub max_premium_bps: u16,
-    pub max_discount_bps: u16,
-    #[serde(default)]
-    pub gap_trigger_bps: u16,
-    #[serde(default)]
-    pub liquid_target_bps: u16,
-}
-
-/// The approval threshold in whole numeraire units, or in atoms with `_atoms`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DrawSection {
-    pub approval_threshold: Option<u64>,
-    pub approval_threshold_atoms: Option<u64>,
-    pub fund_cap_bps: u16,
-    pub window_secs: u32,
-}
-
 /// Caps in whole numeraire units, or in atoms with `_atoms`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -179,23 +131,6 @@ fn key(source: &str, field: &str, v: &str) -> Result<Pubkey, FileError> {
             format!("{v:?}"),
             "not a base58 address",
         )
-    })
-}
-
-/// The amount `field` gives as `(whole units, atoms)` (`crate::units`), in atoms; required.
-fn amount(
-    source: &str,
-    field: &str,
-    (whole, atoms): (Option<u64>, Option<u64>),
-    decimals: u8,
-) -> Result<u64, FileError> {
-    crate::units::required_atoms(field, whole, atoms, decimals).map_err(|reason| {
-        let value = match (whole, atoms) {
-            (Some(w), _) => w.to_string(),
-            (None, Some(a)) => a.to_string(),
-            (None, None) => "missing".into(),
-        };
-        cfg_err(source, field.into(), value, &reason)
     })
 }
 
@@ -377,110 +312,36 @@ impl FundConfig {
             ));
         }
         let nd = f.numeraire_decimals;
+        let field_err = |e: FieldError| cfg_err(source, e.field, e.value, &e.reason);
         let rebalance = self
             .rebalance
             .as_ref()
-            .map(|r| -> Result<RebalanceConfig, FileError> {
-                Ok(RebalanceConfig {
-                    band_bps: r.band_bps,
-                    start_premium_bps: r.start_premium_bps,
-                    max_premium_bps: r.max_premium_bps,
-                    max_discount_bps: r.max_discount_bps,
-                    auction_duration_secs: r.auction_duration_secs,
-                    window_secs: r.window_secs,
-                    max_volume_per_window: amount(
-                        source,
-                        "rebalance.max_volume_per_window",
-                        (r.max_volume_per_window, r.max_volume_per_window_atoms),
-                        nd,
-                    )?,
-                    premium_budget_per_window: amount(
-                        source,
-                        "rebalance.premium_budget_per_window",
-                        (
-                            r.premium_budget_per_window,
-                            r.premium_budget_per_window_atoms,
-                        ),
-                        nd,
-                    )?,
-                    min_trade_value: amount(
-                        source,
-                        "rebalance.min_trade_value",
-                        (r.min_trade_value, r.min_trade_value_atoms),
-                        nd,
-                    )?,
-                    crisis: match &r.crisis {
-                        None => CrisisProfile::default(),
-                        Some(c) => CrisisProfile {
-                            max_volume_per_window: amount(
-                                source,
-                                "rebalance.crisis.max_volume_per_window",
-                                (c.max_volume_per_window, c.max_volume_per_window_atoms),
-                                nd,
-                            )?,
-                            premium_budget_per_window: amount(
-                                source,
-                                "rebalance.crisis.premium_budget_per_window",
-                                (
-                                    c.premium_budget_per_window,
-                                    c.premium_budget_per_window_atoms,
-                                ),
-                                nd,
-                            )?,
-                            auction_duration_secs: c.auction_duration_secs,
-                            max_premium_bps: c.max_premium_bps,
-                            max_discount_bps: c.max_discount_bps,
-                            gap_trigger_bps: c.gap_trigger_bps,
-                            liquid_target_bps: c.liquid_target_bps,
-                            _pad: [0; 4],
-                        },
-                    },
-                })
-            })
-            .transpose()?;
+            .map(|r| r.over(None, nd))
+            .transpose()
+            .map_err(field_err)?;
         let draws = self
             .draws
             .as_ref()
-            .map(|d| -> Result<DrawConfig, FileError> {
-                Ok(DrawConfig {
-                    approval_threshold: amount(
-                        source,
-                        "draws.approval_threshold",
-                        (d.approval_threshold, d.approval_threshold_atoms),
-                        nd,
-                    )?,
-                    fund_cap_bps: d.fund_cap_bps,
-                    _pad: [0; 2],
-                    window_secs: d.window_secs,
-                })
-            })
-            .transpose()?;
+            .map(|d| d.over(None, nd))
+            .transpose()
+            .map_err(field_err)?;
         let mut claimants = vec![];
         for (k, c) in self.claimants.iter().enumerate() {
             let field = |n: &str| format!("claimants[{k}].{n}");
             claimants.push((
                 key(source, &field("authority"), &c.authority)?,
                 key(source, &field("payout_owner"), &c.payout_owner)?,
-                ClaimantCaps {
-                    max_per_shortfall: amount(
-                        source,
-                        &field("max_per_shortfall"),
+                claimant_caps(
+                    &format!("claimants[{k}]"),
+                    [
                         (c.max_per_shortfall, c.max_per_shortfall_atoms),
-                        nd,
-                    )?,
-                    max_per_window: amount(
-                        source,
-                        &field("max_per_window"),
                         (c.max_per_window, c.max_per_window_atoms),
-                        nd,
-                    )?,
-                    lifetime_max: amount(
-                        source,
-                        &field("lifetime_max"),
                         (c.lifetime_max, c.lifetime_max_atoms),
-                        nd,
-                    )?,
-                },
+                    ],
+                    None,
+                    nd,
+                )
+                .map_err(field_err)?,
             ));
         }
         Ok(InitPlan {

@@ -28,18 +28,6 @@ pub fn to_atoms(
     }
 }
 
-/// [`to_atoms`] for an amount the file must give.
-pub fn required_atoms(
-    field: &str,
-    whole: Option<u64>,
-    atoms: Option<u64>,
-    decimals: u8,
-) -> Result<u64, String> {
-    to_atoms(field, whole, atoms, decimals)?.ok_or_else(|| {
-        format!("`{field}` is missing: give it in whole units (`{field}`) or in atoms (`{field}_atoms`)")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,10 +47,6 @@ mod tests {
                 "`f` = {} whole units is too large for u64 numeraire atoms",
                 u64::MAX
             ))
-        );
-        assert_eq!(
-            required_atoms("c.lifetime_max", None, None, 6),
-            Err("`c.lifetime_max` is missing: give it in whole units (`c.lifetime_max`) or in atoms (`c.lifetime_max_atoms`)".into())
         );
     }
 }

@@ -2,6 +2,7 @@
 //! convention (`crate::units`): whole numeraire units under the plain name, atoms under the
 //! name with `_atoms`.
 
+pub use crate::sections::{CrisisSection, DrawSection, RebalanceSection};
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
 use serde::Deserialize;
@@ -16,8 +17,10 @@ pub struct ChangeFile {
     /// `set_targets`: every registered asset by mint, in bps (sum 10,000).
     pub targets: Option<BTreeMap<String, u16>>,
     pub bounds: Option<BoundsPatch>,
-    pub rebalance: Option<RebalancePatch>,
-    pub draws: Option<DrawPatch>,
+    /// `set_rebalance_params` (`crate::sections`, as in `ifund init`'s config).
+    pub rebalance: Option<RebalanceSection>,
+    /// `set_draw_params` (`crate::sections`).
+    pub draws: Option<DrawSection>,
     pub guardian: Option<GuardianPatch>,
     /// `update_asset`, per mint.
     pub assets: Option<BTreeMap<String, AssetPatch>>,
@@ -54,51 +57,6 @@ pub struct BoundsPatch {
     pub max_price_age_secs: Option<u32>,
     pub max_pause_secs: Option<u32>,
     pub timelock_secs: Option<u32>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RebalancePatch {
-    pub band_bps: Option<u16>,
-    pub start_premium_bps: Option<u16>,
-    pub max_premium_bps: Option<u16>,
-    pub max_discount_bps: Option<u16>,
-    /// `[rebalance.crisis]`: each field given replaces the fund's.
-    pub crisis: Option<CrisisPatch>,
-    pub auction_duration_secs: Option<u32>,
-    pub window_secs: Option<u32>,
-    /// Whole numeraire units; `max_volume_per_window_atoms` in atoms.
-    pub max_volume_per_window: Option<u64>,
-    pub max_volume_per_window_atoms: Option<u64>,
-    pub premium_budget_per_window: Option<u64>,
-    pub premium_budget_per_window_atoms: Option<u64>,
-    pub min_trade_value: Option<u64>,
-    pub min_trade_value_atoms: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CrisisPatch {
-    /// Whole numeraire units; `max_volume_per_window_atoms` in atoms.
-    pub max_volume_per_window: Option<u64>,
-    pub max_volume_per_window_atoms: Option<u64>,
-    pub premium_budget_per_window: Option<u64>,
-    pub premium_budget_per_window_atoms: Option<u64>,
-    pub auction_duration_secs: Option<u32>,
-    pub max_premium_bps: Option<u16>,
-    pub max_discount_bps: Option<u16>,
-    pub gap_trigger_bps: Option<u16>,
-    pub liquid_target_bps: Option<u16>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DrawPatch {
-    /// Whole numeraire units; `approval_threshold_atoms` in atoms.
-    pub approval_threshold: Option<u64>,
-    pub approval_threshold_atoms: Option<u64>,
-    pub fund_cap_bps: Option<u16>,
-    pub window_secs: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

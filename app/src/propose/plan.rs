@@ -9,12 +9,12 @@ use super::parse::{pubkey, ChangeFile, FallbackPatch, OraclePatch};
 use super::{reason, rule, Ctx, OnChain, Planned, Proposal, ProposedChange, State, Step};
 use crate::chain::Chain;
 use crate::names;
-use crate::units::{required_atoms, to_atoms};
+use crate::sections::claimant_caps;
 use anchor_lang::prelude::*;
 use anyhow::{bail, Context};
 use insurance_fund::state::{
-    asset_flags, AssetParams, BoundsArgs, Claimant, ClaimantCaps, CrisisProfile, DrawConfig,
-    FallbackParams, Fund, LiquidityClass, OracleParams, OracleSource, RebalanceConfig,
+    asset_flags, AssetParams, BoundsArgs, Claimant, FallbackParams, Fund, LiquidityClass,
+    OracleParams, OracleSource,
 };
 use insurance_fund::timelock::{ChangeEffect, ConfigChange};
 use insurance_fund_client::{decode, ix, pda};
@@ -28,28 +28,6 @@ fn class(field: &str, name: &str) -> anyhow::Result<LiquidityClass> {
 /// Flag names at `field`.
 fn flags(field: &str, list: &[String]) -> anyhow::Result<u8> {
     names::flags(list).map_err(|e| anyhow::anyhow!("{field}: {e}"))
-}
-
-/// The amount at `field`, given as `(whole units, atoms)` (`crate::units`), in atoms;
-/// `current` when neither is given.
-fn amount(
-    fund: &Fund,
-    field: &str,
-    (whole, atoms): (Option<u64>, Option<u64>),
-    current: u64,
-) -> anyhow::Result<u64> {
-    Ok(to_atoms(field, whole, atoms, fund.numeraire_decimals)
-        .map_err(anyhow::Error::msg)?
-        .unwrap_or(current))
-}
-
-/// [`amount`] for an amount the file must give.
-fn required_amount(
-    fund: &Fund,
-    field: &str,
-    (whole, atoms): (Option<u64>, Option<u64>),
-) -> anyhow::Result<u64> {
-    required_atoms(field, whole, atoms, fund.numeraire_decimals).map_err(anyhow::Error::msg)
 }
 
 #[derive(Clone, Copy)]
@@ -273,70 +251,9 @@ fn changes_of(
         }
         Section::Rebalance => {
             if let Some(r) = &file.rebalance {
-                let c = fund.rebalance;
-                let params = RebalanceConfig {
-                    band_bps: r.band_bps.unwrap_or(c.band_bps),
-                    start_premium_bps: r.start_premium_bps.unwrap_or(c.start_premium_bps),
-                    max_premium_bps: r.max_premium_bps.unwrap_or(c.max_premium_bps),
-                    max_discount_bps: r.max_discount_bps.unwrap_or(c.max_discount_bps),
-                    auction_duration_secs: r
-                        .auction_duration_secs
-                        .unwrap_or(c.auction_duration_secs),
-                    window_secs: r.window_secs.unwrap_or(c.window_secs),
-                    max_volume_per_window: amount(
-                        fund,
-                        "rebalance.max_volume_per_window",
-                        (r.max_volume_per_window, r.max_volume_per_window_atoms),
-                        c.max_volume_per_window,
-                    )?,
-                    premium_budget_per_window: amount(
-                        fund,
-                        "rebalance.premium_budget_per_window",
-                        (
-                            r.premium_budget_per_window,
-                            r.premium_budget_per_window_atoms,
-                        ),
-                        c.premium_budget_per_window,
-                    )?,
-                    min_trade_value: amount(
-                        fund,
-                        "rebalance.min_trade_value",
-                        (r.min_trade_value, r.min_trade_value_atoms),
-                        c.min_trade_value,
-                    )?,
-                    crisis: match &r.crisis {
-                        None => c.crisis,
-                        Some(p) => CrisisProfile {
-                            max_volume_per_window: amount(
-                                fund,
-                                "rebalance.crisis.max_volume_per_window",
-                                (p.max_volume_per_window, p.max_volume_per_window_atoms),
-                                c.crisis.max_volume_per_window,
-                            )?,
-                            premium_budget_per_window: amount(
-                                fund,
-                                "rebalance.crisis.premium_budget_per_window",
-                                (
-                                    p.premium_budget_per_window,
-                                    p.premium_budget_per_window_atoms,
-                                ),
-                                c.crisis.premium_budget_per_window,
-                            )?,
-                            auction_duration_secs: p
-                                .auction_duration_secs
-                                .unwrap_or(c.crisis.auction_duration_secs),
-                            max_premium_bps: p.max_premium_bps.unwrap_or(c.crisis.max_premium_bps),
-                            max_discount_bps: p
-                                .max_discount_bps
-                                .unwrap_or(c.crisis.max_discount_bps),
-                            gap_trigger_bps: p.gap_trigger_bps.unwrap_or(c.crisis.gap_trigger_bps),
-                            liquid_target_bps: p
-                                .liquid_target_bps
-                                .unwrap_or(c.crisis.liquid_target_bps),
-                            _pad: [0; 4],
-                        },
-                    },
-                };
+                let params = r
+                    .over(Some(&fund.rebalance), fund.numeraire_decimals)
+                    .map_err(|e| anyhow::anyhow!(e.reason))?;
                 out.push(Planned {
                     title: "set_rebalance_params".into(),
                     field: "rebalance".into(),
@@ -347,18 +264,9 @@ fn changes_of(
         }
         Section::Draws => {
             if let Some(d) = &file.draws {
-                let c = fund.draws;
-                let params = DrawConfig {
-                    approval_threshold: amount(
-                        fund,
-                        "draws.approval_threshold",
-                        (d.approval_threshold, d.approval_threshold_atoms),
-                        c.approval_threshold,
-                    )?,
-                    fund_cap_bps: d.fund_cap_bps.unwrap_or(c.fund_cap_bps),
-                    _pad: [0; 2],
-                    window_secs: d.window_secs.unwrap_or(c.window_secs),
-                };
+                let params = d
+                    .over(Some(&fund.draws), fund.numeraire_decimals)
+                    .map_err(|e| anyhow::anyhow!(e.reason))?;
                 out.push(Planned {
                     title: "set_draw_params".into(),
                     field: "draws".into(),
@@ -420,23 +328,17 @@ fn changes_of(
                 let field = format!("register_claimants.\"{auth_s}\"");
                 let authority = pubkey(&field, auth_s)?;
                 let payout_owner = pubkey(&format!("{field}.payout_owner"), &c.payout_owner)?;
-                let caps = ClaimantCaps {
-                    max_per_shortfall: required_amount(
-                        fund,
-                        &format!("{field}.max_per_shortfall"),
+                let caps = claimant_caps(
+                    &field,
+                    [
                         (c.max_per_shortfall, c.max_per_shortfall_atoms),
-                    )?,
-                    max_per_window: required_amount(
-                        fund,
-                        &format!("{field}.max_per_window"),
                         (c.max_per_window, c.max_per_window_atoms),
-                    )?,
-                    lifetime_max: required_amount(
-                        fund,
-                        &format!("{field}.lifetime_max"),
                         (c.lifetime_max, c.lifetime_max_atoms),
-                    )?,
-                };
+                    ],
+                    None,
+                    fund.numeraire_decimals,
+                )
+                .map_err(|e| anyhow::anyhow!(e.reason))?;
                 out.push(Planned {
                     title: format!("register_claimant {authority}"),
                     value: caps_desc(&payout_owner, &caps),
@@ -458,26 +360,17 @@ fn changes_of(
                     Some(k) => pubkey(&format!("{field}.payout_owner"), k)?,
                     None => current.payout_owner,
                 };
-                let caps = ClaimantCaps {
-                    max_per_shortfall: amount(
-                        fund,
-                        &format!("{field}.max_per_shortfall"),
+                let caps = claimant_caps(
+                    &field,
+                    [
                         (p.max_per_shortfall, p.max_per_shortfall_atoms),
-                        current.caps.max_per_shortfall,
-                    )?,
-                    max_per_window: amount(
-                        fund,
-                        &format!("{field}.max_per_window"),
                         (p.max_per_window, p.max_per_window_atoms),
-                        current.caps.max_per_window,
-                    )?,
-                    lifetime_max: amount(
-                        fund,
-                        &format!("{field}.lifetime_max"),
                         (p.lifetime_max, p.lifetime_max_atoms),
-                        current.caps.lifetime_max,
-                    )?,
-                };
+                    ],
+                    Some(&current.caps),
+                    fund.numeraire_decimals,
+                )
+                .map_err(|e| anyhow::anyhow!(e.reason))?;
                 let enabled = p.enabled.unwrap_or(current.enabled);
                 out.push(Planned {
                     title: format!("update_claimant {authority}"),
