@@ -258,7 +258,9 @@ fn changes_of(
                     title: "set_rebalance_params".into(),
                     field: "rebalance".into(),
                     value: format!("{params:?}"),
-                    change: ProposedChange::Config(ConfigChange::SetRebalanceParams { params }),
+                    change: ProposedChange::Config(ConfigChange::SetRebalanceParams {
+                        params: params.into(),
+                    }),
                 });
             }
         }
@@ -271,7 +273,9 @@ fn changes_of(
                     title: "set_draw_params".into(),
                     field: "draws".into(),
                     value: format!("{params:?}"),
-                    change: ProposedChange::Config(ConfigChange::SetDrawParams { params }),
+                    change: ProposedChange::Config(ConfigChange::SetDrawParams {
+                        params: params.into(),
+                    }),
                 });
             }
         }

@@ -326,10 +326,6 @@ pub enum FundError {
     #[msg("The primary and fallback prices, both fresh, differ by more than the divergence limit")]
     OracleSourcesDiverge,
 
-    // ---- instruction arguments ----------------------------------------------------------------
-    #[msg("Padding bytes of an argument (a crisis profile's or the draw parameters' _pad) must be zero")]
-    NonZeroPadding = 340,
-
     // ---- arithmetic -----------------------------------------------------------------------
     #[msg("Arithmetic overflow")]
     MathOverflow = 100,

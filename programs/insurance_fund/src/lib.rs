@@ -185,14 +185,14 @@ pub mod insurance_fund {
 
     pub fn set_rebalance_params(
         ctx: Context<SetRebalanceParams>,
-        params: state::RebalanceConfig,
+        params: state::RebalanceParams,
     ) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_rebalance_params::set_rebalance_params(ctx, params)
     }
 
-    pub fn set_draw_params(ctx: Context<SetDrawParams>, params: state::DrawConfig) -> Result<()> {
+    pub fn set_draw_params(ctx: Context<SetDrawParams>, params: state::DrawParams) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
         instructions::set_draw_params::set_draw_params(ctx, params)

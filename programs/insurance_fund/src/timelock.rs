@@ -29,8 +29,8 @@
 use crate::error::FundError;
 use crate::events::ChangeExecuted;
 use crate::state::{
-    Asset, AssetParams, BoundsArgs, Claimant, ClaimantCaps, CrisisProfile, DrawConfig,
-    FallbackConfig, Fund, OracleConfig, PendingChange, RebalanceConfig,
+    Asset, AssetParams, BoundsArgs, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, DrawParams,
+    FallbackConfig, Fund, OracleConfig, PendingChange, RebalanceConfig, RebalanceParams,
 };
 use anchor_lang::prelude::*;
 
@@ -50,10 +50,10 @@ pub enum ConfigChange {
         bounds: BoundsArgs,
     },
     SetRebalanceParams {
-        params: RebalanceConfig,
+        params: RebalanceParams,
     },
     SetDrawParams {
-        params: DrawConfig,
+        params: DrawParams,
     },
     SetGuardian {
         guardian: Option<Pubkey>,
@@ -150,8 +150,8 @@ impl ConfigChange {
                     || bounds.max_pause_secs > fund.max_pause_secs
                     || bounds.timelock_secs < fund.timelock_secs,
             ),
-            ConfigChange::SetRebalanceParams { params: new } => {
-                let old = &fund.rebalance;
+            ConfigChange::SetRebalanceParams { params } => {
+                let (old, new) = (&fund.rebalance, &RebalanceConfig::from(*params));
                 ChangeEffect::loosens_if(
                     new.band_bps < old.band_bps
                         || new.start_premium_bps > old.start_premium_bps
@@ -296,14 +296,13 @@ impl ConfigChange {
     pub fn validate_shape(&self) -> Result<()> {
         match self {
             ConfigChange::SetRebalanceParams { params } => {
-                params.check_padding()?;
+                let params = RebalanceConfig::from(*params);
                 require!(params.is_configured(), FundError::InvalidRebalanceBand);
                 params.validate()
             }
             ConfigChange::SetDrawParams { params } => {
-                params.check_padding()?;
                 require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
-                params.validate()
+                DrawConfig::from(*params).validate()
             }
             ConfigChange::RegisterClaimant { caps, .. }
             | ConfigChange::UpdateClaimant { caps, .. } => caps.validate(),
@@ -586,17 +585,14 @@ mod tests {
             ),
             "InvalidGovernance"
         );
-        let padded = DrawConfig {
-            _pad: [1, 0],
-            ..DrawConfig::default()
-        };
         assert_eq!(
-            code(ConfigChange::SetDrawParams { params: padded }.apply(
-                &mut f,
-                key,
-                ChangeRecord::Fund
-            )),
-            "NonZeroPadding"
+            code(
+                ConfigChange::SetDrawParams {
+                    params: DrawParams::default()
+                }
+                .apply(&mut f, key, ChangeRecord::Fund)
+            ),
+            "InvalidDrawCap"
         );
         assert_eq!(
             code(
@@ -708,6 +704,47 @@ mod tests {
         );
     }
 
+    /// The arguments carry no padding: the stored forms get zeros, and every field survives
+    /// the round trip.
+    #[test]
+    fn parameter_arguments_have_no_padding() {
+        let draws = DrawParams {
+            approval_threshold: 1,
+            fund_cap_bps: 2,
+            window_secs: 3,
+        };
+        assert_eq!(borsh::to_vec(&draws).unwrap().len(), 8 + 2 + 4);
+        let stored = DrawConfig::from(draws);
+        assert_eq!((stored._pad, DrawParams::from(stored)), ([0; 2], draws));
+        let rebalance = RebalanceParams {
+            band_bps: 1,
+            start_premium_bps: 2,
+            max_premium_bps: 3,
+            max_discount_bps: 4,
+            auction_duration_secs: 5,
+            window_secs: 6,
+            max_volume_per_window: 7,
+            premium_budget_per_window: 8,
+            min_trade_value: 9,
+            crisis: crate::state::CrisisParams {
+                max_volume_per_window: 10,
+                premium_budget_per_window: 11,
+                auction_duration_secs: 12,
+                max_premium_bps: 13,
+                max_discount_bps: 14,
+                gap_trigger_bps: 15,
+                liquid_target_bps: 16,
+            },
+        };
+        assert_eq!(
+            borsh::to_vec(&rebalance).unwrap().len(),
+            4 * 2 + 2 * 4 + 3 * 8 + (2 * 8 + 4 + 4 * 2)
+        );
+        let stored = RebalanceConfig::from(rebalance);
+        assert_eq!(stored.crisis._pad, [0; 4]);
+        assert_eq!(RebalanceParams::from(stored), rebalance);
+    }
+
     #[test]
     fn max_size_covers_every_variant() {
         let key = Pubkey::new_unique();
@@ -734,10 +771,10 @@ mod tests {
                 },
             },
             ConfigChange::SetRebalanceParams {
-                params: RebalanceConfig::default(),
+                params: RebalanceParams::default(),
             },
             ConfigChange::SetDrawParams {
-                params: DrawConfig::default(),
+                params: DrawParams::default(),
             },
             ConfigChange::SetGuardian {
                 guardian: Some(key),

@@ -592,12 +592,16 @@ async fn timelocked_instructions_and_cancel_change_refuse_another_funds_queued_c
         ),
         (
             "set_rebalance_params",
-            ConfigChange::SetRebalanceParams { params: rebalance },
+            ConfigChange::SetRebalanceParams {
+                params: rebalance.into(),
+            },
             f.set_rebalance_params_ix(&k, rebalance),
         ),
         (
             "set_draw_params",
-            ConfigChange::SetDrawParams { params: draws },
+            ConfigChange::SetDrawParams {
+                params: draws.into(),
+            },
             f.set_draw_params_ix(&k, draws),
         ),
         (

@@ -8,7 +8,9 @@
 
 use crate::constants::BPS_DENOMINATOR;
 use crate::error::FundError;
-use crate::state::{Asset, AssetParams, Claimant, ClaimantCaps, DrawConfig, Fund, RebalanceConfig};
+use crate::state::{
+    Asset, AssetParams, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, Fund, RebalanceConfig,
+};
 use anchor_lang::prelude::*;
 
 /// The fund-level bounds `set_bounds` writes, as one group.
@@ -22,6 +24,129 @@ pub struct BoundsArgs {
     pub max_pause_secs: u32,
     /// Delay before a queued loosening change may execute: 0..=2,592,000 s (0: none).
     pub timelock_secs: u32,
+}
+
+/// `set_rebalance_params`' argument: the stored `RebalanceConfig` without its padding, so no
+/// caller can send a pad (the stored form gets zeros).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RebalanceParams {
+    pub band_bps: u16,
+    pub start_premium_bps: u16,
+    pub max_premium_bps: u16,
+    pub max_discount_bps: u16,
+    pub auction_duration_secs: u32,
+    pub window_secs: u32,
+    pub max_volume_per_window: u64,
+    pub premium_budget_per_window: u64,
+    pub min_trade_value: u64,
+    pub crisis: CrisisParams,
+}
+
+/// The crisis profile in `RebalanceParams`: the stored `CrisisProfile` without its padding.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrisisParams {
+    pub max_volume_per_window: u64,
+    pub premium_budget_per_window: u64,
+    pub auction_duration_secs: u32,
+    pub max_premium_bps: u16,
+    pub max_discount_bps: u16,
+    pub gap_trigger_bps: u16,
+    pub liquid_target_bps: u16,
+}
+
+/// `set_draw_params`' argument: the stored `DrawConfig` without its padding.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DrawParams {
+    pub approval_threshold: u64,
+    pub fund_cap_bps: u16,
+    pub window_secs: u32,
+}
+
+impl From<CrisisParams> for CrisisProfile {
+    fn from(p: CrisisParams) -> Self {
+        Self {
+            max_volume_per_window: p.max_volume_per_window,
+            premium_budget_per_window: p.premium_budget_per_window,
+            auction_duration_secs: p.auction_duration_secs,
+            max_premium_bps: p.max_premium_bps,
+            max_discount_bps: p.max_discount_bps,
+            gap_trigger_bps: p.gap_trigger_bps,
+            liquid_target_bps: p.liquid_target_bps,
+            _pad: [0; 4],
+        }
+    }
+}
+
+/// The stored profile as an argument (its padding dropped), for clients.
+impl From<CrisisProfile> for CrisisParams {
+    fn from(c: CrisisProfile) -> Self {
+        Self {
+            max_volume_per_window: c.max_volume_per_window,
+            premium_budget_per_window: c.premium_budget_per_window,
+            auction_duration_secs: c.auction_duration_secs,
+            max_premium_bps: c.max_premium_bps,
+            max_discount_bps: c.max_discount_bps,
+            gap_trigger_bps: c.gap_trigger_bps,
+            liquid_target_bps: c.liquid_target_bps,
+        }
+    }
+}
+
+impl From<RebalanceParams> for RebalanceConfig {
+    fn from(p: RebalanceParams) -> Self {
+        Self {
+            band_bps: p.band_bps,
+            start_premium_bps: p.start_premium_bps,
+            max_premium_bps: p.max_premium_bps,
+            max_discount_bps: p.max_discount_bps,
+            auction_duration_secs: p.auction_duration_secs,
+            window_secs: p.window_secs,
+            max_volume_per_window: p.max_volume_per_window,
+            premium_budget_per_window: p.premium_budget_per_window,
+            min_trade_value: p.min_trade_value,
+            crisis: p.crisis.into(),
+        }
+    }
+}
+
+/// The stored parameters as an argument (padding dropped), for clients.
+impl From<RebalanceConfig> for RebalanceParams {
+    fn from(c: RebalanceConfig) -> Self {
+        Self {
+            band_bps: c.band_bps,
+            start_premium_bps: c.start_premium_bps,
+            max_premium_bps: c.max_premium_bps,
+            max_discount_bps: c.max_discount_bps,
+            auction_duration_secs: c.auction_duration_secs,
+            window_secs: c.window_secs,
+            max_volume_per_window: c.max_volume_per_window,
+            premium_budget_per_window: c.premium_budget_per_window,
+            min_trade_value: c.min_trade_value,
+            crisis: c.crisis.into(),
+        }
+    }
+}
+
+impl From<DrawParams> for DrawConfig {
+    fn from(p: DrawParams) -> Self {
+        Self {
+            approval_threshold: p.approval_threshold,
+            fund_cap_bps: p.fund_cap_bps,
+            _pad: [0; 2],
+            window_secs: p.window_secs,
+        }
+    }
+}
+
+/// The stored parameters as an argument (padding dropped), for clients.
+impl From<DrawConfig> for DrawParams {
+    fn from(c: DrawConfig) -> Self {
+        Self {
+            approval_threshold: c.approval_threshold,
+            fund_cap_bps: c.fund_cap_bps,
+            window_secs: c.window_secs,
+        }
+    }
 }
 
 /// A claimant before and after `update_claimant`.
@@ -53,26 +178,24 @@ impl Fund {
         Ok(before)
     }
 
-    /// `set_rebalance_params`: the crisis profile's padding zero (`NonZeroPadding`), the
-    /// parameters must configure rebalancing (`InvalidRebalanceBand`); replaces them (bucket
-    /// levels and auction clocks kept) and stamps them; returns the parameters before.
-    pub fn set_rebalance_params(&mut self, p: &RebalanceConfig) -> Result<RebalanceConfig> {
-        p.check_padding()?;
+    /// `set_rebalance_params`: the parameters must configure rebalancing
+    /// (`InvalidRebalanceBand`); replaces them (bucket levels and auction clocks kept) and
+    /// stamps them; returns the parameters before.
+    pub fn set_rebalance_params(&mut self, p: &RebalanceParams) -> Result<RebalanceConfig> {
+        let p = RebalanceConfig::from(*p);
         require!(p.is_configured(), FundError::InvalidRebalanceBand);
         let before = self.rebalance;
-        self.rebalance = *p;
+        self.rebalance = p;
         self.rebalance_seq = self.next_config_seq()?;
         Ok(before)
     }
 
-    /// `set_draw_params`: padding zero (`NonZeroPadding`), a fund-wide cap above 0
-    /// (`InvalidDrawCap`); replaces the parameters (the draw bucket kept) and stamps them;
-    /// returns the parameters before.
-    pub fn set_draw_params(&mut self, p: &DrawConfig) -> Result<DrawConfig> {
-        p.check_padding()?;
+    /// `set_draw_params`: a fund-wide cap above 0 (`InvalidDrawCap`); replaces the parameters
+    /// (the draw bucket kept) and stamps them; returns the parameters before.
+    pub fn set_draw_params(&mut self, p: &DrawParams) -> Result<DrawConfig> {
         require!(p.fund_cap_bps > 0, FundError::InvalidDrawCap);
         let before = self.draws;
-        self.draws = *p;
+        self.draws = DrawConfig::from(*p);
         self.draws_seq = self.next_config_seq()?;
         Ok(before)
     }

@@ -129,13 +129,6 @@ pub struct FillTerms {
 }
 
 impl RebalanceConfig {
-    /// The crisis profile's padding is zero (`NonZeroPadding`): checked before anything else
-    /// when the parameters arrive as an argument, so a wrong pad is named as such.
-    pub fn check_padding(&self) -> Result<()> {
-        require!(self.crisis._pad == [0; 4], FundError::NonZeroPadding);
-        Ok(())
-    }
-
     pub fn is_configured(&self) -> bool {
         *self != Self::default()
     }
@@ -244,13 +237,6 @@ pub struct DrawConfig {
 }
 
 impl DrawConfig {
-    /// The padding is zero (`NonZeroPadding`): checked before anything else when the
-    /// parameters arrive as an argument, so a wrong pad is named as such.
-    pub fn check_padding(&self) -> Result<()> {
-        require!(self._pad == [0; 2], FundError::NonZeroPadding);
-        Ok(())
-    }
-
     pub fn is_configured(&self) -> bool {
         *self != Self::default()
     }
@@ -268,7 +254,7 @@ impl DrawConfig {
             (MIN_WINDOW_SECS..=MAX_WINDOW_SECS).contains(&self.window_secs),
             FundError::InvalidRateLimitWindow
         );
-        require!(self._pad == [0; 2], FundError::NonZeroPadding);
+        require!(self._pad == [0; 2], FundError::InvalidDrawCap);
         Ok(())
     }
 }

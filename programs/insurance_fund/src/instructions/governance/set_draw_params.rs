@@ -1,5 +1,5 @@
 use crate::events::DrawParamsSet;
-use crate::state::{DrawConfig, Fund};
+use crate::state::{DrawParams, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
@@ -29,14 +29,13 @@ pub struct SetDrawParams<'info> {
 ///   `RentRecipientMismatch`). One function decides: `timelock::authorize_change`.
 /// - The change loosens (so it waits for the timelock) when: the approval threshold or
 ///   fund-wide cap rises or the window shortens.
-/// - The padding is zero (`NonZeroPadding`), checked first.
 /// - `fund_cap_bps` in 1..=10,000 (`InvalidDrawCap`); `window_secs` in 60..=2,592,000
 ///   (`InvalidRateLimitWindow`); `approval_threshold` any value (0: every declaration needs
 ///   approval).
 /// - The whole configuration is validated (`Fund::validate_config`).
 /// - Replaces the parameters; the draw bucket is kept.
 /// - Emits `DrawParamsSet` with the parameters before and after.
-pub fn set_draw_params(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
+pub fn set_draw_params(ctx: Context<SetDrawParams>, params: DrawParams) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     let change = ConfigChange::SetDrawParams { params };
     authorize_change(
@@ -52,7 +51,7 @@ pub fn set_draw_params(ctx: Context<SetDrawParams>, params: DrawConfig) -> Resul
     emit!(DrawParamsSet {
         fund: ctx.accounts.fund.key(),
         before,
-        after: params,
+        after: fund.draws,
     });
     Ok(())
 }

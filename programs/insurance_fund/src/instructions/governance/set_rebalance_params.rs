@@ -1,5 +1,5 @@
 use crate::events::RebalanceParamsSet;
-use crate::state::{Fund, RebalanceConfig};
+use crate::state::{Fund, RebalanceParams};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
@@ -32,7 +32,6 @@ pub struct SetRebalanceParams<'info> {
 ///   shortens, or the minimum trade falls; or the crisis profile loosens (set where none was,
 ///   a cap, premium, discount or liquid target rises, its auction shortens, or its gap
 ///   trigger changes).
-/// - The crisis profile's padding is zero (`NonZeroPadding`), checked first.
 /// - `band_bps` in 1..=2,000 (`InvalidRebalanceBand`).
 /// - `start_premium_bps <= max_premium_bps <= 1,000` (`InvalidPremium`).
 /// - `auction_duration_secs` in 60..=604,800 (`InvalidAuctionDuration`).
@@ -48,7 +47,7 @@ pub struct SetRebalanceParams<'info> {
 /// - Emits `RebalanceParamsSet` with the parameters before and after.
 pub fn set_rebalance_params(
     ctx: Context<SetRebalanceParams>,
-    params: RebalanceConfig,
+    params: RebalanceParams,
 ) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     let change = ConfigChange::SetRebalanceParams { params };
@@ -66,7 +65,7 @@ pub fn set_rebalance_params(
     emit!(RebalanceParamsSet {
         fund: ctx.accounts.fund.key(),
         before,
-        after: params,
+        after: fund.rebalance,
     });
     Ok(())
 }
