@@ -272,3 +272,24 @@ fn an_asset_gets_its_fallback_source_from_the_config() {
         "{e}"
     );
 }
+
+/// `migrations/fund.example.toml`, the file the docs point operators to, reads and plans
+/// (amounts in whole numeraire units).
+#[test]
+fn the_example_configuration_plans() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../migrations/fund.example.toml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let plan = FundConfig::parse(&text, path)
+        .unwrap()
+        .plan(path, &Keypair::new().pubkey())
+        .unwrap();
+    let draws = plan.draws.unwrap();
+    assert_eq!(draws.approval_threshold, 50_000 * 1_000_000);
+    assert_eq!(
+        plan.rebalance.unwrap().crisis.max_volume_per_window,
+        1_000_000 * 1_000_000
+    );
+}
