@@ -110,17 +110,18 @@ def program_identifiers():
 
 def program_instructions():
     """Instruction modules the `#[program]` module dispatches to."""
-    return set(re.findall(r"instructions::(\w+)::handler\(", LIB_RS.read_text()))
+    return set(re.findall(r"instructions::(\w+)::\1\(", LIB_RS.read_text()))
 
 
 def handler_doc(path):
-    """The `///` block directly above `pub fn handler`, as lines without the `/// ` prefix."""
+    """The `///` block directly above the handler (`pub fn <instruction>`, named after its
+    file), as lines without the `/// ` prefix."""
     lines = path.read_text().splitlines()
     idx = next(
-        (i for i, l in enumerate(lines) if re.match(r"^pub fn handler\b", l)), None
+        (i for i, l in enumerate(lines) if re.match(rf"^pub fn {path.stem}\b", l)), None
     )
     if idx is None:
-        fail(f"{rel(path)}: no `pub fn handler`")
+        fail(f"{rel(path)}: no handler `pub fn {path.stem}`")
     doc = []
     j = idx - 1
     while j >= 0 and lines[j].lstrip().startswith("#["):

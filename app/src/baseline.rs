@@ -14,10 +14,11 @@
 //! receive the scenario's daily fees.
 
 use crate::market::{shock_factors, Pool, ShockDraws};
-use crate::scenario::{Class, Scenario};
+use crate::scenario::Scenario;
 use crate::simulate::{bps, Sample, ShortfallStats, HORIZONS};
 use insurance_fund::math::draw::draw_limit;
 use insurance_fund::math::rate_limit::drained_level_ceil;
+use insurance_fund::state::LiquidityClass;
 use serde::Serialize;
 
 /// A baseline's figures on one path.
@@ -91,7 +92,7 @@ fn run_one(
     let numeraire = s
         .assets
         .iter()
-        .position(|a| a.class == Class::Liquid)
+        .position(|a| a.class == LiquidityClass::Liquid)
         .unwrap_or(0);
     let mut held: Vec<f64> = s
         .assets
@@ -111,9 +112,9 @@ fn run_one(
     // waterfall: liquid, yield-bearing, illiquid, asset order within a class
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&k| match s.assets[k].class {
-        Class::Liquid => 0,
-        Class::YieldBearing => 1,
-        Class::Illiquid => 2,
+        LiquidityClass::Liquid => 0,
+        LiquidityClass::YieldBearing => 1,
+        LiquidityClass::Illiquid => 2,
     });
     let fp = &s.fund;
     let c = &s.claimant;
@@ -177,7 +178,7 @@ fn run_one(
                 .map(|(j, cl)| cl.declared - paid[j])
                 .sum();
             let liquid: f64 = (0..n)
-                .filter(|&k| s.assets[k].class == Class::Liquid)
+                .filter(|&k| s.assets[k].class == LiquidityClass::Liquid)
                 .map(|k| held[k] * p[k])
                 .sum();
             if beyond || (open && liquid < outstanding) {
@@ -197,7 +198,7 @@ fn run_one(
                     let mut need = outstanding - liquid;
                     for &k in order
                         .iter()
-                        .filter(|&&k| s.assets[k].class != Class::Liquid)
+                        .filter(|&&k| s.assets[k].class != LiquidityClass::Liquid)
                     {
                         if need <= 0.0 {
                             break;
@@ -259,7 +260,7 @@ fn run_one(
                 let v = (held[k] * p[k]).min(left);
                 held[k] -= v / p[k];
                 left -= v;
-                if s.assets[k].class == Class::Liquid {
+                if s.assets[k].class == LiquidityClass::Liquid {
                     stable += v;
                 }
             }

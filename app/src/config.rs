@@ -5,13 +5,14 @@
 //! new governance completes the transfer with `accept_governance`.
 
 use crate::chain::{send, Chain, SendOptions};
-use crate::scenario::{Class, ScenarioError};
+use crate::file_error::FileError;
+use crate::sections::{claimant_caps, DrawSection, FieldError, RebalanceSection};
 use anchor_lang::prelude::Pubkey;
 use anyhow::Context;
-use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
+use insurance_fund::instructions::InitializeFundArgs;
 use insurance_fund::state::{
-    asset_flags, AssetParams, ClaimantCaps, CrisisProfile, DrawConfig, FallbackParams,
-    LiquidityClass, OracleParams, OracleSource, RebalanceConfig,
+    asset_flags, AssetParams, BoundsArgs, ClaimantCaps, DrawConfig, FallbackParams, LiquidityClass,
+    OracleParams, OracleSource, RebalanceConfig,
 };
 use insurance_fund_client::{ix, pda};
 use serde::Deserialize;
@@ -54,7 +55,9 @@ pub struct FundSection {
 #[serde(deny_unknown_fields)]
 pub struct AssetConfig {
     pub mint: String,
-    pub class: Class,
+    /// "liquid", "yield-bearing" or "illiquid" (`crate::names`).
+    #[serde(deserialize_with = "crate::names::deserialize_class")]
+    pub class: LiquidityClass,
     pub target_bps: u16,
     pub max_weight_bps: u16,
     #[serde(default)]
@@ -96,60 +99,22 @@ fn default_conf() -> u16 {
     100
 }
 
-/// Amounts in whole numeraire units.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RebalanceSection {
-    pub band_bps: u16,
-    pub start_premium_bps: u16,
-    pub max_premium_bps: u16,
-    /// Gap clearing: deepest discount below `spot - conf` (0 = sell at the upper bound).
-    #[serde(default)]
-    pub max_discount_bps: u16,
-    pub auction_duration_secs: u32,
-    pub window_secs: u32,
-    pub max_volume_per_window: u64,
-    pub premium_budget_per_window: u64,
-    pub min_trade_value: u64,
-    /// Terms that apply by themselves in crisis mode (`[rebalance.crisis]`).
-    pub crisis: Option<CrisisSection>,
-}
-
-/// `[rebalance.crisis]`; amounts in whole numeraire units.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CrisisSection {
-    pub max_volume_per_window: u64,
-    pub premium_budget_per_window: u64,
-    pub auction_duration_secs: u32,
-    pub max_premium_bps: u16,
-    pub max_discount_bps: u16,
-    #[serde(default)]
-    pub gap_trigger_bps: u16,
-    #[serde(default)]
-    pub liquid_target_bps: u16,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DrawSection {
-    pub approval_threshold: u64,
-    pub fund_cap_bps: u16,
-    pub window_secs: u32,
-}
-
+/// Caps in whole numeraire units, or in atoms with `_atoms`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimantConfig {
     pub authority: String,
     pub payout_owner: String,
-    pub max_per_shortfall: u64,
-    pub max_per_window: u64,
-    pub lifetime_max: u64,
+    pub max_per_shortfall: Option<u64>,
+    pub max_per_shortfall_atoms: Option<u64>,
+    pub max_per_window: Option<u64>,
+    pub max_per_window_atoms: Option<u64>,
+    pub lifetime_max: Option<u64>,
+    pub lifetime_max_atoms: Option<u64>,
 }
 
-fn cfg_err(source: &str, field: String, value: String, reason: &str) -> ScenarioError {
-    ScenarioError {
+fn cfg_err(source: &str, field: String, value: String, reason: &str) -> FileError {
+    FileError {
         kind: "fund config",
         source: source.to_string(),
         field,
@@ -158,7 +123,7 @@ fn cfg_err(source: &str, field: String, value: String, reason: &str) -> Scenario
     }
 }
 
-fn key(source: &str, field: &str, v: &str) -> Result<Pubkey, ScenarioError> {
+fn key(source: &str, field: &str, v: &str) -> Result<Pubkey, FileError> {
     Pubkey::from_str(v.trim()).map_err(|_| {
         cfg_err(
             source,
@@ -167,20 +132,6 @@ fn key(source: &str, field: &str, v: &str) -> Result<Pubkey, ScenarioError> {
             "not a base58 address",
         )
     })
-}
-
-fn whole(source: &str, field: &str, v: u64, decimals: u8) -> Result<u64, ScenarioError> {
-    10u64
-        .checked_pow(u32::from(decimals))
-        .and_then(|s| v.checked_mul(s))
-        .ok_or_else(|| {
-            cfg_err(
-                source,
-                field.into(),
-                v.to_string(),
-                "too large for u64 numeraire atoms",
-            )
-        })
 }
 
 /// Every instruction argument the file describes, checked.
@@ -196,7 +147,7 @@ pub struct InitPlan {
 }
 
 impl FundConfig {
-    pub fn parse(text: &str, source: &str) -> Result<Self, ScenarioError> {
+    pub fn parse(text: &str, source: &str) -> Result<Self, FileError> {
         toml::from_str(text).map_err(|e| {
             cfg_err(
                 source,
@@ -209,7 +160,7 @@ impl FundConfig {
 
     /// Turns the file into instruction arguments; the program re-validates everything, these
     /// checks only name the field early.
-    pub fn plan(&self, source: &str, signer: &Pubkey) -> Result<InitPlan, ScenarioError> {
+    pub fn plan(&self, source: &str, signer: &Pubkey) -> Result<InitPlan, FileError> {
         let f = &self.fund;
         let label = f.numeraire.as_bytes();
         if label.is_empty() || label.len() > 8 {
@@ -261,8 +212,11 @@ impl FundConfig {
         for (k, a) in self.assets.iter().enumerate() {
             let field = |n: &str| format!("assets[{k}].{n}");
             let mint = key(source, &field("mint"), &a.mint)?;
-            let oracle = match a.oracle.as_str() {
-                "pyth" => {
+            let source_kind = crate::names::oracle_source(&a.oracle).map_err(|reason| {
+                cfg_err(source, field("oracle"), format!("{:?}", a.oracle), &reason)
+            })?;
+            let oracle = match source_kind {
+                OracleSource::PythPull => {
                     let hex = a.feed_id.as_deref().ok_or_else(|| {
                         cfg_err(
                             source,
@@ -288,7 +242,7 @@ impl FundConfig {
                         peg_band_bps: a.peg_band_bps,
                     }
                 }
-                "fixed" => OracleParams {
+                OracleSource::Fixed => OracleParams {
                     source: OracleSource::Fixed,
                     feed_id: [0; 32],
                     max_age_secs: 0,
@@ -304,14 +258,6 @@ impl FundConfig {
                     fixed_expo: a.fixed_expo,
                     peg_band_bps: 0,
                 },
-                other => {
-                    return Err(cfg_err(
-                        source,
-                        field("oracle"),
-                        format!("{other:?}"),
-                        "must be \"pyth\" or \"fixed\"",
-                    ))
-                }
             };
             let fallback = match &a.fallback_feed {
                 None => None,
@@ -327,21 +273,9 @@ impl FundConfig {
                 Some(list) => {
                     let mut bits = 0;
                     for name in list {
-                        // kebab-case; snake_case accepted as in `ifund propose`
-                        bits |= match name.trim().replace('_', "-").as_str() {
-                            "deposit" => asset_flags::DEPOSIT,
-                            "rebalance-in" => asset_flags::REBALANCE_IN,
-                            "rebalance-out" => asset_flags::REBALANCE_OUT,
-                            "draw" => asset_flags::DRAW,
-                            other => {
-                                return Err(cfg_err(
-                                    source,
-                                    field("flags"),
-                                    format!("{other:?}"),
-                                    "flags are deposit, rebalance-in, rebalance-out, draw",
-                                ))
-                            }
-                        };
+                        bits |= crate::names::flag(name).map_err(|reason| {
+                            cfg_err(source, field("flags"), format!("{name:?}"), &reason)
+                        })?;
                     }
                     bits
                 }
@@ -355,11 +289,7 @@ impl FundConfig {
                 ));
             }
             sum += u32::from(a.target_bps);
-            let class = match a.class {
-                Class::Liquid => LiquidityClass::Liquid,
-                Class::YieldBearing => LiquidityClass::YieldBearing,
-                Class::Illiquid => LiquidityClass::Illiquid,
-            };
+            let class = a.class;
             assets.push((
                 mint,
                 AssetParams {
@@ -382,94 +312,36 @@ impl FundConfig {
             ));
         }
         let nd = f.numeraire_decimals;
+        let field_err = |e: FieldError| cfg_err(source, e.field, e.value, &e.reason);
         let rebalance = self
             .rebalance
             .as_ref()
-            .map(|r| -> Result<RebalanceConfig, ScenarioError> {
-                Ok(RebalanceConfig {
-                    band_bps: r.band_bps,
-                    start_premium_bps: r.start_premium_bps,
-                    max_premium_bps: r.max_premium_bps,
-                    max_discount_bps: r.max_discount_bps,
-                    auction_duration_secs: r.auction_duration_secs,
-                    window_secs: r.window_secs,
-                    max_volume_per_window: whole(
-                        source,
-                        "rebalance.max_volume_per_window",
-                        r.max_volume_per_window,
-                        nd,
-                    )?,
-                    premium_budget_per_window: whole(
-                        source,
-                        "rebalance.premium_budget_per_window",
-                        r.premium_budget_per_window,
-                        nd,
-                    )?,
-                    min_trade_value: whole(
-                        source,
-                        "rebalance.min_trade_value",
-                        r.min_trade_value,
-                        nd,
-                    )?,
-                    crisis: match &r.crisis {
-                        None => CrisisProfile::default(),
-                        Some(c) => CrisisProfile {
-                            max_volume_per_window: whole(
-                                source,
-                                "rebalance.crisis.max_volume_per_window",
-                                c.max_volume_per_window,
-                                nd,
-                            )?,
-                            premium_budget_per_window: whole(
-                                source,
-                                "rebalance.crisis.premium_budget_per_window",
-                                c.premium_budget_per_window,
-                                nd,
-                            )?,
-                            auction_duration_secs: c.auction_duration_secs,
-                            max_premium_bps: c.max_premium_bps,
-                            max_discount_bps: c.max_discount_bps,
-                            gap_trigger_bps: c.gap_trigger_bps,
-                            liquid_target_bps: c.liquid_target_bps,
-                            _pad: [0; 4],
-                        },
-                    },
-                })
-            })
-            .transpose()?;
+            .map(|r| r.over(None, nd))
+            .transpose()
+            .map_err(field_err)?;
         let draws = self
             .draws
             .as_ref()
-            .map(|d| -> Result<DrawConfig, ScenarioError> {
-                Ok(DrawConfig {
-                    approval_threshold: whole(
-                        source,
-                        "draws.approval_threshold",
-                        d.approval_threshold,
-                        nd,
-                    )?,
-                    fund_cap_bps: d.fund_cap_bps,
-                    _pad: [0; 2],
-                    window_secs: d.window_secs,
-                })
-            })
-            .transpose()?;
+            .map(|d| d.over(None, nd))
+            .transpose()
+            .map_err(field_err)?;
         let mut claimants = vec![];
         for (k, c) in self.claimants.iter().enumerate() {
             let field = |n: &str| format!("claimants[{k}].{n}");
             claimants.push((
                 key(source, &field("authority"), &c.authority)?,
                 key(source, &field("payout_owner"), &c.payout_owner)?,
-                ClaimantCaps {
-                    max_per_shortfall: whole(
-                        source,
-                        &field("max_per_shortfall"),
-                        c.max_per_shortfall,
-                        nd,
-                    )?,
-                    max_per_window: whole(source, &field("max_per_window"), c.max_per_window, nd)?,
-                    lifetime_max: whole(source, &field("lifetime_max"), c.lifetime_max, nd)?,
-                },
+                claimant_caps(
+                    &format!("claimants[{k}]"),
+                    [
+                        (c.max_per_shortfall, c.max_per_shortfall_atoms),
+                        (c.max_per_window, c.max_per_window_atoms),
+                        (c.lifetime_max, c.lifetime_max_atoms),
+                    ],
+                    None,
+                    nd,
+                )
+                .map_err(field_err)?,
             ));
         }
         Ok(InitPlan {

@@ -2,8 +2,9 @@
 //! parsed with serde and then validated field by field, so a bad file is refused with the
 //! field, the value and the reason.
 
+use crate::file_error::FileError;
+use insurance_fund::state::{LiquidityClass, OracleSource};
 use serde::Deserialize;
-use std::fmt;
 use std::path::Path;
 
 /// The built-in scenario.
@@ -186,30 +187,18 @@ pub enum TokenKind {
     Token2022,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Class {
-    Liquid,
-    #[serde(alias = "yield_bearing")]
-    YieldBearing,
-    Illiquid,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OracleKind {
-    Fixed,
-    Pyth,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssetSpec {
     pub name: String,
     pub token: TokenKind,
     pub decimals: u8,
-    pub class: Class,
-    pub oracle: OracleKind,
+    /// "liquid", "yield-bearing" or "illiquid" (`crate::names`).
+    #[serde(deserialize_with = "crate::names::deserialize_class")]
+    pub class: LiquidityClass,
+    /// "pyth" or "fixed" (`crate::names`).
+    #[serde(deserialize_with = "crate::names::deserialize_oracle_source")]
+    pub oracle: OracleSource,
     pub price: f64,
     #[serde(default)]
     pub annual_vol: f64,
@@ -319,41 +308,14 @@ pub struct ClaimantSpec {
     pub lifetime_max: f64,
 }
 
-/// A scenario that could not be used: where (file), which field, which value, why.
-#[derive(Debug)]
-pub struct ScenarioError {
-    /// "scenario" or "fund config".
-    pub kind: &'static str,
-    pub source: String,
-    pub field: String,
-    pub value: String,
-    pub reason: String,
-}
-
-impl fmt::Display for ScenarioError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.field.is_empty() {
-            write!(f, "{} {}: {}", self.kind, self.source, self.reason)
-        } else {
-            write!(
-                f,
-                "{} {}: `{}` = {}: {}",
-                self.kind, self.source, self.field, self.value, self.reason
-            )
-        }
-    }
-}
-
-impl std::error::Error for ScenarioError {}
-
 impl Scenario {
     /// The built-in scenario.
     pub fn default_scenario() -> Self {
         Self::parse(DEFAULT_SCENARIO, "(built-in)").expect("the built-in scenario is valid")
     }
 
-    pub fn load(path: &Path) -> Result<Self, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+    pub fn load(path: &Path) -> Result<Self, FileError> {
+        let text = std::fs::read_to_string(path).map_err(|e| FileError {
             kind: "scenario",
             source: path.display().to_string(),
             field: String::new(),
@@ -364,8 +326,8 @@ impl Scenario {
     }
 
     /// Parses and validates; `source` names the file in errors.
-    pub fn parse(text: &str, source: &str) -> Result<Self, ScenarioError> {
-        let s: Scenario = toml::from_str(text).map_err(|e| ScenarioError {
+    pub fn parse(text: &str, source: &str) -> Result<Self, FileError> {
+        let s: Scenario = toml::from_str(text).map_err(|e| FileError {
             kind: "scenario",
             source: source.to_string(),
             field: String::new(),
@@ -377,8 +339,8 @@ impl Scenario {
     }
 
     /// Every rule the simulation relies on, each with its field.
-    pub fn validate(&self, source: &str) -> Result<(), ScenarioError> {
-        let err = |field: String, value: String, reason: &str| ScenarioError {
+    pub fn validate(&self, source: &str) -> Result<(), FileError> {
+        let err = |field: String, value: String, reason: &str| FileError {
             kind: "scenario",
             source: source.to_string(),
             field,
@@ -481,16 +443,16 @@ impl Scenario {
                     "must be below 10000",
                 ));
             }
-            if a.oracle == OracleKind::Pyth && !(1..=500).contains(&a.conf_bps) {
+            if a.oracle == OracleSource::PythPull && !(1..=500).contains(&a.conf_bps) {
                 return Err(err(
                     f("conf_bps"),
                     a.conf_bps.to_string(),
                     "must be between 1 and 500",
                 ));
             }
-            if a.oracle == OracleKind::Fixed {
+            if a.oracle == OracleSource::Fixed {
                 fixed += 1;
-                if a.class != Class::Liquid {
+                if a.class != LiquidityClass::Liquid {
                     return Err(err(
                         f("oracle"),
                         "\"fixed\"".into(),
@@ -506,7 +468,7 @@ impl Scenario {
                 }
             }
             target_sum += u32::from(a.target_bps);
-            if a.class == Class::Liquid {
+            if a.class == LiquidityClass::Liquid {
                 liquid_targets += u32::from(a.target_bps);
             }
             initial_sum += u32::from(a.initial_weight_bps.unwrap_or(a.target_bps));
@@ -670,7 +632,7 @@ impl Scenario {
                 .iter()
                 .find(|a| a.name == f.asset)
                 .expect("checked");
-            if a.oracle != OracleKind::Pyth {
+            if a.oracle != OracleSource::PythPull {
                 return Err(err(
                     format!("oracle_faults[{k}].asset"),
                     format!("{:?}", f.asset),
@@ -747,10 +709,10 @@ impl Scenario {
 }
 
 fn positive(
-    err: &impl Fn(String, String, &str) -> ScenarioError,
+    err: &impl Fn(String, String, &str) -> FileError,
     field: &str,
     v: f64,
-) -> Result<(), ScenarioError> {
+) -> Result<(), FileError> {
     if v.is_finite() && v > 0.0 && v < 1e15 {
         Ok(())
     } else {
@@ -763,10 +725,10 @@ fn positive(
 }
 
 fn non_negative(
-    err: &impl Fn(String, String, &str) -> ScenarioError,
+    err: &impl Fn(String, String, &str) -> FileError,
     field: &str,
     v: f64,
-) -> Result<(), ScenarioError> {
+) -> Result<(), FileError> {
     if v.is_finite() && (0.0..1e15).contains(&v) {
         Ok(())
     } else {
@@ -779,11 +741,11 @@ fn non_negative(
 }
 
 fn day_in_range(
-    err: &impl Fn(String, String, &str) -> ScenarioError,
+    err: &impl Fn(String, String, &str) -> FileError,
     field: &str,
     day: f64,
     days: u32,
-) -> Result<(), ScenarioError> {
+) -> Result<(), FileError> {
     if day.is_finite() && day >= 0.0 && day < f64::from(days) {
         Ok(())
     } else {

@@ -15,7 +15,7 @@
 use crate::chain::{load_fund, send, Chain, EmbeddedChain, SendOptions, Snapshot};
 use crate::keeper::{self, KeeperAccounts, PlanParams, PlannedFill, Room, Skip};
 use crate::market::{feed_state, shock_factors, FeedState, Pool, ShockDraws};
-use crate::scenario::{Class, FaultKind, OracleKind, Scenario, TokenKind};
+use crate::scenario::{FaultKind, Scenario, TokenKind};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::{program_pack::Pack, system_instruction};
@@ -517,13 +517,14 @@ impl Sim {
                     TokenKind::Spl => anchor_spl::token::ID,
                     TokenKind::Token2022 => anchor_spl::token_2022::ID,
                 };
-                let oracle = (a.oracle == OracleKind::Pyth).then(|| keypair(&mut rng).pubkey());
+                let oracle =
+                    (a.oracle == OracleSource::PythPull).then(|| keypair(&mut rng).pubkey());
                 SimAsset {
                     vault: pda::vault_address(&fund, &mint.pubkey()),
                     mint,
                     token_program,
                     decimals: a.decimals,
-                    liquid: a.class == Class::Liquid,
+                    liquid: a.class == LiquidityClass::Liquid,
                     oracle,
                     feed_id,
                     log_price: a.price.ln(),
@@ -611,7 +612,7 @@ impl Sim {
         for (k, spec) in s.assets.iter().enumerate() {
             let a = &sim.assets[k];
             let oracle = match spec.oracle {
-                OracleKind::Fixed => {
+                OracleSource::Fixed => {
                     let (mantissa, expo) = fixed_price(spec.price)?;
                     OracleParams {
                         source: OracleSource::Fixed,
@@ -623,7 +624,7 @@ impl Sim {
                         peg_band_bps: 0,
                     }
                 }
-                OracleKind::Pyth => OracleParams {
+                OracleSource::PythPull => OracleParams {
                     source: OracleSource::PythPull,
                     feed_id: a.feed_id,
                     max_age_secs: 120,
@@ -636,7 +637,7 @@ impl Sim {
             let params = AssetParams {
                 max_weight_bps: spec.max_weight_bps,
                 haircut_bps: spec.haircut_bps,
-                class: class(spec.class),
+                class: spec.class,
                 oracle,
                 flags: asset_flags::ALL,
                 fallback: None,
@@ -1007,7 +1008,7 @@ impl Sim {
         // are brought back to the market price (arbitrage) at the shock's depth
         let dt = f64::from(s.simulation.step_secs) / (365.0 * 86_400.0);
         for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
-            if spec.oracle == OracleKind::Pyth {
+            if spec.oracle == OracleSource::PythPull {
                 let z = normal(&mut self.rng);
                 let vol = spec.annual_vol;
                 a.log_price += (spec.annual_drift - vol * vol / 2.0) * dt + vol * dt.sqrt() * z;
@@ -1985,14 +1986,6 @@ impl SimAsset {
             return c;
         }
         self.base_conf_bps * (1.0 + 20.0 * (1.0 - self.shock).abs())
-    }
-}
-
-fn class(c: Class) -> LiquidityClass {
-    match c {
-        Class::Liquid => LiquidityClass::Liquid,
-        Class::YieldBearing => LiquidityClass::YieldBearing,
-        Class::Illiquid => LiquidityClass::Illiquid,
     }
 }
 

@@ -267,12 +267,7 @@ pub fn render_fund(
         .and_then(|w| imbalance_masks(&w, &assets[..n], band).ok())
         .unwrap_or((0, 0));
     for (k, a) in fund.registered_assets().iter().enumerate() {
-        let class = match a.class() {
-            Ok(LiquidityClass::Liquid) => "liquid",
-            Ok(LiquidityClass::YieldBearing) => "yield-bearing",
-            Ok(LiquidityClass::Illiquid) => "illiquid",
-            Err(_) => "?",
-        };
+        let class = a.class().map_or("?", crate::names::class_name);
         let weight = report.weights_bps.get(k).copied().unwrap_or(0);
         let cap_state = if weight > a.max_weight_bps {
             "OVER CAP"

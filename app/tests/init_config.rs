@@ -183,6 +183,47 @@ fn bad_config_fields_are_named_before_anything_is_sent() {
 }
 
 #[test]
+fn amounts_are_whole_units_or_atoms_with_the_suffix_never_both() {
+    let signer = Keypair::new().pubkey();
+    let ok = config(
+        &signer.to_string(),
+        &signer.to_string(),
+        &signer.to_string(),
+    );
+    let plan = |text: &str| {
+        FundConfig::parse(text, "fund.toml")
+            .unwrap()
+            .plan("fund.toml", &signer)
+    };
+    // whole numeraire units, as in `ifund propose`'s change file
+    let draws = plan(&ok).unwrap().draws.unwrap();
+    assert_eq!(draws.approval_threshold, 50_000_000_000);
+    // atoms, named so
+    let atoms = ok.replace(
+        "approval_threshold = 50000",
+        "approval_threshold_atoms = 50000",
+    );
+    assert_eq!(
+        plan(&atoms).unwrap().draws.unwrap().approval_threshold,
+        50_000
+    );
+    // both spellings, or neither: refused, naming the fields
+    let both = ok.replace(
+        "approval_threshold = 50000",
+        "approval_threshold = 50000\napproval_threshold_atoms = 50000",
+    );
+    assert_eq!(
+        plan(&both).err().unwrap().to_string(),
+        "fund config fund.toml: `draws.approval_threshold` = 50000: `draws.approval_threshold` (whole units) and `draws.approval_threshold_atoms` (atoms) are both given: give the amount once, in one of them"
+    );
+    let neither = ok.replace("min_trade_value = 50\n", "");
+    assert_eq!(
+        plan(&neither).err().unwrap().to_string(),
+        "fund config fund.toml: `rebalance.min_trade_value` = missing: `rebalance.min_trade_value` is missing: give it in whole units (`rebalance.min_trade_value`) or in atoms (`rebalance.min_trade_value_atoms`)"
+    );
+}
+
+#[test]
 fn an_asset_gets_its_fallback_source_from_the_config() {
     let mut chain = EmbeddedChain::start().unwrap();
     let payer = chain.payer();
@@ -229,5 +270,26 @@ fn an_asset_gets_its_fallback_source_from_the_config() {
     assert!(
         e.contains("`assets[1].fallback_feed` = \"not-a-key\""),
         "{e}"
+    );
+}
+
+/// `migrations/fund.example.toml`, the file the docs point operators to, reads and plans
+/// (amounts in whole numeraire units).
+#[test]
+fn the_example_configuration_plans() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../migrations/fund.example.toml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let plan = FundConfig::parse(&text, path)
+        .unwrap()
+        .plan(path, &Keypair::new().pubkey())
+        .unwrap();
+    let draws = plan.draws.unwrap();
+    assert_eq!(draws.approval_threshold, 50_000 * 1_000_000);
+    assert_eq!(
+        plan.rebalance.unwrap().crisis.max_volume_per_window,
+        1_000_000 * 1_000_000
     );
 }

@@ -16,7 +16,7 @@ use ifund::chain::{load_fund, send, Chain, EmbeddedChain, SendOptions, Snapshot}
 use ifund::config::{execute, FundConfig};
 use ifund::propose::{self, Proposal};
 use insurance_fund::state::{asset_flags, Fund, LiquidityClass, OracleSource};
-use insurance_fund::timelock::Effect;
+use insurance_fund::timelock::ChangeEffect;
 use insurance_fund_client::{decode, pda};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -185,7 +185,7 @@ fn refusal(chain: &mut EmbeddedChain, fund_key: Pubkey, fund: &Fund, toml: &str)
 }
 
 /// (instruction, effect, queued) of each step.
-fn kinds(p: &Proposal) -> Vec<(String, Effect, bool)> {
+fn kinds(p: &Proposal) -> Vec<(String, ChangeEffect, bool)> {
     p.steps
         .iter()
         .map(|s| {
@@ -283,7 +283,7 @@ max_weight_bps = 4500
     let p = propose::build(&mut chain, fund_key, &before, &change).unwrap();
 
     // tightening changes apply at once, the premium rise is queued
-    let kinds: Vec<(&str, Effect, bool)> = p
+    let kinds: Vec<(&str, ChangeEffect, bool)> = p
         .steps
         .iter()
         .map(|s| {
@@ -297,10 +297,10 @@ max_weight_bps = 4500
     assert_eq!(
         kinds,
         vec![
-            ("update_asset", Effect::Tightens, false),
-            ("set_bounds", Effect::Tightens, false),
-            ("set_rebalance_params", Effect::Loosens, true),
-            ("set_targets", Effect::Tightens, false),
+            ("update_asset", ChangeEffect::Tightens, false),
+            ("set_bounds", ChangeEffect::Tightens, false),
+            ("set_rebalance_params", ChangeEffect::Loosens, true),
+            ("set_targets", ChangeEffect::Tightens, false),
         ]
     );
     let text = propose::render(&p);
@@ -434,6 +434,13 @@ fn changes_the_program_would_refuse_are_refused_locally_with_the_reason() {
     );
     let e = err("# nothing\n".into());
     assert!(e.contains("proposes nothing"), "{e}");
+    // the program's own write of set_guardian (`Fund::set_guardian`) refuses the default key
+    let e = err(format!("[guardian]\nkey = \"{}\"\n", Pubkey::default()));
+    assert!(
+        e.contains("set_guardian would be refused by the program")
+            && e.contains("InvalidGovernance"),
+        "{e}"
+    );
     // a raised cap waits for the timelock, so a target above the current cap cannot apply
     // at once in the same proposal
     let e = err(format!(
@@ -471,7 +478,10 @@ max_conf_bps = 150
 "#
         ),
     );
-    assert_eq!(kinds(&p), vec![("add_asset".into(), Effect::Loosens, true)]);
+    assert_eq!(
+        kinds(&p),
+        vec![("add_asset".into(), ChangeEffect::Loosens, true)]
+    );
     let vault = pda::vault_address(&fund, &new);
     let text = propose::render(&p);
     for expected in [
@@ -554,8 +564,8 @@ fixed_price = 1
     assert_eq!(
         kinds(&p),
         vec![
-            ("add_asset".into(), Effect::Loosens, false),
-            ("set_targets".into(), Effect::Tightens, false),
+            ("add_asset".into(), ChangeEffect::Loosens, false),
+            ("set_targets".into(), ChangeEffect::Tightens, false),
         ]
     );
     assert!(propose::render(&p).contains("LOOSENS: applies at once (the fund has no timelock)"));
@@ -690,7 +700,7 @@ fn an_oracle_change_is_queued_and_executes_after_the_timelock() {
     );
     assert_eq!(
         kinds(&p),
-        vec![("update_asset".into(), Effect::Loosens, true)]
+        vec![("update_asset".into(), ChangeEffect::Loosens, true)]
     );
     let text = propose::render(&p);
     let expected = format!(
@@ -793,13 +803,13 @@ fn claimant_changes_execute_as_printed() {
             r#"
 [register_claimants."{b}"]
 payout_owner = "{pb}"
-max_per_shortfall = 1000
-max_per_window = 3000
-lifetime_max = 9000
+max_per_shortfall_atoms = 1000
+max_per_window_atoms = 3000
+lifetime_max_atoms = 9000
 
 [claimants."{a}"]
 payout_owner = "{pa2}"
-lifetime_max = 8000000000
+lifetime_max = 8000
 
 [remove_claimants."{c}"]
 "#
@@ -808,9 +818,9 @@ lifetime_max = 8000000000
     assert_eq!(
         kinds(&p),
         vec![
-            ("remove_claimant".into(), Effect::Tightens, false),
-            ("register_claimant".into(), Effect::Loosens, true),
-            ("update_claimant".into(), Effect::Loosens, true),
+            ("remove_claimant".into(), ChangeEffect::Tightens, false),
+            ("register_claimant".into(), ChangeEffect::Loosens, true),
+            ("update_claimant".into(), ChangeEffect::Loosens, true),
         ]
     );
     let text = propose::render(&p);
@@ -871,16 +881,61 @@ lifetime_max = 8000000000
     let p = proposal(
         &mut fx.chain,
         fund,
-        &format!("[claimants.\"{a}\"]\nmax_per_window = 500\nenabled = false\n"),
+        &format!("[claimants.\"{a}\"]\nmax_per_window_atoms = 500\nenabled = false\n"),
     );
     assert_eq!(
         kinds(&p),
-        vec![("update_claimant".into(), Effect::Tightens, false)]
+        vec![("update_claimant".into(), ChangeEffect::Tightens, false)]
     );
     governance_executes(&mut fx.chain, &gov, &p);
     let na = claimant(&mut fx.chain, &fund, &a).unwrap();
     assert_eq!((na.caps.max_per_window, na.enabled), (500, false));
     assert_eq!(na.payout_owner, pa2);
+}
+
+#[test]
+fn amounts_are_whole_units_or_atoms_with_the_suffix_never_both() {
+    let (mut chain, _, fund_key, _) = fund();
+    // whole numeraire units, as in `ifund init`'s config
+    let p = proposal(&mut chain, fund_key, "[rebalance]\nmin_trade_value = 60\n");
+    assert_eq!(
+        p.steps[0].diff,
+        vec!["rebalance min_trade_value: 50000000 (50 USD) -> 60000000 (60 USD)".to_string()]
+    );
+    // atoms, named so
+    let p = proposal(
+        &mut chain,
+        fund_key,
+        "[rebalance]\nmin_trade_value_atoms = 60000001\n",
+    );
+    assert_eq!(
+        p.steps[0].diff,
+        vec![
+            "rebalance min_trade_value: 50000000 (50 USD) -> 60000001 (60.000001 USD)".to_string()
+        ]
+    );
+    // both spellings: refused, naming the two fields
+    let fund = load_fund(&mut chain, &fund_key).unwrap();
+    let e = refusal(
+        &mut chain,
+        fund_key,
+        &fund,
+        "[draws]\napproval_threshold = 5000\napproval_threshold_atoms = 5000000000\n",
+    );
+    assert_eq!(
+        e,
+        "`draws.approval_threshold` (whole units) and `draws.approval_threshold_atoms` (atoms) are both given: give the amount once, in one of them"
+    );
+    let e = refusal(
+        &mut chain,
+        fund_key,
+        &fund,
+        "[rebalance.crisis]\nmax_volume_per_window = 18446744073709551615\n",
+    );
+    assert_eq!(
+        e,
+        "`rebalance.crisis.max_volume_per_window` = 18446744073709551615 whole units is too large for u64 numeraire atoms"
+    );
 }
 
 #[test]
@@ -903,7 +958,7 @@ fn claimant_changes_the_program_would_refuse_are_refused_locally() {
     let mut err = |toml: String| refusal(&mut fx.chain, fund_key, &fund, &toml);
     let register = |who: &Pubkey, payout: &Pubkey, caps: (u64, u64, u64)| {
         format!(
-            "[register_claimants.\"{who}\"]\npayout_owner = \"{payout}\"\nmax_per_shortfall = {}\nmax_per_window = {}\nlifetime_max = {}\n",
+            "[register_claimants.\"{who}\"]\npayout_owner = \"{payout}\"\nmax_per_shortfall_atoms = {}\nmax_per_window_atoms = {}\nlifetime_max_atoms = {}\n",
             caps.0, caps.1, caps.2
         )
     };
@@ -1044,7 +1099,11 @@ fn a_governance_transfer_is_proposed_then_accepted_by_the_new_governance() {
     // not a ConfigChange: applies at once even under the one-day timelock
     assert_eq!(
         kinds(&p),
-        vec![("propose_governance".to_string(), Effect::Tightens, false)]
+        vec![(
+            "propose_governance".to_string(),
+            ChangeEffect::Tightens,
+            false
+        )]
     );
     assert_eq!(
         p.steps[0].diff,
@@ -1152,7 +1211,7 @@ fn a_fallback_is_added_through_the_timelock_and_narrowed_or_removed_at_once() {
     // adding a fallback loosens: queued
     assert_eq!(
         kinds(&p),
-        vec![("update_asset".into(), Effect::Loosens, true)]
+        vec![("update_asset".into(), ChangeEffect::Loosens, true)]
     );
     let expected = format!(
         "asset {sol} fallback: none -> switchboard pull feed {feed}, max age 60 s, max spread 100 bps, max divergence 150 bps"
@@ -1183,7 +1242,7 @@ fn a_fallback_is_added_through_the_timelock_and_narrowed_or_removed_at_once() {
     );
     assert_eq!(
         kinds(&p),
-        vec![("update_asset".into(), Effect::Tightens, false)]
+        vec![("update_asset".into(), ChangeEffect::Tightens, false)]
     );
     governance_executes(&mut fx.chain, &gov, &p);
     let fb = load_fund(&mut fx.chain, &fund).unwrap().assets[1].fallback;
@@ -1199,7 +1258,7 @@ fn a_fallback_is_added_through_the_timelock_and_narrowed_or_removed_at_once() {
     );
     assert_eq!(
         kinds(&p),
-        vec![("update_asset".into(), Effect::Tightens, false)]
+        vec![("update_asset".into(), ChangeEffect::Tightens, false)]
     );
     governance_executes(&mut fx.chain, &gov, &p);
     assert!(!load_fund(&mut fx.chain, &fund).unwrap().assets[1]
@@ -1253,9 +1312,9 @@ fn an_asset_is_retired_then_removed_as_printed() {
     assert_eq!(
         kinds(&p),
         vec![
-            ("update_asset".into(), Effect::Loosens, false),
-            ("set_targets".into(), Effect::Tightens, false),
-            ("retire_asset".into(), Effect::Tightens, false),
+            ("update_asset".into(), ChangeEffect::Loosens, false),
+            ("set_targets".into(), ChangeEffect::Tightens, false),
+            ("retire_asset".into(), ChangeEffect::Tightens, false),
         ]
     );
     assert!(
@@ -1287,7 +1346,7 @@ fn an_asset_is_retired_then_removed_as_printed() {
     );
     assert_eq!(
         kinds(&p),
-        vec![("remove_asset".into(), Effect::Tightens, false)]
+        vec![("remove_asset".into(), ChangeEffect::Tightens, false)]
     );
     assert!(
         p.steps[0].diff.contains(&format!(

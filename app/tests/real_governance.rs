@@ -584,7 +584,7 @@ fn raw_proposal(fund: Pubkey, governance: Pubkey, ixs: Vec<Instruction>) -> Prop
             .map(|ix| propose::Step {
                 title: "raw".into(),
                 diff: vec![],
-                effect: insurance_fund::timelock::Effect::Tightens,
+                effect: insurance_fund::timelock::ChangeEffect::Tightens,
                 governance_ix: ix,
                 execute: None,
                 delay_secs: 0,
@@ -681,7 +681,7 @@ fn submit_refuses_a_proposal_that_does_not_fit_in_a_transaction_and_sends_nothin
         return;
     };
     let f = load_fund(&mut chain, &fund).unwrap();
-    let bounds = |min_liquid_bps| insurance_fund::instructions::BoundsArgs {
+    let bounds = |min_liquid_bps| insurance_fund::state::BoundsArgs {
         min_liquid_bps,
         max_price_age_secs: f.max_price_age_secs,
         max_pause_secs: f.max_pause_secs,
@@ -959,7 +959,7 @@ fn spl_governance_hands_the_fund_to_a_squads_multisig() {
     assert_eq!(after.governance_epoch, mid.governance_epoch + 1);
 
     // the DAO no longer governs: its treasury signing set_bounds is refused by the fund
-    let bounds = insurance_fund::instructions::BoundsArgs {
+    let bounds = insurance_fund::state::BoundsArgs {
         min_liquid_bps: 6000,
         max_price_age_secs: after.max_price_age_secs,
         max_pause_secs: after.max_pause_secs,
@@ -974,7 +974,7 @@ fn spl_governance_hands_the_fund_to_a_squads_multisig() {
             steps: vec![propose::Step {
                 title: "set_bounds".into(),
                 diff: vec![],
-                effect: insurance_fund::timelock::Effect::Tightens,
+                effect: insurance_fund::timelock::ChangeEffect::Tightens,
                 governance_ix: stale.clone(),
                 execute: None,
                 delay_secs: 0,

@@ -11,9 +11,10 @@ use crate::pda::{
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
 use anchor_lang::{InstructionData, ToAccountMetas};
-use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
+use insurance_fund::instructions::InitializeFundArgs;
+use insurance_fund::state::BoundsArgs;
 use insurance_fund::state::{
-    Asset, AssetParams, ClaimantCaps, DrawConfig, RebalanceConfig, TokenProgramKind,
+    Asset, AssetParams, ClaimantCaps, DrawParams, RebalanceParams, TokenProgramKind,
 };
 use insurance_fund::timelock::ConfigChange;
 use insurance_fund::{accounts as acc, instruction as ixd};
@@ -185,7 +186,7 @@ pub fn set_bounds(fund: &Pubkey, governance: &Pubkey, args: BoundsArgs) -> Instr
 pub fn set_rebalance_params(
     fund: &Pubkey,
     governance: &Pubkey,
-    params: RebalanceConfig,
+    params: impl Into<RebalanceParams>,
 ) -> Instruction {
     fund_ix(
         acc::SetRebalanceParams {
@@ -194,11 +195,17 @@ pub fn set_rebalance_params(
             pending_change: None,
             rent_recipient: None,
         },
-        ixd::SetRebalanceParams { params },
+        ixd::SetRebalanceParams {
+            params: params.into(),
+        },
     )
 }
 
-pub fn set_draw_params(fund: &Pubkey, governance: &Pubkey, params: DrawConfig) -> Instruction {
+pub fn set_draw_params(
+    fund: &Pubkey,
+    governance: &Pubkey,
+    params: impl Into<DrawParams>,
+) -> Instruction {
     fund_ix(
         acc::SetDrawParams {
             authority: *governance,
@@ -206,7 +213,9 @@ pub fn set_draw_params(fund: &Pubkey, governance: &Pubkey, params: DrawConfig) -
             pending_change: None,
             rent_recipient: None,
         },
-        ixd::SetDrawParams { params },
+        ixd::SetDrawParams {
+            params: params.into(),
+        },
     )
 }
 

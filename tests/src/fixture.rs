@@ -7,7 +7,8 @@ use crate::token::{MintExt, TestMint, TokenKind};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{InstructionData, ToAccountMetas};
-use insurance_fund::instructions::{BoundsArgs, InitializeFundArgs};
+use insurance_fund::instructions::InitializeFundArgs;
+use insurance_fund::state::BoundsArgs;
 use insurance_fund::state::{
     asset_flags, seeds, AssetParams, ClaimantCaps, DrawConfig, Fund, LiquidityClass, OracleParams,
     OracleSource, RebalanceConfig,

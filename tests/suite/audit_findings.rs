@@ -244,7 +244,7 @@ async fn raising_the_timelock_applies_to_changes_already_queued() {
     let pending = queue(
         &mut f,
         ConfigChange::SetDrawParams {
-            params: draw_params(6_000),
+            params: draw_params(6_000).into(),
         },
     )
     .await;
@@ -313,7 +313,7 @@ async fn changes_of_different_targets_queued_together_all_execute() {
     let draws = queue(
         &mut f,
         ConfigChange::SetDrawParams {
-            params: draw_params(6_000),
+            params: draw_params(6_000).into(),
         },
     )
     .await;
@@ -356,7 +356,7 @@ async fn a_queued_change_expires_after_its_grace_period_and_anyone_may_cancel_it
     let on_time = queue(
         &mut f,
         ConfigChange::SetDrawParams {
-            params: draw_params(6_000),
+            params: draw_params(6_000).into(),
         },
     )
     .await;

@@ -468,16 +468,6 @@ async fn crisis_parameters_are_validated_and_timelocked() {
             ),
             FundError::InvalidCrisisProfile,
         ),
-        (
-            with_crisis(
-                params(),
-                CrisisProfile {
-                    _pad: [1, 0, 0, 0],
-                    ..crisis()
-                },
-            ),
-            FundError::InvalidCrisisProfile,
-        ),
     ];
     // a profile without a gap trigger, set while there is no timelock
     let quiet = CrisisProfile {

@@ -168,7 +168,7 @@ async fn the_guardian_cannot_extend_a_pause_but_governance_can_renew_it() {
 async fn the_maximum_pause_is_bounded() {
     let mut f = TestBuilder::new().build().await;
     for bad in [3_599u32, 2_592_001] {
-        let args = insurance_fund::instructions::BoundsArgs {
+        let args = insurance_fund::state::BoundsArgs {
             min_liquid_bps: 5_000,
             max_price_age_secs: 120,
             max_pause_secs: bad,
@@ -177,7 +177,7 @@ async fn the_maximum_pause_is_bounded() {
         let ix = f.set_bounds_args_ix(&f.gov(), args);
         assert_fund_error(&f.send_gov(&[ix]).await, FundError::InvalidMaxPause);
     }
-    let args = insurance_fund::instructions::BoundsArgs {
+    let args = insurance_fund::state::BoundsArgs {
         min_liquid_bps: 5_000,
         max_price_age_secs: 120,
         max_pause_secs: 3_600,

@@ -207,8 +207,10 @@ enum DrawKind {
     SkipStale,
 }
 
+/// A governance, guardian or intruder operation of the model (distinct from the program's
+/// `timelock::ConfigChange`, which it sends through the ordinary instructions).
 #[derive(Clone, Debug)]
-enum Change {
+enum ConfigOp {
     Targets(usize),
     DrawParams {
         threshold_usd: u64,
@@ -261,7 +263,7 @@ enum Op {
     /// Kind, shortfall seed, whole USD requested.
     Draw(DrawKind, usize, u64),
     Cancel(usize),
-    Config(Change),
+    Config(ConfigOp),
     Warp(i64),
     /// A griefer sends this many lamports to the next shortfall record's address.
     Prefund(u64),
@@ -306,27 +308,27 @@ fn draw_kind() -> impl Strategy<Value = DrawKind> {
     ]
 }
 
-fn change() -> impl Strategy<Value = Change> {
+fn change() -> impl Strategy<Value = ConfigOp> {
     prop_oneof![
-        2 => (0..TARGET_SETS.len()).prop_map(Change::Targets),
+        2 => (0..TARGET_SETS.len()).prop_map(ConfigOp::Targets),
         1 => (0u64..4_000, 1u16..=10_000, 30u32..200_000).prop_map(|(t, c, w)| {
-            Change::DrawParams { threshold_usd: t, cap_bps: c, window: w }
+            ConfigOp::DrawParams { threshold_usd: t, cap_bps: c, window: w }
         }),
         1 => (1u16..600, 0u16..60, 0u16..300, 0u64..60).prop_map(|(band, start, max, b)| {
-            Change::RebalanceParams { band, start, max, budget_usd: b }
+            ConfigOp::RebalanceParams { band, start, max, budget_usd: b }
         }),
         1 => (1u64..4_000, 1u64..4_000, 1u64..20_000, prop::bool::weighted(0.9)).prop_map(
-            |(s, w, l, enabled)| Change::Caps {
+            |(s, w, l, enabled)| ConfigOp::Caps {
                 per_shortfall_usd: s,
                 per_window_usd: w,
                 lifetime_usd: l,
                 enabled,
             }
         ),
-        1 => (0u16..8_000).prop_map(Change::MinLiquid),
-        1 => (1u8..=7).prop_map(Change::GuardianPause),
-        1 => (1u8..=7).prop_map(Change::Unpause),
-        1 => (0u8..5).prop_map(Change::Intruder),
+        1 => (0u16..8_000).prop_map(ConfigOp::MinLiquid),
+        1 => (1u8..=7).prop_map(ConfigOp::GuardianPause),
+        1 => (1u8..=7).prop_map(ConfigOp::Unpause),
+        1 => (0u8..5).prop_map(ConfigOp::Intruder),
     ]
 }
 
@@ -1014,8 +1016,9 @@ fn op_index(op: &Op) -> usize {
     }
 }
 
-/// What a successful step may have changed, checked against the snapshots.
-enum Effect {
+/// What a successful step may have changed, checked against the snapshots (distinct from
+/// the program's `timelock::ChangeEffect`, whether a change loosens).
+enum StepEffect {
     /// Nothing that values the fund: booked balances and cached prices untouched.
     Neutral,
     Deposit(usize, u64),
@@ -1348,23 +1351,23 @@ impl Sm {
         let fb = &before.fund;
         let gov = self.f.gov();
         let ca = self.claimant.pubkey();
-        let (ixs, signers, expect, effect): (Vec<_>, Vec<Keypair>, Expect, Effect) = match op {
+        let (ixs, signers, expect, effect): (Vec<_>, Vec<Keypair>, Expect, StepEffect) = match op {
             Op::PriceMove(k, factor, conf_bps) => {
                 let p = (self.price[*k] as i128 * i128::from(*factor) / 10_000) as i64;
                 let p = p.clamp(INITIAL_PRICE[*k] / 4, INITIAL_PRICE[*k] * 4);
                 self.price[*k] = p;
                 self.conf[*k] = (p as u64) * u64::from(*conf_bps) / 10_000;
                 self.publish().await;
-                (vec![], vec![], Expect::Ok, Effect::Neutral)
+                (vec![], vec![], Expect::Ok, StepEffect::Neutral)
             }
             Op::Warp(secs) => {
                 self.f.ctx.advance_clock(*secs).await;
-                (vec![], vec![], Expect::Ok, Effect::Neutral)
+                (vec![], vec![], Expect::Ok, StepEffect::Neutral)
             }
             Op::Prefund(lamports) => {
                 let next = self.f.shortfall_address(fb.draw_state.shortfall_count);
                 self.f.ctx.fund_lamports(&next, *lamports).await;
-                (vec![], vec![], Expect::Ok, Effect::Neutral)
+                (vec![], vec![], Expect::Ok, StepEffect::Neutral)
             }
             Op::Deposit(k, usd) => {
                 let amount = self.atoms(*k, *usd);
@@ -1376,7 +1379,7 @@ impl Sm {
                 );
                 let expect = self.deposit_expect(fb, now, *k, amount);
                 let signer = vec![self.depositor.insecure_clone()];
-                (vec![ix], signer, expect, Effect::Deposit(*k, amount))
+                (vec![ix], signer, expect, StepEffect::Deposit(*k, amount))
             }
             Op::Dust(seed, atoms) => {
                 let k = (0..N)
@@ -1390,7 +1393,7 @@ impl Sm {
                 );
                 let expect = self.deposit_expect(fb, now, k, *atoms);
                 let signer = vec![self.depositor.insecure_clone()];
-                (vec![ix], signer, expect, Effect::Deposit(k, *atoms))
+                (vec![ix], signer, expect, StepEffect::Deposit(k, *atoms))
             }
             Op::Rollback(k, seed, factor) => {
                 // an update of asset k published at or before its cached price, within the
@@ -1421,7 +1424,7 @@ impl Sm {
                     1 << k,
                     &[(self.old_update, false), (self.f.h.assets[*k].vault, false)],
                 );
-                (vec![ix], vec![], expect, Effect::Rollback)
+                (vec![ix], vec![], expect, StepEffect::Rollback)
             }
             Op::Refresh(all) => {
                 self.publish().await;
@@ -1433,7 +1436,7 @@ impl Sm {
                     Expect::Ok
                 };
                 let ix = self.f.refresh_ix(mask);
-                (vec![ix], vec![], expect, Effect::Refresh(mask))
+                (vec![ix], vec![], expect, StepEffect::Refresh(mask))
             }
             Op::KillFeed(..) => {
                 // (the feed went wide and time passed, above) a keeper refreshes what it can:
@@ -1441,7 +1444,7 @@ impl Sm {
                 self.publish().await;
                 let mask = self.live_assets();
                 let ix = self.f.refresh_ix(mask);
-                (vec![ix], vec![], Expect::Ok, Effect::Refresh(mask))
+                (vec![ix], vec![], Expect::Ok, StepEffect::Refresh(mask))
             }
             Op::GetNav => {
                 // natively the report is built from the fund account after `get_nav` ran; in
@@ -1457,7 +1460,7 @@ impl Sm {
                         .map(|k| fb.assets[k].price.publish_time)
                         .collect::<Vec<_>>()
                 );
-                (vec![], vec![], Expect::Ok, Effect::Neutral)
+                (vec![], vec![], Expect::Ok, StepEffect::Neutral)
             }
             Op::Sync => {
                 let expect = if !fb.rebalance.is_configured() {
@@ -1471,7 +1474,7 @@ impl Sm {
                     vec![self.f.sync_auctions_ix()],
                     vec![],
                     expect,
-                    Effect::Sync,
+                    StepEffect::Sync,
                 )
             }
             Op::Fill(kind, a, b) => {
@@ -1512,8 +1515,8 @@ impl Sm {
                     FILLS_REFUSED_STALE_ONLY.fetch_add(1, Relaxed);
                 }
                 let (expect, effect) = match predicted {
-                    Ok(p) => (Expect::Ok, Effect::Fill(p)),
-                    Err(e) => (Expect::Err(e), Effect::Neutral),
+                    Ok(p) => (Expect::Ok, StepEffect::Fill(p)),
+                    Err(e) => (Expect::Err(e), StepEffect::Neutral),
                 };
                 let ix = self.f.rebalance_ix(
                     &self.keeper.pubkey(),
@@ -1540,7 +1543,7 @@ impl Sm {
                     None => Expect::Ok,
                 };
                 let signer = vec![self.claimant.insecure_clone()];
-                let effect = Effect::Declare(vec![(id, amount, needs)], bucket);
+                let effect = StepEffect::Declare(vec![(id, amount, needs)], bucket);
                 (vec![ix], signer, expect, effect)
             }
             Op::Split { parts, .. } => {
@@ -1574,7 +1577,7 @@ impl Sm {
                     Some(e) => Expect::Err(e),
                     None => Expect::Ok,
                 };
-                (ixs, signers, expect, Effect::Declare(declared, bucket))
+                (ixs, signers, expect, StepEffect::Declare(declared, bucket))
             }
             Op::Approve(_) | Op::Cancel(_) | Op::Draw(..) if self.ids.is_empty() => return,
             Op::Approve(idx) => {
@@ -1583,13 +1586,13 @@ impl Sm {
                 let id = waiting;
                 let ix = self.f.approve_ix(&gov, id);
                 let signer = vec![self.f.h.governance.insecure_clone()];
-                (vec![ix], signer, Expect::Any, Effect::Neutral)
+                (vec![ix], signer, Expect::Any, StepEffect::Neutral)
             }
             Op::Cancel(idx) => {
                 let id = self.ids[idx % self.ids.len()];
                 let ix = self.f.cancel_ix(&ca, &ca, id);
                 let signer = vec![self.claimant.insecure_clone()];
-                (vec![ix], signer, Expect::Any, Effect::Neutral)
+                (vec![ix], signer, Expect::Any, StepEffect::Neutral)
             }
             Op::Draw(kind, idx, usd) => {
                 // mostly a drawable one, when there is one (split declarations leave many
@@ -1649,9 +1652,9 @@ impl Sm {
                                 DRAWS_CAP_WITHOUT_STALE.fetch_add(1, Relaxed);
                             }
                         }
-                        (Expect::Ok, Effect::Draw(id, p))
+                        (Expect::Ok, StepEffect::Draw(id, p))
                     }
-                    Err(e) => (Expect::Err(e), Effect::Neutral),
+                    Err(e) => (Expect::Err(e), StepEffect::Neutral),
                 };
                 let pay: Vec<(usize, Pubkey)> =
                     groups.iter().map(|k| (*k, self.payout[*k])).collect();
@@ -1665,7 +1668,7 @@ impl Sm {
             }
             Op::Config(change) => {
                 let (ix, signer, expect) = self.config_ix(change, fb);
-                (vec![ix], vec![signer], expect, Effect::Neutral)
+                (vec![ix], vec![signer], expect, StepEffect::Neutral)
             }
         };
 
@@ -1716,7 +1719,7 @@ impl Sm {
             // price moves and warps are outside the program: no account changes
             assert_eq!(before.accounts, after.accounts, "{op:?}");
         } else {
-            if let Effect::Declare(declared, bucket) = &effect {
+            if let StepEffect::Declare(declared, bucket) = &effect {
                 self.bucket = *bucket;
                 self.check_unapproved_sum(&before.fund, &after, declared, now);
                 for &(id, _, needs) in declared {
@@ -1758,7 +1761,7 @@ impl Sm {
     /// it must do.
     fn config_ix(
         &self,
-        change: &Change,
+        change: &ConfigOp,
         fb: &Fund,
     ) -> (
         anchor_lang::solana_program::instruction::Instruction,
@@ -1768,7 +1771,7 @@ impl Sm {
         let gov = self.f.gov();
         let governance = self.f.h.governance.insecure_clone();
         match change {
-            Change::Targets(k) => {
+            ConfigOp::Targets(k) => {
                 let ix = self.f.set_targets_ix(&gov, TARGET_SETS[*k].to_vec());
                 let expect = match *k {
                     5 => Expect::Err(FundError::TargetsSumInvalid),
@@ -1777,7 +1780,7 @@ impl Sm {
                 };
                 (ix, governance, expect)
             }
-            Change::DrawParams {
+            ConfigOp::DrawParams {
                 threshold_usd,
                 cap_bps,
                 window,
@@ -1795,7 +1798,7 @@ impl Sm {
                 };
                 (self.f.set_draw_params_ix(&gov, p), governance, expect)
             }
-            Change::RebalanceParams {
+            ConfigOp::RebalanceParams {
                 band,
                 start,
                 max,
@@ -1815,7 +1818,7 @@ impl Sm {
                 };
                 (self.f.set_rebalance_params_ix(&gov, p), governance, expect)
             }
-            Change::Caps {
+            ConfigOp::Caps {
                 per_shortfall_usd,
                 per_window_usd,
                 lifetime_usd,
@@ -1839,7 +1842,7 @@ impl Sm {
                         .update_claimant_ix(&gov, self.claimant_key(), owner, caps, *enabled);
                 (ix, governance, expect)
             }
-            Change::MinLiquid(bps) => {
+            ConfigOp::MinLiquid(bps) => {
                 let liquid: u16 = (0..N)
                     .filter(|k| fb.assets[*k].class == LiquidityClass::Liquid as u8)
                     .map(|k| fb.assets[k].target_bps)
@@ -1851,7 +1854,7 @@ impl Sm {
                 };
                 (self.f.set_bounds_ix(&gov, *bps), governance, expect)
             }
-            Change::GuardianPause(flags) => {
+            ConfigOp::GuardianPause(flags) => {
                 let guardian = self.f.h.guardian.insecure_clone();
                 (
                     self.f.pause_ix(&guardian.pubkey(), *flags),
@@ -1859,8 +1862,8 @@ impl Sm {
                     Expect::Ok,
                 )
             }
-            Change::Unpause(flags) => (self.f.unpause_ix(&gov, *flags), governance, Expect::Ok),
-            Change::Intruder(k) => {
+            ConfigOp::Unpause(flags) => (self.f.unpause_ix(&gov, *flags), governance, Expect::Ok),
+            ConfigOp::Intruder(k) => {
                 let x = self.intruder.insecure_clone();
                 let xk = x.pubkey();
                 let (ix, err) = match k {
@@ -1903,7 +1906,7 @@ impl Sm {
     }
 
     /// The step succeeded: it changed exactly what it may, and the bounds hold.
-    fn check_effect(&self, op: &Op, b: &Snapshot, a: &Snapshot, effect: Effect, now: i64) {
+    fn check_effect(&self, op: &Op, b: &Snapshot, a: &Snapshot, effect: StepEffect, now: i64) {
         let (fb, fa) = (&b.fund, &a.fund);
         let vaults = self.vaults();
         let wb = fb.weights().unwrap();
@@ -1915,13 +1918,14 @@ impl Sm {
         // the auction clocks: settled by deposits, refreshes and draws, restarted for its pair
         // and settled for the rest by a fill, set by syncs (checked below), else untouched
         let expected = match &effect {
-            Effect::Deposit(..) | Effect::Refresh(_) | Effect::Rollback | Effect::Draw(..) => {
-                settled_clocks(fb, fa, None)
-            }
-            Effect::Fill(p) => settled_clocks(fb, fa, Some((p.i, p.o, now, p.stale))),
-            Effect::Neutral | Effect::Declare(..) => clocks(fb),
+            StepEffect::Deposit(..)
+            | StepEffect::Refresh(_)
+            | StepEffect::Rollback
+            | StepEffect::Draw(..) => settled_clocks(fb, fa, None),
+            StepEffect::Fill(p) => settled_clocks(fb, fa, Some((p.i, p.o, now, p.stale))),
+            StepEffect::Neutral | StepEffect::Declare(..) => clocks(fb),
             // at cached prices, stale or not
-            Effect::Sync => synced_clocks(fb, now),
+            StepEffect::Sync => synced_clocks(fb, now),
         };
         assert_eq!(
             clocks(fa),
@@ -1930,7 +1934,7 @@ impl Sm {
             stale_set(fb, now)
         );
         match effect {
-            Effect::Rollback => {
+            StepEffect::Rollback => {
                 // nothing moved: the vault was re-read (it matched) and the cache kept
                 assert_eq!(booked(fb), booked(fa), "{op:?}: balances moved");
                 assert_eq!(
@@ -1940,11 +1944,11 @@ impl Sm {
                 );
                 assert_eq!(wb.nav, wa.nav, "{op:?}: NAV moved");
             }
-            Effect::Neutral | Effect::Declare(..) | Effect::Sync => {
+            StepEffect::Neutral | StepEffect::Declare(..) | StepEffect::Sync => {
                 assert_eq!(booked(fb), booked(fa), "{op:?}: balances moved");
                 assert_eq!(prices(fb), prices(fa), "{op:?}: prices moved");
                 assert_eq!(wb.nav, wa.nav, "{op:?}: NAV moved");
-                if let Effect::Sync = effect {
+                if let StepEffect::Sync = effect {
                     if stale_set(fb, now) != 0 {
                         SYNCS_WITH_STALE.fetch_add(1, Relaxed);
                     }
@@ -1959,7 +1963,7 @@ impl Sm {
                     }
                     assert_eq!(x, y, "sync changed more than the clocks");
                 }
-                if let Effect::Declare(declared, _) = &effect {
+                if let StepEffect::Declare(declared, _) = &effect {
                     for &(id, amount, needs) in declared {
                         let s: Shortfall = a.record(&self.f.shortfall_address(id)).unwrap();
                         assert_eq!(
@@ -1974,7 +1978,7 @@ impl Sm {
                     }
                 }
             }
-            Effect::Deposit(k, sent) => {
+            StepEffect::Deposit(k, sent) => {
                 let received = sent - self.fee(k, sent);
                 assert_eq!(moved(k), received as i128, "vault received");
                 let mut expected = booked(fb);
@@ -1987,7 +1991,7 @@ impl Sm {
                 assert_eq!(prices(fb), prices(fa));
                 assert!(wa.nav >= wb.nav, "a deposit never lowers NAV");
             }
-            Effect::Refresh(mask) => {
+            StepEffect::Refresh(mask) => {
                 assert_eq!(
                     booked(fb),
                     booked(fa),
@@ -2011,7 +2015,7 @@ impl Sm {
                     );
                 }
             }
-            Effect::Fill(p) => {
+            StepEffect::Fill(p) => {
                 let PlannedFill {
                     i,
                     o,
@@ -2113,7 +2117,7 @@ impl Sm {
                 assert!(rs.1.premium_level <= fb.rebalance.premium_budget_per_window);
                 assert!(rs.1.volume_level <= fb.rebalance.max_volume_per_window);
             }
-            Effect::Draw(id, p) => {
+            StepEffect::Draw(id, p) => {
                 // a draw pays only from assets with a fresh price, and its fund-wide cap is a
                 // share of what those alone are worth
                 let stale = stale_set(fb, now);

@@ -8,7 +8,7 @@
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
 use insurance_fund::events::{ChangeCancelled, ChangeExecuted, ChangeQueued};
-use insurance_fund::instructions::BoundsArgs;
+use insurance_fund::state::BoundsArgs;
 use insurance_fund::state::{
     asset_flags, Claimant, ClaimantCaps, DrawConfig, LiquidityClass, RebalanceConfig,
 };
@@ -344,7 +344,7 @@ async fn a_queued_change_executes_after_the_delay_by_anyone_once() {
 async fn a_queued_change_executes_only_as_queued() {
     let (mut f, _) = timelocked_fund().await;
     let change = ConfigChange::SetDrawParams {
-        params: draw_params(6_000),
+        params: draw_params(6_000).into(),
     };
     let pending = f.pending_change_address(&change);
     let payer = f.payer;
@@ -443,13 +443,13 @@ async fn queue_change_checks_its_caller_hash_and_shape() {
     let cases = [
         (
             ConfigChange::SetRebalanceParams {
-                params: bad_premium,
+                params: bad_premium.into(),
             },
             FundError::InvalidPremium,
         ),
         (
             ConfigChange::SetDrawParams {
-                params: draw_params(0),
+                params: draw_params(0).into(),
             },
             FundError::InvalidDrawCap,
         ),
@@ -480,7 +480,7 @@ async fn queue_change_checks_its_caller_hash_and_shape() {
 async fn governance_cancels_and_nobody_else_can() {
     let (mut f, _) = timelocked_fund().await;
     let change = ConfigChange::SetRebalanceParams {
-        params: rebalance_params(200),
+        params: rebalance_params(200).into(),
     };
     let pending = f.pending_change_address(&change);
     let payer = f.payer;
@@ -603,10 +603,10 @@ async fn a_governance_program_queues_waits_executes_and_cancels() {
 
     // queue two changes (the treasury pays their rent), cancel one
     let keep = ConfigChange::SetDrawParams {
-        params: draw_params(5_000),
+        params: draw_params(5_000).into(),
     };
     let drop = ConfigChange::SetRebalanceParams {
-        params: rebalance_params(300),
+        params: rebalance_params(300).into(),
     };
     let (keep_at, drop_at) = (
         f.pending_change_address(&keep),

@@ -6,8 +6,8 @@
 //! and use one level of CPI depth, which a liquidation program calling `draw` through CPI
 //! cannot spare. Indexers read the log lines (as for most Anchor programs).
 
-use crate::instructions::BoundsArgs;
 use crate::state::AssetParams;
+use crate::state::BoundsArgs;
 use crate::state::{ClaimantCaps, DrawConfig, RebalanceConfig};
 use anchor_lang::prelude::*;
 

@@ -30,7 +30,7 @@ pub mod token_policy;
 
 use anchor_lang::prelude::*;
 use instructions::*;
-use state::AssetParams;
+use state::{AssetParams, BoundsArgs};
 
 declare_id!("FundXHmD3oC8mQmYhLfExXWk7TTVY6cGJW3bNLqR1m9t");
 
@@ -77,29 +77,29 @@ pub mod insurance_fund {
     pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::deposit_fees::handler(ctx, amount)
+        instructions::deposit_fees::deposit_fees(ctx, amount)
     }
 
     pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
-        instructions::draw::handler(ctx, max_value)
+        instructions::draw::draw(ctx, max_value)
     }
 
     pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
         // the lock is checked by the fill's first load of the fund (`fill::plan_fill`)
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::rebalance::handler(ctx, amount_in, min_amount_out)
+        instructions::rebalance::rebalance(ctx, amount_in, min_amount_out)
     }
 
     pub fn rebalance_begin(ctx: Context<RebalanceBegin>, amount_out: u64) -> Result<()> {
         // the lock is checked by the fill's first load of the fund (`fill::plan_fill`)
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::rebalance_begin::handler(ctx, amount_out)
+        instructions::rebalance_begin::rebalance_begin(ctx, amount_out)
     }
 
     pub fn rebalance_end(ctx: Context<RebalanceEnd>) -> Result<()> {
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::rebalance_end::handler(ctx)
+        instructions::rebalance_end::rebalance_end(ctx)
     }
 
     pub fn refresh_prices<'info>(
@@ -107,19 +107,19 @@ pub mod insurance_fund {
         assets: u16,
     ) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
-        instructions::refresh_prices::handler(ctx, assets)
+        instructions::refresh_prices::refresh_prices(ctx, assets)
     }
 
     // ---- governance ---------------------------------------------------------------------
     pub fn initialize_fund(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result<()> {
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::initialize_fund::handler(ctx, args)
+        instructions::initialize_fund::initialize_fund(ctx, args)
     }
 
     pub fn add_asset(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::add_asset::handler(ctx, params)
+        instructions::add_asset::add_asset(ctx, params)
     }
 
     pub fn update_asset(
@@ -129,31 +129,31 @@ pub mod insurance_fund {
     ) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::update_asset::handler(ctx, mint, params)
+        instructions::update_asset::update_asset(ctx, mint, params)
     }
 
     pub fn retire_asset(ctx: Context<RetireAsset>, mint: Pubkey) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::retire_asset::handler(ctx, mint)
+        instructions::retire_asset::retire_asset(ctx, mint)
     }
 
     pub fn remove_asset(ctx: Context<RemoveAsset>, mint: Pubkey) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::remove_asset::handler(ctx, mint)
+        instructions::remove_asset::remove_asset(ctx, mint)
     }
 
     pub fn set_targets(ctx: Context<SetTargets>, targets: Vec<u16>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::set_targets::handler(ctx, targets)
+        instructions::set_targets::set_targets(ctx, targets)
     }
 
     pub fn set_bounds(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::set_bounds::handler(ctx, args)
+        instructions::set_bounds::set_bounds(ctx, args)
     }
 
     pub fn propose_governance(
@@ -162,40 +162,40 @@ pub mod insurance_fund {
     ) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::propose_governance::handler(ctx, new_governance)
+        instructions::propose_governance::propose_governance(ctx, new_governance)
     }
 
     pub fn accept_governance(ctx: Context<AcceptGovernance>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::accept_governance::handler(ctx)
+        instructions::accept_governance::accept_governance(ctx)
     }
 
     pub fn cancel_governance_transfer(ctx: Context<CancelGovernanceTransfer>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::cancel_governance_transfer::handler(ctx)
+        instructions::cancel_governance_transfer::cancel_governance_transfer(ctx)
     }
 
     pub fn set_guardian(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::set_guardian::handler(ctx, guardian)
+        instructions::set_guardian::set_guardian(ctx, guardian)
     }
 
     pub fn set_rebalance_params(
         ctx: Context<SetRebalanceParams>,
-        params: state::RebalanceConfig,
+        params: state::RebalanceParams,
     ) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::set_rebalance_params::handler(ctx, params)
+        instructions::set_rebalance_params::set_rebalance_params(ctx, params)
     }
 
-    pub fn set_draw_params(ctx: Context<SetDrawParams>, params: state::DrawConfig) -> Result<()> {
+    pub fn set_draw_params(ctx: Context<SetDrawParams>, params: state::DrawParams) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::set_draw_params::handler(ctx, params)
+        instructions::set_draw_params::set_draw_params(ctx, params)
     }
 
     pub fn register_claimant(
@@ -206,7 +206,12 @@ pub mod insurance_fund {
     ) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::register_claimant::handler(ctx, claimant_authority, payout_owner, caps)
+        instructions::register_claimant::register_claimant(
+            ctx,
+            claimant_authority,
+            payout_owner,
+            caps,
+        )
     }
 
     pub fn update_claimant(
@@ -217,19 +222,19 @@ pub mod insurance_fund {
     ) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::update_claimant::handler(ctx, payout_owner, caps, enabled)
+        instructions::update_claimant::update_claimant(ctx, payout_owner, caps, enabled)
     }
 
     pub fn remove_claimant(ctx: Context<RemoveClaimant>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::remove_claimant::handler(ctx)
+        instructions::remove_claimant::remove_claimant(ctx)
     }
 
     pub fn approve_shortfall(ctx: Context<ApproveShortfall>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::approve_shortfall::handler(ctx)
+        instructions::approve_shortfall::approve_shortfall(ctx)
     }
 
     pub fn queue_change(
@@ -239,26 +244,26 @@ pub mod insurance_fund {
     ) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::queue_change::handler(ctx, change_hash, change)
+        instructions::queue_change::queue_change(ctx, change_hash, change)
     }
 
     pub fn cancel_change(ctx: Context<CancelChange>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::cancel_change::handler(ctx)
+        instructions::cancel_change::cancel_change(ctx)
     }
 
     pub fn unpause(ctx: Context<Unpause>, flags: u8) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::unpause::handler(ctx, flags)
+        instructions::unpause::unpause(ctx, flags)
     }
 
     // ---- guardian -----------------------------------------------------------------------
     pub fn pause(ctx: Context<Pause>, flags: u8) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::pause::handler(ctx, flags)
+        instructions::pause::pause(ctx, flags)
     }
 
     // ---- claimants ----------------------------------------------------------------------
@@ -270,31 +275,31 @@ pub mod insurance_fund {
     ) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::declare_shortfall::handler(ctx, id, amount, reference)
+        instructions::declare_shortfall::declare_shortfall(ctx, id, amount, reference)
     }
 
     pub fn cancel_shortfall(ctx: Context<CancelShortfall>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::cancel_shortfall::handler(ctx)
+        instructions::cancel_shortfall::cancel_shortfall(ctx)
     }
 
     // ---- anyone -------------------------------------------------------------------------
     pub fn close_shortfall(ctx: Context<CloseShortfall>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::close_shortfall::handler(ctx)
+        instructions::close_shortfall::close_shortfall(ctx)
     }
 
     pub fn get_nav(ctx: Context<GetNav>) -> Result<NavReport> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::get_nav::handler(ctx)
+        instructions::get_nav::get_nav(ctx)
     }
 
     pub fn sync_auctions(ctx: Context<SyncAuctions>) -> Result<()> {
         unlocked(&ctx.accounts.fund)?;
         no_remaining_accounts(ctx.remaining_accounts)?;
-        instructions::sync_auctions::handler(ctx)
+        instructions::sync_auctions::sync_auctions(ctx)
     }
 }

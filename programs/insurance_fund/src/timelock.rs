@@ -28,10 +28,9 @@
 
 use crate::error::FundError;
 use crate::events::ChangeExecuted;
-use crate::instructions::BoundsArgs;
 use crate::state::{
-    AssetParams, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, FallbackConfig, Fund,
-    OracleConfig, PendingChange, RebalanceConfig,
+    Asset, AssetParams, BoundsArgs, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, DrawParams,
+    FallbackConfig, Fund, OracleConfig, PendingChange, RebalanceConfig, RebalanceParams,
 };
 use anchor_lang::prelude::*;
 
@@ -51,10 +50,10 @@ pub enum ConfigChange {
         bounds: BoundsArgs,
     },
     SetRebalanceParams {
-        params: RebalanceConfig,
+        params: RebalanceParams,
     },
     SetDrawParams {
-        params: DrawConfig,
+        params: DrawParams,
     },
     SetGuardian {
         guardian: Option<Pubkey>,
@@ -73,19 +72,19 @@ pub enum ConfigChange {
     },
 }
 
-/// Whether a change makes the fund riskier.
+/// Whether a change makes the fund riskier (`ConfigChange::effect`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Effect {
+pub enum ChangeEffect {
     Tightens,
     Loosens,
 }
 
-impl Effect {
+impl ChangeEffect {
     fn loosens_if(cond: bool) -> Self {
         if cond {
-            Effect::Loosens
+            ChangeEffect::Loosens
         } else {
-            Effect::Tightens
+            ChangeEffect::Tightens
         }
     }
 }
@@ -126,15 +125,15 @@ impl ConfigChange {
 
     /// The classification table at the top of this module. `claimant` is the current record
     /// for `UpdateClaimant` (ignored otherwise).
-    pub fn effect(&self, fund: &Fund, claimant: Option<&Claimant>) -> Result<Effect> {
+    pub fn effect(&self, fund: &Fund, claimant: Option<&Claimant>) -> Result<ChangeEffect> {
         Ok(match self {
             ConfigChange::AddAsset { .. } | ConfigChange::RegisterClaimant { .. } => {
-                Effect::Loosens
+                ChangeEffect::Loosens
             }
             ConfigChange::UpdateAsset { mint, params } => {
                 let index = fund.asset_index(mint)?;
                 let old = fund.assets[index].params()?;
-                Effect::loosens_if(
+                ChangeEffect::loosens_if(
                     OracleConfig::from(params.oracle) != fund.assets[index].oracle
                         || fund.assets[index]
                             .fallback
@@ -145,15 +144,15 @@ impl ConfigChange {
                         || params.flags & !old.flags != 0,
                 )
             }
-            ConfigChange::SetBounds { bounds } => Effect::loosens_if(
+            ConfigChange::SetBounds { bounds } => ChangeEffect::loosens_if(
                 bounds.min_liquid_bps < fund.min_liquid_bps
                     || bounds.max_price_age_secs > fund.max_price_age_secs
                     || bounds.max_pause_secs > fund.max_pause_secs
                     || bounds.timelock_secs < fund.timelock_secs,
             ),
-            ConfigChange::SetRebalanceParams { params: new } => {
-                let old = &fund.rebalance;
-                Effect::loosens_if(
+            ConfigChange::SetRebalanceParams { params } => {
+                let (old, new) = (&fund.rebalance, &RebalanceConfig::from(*params));
+                ChangeEffect::loosens_if(
                     new.band_bps < old.band_bps
                         || new.start_premium_bps > old.start_premium_bps
                         || new.max_premium_bps > old.max_premium_bps
@@ -168,14 +167,14 @@ impl ConfigChange {
             }
             ConfigChange::SetDrawParams { params: new } => {
                 let old = &fund.draws;
-                Effect::loosens_if(
+                ChangeEffect::loosens_if(
                     new.approval_threshold > old.approval_threshold
                         || new.fund_cap_bps > old.fund_cap_bps
                         || new.window_secs < old.window_secs,
                 )
             }
             ConfigChange::SetGuardian { guardian } => {
-                Effect::loosens_if(guardian.is_some_and(|g| g != fund.guardian))
+                ChangeEffect::loosens_if(guardian.is_some_and(|g| g != fund.guardian))
             }
             ConfigChange::UpdateClaimant {
                 payout_owner,
@@ -184,7 +183,7 @@ impl ConfigChange {
                 ..
             } => {
                 let old = claimant.ok_or_else(|| error!(FundError::PendingChangeMismatch))?;
-                Effect::loosens_if(
+                ChangeEffect::loosens_if(
                     *payout_owner != old.payout_owner
                         || caps.max_per_shortfall > old.caps.max_per_shortfall
                         || caps.max_per_window > old.caps.max_per_window
@@ -217,17 +216,93 @@ impl ConfigChange {
         })
     }
 
+    /// Writes the change into `fund` (and `record`) as its instruction does, with the
+    /// instruction's checks (the methods of `state::config`, which the handlers call), then
+    /// validates the result (`Fund::invariant`). Off-chain, for `ifund propose`: the handlers
+    /// call the methods themselves, around their accounts. `AddAsset` first checks the mint
+    /// can be added (`Fund::check_can_add`). After an error `fund` may be partly written, as
+    /// in the failed transaction the program would roll back: apply to a copy.
+    pub fn apply(&self, fund: &mut Fund, fund_key: Pubkey, record: ChangeRecord) -> Result<()> {
+        match (self, record) {
+            (ConfigChange::AddAsset { mint, params }, ChangeRecord::NewAsset(asset)) => {
+                require_keys_eq!(asset.mint, *mint, FundError::PendingChangeMismatch);
+                fund.check_can_add(mint)?;
+                fund.push_asset(*asset, params)?;
+            }
+            (ConfigChange::UpdateAsset { mint, params }, _) => {
+                fund.update_asset(mint, params)?;
+            }
+            (ConfigChange::SetBounds { bounds }, _) => {
+                fund.set_bounds(bounds)?;
+            }
+            (ConfigChange::SetRebalanceParams { params }, _) => {
+                fund.set_rebalance_params(params)?;
+            }
+            (ConfigChange::SetDrawParams { params }, _) => {
+                fund.set_draw_params(params)?;
+            }
+            (ConfigChange::SetGuardian { guardian }, _) => {
+                fund.set_guardian(*guardian)?;
+            }
+            (
+                ConfigChange::RegisterClaimant {
+                    authority,
+                    payout_owner,
+                    caps,
+                },
+                ChangeRecord::Claimant { slot, bump },
+            ) => {
+                if slot.is_some() {
+                    return Err(ProgramError::AccountAlreadyInitialized.into());
+                }
+                let seq = fund.next_config_seq()?;
+                *slot = Some(Claimant::register(
+                    fund_key,
+                    *authority,
+                    *payout_owner,
+                    *caps,
+                    seq,
+                    bump,
+                )?);
+            }
+            (
+                ConfigChange::UpdateClaimant {
+                    payout_owner,
+                    caps,
+                    enabled,
+                    ..
+                },
+                ChangeRecord::Claimant {
+                    slot: Some(claimant),
+                    ..
+                },
+            ) => {
+                let seq = fund.next_config_seq()?;
+                claimant.update(*payout_owner, *caps, *enabled, seq)?;
+            }
+            // the record the change writes is missing
+            (
+                ConfigChange::AddAsset { .. }
+                | ConfigChange::RegisterClaimant { .. }
+                | ConfigChange::UpdateClaimant { .. },
+                _,
+            ) => return err!(anchor_lang::error::ErrorCode::AccountNotInitialized),
+        }
+        fund.invariant()
+    }
+
     /// Checks that need no fund state, run when the change is queued so a malformed change
     /// fails now rather than after the delay. Execution validates the whole configuration.
     pub fn validate_shape(&self) -> Result<()> {
         match self {
             ConfigChange::SetRebalanceParams { params } => {
+                let params = RebalanceConfig::from(*params);
                 require!(params.is_configured(), FundError::InvalidRebalanceBand);
                 params.validate()
             }
             ConfigChange::SetDrawParams { params } => {
                 require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
-                params.validate()
+                DrawConfig::from(*params).validate()
             }
             ConfigChange::RegisterClaimant { caps, .. }
             | ConfigChange::UpdateClaimant { caps, .. } => caps.validate(),
@@ -243,6 +318,21 @@ impl ConfigChange {
             | ConfigChange::SetGuardian { .. } => Ok(()),
         }
     }
+}
+
+/// The record a change writes besides the fund (`ConfigChange::apply`).
+pub enum ChangeRecord<'a> {
+    /// None: the change writes only the fund.
+    Fund,
+    /// `AddAsset`: the new asset as its accounts describe it (mint, vault, decimals, token
+    /// program, vault bump).
+    NewAsset(Box<Asset>),
+    /// `RegisterClaimant` (an empty slot, filled with the new record) or `UpdateClaimant`
+    /// (the current record); `bump` is the new record's.
+    Claimant {
+        slot: &'a mut Option<Claimant>,
+        bump: u8,
+    },
 }
 
 /// `ChangeAuthority` from an instruction's `authority`, `pending_change` and `rent_recipient`.
@@ -308,7 +398,7 @@ pub fn authorize_change<'a, 'info>(
             FundError::NotGovernance
         );
         require!(
-            fund.timelock_secs == 0 || change.effect(fund, claimant)? == Effect::Tightens,
+            fund.timelock_secs == 0 || change.effect(fund, claimant)? == ChangeEffect::Tightens,
             FundError::TimelockRequired
         );
         return Ok(Authorized { queued: None });
@@ -443,6 +533,218 @@ mod tests {
         }
     }
 
+    fn empty_fund() -> Box<Fund> {
+        let mut f: Box<Fund> = Box::new(bytemuck::Zeroable::zeroed());
+        f.governance = Pubkey::new_unique();
+        f.max_price_age_secs = 60;
+        f.max_pause_secs = 86_400;
+        f
+    }
+
+    fn code<T: core::fmt::Debug>(r: Result<T>) -> String {
+        match r.unwrap_err() {
+            anchor_lang::error::Error::AnchorError(e) => e.error_name,
+            anchor_lang::error::Error::ProgramError(e) => e.program_error.to_string(),
+        }
+    }
+
+    #[test]
+    fn apply_writes_what_the_instruction_writes_and_stamps_it() {
+        let mut f = empty_fund();
+        let key = Pubkey::new_unique();
+        let bounds = BoundsArgs {
+            min_liquid_bps: 0,
+            max_price_age_secs: 120,
+            max_pause_secs: 7_200,
+            timelock_secs: 60,
+        };
+        ConfigChange::SetBounds { bounds }
+            .apply(&mut f, key, ChangeRecord::Fund)
+            .unwrap();
+        assert_eq!((f.bounds(), f.bounds_seq, f.config_seq), (bounds, 1, 1));
+        ConfigChange::SetGuardian { guardian: None }
+            .apply(&mut f, key, ChangeRecord::Fund)
+            .unwrap();
+        assert_eq!((f.guardian, f.guardian_seq), (Pubkey::default(), 2));
+        // a whole configuration the program would refuse is refused (`Fund::invariant`)
+        let bad = BoundsArgs {
+            max_price_age_secs: 0,
+            ..bounds
+        };
+        assert_eq!(
+            code(ConfigChange::SetBounds { bounds: bad }.apply(&mut f, key, ChangeRecord::Fund)),
+            "InvalidMaxPriceAge"
+        );
+        // the instruction's own checks, in its order
+        assert_eq!(
+            code(
+                ConfigChange::SetGuardian {
+                    guardian: Some(Pubkey::default())
+                }
+                .apply(&mut f, key, ChangeRecord::Fund)
+            ),
+            "InvalidGovernance"
+        );
+        assert_eq!(
+            code(
+                ConfigChange::SetDrawParams {
+                    params: DrawParams::default()
+                }
+                .apply(&mut f, key, ChangeRecord::Fund)
+            ),
+            "InvalidDrawCap"
+        );
+        assert_eq!(
+            code(
+                ConfigChange::UpdateAsset {
+                    mint: key,
+                    params: params()
+                }
+                .apply(&mut f, key, ChangeRecord::Fund)
+            ),
+            "UnknownAsset"
+        );
+    }
+
+    #[test]
+    fn apply_creates_and_updates_claimants_in_their_slot() {
+        let mut f = empty_fund();
+        let fund_key = Pubkey::new_unique();
+        let (authority, payout) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let caps = ClaimantCaps {
+            max_per_shortfall: 10,
+            max_per_window: 10,
+            lifetime_max: 100,
+        };
+        let register = ConfigChange::RegisterClaimant {
+            authority,
+            payout_owner: payout,
+            caps,
+        };
+        let mut slot = None;
+        register
+            .apply(
+                &mut f,
+                fund_key,
+                ChangeRecord::Claimant {
+                    slot: &mut slot,
+                    bump: 7,
+                },
+            )
+            .unwrap();
+        let c = slot.clone().unwrap();
+        assert_eq!(
+            (
+                c.fund,
+                c.authority,
+                c.payout_owner,
+                c.enabled,
+                c.config_seq,
+                c.bump
+            ),
+            (fund_key, authority, payout, true, 1, 7)
+        );
+        // registering twice, or updating no record: refused
+        assert_eq!(
+            code(register.apply(
+                &mut f,
+                fund_key,
+                ChangeRecord::Claimant {
+                    slot: &mut slot,
+                    bump: 7
+                }
+            )),
+            ProgramError::AccountAlreadyInitialized.to_string()
+        );
+        let update = ConfigChange::UpdateClaimant {
+            authority,
+            payout_owner: payout,
+            caps: ClaimantCaps {
+                lifetime_max: 50,
+                ..caps
+            },
+            enabled: false,
+        };
+        assert_eq!(
+            code(update.apply(&mut f, fund_key, ChangeRecord::Fund)),
+            "AccountNotInitialized"
+        );
+        update
+            .apply(
+                &mut f,
+                fund_key,
+                ChangeRecord::Claimant {
+                    slot: &mut slot,
+                    bump: 0,
+                },
+            )
+            .unwrap();
+        let c = slot.clone().unwrap();
+        assert_eq!(
+            (c.caps.lifetime_max, c.enabled, c.config_seq),
+            (50, false, 2)
+        );
+        // the payout owner may not be the fund (`Claimant::check_keys`)
+        let to_fund = ConfigChange::UpdateClaimant {
+            authority,
+            payout_owner: fund_key,
+            caps,
+            enabled: true,
+        };
+        assert_eq!(
+            code(to_fund.apply(
+                &mut f,
+                fund_key,
+                ChangeRecord::Claimant {
+                    slot: &mut slot,
+                    bump: 0
+                }
+            )),
+            "InvalidPayoutOwner"
+        );
+    }
+
+    /// The arguments carry no padding: the stored forms get zeros, and every field survives
+    /// the round trip.
+    #[test]
+    fn parameter_arguments_have_no_padding() {
+        let draws = DrawParams {
+            approval_threshold: 1,
+            fund_cap_bps: 2,
+            window_secs: 3,
+        };
+        assert_eq!(borsh::to_vec(&draws).unwrap().len(), 8 + 2 + 4);
+        let stored = DrawConfig::from(draws);
+        assert_eq!((stored._pad, DrawParams::from(stored)), ([0; 2], draws));
+        let rebalance = RebalanceParams {
+            band_bps: 1,
+            start_premium_bps: 2,
+            max_premium_bps: 3,
+            max_discount_bps: 4,
+            auction_duration_secs: 5,
+            window_secs: 6,
+            max_volume_per_window: 7,
+            premium_budget_per_window: 8,
+            min_trade_value: 9,
+            crisis: crate::state::CrisisParams {
+                max_volume_per_window: 10,
+                premium_budget_per_window: 11,
+                auction_duration_secs: 12,
+                max_premium_bps: 13,
+                max_discount_bps: 14,
+                gap_trigger_bps: 15,
+                liquid_target_bps: 16,
+            },
+        };
+        assert_eq!(
+            borsh::to_vec(&rebalance).unwrap().len(),
+            4 * 2 + 2 * 4 + 3 * 8 + (2 * 8 + 4 + 4 * 2)
+        );
+        let stored = RebalanceConfig::from(rebalance);
+        assert_eq!(stored.crisis._pad, [0; 4]);
+        assert_eq!(RebalanceParams::from(stored), rebalance);
+    }
+
     #[test]
     fn max_size_covers_every_variant() {
         let key = Pubkey::new_unique();
@@ -469,10 +771,10 @@ mod tests {
                 },
             },
             ConfigChange::SetRebalanceParams {
-                params: RebalanceConfig::default(),
+                params: RebalanceParams::default(),
             },
             ConfigChange::SetDrawParams {
-                params: DrawConfig::default(),
+                params: DrawParams::default(),
             },
             ConfigChange::SetGuardian {
                 guardian: Some(key),

@@ -11,7 +11,7 @@ use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use insurance_fund::error::FundError;
-use insurance_fund::instructions::BoundsArgs;
+use insurance_fund::state::BoundsArgs;
 use insurance_fund::state::{ClaimantCaps, DrawConfig, LiquidityClass, RebalanceConfig};
 use insurance_fund::timelock::ConfigChange;
 use insurance_fund_tests::*;
@@ -592,12 +592,16 @@ async fn timelocked_instructions_and_cancel_change_refuse_another_funds_queued_c
         ),
         (
             "set_rebalance_params",
-            ConfigChange::SetRebalanceParams { params: rebalance },
+            ConfigChange::SetRebalanceParams {
+                params: rebalance.into(),
+            },
             f.set_rebalance_params_ix(&k, rebalance),
         ),
         (
             "set_draw_params",
-            ConfigChange::SetDrawParams { params: draws },
+            ConfigChange::SetDrawParams {
+                params: draws.into(),
+            },
             f.set_draw_params_ix(&k, draws),
         ),
         (

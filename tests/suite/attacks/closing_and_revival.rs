@@ -11,7 +11,7 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::system_instruction::transfer;
 use insurance_fund::error::FundError;
-use insurance_fund::instructions::BoundsArgs;
+use insurance_fund::state::BoundsArgs;
 use insurance_fund::state::ShortfallStatus;
 use insurance_fund::timelock::ConfigChange;
 use insurance_fund_tests::*;

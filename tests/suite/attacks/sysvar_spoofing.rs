@@ -7,8 +7,8 @@
 
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
-use insurance_fund::instructions::BoundsArgs;
 use insurance_fund::state::pause_flags;
+use insurance_fund::state::BoundsArgs;
 use insurance_fund::timelock::ConfigChange;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;

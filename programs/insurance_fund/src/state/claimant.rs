@@ -61,33 +61,6 @@ impl ClaimantCaps {
 impl Claimant {
     pub const SPACE: usize = 8 + Self::INIT_SPACE;
 
-    /// A newly registered claimant: enabled, nothing drawn or declared. One constructor,
-    /// shared by `register_claimant` and off-chain proposal checks.
-    pub fn new(
-        fund: Pubkey,
-        authority: Pubkey,
-        payout_owner: Pubkey,
-        caps: ClaimantCaps,
-        config_seq: u64,
-        bump: u8,
-    ) -> Self {
-        Self {
-            fund,
-            authority,
-            payout_owner,
-            caps,
-            drawn_lifetime: 0,
-            window_level: 0,
-            window_updated_at: 0,
-            unapproved_level: 0,
-            unapproved_updated_at: 0,
-            config_seq,
-            open_shortfalls: 0,
-            enabled: true,
-            bump,
-        }
-    }
-
     /// The rule of `remove_claimant` (shared with off-chain proposal checks): no open
     /// shortfall (`ClaimantHasOpenShortfalls`): cancel them first.
     pub fn check_removable(&self) -> Result<()> {

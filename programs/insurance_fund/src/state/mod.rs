@@ -1,6 +1,7 @@
 //! Account types, one file each; every PDA seed lives in `seeds.rs`.
 pub mod asset;
 pub mod claimant;
+pub mod config;
 pub mod draw;
 pub mod flash;
 pub mod fund;
@@ -13,6 +14,7 @@ pub mod shortfall;
 
 pub use asset::*;
 pub use claimant::*;
+pub use config::*;
 pub use draw::*;
 pub use flash::*;
 pub use fund::*;

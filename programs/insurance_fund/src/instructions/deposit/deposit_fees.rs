@@ -48,7 +48,7 @@ pub struct DepositFees<'info> {
 ///   (`Fund::settle_auction_clocks`), so a later episode starts at the start premium.
 /// - Emits `FeesDeposited` with amount sent and received and the vault balance before and
 ///   after.
-pub fn handler(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
+pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
     require!(amount > 0, FundError::ZeroAmount);
     let accounts = &ctx.accounts;
     let mint_key = accounts.mint.key();

@@ -20,7 +20,7 @@ pub struct AcceptGovernance<'info> {
 ///   `governance_epoch`: every change queued under the previous governance becomes void
 ///   (executing it fails with `PendingChangeStale`; anyone may cancel it).
 /// - Emits `GovernanceTransferred` with governance before and after.
-pub fn handler(ctx: Context<AcceptGovernance>) -> Result<()> {
+pub fn accept_governance(ctx: Context<AcceptGovernance>) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     require!(
         fund.has_pending_governance(),

@@ -64,7 +64,7 @@ pub struct AddAsset<'info> {
 ///   booked balance 0.
 /// - The transaction fails as a whole on any error, so a rejected mint leaves no vault behind.
 /// - Emits `AssetAdded`.
-pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
+pub fn add_asset(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
     let mint_key = ctx.accounts.mint.key();
     let mut fund = ctx.accounts.fund.load_mut()?;
     let change = ConfigChange::AddAsset {
@@ -82,7 +82,6 @@ pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
     let token_program = TokenProgramKind::from_program_id(&ctx.accounts.token_program.key())?;
 
     fund.check_can_add(&mint_key)?;
-    let index = fund.asset_count as usize;
 
     // the vault: the account at its PDA, then the token program's InitializeAccount3 with
     // the fund as owner (which also refuses a mint the token program does not own)
@@ -107,7 +106,7 @@ pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
     // after the creating CPIs (see `authorize_change`)
     authorized.consume()?;
 
-    let mut asset = Asset {
+    let asset = Asset {
         mint: mint_key,
         vault: ctx.accounts.vault.key(),
         decimals: ctx.accounts.mint.decimals,
@@ -115,10 +114,7 @@ pub fn handler(ctx: Context<AddAsset>, params: AssetParams) -> Result<()> {
         vault_bump: ctx.bumps.vault,
         ..Asset::default()
     };
-    asset.apply_params(&params);
-    asset.config_seq = fund.next_config_seq()?;
-    fund.assets[index] = asset;
-    fund.asset_count += 1;
+    let index = fund.push_asset(asset, &params)?;
     fund.invariant()?;
 
     emit!(AssetAdded {

@@ -29,7 +29,7 @@ pub struct CancelChange<'info> {
 ///   as `stale`); nobody else (`NotGovernanceOrStale`).
 /// - Closes the record, its rent to the payer; the fund is not modified.
 /// - Emits `ChangeCancelled`.
-pub fn handler(ctx: Context<CancelChange>) -> Result<()> {
+pub fn cancel_change(ctx: Context<CancelChange>) -> Result<()> {
     let fund = ctx.accounts.fund.load()?;
     let record = &ctx.accounts.pending_change;
     let now = Clock::get()?.unix_timestamp;

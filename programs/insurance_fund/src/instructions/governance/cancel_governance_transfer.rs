@@ -17,7 +17,7 @@ pub struct CancelGovernanceTransfer<'info> {
 /// - A transfer must be pending (`NoPendingGovernance`).
 /// - Clears `pending_governance`.
 /// - Emits `GovernanceTransferCancelled` with the key that was pending.
-pub fn handler(ctx: Context<CancelGovernanceTransfer>) -> Result<()> {
+pub fn cancel_governance_transfer(ctx: Context<CancelGovernanceTransfer>) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     require!(
         fund.has_pending_governance(),

@@ -47,7 +47,7 @@ pub struct InitializeFundArgs {
 ///   at `DEFAULT_MAX_PRICE_AGE_SECS` (120 s) and the longest pause at
 ///   `DEFAULT_MAX_PAUSE_SECS` (7 days); no assets, no pending governance, nothing paused.
 /// - Emits `FundInitialized`.
-pub fn handler(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result<()> {
+pub fn initialize_fund(ctx: Context<InitializeFund>, args: InitializeFundArgs) -> Result<()> {
     require!(
         args.governance != Pubkey::default(),
         FundError::InvalidGovernance

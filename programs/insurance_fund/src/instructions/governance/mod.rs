@@ -1,4 +1,3 @@
-#![allow(ambiguous_glob_reexports)]
 pub mod accept_governance;
 pub mod add_asset;
 pub mod cancel_change;

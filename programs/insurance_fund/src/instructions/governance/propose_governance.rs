@@ -19,14 +19,9 @@ pub struct ProposeGovernance<'info> {
 /// - Sets `pending_governance` (replacing any earlier proposal); governance is unchanged until
 ///   `accept_governance`.
 /// - Emits `GovernanceTransferProposed` with the pending key before and after.
-pub fn handler(ctx: Context<ProposeGovernance>, new_governance: Pubkey) -> Result<()> {
+pub fn propose_governance(ctx: Context<ProposeGovernance>, new_governance: Pubkey) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
-    require!(
-        new_governance != Pubkey::default() && new_governance != fund.governance,
-        FundError::InvalidGovernance
-    );
-    let before = fund.pending_governance;
-    fund.pending_governance = new_governance;
+    let before = fund.propose_governance(new_governance)?;
     fund.invariant()?;
 
     emit!(GovernanceTransferProposed {

@@ -43,7 +43,7 @@ pub struct QueueChange<'info> {
 ///   `QUEUED_CHANGE_GRACE_SECS` (14 days) after that; the change is void once its target was
 ///   changed after it was queued (see `timelock::authorize_change`).
 /// - Emits `ChangeQueued` with the change and its eta.
-pub fn handler(
+pub fn queue_change(
     ctx: Context<QueueChange>,
     change_hash: [u8; 32],
     change: ConfigChange,

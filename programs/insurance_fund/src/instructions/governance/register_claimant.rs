@@ -52,7 +52,7 @@ pub struct RegisterClaimant<'info> {
 /// - Caps are positive and none above the lifetime cap (`InvalidClaimantCaps`).
 /// - Creates the claimant enabled, with nothing drawn.
 /// - Emits `ClaimantRegistered`.
-pub fn handler(
+pub fn register_claimant(
     ctx: Context<RegisterClaimant>,
     claimant_authority: Pubkey,
     payout_owner: Pubkey,
@@ -74,18 +74,16 @@ pub fn handler(
         )?;
         (authorized, fund.next_config_seq()?)
     };
-    Claimant::check_keys(&ctx.accounts.fund.key(), &claimant_authority, &payout_owner)?;
     let fund_key = ctx.accounts.fund.key();
     let bump = ctx.bumps.claimant;
-    let claimant = Claimant::new(
+    let claimant = Claimant::register(
         fund_key,
         claimant_authority,
         payout_owner,
         caps,
         config_seq,
         bump,
-    );
-    claimant.invariant()?;
+    )?;
     init_record(
         &ctx.accounts.payer,
         &ctx.accounts.claimant,

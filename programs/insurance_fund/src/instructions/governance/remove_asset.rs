@@ -34,7 +34,7 @@ pub struct RemoveAsset<'info> {
 /// - Removes the asset; the assets after it move down one slot (asset order, and so the
 ///   draw waterfall within a class, is kept); the freed last slot is zeroed.
 /// - Emits `AssetRemoved`.
-pub fn handler(ctx: Context<RemoveAsset>, mint: Pubkey) -> Result<()> {
+pub fn remove_asset(ctx: Context<RemoveAsset>, mint: Pubkey) -> Result<()> {
     let (index, bump, create_key) = {
         let fund = ctx.accounts.fund.load()?;
         let index = fund.asset_index(&mint)?;

@@ -24,7 +24,7 @@ pub struct RemoveClaimant<'info> {
 /// - Closes the claimant account (rent to `rent_receiver`); its authority can then neither
 ///   declare nor draw, and can only come back through `register_claimant`.
 /// - Emits `ClaimantRemoved`.
-pub fn handler(ctx: Context<RemoveClaimant>) -> Result<()> {
+pub fn remove_claimant(ctx: Context<RemoveClaimant>) -> Result<()> {
     let c = &ctx.accounts.claimant;
     c.check_removable()?;
     emit!(ClaimantRemoved {

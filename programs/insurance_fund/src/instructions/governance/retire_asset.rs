@@ -30,14 +30,10 @@ pub struct RetireAsset<'info> {
 ///   band until empty: `Asset::for_buy_out`, `math::rebalance::FillPair::buy_out`).
 /// - Takes the fund's next configuration stamp (a queued change of the asset is void).
 /// - Emits `AssetRetired` with the balance it still holds.
-pub fn handler(ctx: Context<RetireAsset>, mint: Pubkey) -> Result<()> {
+pub fn retire_asset(ctx: Context<RetireAsset>, mint: Pubkey) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
-    let index = fund.asset_index(&mint)?;
-    let seq = fund.next_config_seq()?;
-    let asset = &mut fund.assets[index];
-    asset.retire()?;
-    asset.config_seq = seq;
-    let balance = asset.booked_balance;
+    let index = fund.retire_asset(&mint)?;
+    let balance = fund.assets[index].booked_balance;
     fund.invariant()?;
 
     emit!(AssetRetired {

@@ -1,5 +1,5 @@
 use crate::events::BoundsSet;
-use crate::state::Fund;
+use crate::state::{BoundsArgs, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
@@ -20,18 +20,6 @@ pub struct SetBounds<'info> {
     pub rent_recipient: Option<UncheckedAccount<'info>>,
 }
 
-#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BoundsArgs {
-    /// Minimum share of NAV held in liquid-class assets (bps).
-    pub min_liquid_bps: u16,
-    /// Oldest cached price (seconds) that operations needing NAV accept: 1..=86,400.
-    pub max_price_age_secs: u32,
-    /// Longest a pause lasts unless governance renews it: 3,600..=2,592,000 s.
-    pub max_pause_secs: u32,
-    /// Delay before a queued loosening change may execute: 0..=2,592,000 s (0: none).
-    pub timelock_secs: u32,
-}
-
 /// Sets the fund-level bounds.
 ///
 /// Specification:
@@ -50,7 +38,7 @@ pub struct BoundsArgs {
 ///   cover the new minimum: `LiquidTargetsBelowMinimum`).
 /// - Changes only the fund-level bounds.
 /// - Emits `BoundsSet` with values before and after.
-pub fn handler(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
+pub fn set_bounds(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     let change = ConfigChange::SetBounds { bounds: args };
     authorize_change(
@@ -61,17 +49,7 @@ pub fn handler(ctx: Context<SetBounds>, args: BoundsArgs) -> Result<()> {
         None,
     )?
     .consume()?;
-    let before = BoundsArgs {
-        min_liquid_bps: fund.min_liquid_bps,
-        max_price_age_secs: fund.max_price_age_secs,
-        max_pause_secs: fund.max_pause_secs,
-        timelock_secs: fund.timelock_secs,
-    };
-    fund.min_liquid_bps = args.min_liquid_bps;
-    fund.max_price_age_secs = args.max_price_age_secs;
-    fund.max_pause_secs = args.max_pause_secs;
-    fund.timelock_secs = args.timelock_secs;
-    fund.bounds_seq = fund.next_config_seq()?;
+    let before = fund.set_bounds(&args)?;
     fund.invariant()?;
 
     emit!(BoundsSet {

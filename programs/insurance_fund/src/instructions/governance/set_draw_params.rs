@@ -1,6 +1,5 @@
-use crate::error::FundError;
 use crate::events::DrawParamsSet;
-use crate::state::{DrawConfig, Fund};
+use crate::state::{DrawParams, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
@@ -36,7 +35,7 @@ pub struct SetDrawParams<'info> {
 /// - The whole configuration is validated (`Fund::validate_config`).
 /// - Replaces the parameters; the draw bucket is kept.
 /// - Emits `DrawParamsSet` with the parameters before and after.
-pub fn handler(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
+pub fn set_draw_params(ctx: Context<SetDrawParams>, params: DrawParams) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     let change = ConfigChange::SetDrawParams { params };
     authorize_change(
@@ -47,15 +46,12 @@ pub fn handler(ctx: Context<SetDrawParams>, params: DrawConfig) -> Result<()> {
         None,
     )?
     .consume()?;
-    require!(params.fund_cap_bps > 0, FundError::InvalidDrawCap);
-    let before = fund.draws;
-    fund.draws = params;
-    fund.draws_seq = fund.next_config_seq()?;
+    let before = fund.set_draw_params(&params)?;
     fund.invariant()?;
     emit!(DrawParamsSet {
         fund: ctx.accounts.fund.key(),
         before,
-        after: params,
+        after: fund.draws,
     });
     Ok(())
 }

@@ -1,4 +1,3 @@
-use crate::error::FundError;
 use crate::events::GuardianSet;
 use crate::state::Fund;
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
@@ -34,7 +33,7 @@ pub struct SetGuardian<'info> {
 ///   clears the role.
 /// - Changes only the guardian.
 /// - Emits `GuardianSet` with the guardian before and after (default key = unset).
-pub fn handler(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()> {
+pub fn set_guardian(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     let change = ConfigChange::SetGuardian { guardian };
     authorize_change(
@@ -45,20 +44,13 @@ pub fn handler(ctx: Context<SetGuardian>, guardian: Option<Pubkey>) -> Result<()
         None,
     )?
     .consume()?;
-    let new_guardian = guardian.unwrap_or_default();
-    require!(
-        guardian.is_none() || new_guardian != Pubkey::default(),
-        FundError::InvalidGovernance
-    );
-    let before = fund.guardian;
-    fund.guardian = new_guardian;
-    fund.guardian_seq = fund.next_config_seq()?;
+    let before = fund.set_guardian(guardian)?;
     fund.invariant()?;
 
     emit!(GuardianSet {
         fund: ctx.accounts.fund.key(),
         before,
-        after: new_guardian,
+        after: fund.guardian,
     });
     Ok(())
 }

@@ -1,6 +1,5 @@
-use crate::error::FundError;
 use crate::events::RebalanceParamsSet;
-use crate::state::{Fund, RebalanceConfig};
+use crate::state::{Fund, RebalanceParams};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
 use anchor_lang::prelude::*;
 
@@ -42,11 +41,14 @@ pub struct SetRebalanceParams<'info> {
 /// - `max_discount_bps <= 2,000` (`InvalidDiscount`).
 /// - `crisis` all zero, or: volume cap > 0, `start_premium_bps <= max_premium_bps <= 1,000`,
 ///   `max_discount_bps <= 2,000`, auction in 60..=604,800, gap trigger 0 or in 100..=5,000,
-///   liquid target <= 10,000, padding zero (`InvalidCrisisProfile`).
+///   liquid target <= 10,000 (`InvalidCrisisProfile`).
 /// - The whole configuration is validated (`Fund::validate_config`).
 /// - Replaces the parameters; bucket levels and auction clocks are kept.
 /// - Emits `RebalanceParamsSet` with the parameters before and after.
-pub fn handler(ctx: Context<SetRebalanceParams>, params: RebalanceConfig) -> Result<()> {
+pub fn set_rebalance_params(
+    ctx: Context<SetRebalanceParams>,
+    params: RebalanceParams,
+) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     let change = ConfigChange::SetRebalanceParams { params };
     authorize_change(
@@ -57,16 +59,13 @@ pub fn handler(ctx: Context<SetRebalanceParams>, params: RebalanceConfig) -> Res
         None,
     )?
     .consume()?;
-    require!(params.is_configured(), FundError::InvalidRebalanceBand);
-    let before = fund.rebalance;
-    fund.rebalance = params;
-    fund.rebalance_seq = fund.next_config_seq()?;
+    let before = fund.set_rebalance_params(&params)?;
     fund.invariant()?;
 
     emit!(RebalanceParamsSet {
         fund: ctx.accounts.fund.key(),
         before,
-        after: params,
+        after: fund.rebalance,
     });
     Ok(())
 }

@@ -1,4 +1,3 @@
-use crate::constants::BPS_DENOMINATOR;
 use crate::error::FundError;
 use crate::events::TargetsSet;
 use crate::state::Fund;
@@ -24,30 +23,14 @@ pub struct SetTargets<'info> {
 ///   `LiquidTargetsBelowMinimum`).
 /// - Changes only the target weights.
 /// - Emits `TargetsSet` with the targets before and after.
-pub fn handler(ctx: Context<SetTargets>, targets: Vec<u16>) -> Result<()> {
+pub fn set_targets(ctx: Context<SetTargets>, targets: Vec<u16>) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
-    require!(
-        targets.len() == fund.asset_count as usize,
-        FundError::TargetsLengthMismatch
-    );
-    let mut sum: u32 = 0;
-    for t in &targets {
-        require!(*t <= BPS_DENOMINATOR, FundError::TargetTooHigh);
-        sum += u32::from(*t);
-    }
-    require!(
-        sum == u32::from(BPS_DENOMINATOR),
-        FundError::TargetsSumInvalid
-    );
-
     let before: Vec<u16> = fund
         .registered_assets()
         .iter()
         .map(|a| a.target_bps)
         .collect();
-    for (asset, t) in fund.registered_assets_mut().iter_mut().zip(&targets) {
-        asset.target_bps = *t;
-    }
+    fund.set_targets(&targets)?;
     fund.invariant()?;
 
     emit!(TargetsSet {

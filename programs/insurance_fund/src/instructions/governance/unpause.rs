@@ -17,7 +17,7 @@ pub struct Unpause<'info> {
 /// - `flags` is non-zero and only `pause_flags` bits (`InvalidPauseFlags`).
 /// - Clears those bits of `paused` (clearing a bit that is not set is a no-op).
 /// - Emits `PauseChanged` with the pause bits before and after.
-pub fn handler(ctx: Context<Unpause>, flags: u8) -> Result<()> {
+pub fn unpause(ctx: Context<Unpause>, flags: u8) -> Result<()> {
     pause_flags::check(flags)?;
     let mut fund = ctx.accounts.fund.load_mut()?;
     let now = Clock::get()?.unix_timestamp;

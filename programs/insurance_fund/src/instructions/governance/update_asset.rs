@@ -1,4 +1,3 @@
-use crate::error::FundError;
 use crate::events::AssetUpdated;
 use crate::state::{AssetParams, Fund};
 use crate::timelock::{authorize_change, change_authority, ConfigChange};
@@ -37,7 +36,7 @@ pub struct UpdateAsset<'info> {
 /// - Changes only that asset's parameters; target, balances and vault are untouched. A changed
 ///   oracle configuration clears the asset's cached price (stale until the next refresh).
 /// - Emits `AssetUpdated` with the parameters before and after.
-pub fn handler(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> Result<()> {
+pub fn update_asset(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     let change = ConfigChange::UpdateAsset { mint, params };
     authorize_change(
@@ -48,11 +47,7 @@ pub fn handler(ctx: Context<UpdateAsset>, mint: Pubkey, params: AssetParams) -> 
         None,
     )?
     .consume()?;
-    let index = fund.asset_index(&mint)?;
-    require!(!fund.assets[index].is_retired(), FundError::AssetIsRetired);
-    let before = fund.assets[index].params()?;
-    fund.assets[index].apply_params(&params);
-    fund.assets[index].config_seq = fund.next_config_seq()?;
+    let before = fund.update_asset(&mint, &params)?;
     fund.invariant()?;
 
     emit!(AssetUpdated {

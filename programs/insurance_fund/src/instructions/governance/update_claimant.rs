@@ -39,7 +39,7 @@ pub struct UpdateClaimant<'info> {
 ///   (`InvalidClaimantCaps`).
 /// - Replaces caps, payout owner and the enabled flag; drawn amounts are kept.
 /// - Emits `ClaimantUpdated` with caps and flag before and after.
-pub fn handler(
+pub fn update_claimant(
     ctx: Context<UpdateClaimant>,
     payout_owner: Pubkey,
     caps: ClaimantCaps,
@@ -63,22 +63,15 @@ pub fn handler(
         .consume()?;
         fund.next_config_seq()?
     };
-    let authority = ctx.accounts.claimant.authority;
-    Claimant::check_keys(&ctx.accounts.fund.key(), &authority, &payout_owner)?;
     let c = &mut ctx.accounts.claimant;
-    let (caps_before, enabled_before) = (c.caps, c.enabled);
-    c.payout_owner = payout_owner;
-    c.caps = caps;
-    c.enabled = enabled;
-    c.config_seq = config_seq;
-    c.invariant()?;
+    let before = c.update(payout_owner, caps, enabled, config_seq)?;
     emit!(ClaimantUpdated {
         fund: c.fund,
         claimant: c.key(),
         payout_owner,
-        caps_before,
+        caps_before: before.caps,
         caps_after: caps,
-        enabled_before,
+        enabled_before: before.enabled,
         enabled_after: enabled,
     });
     Ok(())

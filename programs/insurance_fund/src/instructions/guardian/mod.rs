@@ -1,3 +1,2 @@
-#![allow(ambiguous_glob_reexports)]
 pub mod pause;
 pub use pause::*;

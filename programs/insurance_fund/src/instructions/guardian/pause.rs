@@ -24,7 +24,7 @@ pub struct Pause<'info> {
 ///   or rogue guardian key cannot freeze the fund for longer than `max_pause_secs` at a
 ///   time). Bits of an expired pause are dropped when a new one starts.
 /// - Emits `PauseChanged` with the pause bits before and after.
-pub fn handler(ctx: Context<Pause>, flags: u8) -> Result<()> {
+pub fn pause(ctx: Context<Pause>, flags: u8) -> Result<()> {
     pause_flags::check(flags)?;
     let mut fund = ctx.accounts.fund.load_mut()?;
     let signer = ctx.accounts.authority.key();

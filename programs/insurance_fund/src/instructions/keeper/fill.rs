@@ -6,9 +6,8 @@
 use crate::constants::CRISIS_TAKE_SETBACK;
 use crate::error::FundError;
 use crate::events::Rebalanced;
-use crate::instructions::sync_auctions::next_clock;
 use crate::math::rebalance::{
-    check_fill_inputs, imbalance_at, premium_bps_floor, quote_sale, FillPair,
+    check_fill_inputs, imbalance_at, next_clock, premium_bps_floor, quote_sale, FillPair,
 };
 use crate::math::rebalance::{FillCheck, FillQuote, OutPricing};
 use crate::math::SafeMath;

@@ -43,7 +43,7 @@ pub struct NavReport {
 /// - Never fails on stale prices: it reports them in `stale_assets` so the caller decides.
 /// - Fails only on arithmetic overflow (`MathOverflow`).
 /// - Returns a `NavReport` as return data.
-pub fn handler(ctx: Context<GetNav>) -> Result<NavReport> {
+pub fn get_nav(ctx: Context<GetNav>) -> Result<NavReport> {
     let now = Clock::get()?.unix_timestamp;
     NavReport::build(&*ctx.accounts.fund.load()?, now)
 }

@@ -1,4 +1,3 @@
-#![allow(ambiguous_glob_reexports)]
 pub mod fill;
 pub mod get_nav;
 pub mod rebalance;

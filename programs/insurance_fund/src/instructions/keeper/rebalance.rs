@@ -101,7 +101,7 @@ pub struct Rebalance<'info> {
 ///   started). Band states use the targets in force (crisis targets in crisis mode when
 ///   `CrisisProfile::liquid_target_bps` is set: `Fund::target_tilt`).
 /// - Emits `Rebalanced`.
-pub fn handler(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
+pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
     let a = &ctx.accounts;
     // the four token accounts written are distinct (what Anchor checks for typed accounts)
     let written = [

@@ -61,7 +61,7 @@ pub struct RebalanceBegin<'info> {
 ///   mode, and the pair in `Fund::flash`, and sets the lock.
 /// - Moves `amount_out` from the out-vault to `keeper_out` (the fund signs). Nothing is
 ///   booked until `rebalance_end`.
-pub fn handler(ctx: Context<RebalanceBegin>, amount_out: u64) -> Result<()> {
+pub fn rebalance_begin(ctx: Context<RebalanceBegin>, amount_out: u64) -> Result<()> {
     let a = &ctx.accounts;
     require!(
         get_stack_height() == TRANSACTION_LEVEL_STACK_HEIGHT,

@@ -40,7 +40,7 @@ pub struct RebalanceEnd<'info> {
 ///   `AuctionNotStarted`, `TradeTooSmall`, `VolumeCapExceeded`, `PremiumBudgetExceeded`).
 /// - Clears the lock; books the fill as `rebalance` does (`fill::book_fill`).
 /// - Emits `Rebalanced` with `flash` set.
-pub fn handler(ctx: Context<RebalanceEnd>) -> Result<()> {
+pub fn rebalance_end(ctx: Context<RebalanceEnd>) -> Result<()> {
     let a = &ctx.accounts;
     require!(
         get_stack_height() == TRANSACTION_LEVEL_STACK_HEIGHT,

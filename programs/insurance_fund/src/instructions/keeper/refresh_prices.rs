@@ -55,7 +55,7 @@ pub struct RefreshPrices<'info> {
 ///   (`Fund::settle_auction_clocks`), so a later episode starts at the start premium.
 /// - Emits `PricesRefreshed` with the cached bounds (and whether each was updated) and the
 ///   booked balances before and after.
-pub fn handler<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) -> Result<()> {
+pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut fund = ctx.accounts.fund.load_mut()?;
     let n = fund.asset_count as usize;

@@ -1,5 +1,5 @@
 use crate::events::AuctionsSynced;
-use crate::math::rebalance::imbalance_masks;
+use crate::math::rebalance::{imbalance_masks, next_clock};
 use crate::state::Fund;
 use anchor_lang::prelude::*;
 
@@ -37,7 +37,7 @@ pub struct SyncAuctions<'info> {
 /// - For each asset: out of band and no clock yet → clock set to now; back inside → clock
 ///   cleared; otherwise unchanged (a running auction is never restarted by a sync).
 /// - Emits `AuctionsSynced` with the over and under masks.
-pub fn handler(ctx: Context<SyncAuctions>) -> Result<()> {
+pub fn sync_auctions(ctx: Context<SyncAuctions>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut fund = ctx.accounts.fund.load_mut()?;
     fund.require_rebalance_ready()?;
@@ -58,14 +58,4 @@ pub fn handler(ctx: Context<SyncAuctions>) -> Result<()> {
         now,
     });
     Ok(())
-}
-
-/// A clock after a sync: kept while the condition holds, started when it begins, cleared
-/// when it ends.
-pub fn next_clock(since: i64, holds: bool, now: i64) -> i64 {
-    match (holds, since) {
-        (false, _) => 0,
-        (true, 0) => now,
-        (true, s) => s,
-    }
 }

@@ -21,7 +21,7 @@ pub struct ApproveShortfall<'info> {
 ///   (`ShortfallApprovalNotNeeded`).
 /// - Marks it approved.
 /// - Emits `ShortfallApproved`.
-pub fn handler(ctx: Context<ApproveShortfall>) -> Result<()> {
+pub fn approve_shortfall(ctx: Context<ApproveShortfall>) -> Result<()> {
     let s = &mut ctx.accounts.shortfall;
     require!(
         s.status == ShortfallStatus::Open,

@@ -28,7 +28,7 @@ pub struct CancelShortfall<'info> {
 /// - The shortfall is open (`ShortfallNotOpen`).
 /// - Marks it cancelled; decrements the fund's and the claimant's open counts.
 /// - Emits `ShortfallClosed` (cancelled, with the amount paid).
-pub fn handler(ctx: Context<CancelShortfall>) -> Result<()> {
+pub fn cancel_shortfall(ctx: Context<CancelShortfall>) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
     let claimant = &mut ctx.accounts.claimant;
     let signer = ctx.accounts.authority.key();

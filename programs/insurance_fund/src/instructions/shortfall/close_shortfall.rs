@@ -25,7 +25,7 @@ pub struct CloseShortfall<'info> {
 ///   (`ShortfallStillOpen`).
 /// - Closes the account. Its address cannot be revived as a shortfall: ids only grow, and a
 ///   declaration must use the fund's next id.
-pub fn handler(ctx: Context<CloseShortfall>) -> Result<()> {
+pub fn close_shortfall(ctx: Context<CloseShortfall>) -> Result<()> {
     require!(
         ctx.accounts.shortfall.status != ShortfallStatus::Open,
         FundError::ShortfallStillOpen

@@ -52,7 +52,7 @@ pub struct DeclareShortfall<'info> {
 /// - Increments the fund's shortfall counter and open count (shortfall mode) and the
 ///   claimant's open count.
 /// - Emits `ShortfallDeclared`.
-pub fn handler(
+pub fn declare_shortfall(
     ctx: Context<DeclareShortfall>,
     id: u64,
     amount: u64,

@@ -74,7 +74,7 @@ pub const PAYOUT_ACCOUNTS: usize = 4;
 ///   (`Fund::settle_auction_clocks`), so a later episode starts at the start premium.
 /// - Emits `ShortfallDrawn` (per asset paid: amount and value; total; remaining) and, when
 ///   fully paid, `ShortfallClosed`.
-pub fn handler<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<()> {
+pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<()> {
     require!(max_value > 0, FundError::ZeroAmount);
     let now = Clock::get()?.unix_timestamp;
     let a = &ctx.accounts;

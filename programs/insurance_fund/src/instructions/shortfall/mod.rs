@@ -1,4 +1,3 @@
-#![allow(ambiguous_glob_reexports)]
 pub mod approve_shortfall;
 pub mod cancel_shortfall;
 pub mod close_shortfall;

@@ -17,6 +17,17 @@ pub struct AuctionParams {
     pub duration_secs: u32,
 }
 
+/// An over- or under-band clock (`over_since`, `under_since`: a pair's auction starts at the
+/// later of its two) after a sync or a fill: kept while the condition holds, started when it
+/// begins, cleared when it ends.
+pub fn next_clock(since: i64, holds: bool, now: i64) -> i64 {
+    match (holds, since) {
+        (false, _) => 0,
+        (true, 0) => now,
+        (true, s) => s,
+    }
+}
+
 /// Premium a fill earns `elapsed` seconds after its auction started, in bps, rounded down:
 ///
 /// `start + floor((max - start) * (elapsed mod duration) / duration)`
