@@ -80,6 +80,20 @@ fn value<T: Copy>(
     })
 }
 
+/// How many times a field's current value an amount written in whole units must reach to be
+/// read as atoms written under the whole-unit name (until this convention, `ifund propose` read
+/// these names in atoms): a tenth of the factor that mistake multiplies by.
+fn suspicious_ratio(decimals: u8) -> u64 {
+    10u64.saturating_pow(u32::from(decimals.saturating_sub(1)))
+}
+
+/// Whether `atoms` (from a whole-unit spelling) is so far above the current value `base` that
+/// it most likely is atoms written under the whole-unit name. Only numeraires of 3 decimals or
+/// more can be told apart this way.
+fn looks_like_atoms(atoms: u64, base: u64, decimals: u8) -> bool {
+    decimals >= 3 && base > 0 && atoms / base >= suspicious_ratio(decimals)
+}
+
 /// An amount field (`crate::units`), in atoms: given either way, else the base's value, else
 /// missing.
 fn amount(
@@ -95,7 +109,17 @@ fn amount(
         reason,
     };
     match to_atoms(field, whole, atoms, decimals).map_err(err)? {
-        Some(v) => Ok(v),
+        Some(v) => {
+            if let (Some(w), Some(b)) = (whole, base) {
+                if looks_like_atoms(v, b, decimals) {
+                    return Err(err(format!(
+                        "`{field}` = {w} whole units is {v} atoms, at least {} times the fund's {b} atoms: if {w} is in atoms, write `{field}_atoms = {w}` (a raise this large must be given in atoms too)",
+                        suspicious_ratio(decimals)
+                    )));
+                }
+            }
+            Ok(v)
+        }
         None => base.ok_or_else(|| {
             err(format!(
                 "`{field}` is missing: give it in whole units (`{field}`) or in atoms (`{field}_atoms`)"

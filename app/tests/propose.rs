@@ -926,6 +926,29 @@ fn amounts_are_whole_units_or_atoms_with_the_suffix_never_both() {
         e,
         "`draws.approval_threshold` (whole units) and `draws.approval_threshold_atoms` (atoms) are both given: give the amount once, in one of them"
     );
+    // atoms under the whole-unit name (how change files were written before this convention):
+    // 50,000,000 "whole units" against 50 USD today is refused; the same in atoms is a change
+    let e = refusal(
+        &mut chain,
+        fund_key,
+        &fund,
+        "[rebalance]\nmin_trade_value = 50000000\n",
+    );
+    assert_eq!(
+        e,
+        "`rebalance.min_trade_value` = 50000000 whole units is 50000000000000 atoms, at least 100000 times the fund's 50000000 atoms: if 50000000 is in atoms, write `rebalance.min_trade_value_atoms = 50000000` (a raise this large must be given in atoms too)"
+    );
+    let p = proposal(
+        &mut chain,
+        fund_key,
+        "[rebalance]\nmin_trade_value_atoms = 50000001\n",
+    );
+    assert_eq!(
+        p.steps[0].diff,
+        vec![
+            "rebalance min_trade_value: 50000000 (50 USD) -> 50000001 (50.000001 USD)".to_string()
+        ]
+    );
     let e = refusal(
         &mut chain,
         fund_key,
