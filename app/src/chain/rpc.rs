@@ -254,3 +254,115 @@ fn preflight_logs(e: &ClientError) -> Vec<String> {
         _ => vec![],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! `settle` against a scripted node (`solana-rpc-client`'s mock sender: each request
+    //! answers from its own queue, then the mock's defaults): what a keeper does when a send
+    //! timed out without a confirmation.
+    use super::*;
+    use anchor_lang::solana_program::instruction::error::InstructionError;
+    use serde_json::{json, Value};
+    use solana_keypair::Keypair;
+    use solana_rpc_client::mock_sender::MocksMap;
+    use solana_rpc_client_api::request::RpcRequest;
+    use solana_signer::Signer;
+
+    /// A signed transfer of 1 lamport with `blockhash`.
+    fn tx(blockhash: Hash) -> Transaction {
+        let payer = Keypair::new();
+        let ix = anchor_lang::solana_program::system_instruction::transfer(
+            &payer.pubkey(),
+            &Pubkey::new_unique(),
+            1,
+        );
+        Transaction::new_signed_with_payer(&[ix], Some(&payer.pubkey()), &[&payer], blockhash)
+    }
+
+    fn status(value: Value) -> Value {
+        json!({"context": {"slot": 1}, "value": [value]})
+    }
+
+    fn landed(err: Value) -> Value {
+        let outcome = if err.is_null() {
+            json!({"Ok": null})
+        } else {
+            json!({"Err": err})
+        };
+        status(json!({
+            "slot": 1, "confirmations": null, "err": err, "status": outcome,
+            "confirmationStatus": "finalized"
+        }))
+    }
+
+    /// A chain whose node answers `mocks` (`url` picks the mock's defaults once they run out:
+    /// "sig_not_found" answers every later status look with "unknown").
+    fn chain(url: &str, mocks: MocksMap, blockhash: Hash, last_valid: u64) -> RpcChain {
+        RpcChain {
+            url: url.into(),
+            client: RpcClient::new_mock_with_mocks_map(url, mocks),
+            last_valid: HashMap::from([(blockhash, last_valid)]),
+            poll: Duration::ZERO,
+        }
+    }
+
+    fn timeout() -> ClientError {
+        ErrorKind::Custom("timed out waiting for confirmation".into()).into()
+    }
+
+    #[test]
+    fn a_transaction_that_lands_late_is_reported_once_not_sent_as_new() {
+        let blockhash = Hash::new_unique();
+        let t = tx(blockhash);
+        let mut mocks = MocksMap::default();
+        // unknown twice while the blockhash is still valid, then landed with an error
+        for _ in 0..2 {
+            mocks.insert(RpcRequest::GetSignatureStatuses, status(Value::Null));
+            mocks.insert(RpcRequest::GetBlockHeight, json!(90));
+        }
+        mocks.insert(
+            RpcRequest::GetSignatureStatuses,
+            landed(json!({"InstructionError": [0, {"Custom": 6001}]})),
+        );
+        let mut c = chain("succeeds", mocks, blockhash, 100);
+        let sig = t.signatures[0].to_string();
+        let r = c.settle(&t, &sig, &timeout()).unwrap();
+        assert_eq!(r.signature, sig);
+        assert_eq!(
+            r.result,
+            Err(TransactionError::InstructionError(
+                0,
+                InstructionError::Custom(6001)
+            ))
+        );
+    }
+
+    #[test]
+    fn a_transaction_past_its_last_valid_height_is_expired_so_signing_again_is_safe() {
+        let blockhash = Hash::new_unique();
+        let t = tx(blockhash);
+        let mut mocks = MocksMap::default();
+        mocks.insert(RpcRequest::GetBlockHeight, json!(99));
+        mocks.insert(RpcRequest::GetBlockHeight, json!(101));
+        // "sig_not_found": the node never knows the signature
+        let mut c = chain("sig_not_found", mocks, blockhash, 100);
+        let sig = t.signatures[0].to_string();
+        assert!(matches!(
+            c.settle(&t, &sig, &timeout()),
+            Err(ChainError::BlockhashExpired)
+        ));
+    }
+
+    #[test]
+    fn a_transaction_that_lands_at_the_last_look_is_not_expired() {
+        let blockhash = Hash::new_unique();
+        let t = tx(blockhash);
+        let mut mocks = MocksMap::default();
+        mocks.insert(RpcRequest::GetSignatureStatuses, status(Value::Null));
+        mocks.insert(RpcRequest::GetBlockHeight, json!(101));
+        mocks.insert(RpcRequest::GetSignatureStatuses, landed(Value::Null));
+        let mut c = chain("succeeds", mocks, blockhash, 100);
+        let sig = t.signatures[0].to_string();
+        assert_eq!(c.settle(&t, &sig, &timeout()).unwrap().result, Ok(()));
+    }
+}
