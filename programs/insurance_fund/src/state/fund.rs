@@ -661,7 +661,10 @@ mod tests {
         assert_eq!(offset_of!(Asset, vault), 32);
         assert_eq!(price + offset_of!(crate::state::PriceCache, lower), 120);
         assert_eq!(price + offset_of!(crate::state::PriceCache, upper), 128);
-        assert_eq!(price + offset_of!(crate::state::PriceCache, publish_time), 152);
+        assert_eq!(
+            price + offset_of!(crate::state::PriceCache, publish_time),
+            152
+        );
         assert_eq!(offset_of!(Asset, booked_balance), 200);
         assert_eq!(offset_of!(Asset, total_fees_received), 208);
         assert_eq!(offset_of!(Asset, target_bps), 224);
