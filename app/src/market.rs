@@ -15,20 +15,23 @@ pub struct Pool {
     /// Dollars in the pool.
     pub y: f64,
     pub fee: f64,
-    /// Depth 0: no curve, trades at the market price (fee only).
+    /// Depth 0: the currency every other pool quotes in (the numeraire's stablecoin): no
+    /// curve and no fee, its leg of a keeper's route being the other pool's own quote side.
     pub flat: bool,
     pub price: f64,
 }
 
 impl Pool {
-    /// A pool at `price` holding `depth` dollars on each side.
+    /// A pool at `price` holding `depth` dollars on each side; depth 0: the quote currency,
+    /// traded at `price` without a fee (a swap of another asset into it pays that asset's
+    /// pool fee once, not a second time for this leg).
     pub fn new(price: f64, depth: f64, fee_bps: u16) -> Self {
         let fee = f64::from(fee_bps) / 10_000.0;
         if depth <= 0.0 {
             return Self {
                 x: 0.0,
                 y: 0.0,
-                fee,
+                fee: 0.0,
                 flat: true,
                 price,
             };
@@ -202,6 +205,14 @@ mod tests {
         let mut q = p;
         let y = q.sell(units);
         assert!((q.x * q.y - 1e4 * 1e6).abs() / 1e10 < 0.01 && y > 0.0);
+    }
+
+    #[test]
+    fn the_quote_currency_trades_at_its_price_without_a_fee() {
+        let p = Pool::new(1.0, 0.0, 5);
+        assert!(p.flat);
+        assert_eq!(p.sell_quote(1_000.0), 1_000.0);
+        assert_eq!(p.buy_cost(1_000.0), 1_000.0);
     }
 
     #[test]

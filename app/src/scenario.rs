@@ -212,8 +212,9 @@ pub struct AssetSpec {
     pub haircut_bps: u16,
     /// Share of `initial_nav` the fund starts with in this asset (default: its target).
     pub initial_weight_bps: Option<u16>,
-    /// Depth of the asset's pool (numeraire value on each side); 0: it trades at its market
-    /// price without slippage (the fee still applies).
+    /// Depth of the asset's pool (numeraire value on each side); 0: the currency the pools
+    /// quote in (the numeraire's stablecoin), traded at its market price without slippage or
+    /// fee (a route into it is one swap, in the other asset's pool).
     #[serde(default)]
     pub pool_depth: f64,
 }

@@ -49,6 +49,10 @@ pub const HORIZONS: [f64; 4] = [1.0, 6.0, 24.0, 72.0];
 /// Sizes the atomic keeper tries, as fractions of the most its pool can supply. The smallest
 /// is the probe: small enough that a thin out-asset pool (an LP token's in a crash) does not
 /// make every size look like a loss when the in-asset's supply is large (a stablecoin's).
+/// Mixed into a path's seed for its market stream (`Sim::market_rng`).
+const MARKET_STREAM: u64 = 0x6d61_726b_6574_0001;
+/// The probe's largest value as a share of the thinnest pool's depth (a 10 bps slice).
+const PROBE_DEPTH: f64 = 0.001;
 const SIZES: [f64; 6] = [1.0, 0.25, 0.0625, 0.015625, 0.00390625, 0.0009765625];
 
 /// How to run a scenario.
@@ -432,7 +436,11 @@ pub fn run(scenario: &Scenario, opts: &SimOptions) -> anyhow::Result<SimResult> 
 pub struct Sim {
     chain: EmbeddedChain,
     payer: Keypair,
+    /// Keepers' draws (order, activity).
     rng: ChaCha20Rng,
+    /// The market's draws (price paths), a stream of its own so that what the keepers do
+    /// never changes the market path: variants of the fund compare on the same prices.
+    market_rng: ChaCha20Rng,
     fund: Pubkey,
     governance: Keypair,
     claimant: Keypair,
@@ -541,6 +549,7 @@ impl Sim {
         let mut sim = Sim {
             chain,
             payer,
+            market_rng: rng.clone(),
             rng,
             fund,
             governance,
@@ -933,7 +942,8 @@ impl Sim {
         self.chain.set_time(self.start)?;
         self.seed = seed;
         self.rng = ChaCha20Rng::seed_from_u64(seed);
-        let rng = &mut self.rng;
+        self.market_rng = ChaCha20Rng::seed_from_u64(seed ^ MARKET_STREAM);
+        let rng = &mut self.market_rng;
         self.draws = ShockDraws::draw(s, || normal(rng));
         for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
             a.log_price = spec.price.ln();
@@ -1009,7 +1019,7 @@ impl Sim {
         let dt = f64::from(s.simulation.step_secs) / (365.0 * 86_400.0);
         for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
             if spec.oracle == OracleSource::PythPull {
-                let z = normal(&mut self.rng);
+                let z = normal(&mut self.market_rng);
                 let vol = spec.annual_vol;
                 a.log_price += (spec.annual_drift - vol * vol / 2.0) * dt + vol * dt.sqrt() * z;
             }
@@ -1474,9 +1484,28 @@ impl Sim {
         // transaction (`cost` is charged by the caller when 0 here) the profit is concave in
         // the size and 0 at 0, so a loss there is a loss at every size
         let smallest = SIZES[SIZES.len() - 1];
+        // the probe must be small against the thinnest pool it may be sold into, not only
+        // against its own (a stablecoin's probe sold into an LP token's pool): at most
+        // `PROBE_DEPTH` of that depth, and above the fund's minimum trade
+        let thinnest = self
+            .assets
+            .iter()
+            .filter(|a| !a.pool.flat)
+            .map(|a| a.pool.y)
+            .fold(f64::INFINITY, f64::min);
+        let min_trade = units(
+            u128::from(fund.rebalance.min_trade_value),
+            NUMERAIRE_DECIMALS,
+        );
+        let probe_value = (thinnest * PROBE_DEPTH).max(min_trade * 1.5);
         let inventory: Vec<u64> = supply
             .iter()
-            .map(|x| (*x as f64 * smallest) as u64)
+            .zip(&self.assets)
+            .map(|(x, a)| {
+                let by_depth =
+                    atoms(probe_value / a.spot.max(1e-12), a.decimals).unwrap_or(u64::MAX);
+                ((*x as f64 * smallest) as u64).min(by_depth)
+            })
             .collect();
         let probe = keeper::plan_with(fund, now, &inventory, 0, &profit);
         match &probe {
@@ -1489,10 +1518,12 @@ impl Sim {
         // v* = m / (2 (1/D_o + 1/D_i)): plan once at that size and keep the better of the two
         if let Ok(p) = &probe {
             let v = units(p.quote.value_in, NUMERAIRE_DECIMALS);
-            let margin = units(p.expected_profit.max(0) as u128, NUMERAIRE_DECIMALS) / v.max(1e-9);
             let (ai, ao) = (&self.assets[p.asset_in], &self.assets[p.asset_out]);
             let inv_depth = |pool: &Pool| if pool.flat { 0.0 } else { 1.0 / pool.y };
             let k = inv_depth(&ai.pool) + inv_depth(&ao.pool);
+            // the margin at size 0: the probe's average margin plus its own slippage (v * k)
+            let margin =
+                units(p.expected_profit.max(0) as u128, NUMERAIRE_DECIMALS) / v.max(1e-9) + v * k;
             let best_value = if k > 0.0 {
                 margin / (2.0 * k)
             } else {

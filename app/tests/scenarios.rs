@@ -86,16 +86,17 @@ fn crash_claims_follow_the_gap_in_the_same_hour() {
     assert_eq!(r.path.paid_share[0], 0.0, "nothing before the approval");
     assert!(r.path.paid_share[2] > 0.5);
     // the crisis profile turned risk assets into stablecoins in the day after the claim
-    // (liquid target 95 %), never below the sale floor: the worst a sale can cost against
-    // mid is the 3 % discount, the spot confidence (jitoSOL's 64 bps, the LP's 90 in the
-    // shock) and the 20 bps crisis premium
+    // (liquid target 95 %): on this path 20.8 % of the NAV at 275 bps against mid (the
+    // benchmark in app/README.md), never below the sale floor: the worst a sale can cost
+    // against mid is the 3 % discount, the spot confidence (jitoSOL's 64 bps, the LP's 90 in
+    // the shock) and the 20 bps crisis premium
     assert!(
-        r.path.raised_24h_share > 0.10,
+        r.path.raised_24h_share > 0.18,
         "{}",
         r.path.raised_24h_share
     );
     assert!(
-        r.path.raised_24h_cost_bps > 0.0 && r.path.raised_24h_cost_bps < 300.0 + 90.0 + 20.0,
+        r.path.raised_24h_cost_bps > 200.0 && r.path.raised_24h_cost_bps < 300.0,
         "{}",
         r.path.raised_24h_cost_bps
     );
