@@ -443,19 +443,11 @@ pub fn check_fill(
     band_bps: u16,
     numeraire_decimals: u8,
 ) -> Result<FillCheck, FillError> {
-    // step 1 here as in `check_fill_inputs`, so a refusal comes before any other error
-    if i == o {
-        return Err(FillError::InvalidPair);
-    }
+    // an adapter: every check is `check_fill_inputs`'s (an index out of range has no flags
+    // to read, so it is refused here, as that function would)
     let (Some(a_in), Some(a_out)) = (assets.get(i), assets.get(o)) else {
         return Err(FillError::InvalidPair);
     };
-    if !a_in.can_in {
-        return Err(FillError::InNotEnabled);
-    }
-    if !a_out.can_out {
-        return Err(FillError::OutNotEnabled);
-    }
     let pair = FillPair {
         i,
         o,
