@@ -3,7 +3,9 @@ use crate::error::FundError;
 use crate::events::{Payout, ShortfallClosed, ShortfallDrawn};
 use crate::math::draw::payout_floor;
 use crate::math::SafeMath;
-use crate::state::{fresh_nav, seeds::SEED_FUND, Claimant, Fund, Shortfall, ShortfallStatus};
+use crate::state::{
+    fresh_nav, seeds::SEED_FUND, Claimant, DrawRoom, Fund, Shortfall, ShortfallStatus, Waterfall,
+};
 use crate::token_policy::{token_account_matches, transfer_checked, TransferAccounts};
 use anchor_lang::prelude::*;
 
@@ -30,6 +32,23 @@ pub struct Draw<'info> {
 
 /// Accounts per paid asset in `remaining_accounts`, in waterfall order.
 pub const PAYOUT_ACCOUNTS: usize = 4;
+
+/// What a draw reads from the fund before any token moves (one borrow of the fund).
+struct DrawInputs {
+    /// The draw's limit and the leaky buckets' levels it was computed from.
+    room: DrawRoom,
+    /// Each asset's value at its lower price after haircut, and their sum (stale prices as
+    /// cached: for the auction clocks after the payout).
+    values: [u128; MAX_ASSETS],
+    nav: u128,
+    /// Assets whose price is stale now (bit k: asset k).
+    stale: u16,
+    waterfall: Waterfall,
+    numeraire_decimals: u8,
+    /// The fund's signer seeds.
+    create_key: Pubkey,
+    bump: u8,
+}
 
 /// Pays toward a declared shortfall, from the vaults in waterfall order.
 ///
@@ -86,7 +105,16 @@ pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<(
     require!(a.shortfall.is_drawable(), FundError::ShortfallNotApproved);
 
     // ---- how much may be paid, and from where -------------------------------------------
-    let (room, values, nav, stale, waterfall, numeraire_decimals, create_key, bump) = {
+    let DrawInputs {
+        room,
+        values,
+        nav,
+        stale,
+        waterfall,
+        numeraire_decimals,
+        create_key,
+        bump,
+    } = {
         let fund = a.fund.load()?;
         require!(fund.draws.is_configured(), FundError::DrawsNotConfigured);
         // each asset's value, once: NAV for the fund-wide cap (stale prices count for 0), and
@@ -101,16 +129,16 @@ pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<(
             now,
         )?;
         require!(room.limit > 0, FundError::NothingToDraw);
-        (
+        DrawInputs {
             room,
             values,
             nav,
             stale,
-            fund.draw_waterfall(),
-            fund.numeraire_decimals,
-            fund.create_key,
-            fund.bump,
-        )
+            waterfall: fund.draw_waterfall(),
+            numeraire_decimals: fund.numeraire_decimals,
+            create_key: fund.create_key,
+            bump: fund.bump,
+        }
     };
     let limit = room.limit;
     let order = waterfall.as_slice();
