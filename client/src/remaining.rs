@@ -12,7 +12,6 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::AccountMeta;
 use insurance_fund::constants::MAX_ASSETS;
-use insurance_fund::math::draw::payout_floor;
 use insurance_fund::state::{fresh_nav, Asset, Claimant, Fund, OracleSource, Shortfall};
 
 /// Why remaining accounts or a plan could not be built.
@@ -108,28 +107,20 @@ pub fn plan_draw(
     }
     let mut left = u128::from(limit);
     for &k in fund.draw_waterfall().as_slice() {
-        let a = &fund.assets[k];
         // skipped as the handler lets a draw skip them: a stale price (it cannot be paid
         // from), or dust
-        if stale & (1 << k) != 0
-            || a.is_payout_dust(fund.numeraire_decimals)
-                .map_err(|_| RemainingError::Overflow)?
+        if fund
+            .draw_may_skip(k, stale)
+            .map_err(|_| RemainingError::Overflow)?
         {
             continue;
         }
-        let (amount, credited, exhausted) = payout_floor(
-            left,
-            a.upper_price(),
-            a.decimals,
-            fund.numeraire_decimals,
-            a.booked_balance,
-        )
-        .map_err(|_| RemainingError::Overflow)?;
+        let step = fund.assets[k]
+            .payout_step(left, fund.numeraire_decimals)
+            .map_err(|_| RemainingError::Overflow)?;
         plan.assets.push(k);
-        if amount > 0 {
-            left = left.checked_sub(credited).ok_or(RemainingError::Overflow)?;
-        }
-        if !exhausted || left == 0 {
+        left = step.left;
+        if step.last {
             break;
         }
     }

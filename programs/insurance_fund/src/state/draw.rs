@@ -1,11 +1,12 @@
-//! The fund as a draw sees it: how much may be paid now, and from which assets in what order.
+//! The fund as a draw sees it: how much may be paid now, from which assets in what order, and
+//! what each pays (the walk).
 //! One home for these rules: the `draw` handler, the client's draw planner and the benchmark
 //! call them (the state-machine test keeps an independent model on purpose).
 
 use crate::constants::MAX_ASSETS;
-use crate::math::draw::{draw_limit, waterfall_order};
+use crate::math::draw::{draw_limit, payout_floor, waterfall_order};
 use crate::math::rate_limit::drained_level_ceil;
-use crate::math::valuation::{mul_div_floor, value_floor};
+use crate::math::valuation::{mul_div_floor, value_floor, MathError};
 use crate::math::SafeMath;
 use crate::state::{asset_flags, Asset, Claimant, Fund, Shortfall};
 use anchor_lang::prelude::*;
@@ -25,6 +26,21 @@ pub struct DrawRoom {
     pub claimant_level: u64,
 }
 
+/// One step of a draw's walk down the waterfall: what one asset pays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PayoutStep {
+    /// Token atoms paid from the asset's vault (0: less than one atom's worth is left).
+    pub amount: u64,
+    /// Value credited to the shortfall for them (numeraire atoms, rounded up, at most what
+    /// was left to pay).
+    pub credited: u128,
+    /// What is left to pay after this step.
+    pub left: u128,
+    /// The walk ends here: paid in full, or the asset is not used up (what is left is less
+    /// than one atom of it), so the draw never dips into the next, less liquid, asset.
+    pub last: bool,
+}
+
 /// Payable assets in waterfall order (indices into `Fund::assets`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Waterfall {
@@ -39,6 +55,31 @@ impl Waterfall {
 }
 
 impl Asset {
+    /// What this asset pays toward `left` numeraire atoms of a draw: its booked balance at
+    /// its upper price (`math::draw::payout_floor`), and whether the walk ends with it.
+    #[inline(always)]
+    pub fn payout_step(
+        &self,
+        left: u128,
+        numeraire_decimals: u8,
+    ) -> core::result::Result<PayoutStep, MathError> {
+        let (amount, credited, exhausted) = payout_floor(
+            left,
+            self.upper_price(),
+            self.decimals,
+            numeraire_decimals,
+            self.booked_balance,
+        )?;
+        // `payout_floor` credits at most `left`: this never saturates
+        let left = left.saturating_sub(credited);
+        Ok(PayoutStep {
+            amount,
+            credited,
+            left,
+            last: !exhausted || left == 0,
+        })
+    }
+
     /// A payable balance worth less than one whole numeraire unit at the upper price: a draw
     /// may skip it (it does not oblige the claimant to pay from it before the next asset), so
     /// a griefer who sends an atom to a drained vault and refreshes cannot break a draw
@@ -126,5 +167,72 @@ impl Fund {
         let n = self.asset_count as usize;
         let (order, len) = waterfall_order(&classes[..n], &payable[..n]);
         Waterfall { order, len }
+    }
+
+    /// Whether a draw may pass over asset `k` of its waterfall without paying from it: its
+    /// price is stale now (bit `k` of `stale`) or its balance is dust
+    /// (`Asset::is_payout_dust`).
+    pub fn draw_may_skip(&self, k: usize, stale: u16) -> Result<bool> {
+        Ok(stale & (1 << k) != 0 || self.assets[k].is_payout_dust(self.numeraire_decimals)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A fund (numeraire 6 decimals) with one 6-decimal asset priced at `upper` (expo -6)
+    /// holding `balance` atoms.
+    fn fund(upper: u64, balance: u64) -> Box<Fund> {
+        let mut f: Box<Fund> = Box::new(bytemuck::Zeroable::zeroed());
+        f.numeraire_decimals = 6;
+        f.asset_count = 1;
+        let a = &mut f.assets[0];
+        a.mint = Pubkey::new_from_array([1; 32]);
+        a.decimals = 6;
+        a.price.upper = upper;
+        a.price.expo = -6;
+        a.booked_balance = balance;
+        f
+    }
+
+    fn step(amount: u64, credited: u128, left: u128, last: bool) -> PayoutStep {
+        PayoutStep {
+            amount,
+            credited,
+            left,
+            last,
+        }
+    }
+
+    #[test]
+    fn a_payout_step_pays_in_full_or_uses_the_asset_up_and_the_walk_goes_on() {
+        // 500 at 1.00: 200 paid in full, the walk ends
+        let f = fund(1_000_000, 500_000_000);
+        assert_eq!(
+            f.assets[0].payout_step(200_000_000, 6).unwrap(),
+            step(200_000_000, 200_000_000, 0, true)
+        );
+        // 800 asked: the asset is used up, 300 left for the next one
+        assert_eq!(
+            f.assets[0].payout_step(800_000_000, 6).unwrap(),
+            step(500_000_000, 500_000_000, 300_000_000, false)
+        );
+        // at 2.00, one numeraire atom is less than one token atom: nothing paid, and the walk
+        // ends rather than dip into the next asset
+        let f = fund(2_000_000, 500_000_000);
+        assert_eq!(f.assets[0].payout_step(1, 6).unwrap(), step(0, 0, 1, true));
+        // 3 numeraire atoms buy 1 token atom, credited at its upper value (2, rounded up)
+        assert_eq!(f.assets[0].payout_step(3, 6).unwrap(), step(1, 2, 1, true));
+    }
+
+    #[test]
+    fn a_draw_may_pass_a_stale_or_dust_asset_only() {
+        let f = fund(1_000_000, 500_000_000);
+        assert!(!f.draw_may_skip(0, 0).unwrap());
+        assert!(f.draw_may_skip(0, 0b1).unwrap());
+        // less than one whole numeraire unit: dust
+        let f = fund(1_000_000, 999_999);
+        assert!(f.draw_may_skip(0, 0).unwrap());
     }
 }

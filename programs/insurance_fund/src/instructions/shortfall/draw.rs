@@ -1,7 +1,6 @@
 use crate::constants::MAX_ASSETS;
 use crate::error::FundError;
 use crate::events::{Payout, ShortfallClosed, ShortfallDrawn};
-use crate::math::draw::payout_floor;
 use crate::math::SafeMath;
 use crate::state::{
     fresh_nav, seeds::SEED_FUND, Claimant, DrawRoom, Fund, Shortfall, ShortfallStatus, Waterfall,
@@ -172,7 +171,7 @@ pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<(
                     break k;
                 }
                 require!(
-                    stale & (1 << k) != 0 || fund.assets[k].is_payout_dust(numeraire_decimals)?,
+                    fund.draw_may_skip(k, stale)?,
                     FundError::WaterfallOrderViolated
                 );
             };
@@ -193,14 +192,8 @@ pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<(
             require!(owner_ok, FundError::PayoutOwnerMismatch);
             require_keys_eq!(*destination.owner, program, FundError::InvalidTokenAccount);
 
-            let (amount, credited, exhausted) = payout_floor(
-                left,
-                asset.upper_price(),
-                asset.decimals,
-                numeraire_decimals,
-                asset.booked_balance,
-            )?;
-            if amount > 0 {
+            let step = asset.payout_step(left, numeraire_decimals)?;
+            if step.amount > 0 {
                 transfer_checked(
                     token_program.key,
                     TransferAccounts {
@@ -209,21 +202,19 @@ pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<(
                         to: destination,
                         authority: a.fund.as_ref(),
                     },
-                    amount,
+                    step.amount,
                     asset.decimals,
                     &[seeds],
                 )?;
-                debits[k] = amount;
-                left = left.safe_sub(credited)?;
+                debits[k] = step.amount;
                 payouts.push(Payout {
                     mint: asset.mint,
-                    amount,
-                    value: credited as u64,
+                    amount: step.amount,
+                    value: step.credited as u64,
                 });
             }
-            if !exhausted || left == 0 {
-                // paid in full, or what is left is less than one atom of this asset: stop
-                // rather than dip into the next (less liquid) asset
+            left = step.left;
+            if step.last {
                 break;
             }
         }
