@@ -67,7 +67,7 @@ async fn run(ops: Vec<Op>) {
             Op::Draw(i, max_value) if !ids.is_empty() => {
                 let id = ids[i % ids.len()];
                 // the payable assets, in waterfall order, from the fund's own state
-                let order = waterfall(&before);
+                let order = before.draw_waterfall().as_slice().to_vec();
                 s.draw(id, max_value, &order).await
             }
             Op::Cancel(i) if !ids.is_empty() => {
@@ -114,18 +114,6 @@ async fn run(ops: Vec<Op>) {
         open += (r.status == ShortfallStatus::Open) as u32;
     }
     assert_eq!(s.f.state().await.draw_state.open_shortfalls, open);
-}
-
-/// Payable assets (draw-enabled, with a balance) in waterfall order.
-fn waterfall(fund: &insurance_fund::state::Fund) -> Vec<usize> {
-    let n = fund.asset_count as usize;
-    let classes: Vec<u8> = fund.assets[..n].iter().map(|a| a.class).collect();
-    let payable: Vec<bool> = fund.assets[..n]
-        .iter()
-        .map(|a| a.has_flag(insurance_fund::state::asset_flags::DRAW) && a.booked_balance > 0)
-        .collect();
-    let (order, k) = insurance_fund::math::draw::waterfall_order(&classes, &payable);
-    order[..k].to_vec()
 }
 
 #[test]
