@@ -9,6 +9,7 @@
 //!   own math to know how many.
 //! - `rebalance` takes none.
 
+use crate::ix::AssetKeys;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::AccountMeta;
 use insurance_fund::constants::MAX_ASSETS;
@@ -135,13 +136,22 @@ pub fn draw_accounts(
     assets: &[usize],
     destination: impl Fn(usize, &Asset) -> Pubkey,
 ) -> Vec<AccountMeta> {
-    let mut metas = Vec::with_capacity(assets.len() * 4);
-    for &k in assets {
-        let a = &fund.assets[k];
-        metas.push(AccountMeta::new(a.vault, false));
-        metas.push(AccountMeta::new_readonly(a.mint, false));
-        metas.push(AccountMeta::new(destination(k, a), false));
-        metas.push(AccountMeta::new_readonly(a.token_program_id(), false));
-    }
-    metas
+    assets
+        .iter()
+        .flat_map(|&k| {
+            let a = &fund.assets[k];
+            draw_group(&AssetKeys::of(a), destination(k, a))
+        })
+        .collect()
+}
+
+/// One payout group of `draw`: `[vault (w), mint, destination (w), token program]` of
+/// `asset`, paying into `destination`.
+pub fn draw_group(asset: &AssetKeys, destination: Pubkey) -> [AccountMeta; 4] {
+    [
+        AccountMeta::new(asset.vault, false),
+        AccountMeta::new_readonly(asset.mint, false),
+        AccountMeta::new(destination, false),
+        AccountMeta::new_readonly(asset.token_program, false),
+    ]
 }

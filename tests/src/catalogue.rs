@@ -4,12 +4,13 @@
 //! a new instruction cannot be left out.
 
 use crate::fixture::*;
+use crate::presets::*;
 use crate::runtime::TestContext;
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use insurance_fund::instructions::InitializeFundArgs;
 use insurance_fund::state::BoundsArgs;
-use insurance_fund::state::{ClaimantCaps, DrawConfig, LiquidityClass, RebalanceConfig};
+use insurance_fund::state::LiquidityClass;
 use insurance_fund::timelock::ConfigChange;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -39,38 +40,6 @@ pub struct Catalogued {
     pub name: &'static str,
     pub ix: Instruction,
     pub signers: Vec<Keypair>,
-}
-
-pub fn rebalance_config() -> RebalanceConfig {
-    RebalanceConfig {
-        band_bps: 200,
-        start_premium_bps: 10,
-        max_premium_bps: 110,
-        max_discount_bps: 0,
-        auction_duration_secs: 1_000,
-        window_secs: 86_400,
-        max_volume_per_window: 1_000_000 * ONE,
-        premium_budget_per_window: 10_000 * ONE,
-        min_trade_value: ONE,
-        crisis: Default::default(),
-    }
-}
-
-pub fn draw_config() -> DrawConfig {
-    DrawConfig {
-        approval_threshold: 1_000 * ONE,
-        fund_cap_bps: 5_000,
-        _pad: [0; 2],
-        window_secs: 86_400,
-    }
-}
-
-pub fn claimant_caps() -> ClaimantCaps {
-    ClaimantCaps {
-        max_per_shortfall: 500 * ONE,
-        max_per_window: 400 * ONE,
-        lifetime_max: 10_000 * ONE,
-    }
 }
 
 /// Configures rebalancing and draws (`rebalance_config`, `draw_config`) and registers a new
@@ -148,7 +117,6 @@ impl World {
         let gov = || f.governance.insecure_clone();
         let g = f.gov();
         let c = self.claimant.pubkey();
-        let claimant_key = f.claimant_address(&c);
         let create_key = Keypair::new();
         let next = Keypair::new();
         let bounds = BoundsArgs {
@@ -230,12 +198,12 @@ impl World {
             ),
             one(
                 "update_claimant",
-                f.update_claimant_ix(&g, claimant_key, self.payout, claimant_caps(), true),
+                f.update_claimant_ix(&g, &c, self.payout, claimant_caps(), true),
                 vec![gov()],
             ),
             one(
                 "remove_claimant",
-                f.remove_claimant_ix(&g, claimant_key, f.payer),
+                f.remove_claimant_ix(&g, &c, f.payer),
                 vec![gov()],
             ),
             one("approve_shortfall", f.approve_ix(&g, 0), vec![gov()]),

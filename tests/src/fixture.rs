@@ -1,74 +1,26 @@
-//! `TestBuilder`: a configured fund (mints, vaults, targets) in one call, and instruction
-//! builders for every fund instruction.
+//! `TestBuilder`: a configured fund (mints, vaults, targets) in one call, and every fund
+//! instruction built for it from the fixture's records, through the client's builders
+//! (`insurance_fund_client::ix`) and addresses (`insurance_fund_client::pda`).
 
-use crate::oracle::PythPrice;
+use crate::oracle::pyth_price;
 use crate::runtime::{program_test, Outcome, TestContext};
 use crate::token::{MintExt, TestMint, TokenKind};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
-use anchor_lang::{InstructionData, ToAccountMetas};
 use insurance_fund::instructions::InitializeFundArgs;
 use insurance_fund::state::BoundsArgs;
 use insurance_fund::state::{
-    asset_flags, seeds, AssetParams, ClaimantCaps, DrawConfig, Fund, LiquidityClass, OracleParams,
-    OracleSource, RebalanceConfig,
+    AssetParams, ClaimantCaps, DrawConfig, Fund, LiquidityClass, OracleSource, RebalanceConfig,
 };
-use insurance_fund::{accounts as acc, instruction as ixd};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use insurance_fund_client::ix as cix;
+use crate::presets::{asset_params, fixed_oracle, pyth_oracle};
+use anchor_lang::solana_program::instruction::AccountMeta;
+use insurance_fund_client::ix::{self as cix, AssetKeys};
 pub use insurance_fund_client::pda::{fund_address, vault_address};
-
-fn fund_ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
-    Instruction {
-        program_id: insurance_fund::ID,
-        accounts: accounts.to_account_metas(None),
-        data: data.data(),
-    }
-}
-
-/// A Pyth-sourced oracle config with sensible bounds (the feed id is derived from `seed`).
-pub fn pyth_oracle(seed: u8) -> OracleParams {
-    OracleParams {
-        source: OracleSource::PythPull,
-        feed_id: [seed.max(1); 32],
-        max_age_secs: 60,
-        max_conf_bps: 100,
-        fixed_price: 0,
-        fixed_expo: 0,
-        peg_band_bps: 0,
-    }
-}
-
-/// The numeraire priced at exactly 1.
-pub fn fixed_oracle() -> OracleParams {
-    OracleParams {
-        source: OracleSource::Fixed,
-        feed_id: [0; 32],
-        max_age_secs: 0,
-        max_conf_bps: 0,
-        fixed_price: 1,
-        fixed_expo: 0,
-        peg_band_bps: 0,
-    }
-}
-
-/// Parameters for a typical asset of `class`.
-pub fn asset_params(
-    class: LiquidityClass,
-    max_weight_bps: u16,
-    oracle: OracleParams,
-) -> AssetParams {
-    AssetParams {
-        max_weight_bps,
-        haircut_bps: 0,
-        class,
-        oracle,
-        flags: asset_flags::ALL,
-        fallback: None,
-    }
-}
+use insurance_fund_client::remaining::draw_group;
+use insurance_fund_client::{decode, pda};
 
 /// One asset the builder registers.
 #[derive(Clone, Debug)]
@@ -307,7 +259,7 @@ impl FundFixture {
     pub async fn set_pyth_price(&mut self, k: usize, price: i64, expo: i32, conf: u64) {
         let now = self.ctx.now().await;
         let a = self.h.assets[k];
-        let mut p = PythPrice::new(a.feed_id, price, expo, now);
+        let mut p = pyth_price(a.feed_id, price, expo, now);
         p.conf = conf;
         p.ema_conf = conf;
         self.ctx
@@ -319,7 +271,7 @@ impl FundFixture {
     pub async fn set_pyth_gap(&mut self, k: usize, spot: i64, ema: i64, expo: i32, conf: u64) {
         let now = self.ctx.now().await;
         let a = self.h.assets[k];
-        let mut p = PythPrice::new(a.feed_id, spot, expo, now);
+        let mut p = pyth_price(a.feed_id, spot, expo, now);
         (p.conf, p.ema_price, p.ema_conf) = (conf, ema, conf);
         self.ctx
             .set_price(&a.oracle.expect("a Pyth-priced asset"), &p);
@@ -355,8 +307,7 @@ impl FundHandle {
     /// The fund account as stored (discriminator checked).
     pub async fn state(&self, ctx: &mut TestContext) -> Box<Fund> {
         let data = ctx.account(&self.fund).await.expect("fund exists").data;
-        assert_eq!(&data[..8], Fund::DISCRIMINATOR);
-        Box::new(*bytemuck::from_bytes::<Fund>(&data[8..]))
+        decode::fund(&data).expect("a Fund account")
     }
 
     pub fn gov(&self) -> Pubkey {
@@ -378,7 +329,7 @@ impl FundHandle {
                 let now = ctx.now().await;
                 ctx.set_price(
                     &key,
-                    &PythPrice::new(params.oracle.feed_id, 100_000_000, -8, now),
+                    &pyth_price(params.oracle.feed_id, 100_000_000, -8, now),
                 );
             }
             self.assets.push(TestAsset {
@@ -483,18 +434,17 @@ impl FundHandle {
 
     /// `refresh_prices` with the remaining accounts given as (key, writable).
     pub fn refresh_ix_with(&self, mask: u16, remaining: &[(Pubkey, bool)]) -> Instruction {
-        let mut ix = fund_ix(
-            acc::RefreshPrices { fund: self.fund },
-            ixd::RefreshPrices { assets: mask },
-        );
-        ix.accounts.extend(remaining.iter().map(|(k, w)| {
-            if *w {
-                anchor_lang::solana_program::instruction::AccountMeta::new(*k, false)
-            } else {
-                anchor_lang::solana_program::instruction::AccountMeta::new_readonly(*k, false)
-            }
-        }));
-        ix
+        let metas = remaining
+            .iter()
+            .map(|&(k, writable)| {
+                if writable {
+                    AccountMeta::new(k, false)
+                } else {
+                    AccountMeta::new_readonly(k, false)
+                }
+            })
+            .collect();
+        cix::refresh_prices(&self.fund, mask, metas)
     }
 
     /// Mask selecting every registered asset.
@@ -527,31 +477,22 @@ impl FundHandle {
         amount_in: u64,
         min_amount_out: u64,
     ) -> Instruction {
-        let (ai, ao) = (self.assets[i], self.assets[o]);
-        fund_ix(
-            acc::Rebalance {
-                keeper: *keeper,
-                fund: self.fund,
-                mint_in: ai.mint.key,
-                vault_in: ai.vault,
-                keeper_in: *keeper_in,
-                mint_out: ao.mint.key,
-                vault_out: ao.vault,
-                keeper_out: *keeper_out,
-                token_program_in: ai.mint.program_id(),
-                token_program_out: ao.mint.program_id(),
-            },
-            ixd::Rebalance {
-                amount_in,
-                min_amount_out,
-            },
+        cix::rebalance(
+            &self.fund,
+            keeper,
+            &self.asset_keys(i),
+            keeper_in,
+            &self.asset_keys(o),
+            keeper_out,
+            amount_in,
+            min_amount_out,
         )
     }
 
     /// The keys of asset `k` as the client's instruction builders take them.
-    pub fn asset_keys(&self, k: usize) -> insurance_fund_client::ix::AssetKeys {
+    pub fn asset_keys(&self, k: usize) -> AssetKeys {
         let a = &self.assets[k];
-        insurance_fund_client::ix::AssetKeys {
+        AssetKeys {
             mint: a.mint.key,
             vault: a.vault,
             token_program: a.mint.program_id(),
@@ -591,20 +532,12 @@ impl FundHandle {
 
     /// `["claimant", fund, authority]`.
     pub fn claimant_address(&self, authority: &Pubkey) -> Pubkey {
-        Pubkey::find_program_address(
-            &[seeds::SEED_CLAIMANT, self.fund.as_ref(), authority.as_ref()],
-            &insurance_fund::ID,
-        )
-        .0
+        pda::claimant_address(&self.fund, authority)
     }
 
     /// `["shortfall", fund, id]`.
     pub fn shortfall_address(&self, id: u64) -> Pubkey {
-        Pubkey::find_program_address(
-            &[seeds::SEED_SHORTFALL, self.fund.as_ref(), &id.to_le_bytes()],
-            &insurance_fund::ID,
-        )
-        .0
+        pda::shortfall_address(&self.fund, id)
     }
 
     pub fn register_claimant_ix(
@@ -624,45 +557,33 @@ impl FundHandle {
         )
     }
 
+    /// `update_claimant` of the claimant of `claimant_authority`.
     pub fn update_claimant_ix(
         &self,
         governance: &Pubkey,
-        claimant: Pubkey,
+        claimant_authority: &Pubkey,
         payout_owner: Pubkey,
         caps: ClaimantCaps,
         enabled: bool,
     ) -> Instruction {
-        fund_ix(
-            acc::UpdateClaimant {
-                authority: *governance,
-                fund: self.fund,
-                claimant,
-                pending_change: None,
-                rent_recipient: None,
-            },
-            ixd::UpdateClaimant {
-                payout_owner,
-                caps,
-                enabled,
-            },
+        cix::update_claimant(
+            &self.fund,
+            governance,
+            claimant_authority,
+            payout_owner,
+            caps,
+            enabled,
         )
     }
 
+    /// `remove_claimant` of the claimant of `claimant_authority`.
     pub fn remove_claimant_ix(
         &self,
         governance: &Pubkey,
-        claimant: Pubkey,
+        claimant_authority: &Pubkey,
         rent_receiver: Pubkey,
     ) -> Instruction {
-        fund_ix(
-            acc::RemoveClaimant {
-                governance: *governance,
-                fund: self.fund,
-                claimant,
-                rent_receiver,
-            },
-            ixd::RemoveClaimant {},
-        )
+        cix::remove_claimant(&self.fund, governance, claimant_authority, rent_receiver)
     }
 
     /// `declare_shortfall` by `declarer` for the claimant of `claimant_authority`; the
@@ -675,20 +596,14 @@ impl FundHandle {
         amount: u64,
         reference: [u8; 32],
     ) -> Instruction {
-        fund_ix(
-            acc::DeclareShortfall {
-                declarer: *declarer,
-                payer: self.payer,
-                fund: self.fund,
-                claimant: self.claimant_address(claimant_authority),
-                shortfall: self.shortfall_address(id),
-                system_program: anchor_lang::system_program::ID,
-            },
-            ixd::DeclareShortfall {
-                id,
-                amount,
-                reference,
-            },
+        cix::declare_shortfall(
+            &self.fund,
+            declarer,
+            &self.payer,
+            claimant_authority,
+            id,
+            amount,
+            reference,
         )
     }
 
@@ -702,15 +617,7 @@ impl FundHandle {
         claimant_authority: &Pubkey,
         id: u64,
     ) -> Instruction {
-        fund_ix(
-            acc::CancelShortfall {
-                authority: *authority,
-                fund: self.fund,
-                claimant: self.claimant_address(claimant_authority),
-                shortfall: self.shortfall_address(id),
-            },
-            ixd::CancelShortfall {},
-        )
+        cix::cancel_shortfall(&self.fund, authority, claimant_authority, id)
     }
 
     pub fn close_shortfall_ix(&self, id: u64, rent_payer: Pubkey) -> Instruction {
@@ -726,26 +633,11 @@ impl FundHandle {
         max_value: u64,
         pay: &[(usize, Pubkey)],
     ) -> Instruction {
-        let mut ix = fund_ix(
-            acc::Draw {
-                authority: *authority,
-                fund: self.fund,
-                claimant: self.claimant_address(authority),
-                shortfall: self.shortfall_address(id),
-            },
-            ixd::Draw { max_value },
-        );
-        use anchor_lang::solana_program::instruction::AccountMeta;
-        for (k, destination) in pay {
-            let a = self.assets[*k];
-            ix.accounts.push(AccountMeta::new(a.vault, false));
-            ix.accounts
-                .push(AccountMeta::new_readonly(a.mint.key, false));
-            ix.accounts.push(AccountMeta::new(*destination, false));
-            ix.accounts
-                .push(AccountMeta::new_readonly(a.mint.program_id(), false));
-        }
-        ix
+        let groups = pay
+            .iter()
+            .flat_map(|&(k, destination)| draw_group(&self.asset_keys(k), destination))
+            .collect();
+        cix::draw(&self.fund, authority, id, max_value, groups)
     }
 
     pub fn get_nav_ix(&self) -> Instruction {
@@ -809,16 +701,11 @@ impl FundHandle {
         token_program: &Pubkey,
         amount: u64,
     ) -> Instruction {
-        fund_ix(
-            acc::DepositFees {
-                depositor: *depositor,
-                fund: self.fund,
-                mint: *mint,
-                vault: *vault,
-                source: *source,
-                token_program: *token_program,
-            },
-            ixd::DepositFees { amount },
-        )
+        let asset = AssetKeys {
+            mint: *mint,
+            vault: *vault,
+            token_program: *token_program,
+        };
+        cix::deposit_fees(&self.fund, depositor, &asset, source, amount)
     }
 }

@@ -16,6 +16,7 @@ pub mod fixture;
 pub mod governance;
 pub mod liquidator;
 pub mod oracle;
+pub mod presets;
 pub mod runtime;
 pub mod token;
 
@@ -25,5 +26,6 @@ pub use fixture::*;
 pub use governance::*;
 pub use liquidator::*;
 pub use oracle::*;
+pub use presets::*;
 pub use runtime::*;
 pub use token::*;

@@ -3,58 +3,22 @@
 
 use crate::runtime::TestContext;
 use anchor_lang::prelude::*;
-use pyth_solana_receiver_sdk::price_update::{PriceFeedMessage, PriceUpdateV2, VerificationLevel};
 use solana_account::Account;
 
-/// One Pyth price as the receiver program would have posted it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PythPrice {
-    pub feed_id: [u8; 32],
-    pub price: i64,
-    pub conf: u64,
-    pub ema_price: i64,
-    pub ema_conf: u64,
-    pub expo: i32,
-    pub publish_time: i64,
-    pub verification: VerificationLevel,
+use insurance_fund_client::decode::encode_price_update;
+pub use insurance_fund_client::decode::PythPrice;
+
+/// `price` with `expo`, EMA equal to spot, confidence 0.1 % of the price on both, fully
+/// verified, published at `publish_time` (`PythPrice::new` with the suite's usual
+/// confidence).
+pub fn pyth_price(feed_id: [u8; 32], price: i64, expo: i32, publish_time: i64) -> PythPrice {
+    PythPrice::new(feed_id, price, (price / 1000) as u64, expo, publish_time)
 }
 
-impl PythPrice {
-    /// `price` with `expo`, EMA equal to spot, confidence 0.1 %, fully verified.
-    pub fn new(feed_id: [u8; 32], price: i64, expo: i32, publish_time: i64) -> Self {
-        Self {
-            feed_id,
-            price,
-            conf: (price / 1000) as u64,
-            ema_price: price,
-            ema_conf: (price / 1000) as u64,
-            expo,
-            publish_time,
-            verification: VerificationLevel::Full,
-        }
-    }
-}
-
-/// The bytes of a `PriceUpdateV2` account holding `p`.
+/// The bytes of a `PriceUpdateV2` account holding `p`, as the receiver would post it (slot
+/// 1, a write authority of its own).
 pub fn price_update_data(p: &PythPrice) -> Vec<u8> {
-    let update = PriceUpdateV2 {
-        write_authority: Pubkey::new_unique(),
-        verification_level: p.verification,
-        price_message: PriceFeedMessage {
-            feed_id: p.feed_id,
-            price: p.price,
-            conf: p.conf,
-            exponent: p.expo,
-            publish_time: p.publish_time,
-            prev_publish_time: p.publish_time - 1,
-            ema_price: p.ema_price,
-            ema_conf: p.ema_conf,
-        },
-        posted_slot: 1,
-    };
-    let mut data = Vec::with_capacity(PriceUpdateV2::LEN);
-    update.try_serialize(&mut data).unwrap();
-    data
+    encode_price_update(p, Pubkey::new_unique(), 1)
 }
 
 /// One Switchboard On-Demand result as a pull feed would hold it: the median, standard

@@ -26,7 +26,7 @@ const DAY: u32 = 86_400;
 /// `publish_time`, written into a receiver-owned account of the caller's own choosing.
 async fn post_update(f: &mut FundFixture, k: usize, price: i64, publish_time: i64) -> Pubkey {
     let key = Pubkey::new_unique();
-    let mut p = PythPrice::new(f.h.assets[k].feed_id, price, -8, publish_time);
+    let mut p = pyth_price(f.h.assets[k].feed_id, price, -8, publish_time);
     p.conf = 0;
     p.ema_conf = 0;
     f.ctx.set_price(&key, &p);
@@ -209,12 +209,12 @@ async fn a_claimant_disabled_at_once_is_not_re_enabled_by_an_older_queued_change
     let pending = queue(&mut f, loosening).await;
     // the key is compromised: governance disables the claimant at once
     let c = f.claimant_address(&who);
-    let disable = f.update_claimant_ix(&gov, c, who, caps(400 * ONE), false);
+    let disable = f.update_claimant_ix(&gov, &who, who, caps(400 * ONE), false);
     f.send_gov(&[disable]).await.unwrap();
     f.ctx.advance_clock(i64::from(DAY)).await;
     let anyone = Keypair::new();
     let exec = with_pending_change(
-        f.update_claimant_ix(&anyone.pubkey(), c, who, caps(800 * ONE), true),
+        f.update_claimant_ix(&anyone.pubkey(), &who, who, caps(800 * ONE), true),
         pending,
         payer,
     );

@@ -4,7 +4,6 @@
 //! budget; a crisis profile set in advance applies by itself in crisis mode (a shortfall
 //! open, or a risk asset gapped), when only liquidity-raising fills pass.
 
-use crate::rebalance::params;
 use crate::shortfall::Setup;
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
@@ -90,7 +89,7 @@ fn ceil_div(n: u128, d: u128) -> u128 {
 
 #[tokio::test]
 async fn after_a_35_percent_gap_a_keeper_buys_within_the_hour_at_no_worse_than_the_floor() {
-    let mut s = setup(with_crisis(params(), crisis())).await;
+    let mut s = setup(with_crisis(rebalance_config(), crisis())).await;
     let f = &mut s.f;
     let kp = keeper(f).await;
     gap(f, 130_000_000).await;
@@ -124,7 +123,7 @@ async fn after_a_35_percent_gap_a_keeper_buys_within_the_hour_at_no_worse_than_t
 
 #[tokio::test]
 async fn without_gap_clearing_the_fund_sells_at_its_upper_bound() {
-    let mut s = setup(params()).await;
+    let mut s = setup(rebalance_config()).await;
     let f = &mut s.f;
     let kp = keeper(f).await;
     gap(f, 130_000_000).await;
@@ -140,7 +139,7 @@ async fn without_gap_clearing_the_fund_sells_at_its_upper_bound() {
 
 #[tokio::test]
 async fn the_sale_price_falls_over_the_auction() {
-    let mut s = setup(with_crisis(params(), crisis())).await;
+    let mut s = setup(with_crisis(rebalance_config(), crisis())).await;
     let f = &mut s.f;
     let kp = keeper(f).await;
     gap(f, 130_000_000).await;
@@ -196,7 +195,7 @@ async fn the_sale_price_falls_over_the_auction() {
 async fn crisis_targets_sell_a_risk_asset_the_normal_targets_keep() {
     let with_target = |liquid_target_bps| {
         with_crisis(
-            params(),
+            rebalance_config(),
             CrisisProfile {
                 liquid_target_bps,
                 ..crisis()
@@ -278,7 +277,7 @@ async fn later_at_par(f: &mut FundFixture, secs: i64) {
 async fn a_manipulated_spot_is_bounded_by_the_volume_cap_and_the_target() {
     let mut c = crisis();
     c.max_volume_per_window = 50 * ONE;
-    let mut s = setup(with_crisis(params(), c)).await;
+    let mut s = setup(with_crisis(rebalance_config(), c)).await;
     let f = &mut s.f;
     let kp = keeper(f).await;
     // LST "at" 0.50 against an EMA of 2.00
@@ -307,7 +306,7 @@ async fn a_manipulated_spot_is_bounded_by_the_volume_cap_and_the_target() {
 
 #[tokio::test]
 async fn a_gap_stops_the_fund_buying_the_dip() {
-    let mut s = setup(with_crisis(params(), crisis())).await;
+    let mut s = setup(with_crisis(rebalance_config(), crisis())).await;
     let f = &mut s.f;
     let kp = keeper(f).await;
     // LST far over target: the fund would sell it; make it under target instead by a crash
@@ -320,7 +319,7 @@ async fn a_gap_stops_the_fund_buying_the_dip() {
     let out = fill(f, &kp, LST, USDT, 20 * ONE).await;
     assert_fund_error(&out, FundError::PriceGapLiquidOnly);
     // the same crash without a gap trigger: the fund buys the dip
-    let mut s = setup(params()).await;
+    let mut s = setup(rebalance_config()).await;
     let f = &mut s.f;
     let kp = keeper(f).await;
     gap(f, 10_000_000).await;
@@ -329,7 +328,7 @@ async fn a_gap_stops_the_fund_buying_the_dip() {
 
 #[tokio::test]
 async fn the_crisis_profile_applies_by_itself_when_a_shortfall_opens() {
-    let mut normal = params();
+    let mut normal = rebalance_config();
     normal.max_volume_per_window = 50 * ONE;
     let mut c = crisis();
     c.gap_trigger_bps = 0; // only the shortfall puts the fund in crisis mode here
@@ -355,7 +354,7 @@ async fn the_crisis_profile_applies_by_itself_when_a_shortfall_opens() {
 
 #[tokio::test]
 async fn a_flash_fill_after_a_gap_is_priced_as_at_its_begin() {
-    let mut s = setup(with_crisis(params(), crisis())).await;
+    let mut s = setup(with_crisis(rebalance_config(), crisis())).await;
     let f = &mut s.f;
     gap(f, 130_000_000).await;
     later(f, HOUR, 130_000_000).await;
@@ -397,20 +396,20 @@ async fn a_flash_fill_after_a_gap_is_priced_as_at_its_begin() {
 
 #[tokio::test]
 async fn crisis_parameters_are_validated_and_timelocked() {
-    let mut s = setup(params()).await;
+    let mut s = setup(rebalance_config()).await;
     let f = &mut s.f;
     let g = f.gov();
     let cases: Vec<(RebalanceConfig, FundError)> = vec![
         (
             RebalanceConfig {
                 max_discount_bps: 2_001,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidDiscount,
         ),
         (
             with_crisis(
-                params(),
+                rebalance_config(),
                 CrisisProfile {
                     max_volume_per_window: 0,
                     ..crisis()
@@ -420,7 +419,7 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         ),
         (
             with_crisis(
-                params(),
+                rebalance_config(),
                 CrisisProfile {
                     max_discount_bps: 2_001,
                     ..crisis()
@@ -430,7 +429,7 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         ),
         (
             with_crisis(
-                params(),
+                rebalance_config(),
                 CrisisProfile {
                     max_premium_bps: 5, // below the normal start premium (10)
                     ..crisis()
@@ -440,7 +439,7 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         ),
         (
             with_crisis(
-                params(),
+                rebalance_config(),
                 CrisisProfile {
                     auction_duration_secs: 59,
                     ..crisis()
@@ -450,7 +449,7 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         ),
         (
             with_crisis(
-                params(),
+                rebalance_config(),
                 CrisisProfile {
                     gap_trigger_bps: 99,
                     ..crisis()
@@ -460,7 +459,7 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         ),
         (
             with_crisis(
-                params(),
+                rebalance_config(),
                 CrisisProfile {
                     liquid_target_bps: 10_001,
                     ..crisis()
@@ -474,7 +473,7 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         gap_trigger_bps: 0,
         ..crisis()
     };
-    f.send_gov(&[f.set_rebalance_params_ix(&g, with_crisis(params(), quiet))])
+    f.send_gov(&[f.set_rebalance_params_ix(&g, with_crisis(rebalance_config(), quiet))])
         .await
         .unwrap();
     let before = f.state().await.rebalance;
@@ -497,23 +496,23 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         ..quiet
     };
     for p in [
-        with_crisis(params(), crisis()),
+        with_crisis(rebalance_config(), crisis()),
         RebalanceConfig {
             max_discount_bps: 100,
-            ..with_crisis(params(), quiet)
+            ..with_crisis(rebalance_config(), quiet)
         },
-        with_crisis(params(), bigger),
-        with_crisis(params(), tilted),
+        with_crisis(rebalance_config(), bigger),
+        with_crisis(rebalance_config(), tilted),
     ] {
         let out = f.send_gov(&[f.set_rebalance_params_ix(&g, p)]).await;
         assert_fund_error(&out, FundError::TimelockRequired);
     }
     assert_eq!(f.state().await.rebalance, before);
     // removing the profile (its trigger was 0) tightens: it applies at once
-    f.send_gov(&[f.set_rebalance_params_ix(&g, params())])
+    f.send_gov(&[f.set_rebalance_params_ix(&g, rebalance_config())])
         .await
         .unwrap();
-    assert_eq!(f.state().await.rebalance, params());
+    assert_eq!(f.state().await.rebalance, rebalance_config());
 }
 
 /// The keeper's planner (`ifund keeper`) prices a fill as the program does after a gap: at
@@ -521,7 +520,7 @@ async fn crisis_parameters_are_validated_and_timelocked() {
 /// planned (planning at the upper bound would see no profit in a crash and never fill).
 #[tokio::test]
 async fn the_keepers_planner_fills_at_the_sale_price_after_a_gap() {
-    let mut s = setup(with_crisis(params(), crisis())).await;
+    let mut s = setup(with_crisis(rebalance_config(), crisis())).await;
     let f = &mut s.f;
     let kp = keeper(f).await;
     gap(f, 130_000_000).await;

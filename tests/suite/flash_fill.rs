@@ -28,7 +28,7 @@ const ONE: u64 = 1_000_000;
 async fn setup() -> Setup {
     let mut s = crate::shortfall::setup().await;
     let f = &mut s.f;
-    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), crate::rebalance::params())])
+    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), rebalance_config())])
         .await
         .unwrap();
     f.ctx.send_ok(&[f.sync_auctions_ix()], &[]).await;

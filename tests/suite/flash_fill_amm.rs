@@ -53,7 +53,7 @@ async fn world_with(pool_lst: u64, pool_usdc: u64, usdt: &[MintExt]) -> World {
     f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
     f.set_pyth_price(LST, 200_000_000, -8, 0).await;
     f.ctx.send_ok(&[f.refresh_ix(f.all_assets())], &[]).await;
-    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), crate::rebalance::params())])
+    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), rebalance_config())])
         .await
         .unwrap();
     f.ctx.send_ok(&[f.sync_auctions_ix()], &[]).await;

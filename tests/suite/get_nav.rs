@@ -30,7 +30,7 @@ async fn reports_conservative_nav_and_weights() {
     let mut f = fund().await;
     let now = f.ctx.now().await;
     // LST: spot 150.00 ± 0.15, EMA 148.00 ± 0.10 → lower bound 147.90
-    let mut p = PythPrice::new([5; 32], 15_000_000_000, -8, now);
+    let mut p = pyth_price([5; 32], 15_000_000_000, -8, now);
     p.conf = 15_000_000;
     p.ema_price = 14_800_000_000;
     p.ema_conf = 10_000_000;

@@ -23,10 +23,8 @@ async fn setup() -> (FundFixture, [Pubkey; 2]) {
     let gov = f.gov();
     let pda = liquidator_authority();
     let draws = DrawConfig {
-        approval_threshold: 1_000 * 1_000_000,
         fund_cap_bps: 10_000,
-        _pad: [0; 2],
-        window_secs: 86_400,
+        ..draw_config()
     };
     let caps = ClaimantCaps {
         max_per_shortfall: 15_000_000,
@@ -221,10 +219,8 @@ async fn unregistered_authorities_are_refused() {
     let ixs = [g.set_draw_params_ix(
         &g.gov(),
         DrawConfig {
-            approval_threshold: 1_000_000_000,
             fund_cap_bps: 10_000,
-            _pad: [0; 2],
-            window_secs: 86_400,
+            ..draw_config()
         },
     )];
     let gov_g = g.governance.insecure_clone();

@@ -30,7 +30,7 @@ async fn fund() -> FundFixture {
         .min_liquid_bps(5_000)
         .build()
         .await;
-    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), crate::rebalance::params())])
+    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), rebalance_config())])
         .await
         .unwrap();
     for (k, amount) in [500u64, 300, 200].into_iter().enumerate() {

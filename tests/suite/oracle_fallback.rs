@@ -16,15 +16,6 @@ const LST: usize = 1;
 /// 1.00 at exponent -8.
 const PAR: i64 = 100_000_000;
 
-fn fallback(feed: Pubkey) -> FallbackParams {
-    FallbackParams {
-        feed,
-        max_age_secs: 60,
-        max_conf_bps: 100,
-        max_divergence_bps: 200,
-    }
-}
-
 fn lst_params(fb: Option<FallbackParams>) -> AssetParams {
     let mut p = asset_params(LiquidityClass::YieldBearing, 10_000, pyth_oracle(2));
     p.fallback = fb;
@@ -44,7 +35,12 @@ async fn fund() -> (FundFixture, Pubkey) {
                 asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle()),
                 5_000,
             ),
-            AssetSpec::new(TokenKind::Spl, 9, lst_params(Some(fallback(feed))), 5_000),
+            AssetSpec::new(
+                TokenKind::Spl,
+                9,
+                lst_params(Some(fallback_params(feed))),
+                5_000,
+            ),
         ])
         .min_liquid_bps(5_000)
         .build()
@@ -206,7 +202,7 @@ async fn the_fallback_stands_in_only_for_a_stale_last_primary_price_and_a_usable
     // fallback
     f.ctx.advance_clock(30).await;
     let now = f.ctx.now().await;
-    let old = PythPrice::new([2; 32], PAR, -8, now - 61);
+    let old = pyth_price([2; 32], PAR, -8, now - 61);
     f.ctx.set_price(&f.assets[LST].oracle.unwrap(), &old);
     set_fallback(&mut f, feed, PAR, 0).await;
     refused(&mut f, FundError::OracleStale).await;
@@ -233,7 +229,7 @@ async fn the_fallback_stands_in_only_for_a_stale_last_primary_price_and_a_usable
 async fn the_fallback_never_prices_an_asset_its_primary_never_priced() {
     let (mut f, feed) = fund().await;
     // governance points the primary at another feed: the cache, reference included, is gone
-    let mut p = lst_params(Some(fallback(feed)));
+    let mut p = lst_params(Some(fallback_params(feed)));
     p.oracle = pyth_oracle(9);
     let ix = f.update_asset_ix(&f.gov(), &f.assets[LST].mint.key, p);
     f.send_gov(&[ix]).await.unwrap();
@@ -243,7 +239,7 @@ async fn the_fallback_never_prices_an_asset_its_primary_never_priced() {
     // the price account still carries feed 2: the primary is refused outright
     refused(&mut f, FundError::OracleFeedMismatch).await;
     let now = f.ctx.now().await;
-    let stale = PythPrice::new([9; 32], PAR, -8, now - 61);
+    let stale = pyth_price([9; 32], PAR, -8, now - 61);
     f.ctx.set_price(&f.assets[LST].oracle.unwrap(), &stale);
     refused(&mut f, FundError::FallbackWithoutPrimaryPrice).await;
 }
@@ -311,7 +307,7 @@ async fn a_pegged_stablecoin_falls_back_inside_its_peg_band() {
     let feed = Pubkey::new_unique();
     let mut usdc = asset_params(LiquidityClass::Liquid, 10_000, pyth_oracle(5));
     usdc.oracle.peg_band_bps = 50;
-    usdc.fallback = Some(fallback(feed));
+    usdc.fallback = Some(fallback_params(feed));
     let mut f = TestBuilder::new()
         .assets(vec![AssetSpec::new(TokenKind::Spl, 6, usdc, 10_000)])
         .build()
@@ -347,7 +343,7 @@ async fn governance_bounds_every_fallback_parameter() {
     let mint = f.assets[LST].mint.key;
     let gov = f.gov();
     let with = |g: &dyn Fn(&mut FallbackParams)| {
-        let mut fb = fallback(feed);
+        let mut fb = fallback_params(feed);
         g(&mut fb);
         lst_params(Some(fb))
     };
@@ -399,7 +395,7 @@ async fn governance_bounds_every_fallback_parameter() {
     // a fixed price has no feed to fall back from
     let numeraire = f.assets[0].mint.key;
     let mut fixed = asset_params(LiquidityClass::Liquid, 10_000, fixed_oracle());
-    fixed.fallback = Some(fallback(Pubkey::new_unique()));
+    fixed.fallback = Some(fallback_params(Pubkey::new_unique()));
     let out = f
         .send_gov(&[f.update_asset_ix(&gov, &numeraire, fixed)])
         .await;
@@ -419,7 +415,7 @@ async fn adding_or_loosening_a_fallback_waits_for_the_timelock_removing_or_narro
     f.send_gov(&[f.set_bounds_args_ix(&gov, crate::timelock::bounds(5_000, 86_400))])
         .await
         .unwrap();
-    let current = fallback(feed);
+    let current = fallback_params(feed);
     let loosen: [&dyn Fn(&mut FallbackParams); 4] = [
         &|p| p.feed = Pubkey::new_unique(),
         &|p| p.max_age_secs += 1,
@@ -473,7 +469,7 @@ async fn a_new_fallback_configuration_drops_a_price_the_old_fallback_gave() {
     assert_eq!(cache(&mut f).await.on_fallback, 1);
     // narrowing the divergence limit changes the fallback: its price goes, the last good
     // primary price stays
-    let mut fb = fallback(feed);
+    let mut fb = fallback_params(feed);
     fb.max_divergence_bps = 100;
     f.send_gov(&[f.update_asset_ix(&gov, &mint, lst_params(Some(fb)))])
         .await

@@ -105,7 +105,7 @@ mod fills {
     /// and LST under their bands, LP far over), auctions synced, a claimant with an open
     /// shortfall (shortfall mode). Then USDT's feed dies.
     async fn crisis() -> (FundFixture, rebalance::Keeper, Keypair) {
-        let mut f = rebalance::four_asset_fund(rebalance::params()).await;
+        let mut f = rebalance::four_asset_fund(rebalance_config()).await;
         let (claimant, _) = configure_rebalance_draws_and_claimant(&mut f).await;
         f.deposit(LP, 600 * ONE).await;
         for k in 1..4 {

@@ -15,21 +15,6 @@ const USDT: usize = 1;
 const LST: usize = 2;
 const ONE: u64 = 1_000_000; // one whole 6-decimal token
 
-pub(crate) fn params() -> RebalanceConfig {
-    RebalanceConfig {
-        band_bps: 200,
-        start_premium_bps: 10,
-        max_premium_bps: 110,
-        max_discount_bps: 0,
-        auction_duration_secs: 1_000,
-        window_secs: 86_400,
-        max_volume_per_window: 1_000_000 * ONE,
-        premium_budget_per_window: 10_000 * ONE,
-        min_trade_value: ONE,
-        crisis: Default::default(),
-    }
-}
-
 /// USDC (fixed 1.00, liquid, target 50 %, max 80 %), USDT (Pyth, liquid, target 30 %,
 /// max `usdt_max`), LST (Pyth, 6 decimals here, yield-bearing, target 20 %, max 40 %); min
 /// liquid share 60 %. All Pyth prices 1.00 with no confidence; `deposits` are whole tokens.
@@ -57,7 +42,7 @@ pub(crate) async fn fund_with(
 }
 
 pub(crate) async fn fund(deposits: [u64; 3]) -> FundFixture {
-    fund_with(deposits, 6_000, 6_000, params()).await
+    fund_with(deposits, 6_000, 6_000, rebalance_config()).await
 }
 
 /// USDT and LST at the given prices (expo -8), EMA equal, no confidence, published now.
@@ -118,7 +103,7 @@ pub(crate) async fn fill(
 async fn params_are_validated() {
     let mut f = TestBuilder::new().build().await;
     let intruder = Keypair::new();
-    let ix = f.set_rebalance_params_ix(&intruder.pubkey(), params());
+    let ix = f.set_rebalance_params_ix(&intruder.pubkey(), rebalance_config());
     assert_fund_error(
         &f.ctx.send(&[ix], &[&intruder]).await,
         FundError::NotGovernance,
@@ -127,70 +112,70 @@ async fn params_are_validated() {
         (
             RebalanceConfig {
                 band_bps: 0,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidRebalanceBand,
         ),
         (
             RebalanceConfig {
                 band_bps: 2_001,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidRebalanceBand,
         ),
         (
             RebalanceConfig {
                 start_premium_bps: 111,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidPremium,
         ),
         (
             RebalanceConfig {
                 max_premium_bps: 1_001,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidPremium,
         ),
         (
             RebalanceConfig {
                 auction_duration_secs: 59,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidAuctionDuration,
         ),
         (
             RebalanceConfig {
                 auction_duration_secs: 604_801,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidAuctionDuration,
         ),
         (
             RebalanceConfig {
                 window_secs: 59,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidRateLimitWindow,
         ),
         (
             RebalanceConfig {
                 window_secs: 2_592_001,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidRateLimitWindow,
         ),
         (
             RebalanceConfig {
                 max_volume_per_window: 0,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidRateLimit,
         ),
         (
             RebalanceConfig {
                 min_trade_value: 1_000_000 * ONE + 1,
-                ..params()
+                ..rebalance_config()
             },
             FundError::InvalidRateLimit,
         ),
@@ -201,10 +186,10 @@ async fn params_are_validated() {
         assert_fund_error(&f.send_gov(&[ix]).await, err);
     }
     assert_eq!(f.state().await.rebalance, RebalanceConfig::default());
-    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), params())])
+    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), rebalance_config())])
         .await
         .unwrap();
-    assert_eq!(f.state().await.rebalance, params());
+    assert_eq!(f.state().await.rebalance, rebalance_config());
 }
 
 // ---- sync_auctions ----------------------------------------------------------------------
@@ -251,7 +236,7 @@ async fn sync_needs_configuration_and_targets_and_values_at_cached_prices() {
         .min_liquid_bps(0)
         .build()
         .await;
-    g.send_gov(&[g.set_rebalance_params_ix(&g.gov(), params())])
+    g.send_gov(&[g.set_rebalance_params_ix(&g.gov(), rebalance_config())])
         .await
         .unwrap();
     assert_fund_error(
@@ -314,7 +299,7 @@ async fn fill_pays_the_oracle_rate_plus_the_start_premium() {
 
 #[tokio::test]
 async fn premium_rises_over_the_auction_and_restarts() {
-    let start_params = params();
+    let start_params = rebalance_config();
     let mut f = fund([100_000, 0, 0]).await;
     crank(&mut f).await;
     let kp = keeper(&mut f, 10_000).await;
@@ -457,7 +442,7 @@ async fn the_max_premium_must_cover_the_haircut_of_every_deliverable_asset() {
     // set_rebalance_params: lowering the max premium below the cover
     let lower = RebalanceConfig {
         max_premium_bps: 109,
-        ..params()
+        ..rebalance_config()
     };
     let before = f.state().await;
     let out = f
@@ -529,7 +514,7 @@ async fn out_pushed_below_target_is_refused() {
     let zero = RebalanceConfig {
         start_premium_bps: 0,
         max_premium_bps: 0,
-        ..params()
+        ..rebalance_config()
     };
     let mut f = fund_with([550, 50, 400], 6_000, 6_000, zero).await;
     crank(&mut f).await;
@@ -610,7 +595,7 @@ async fn liquidity_bound_at_the_floor() {
     let zero = RebalanceConfig {
         start_premium_bps: 0,
         max_premium_bps: 0,
-        ..params()
+        ..rebalance_config()
     };
     let mut f = four_asset_fund(zero).await;
     let kp = keeper(&mut f, 1_000).await;
@@ -627,7 +612,7 @@ async fn liquidity_bound_at_the_floor() {
 async fn a_premium_that_dips_the_liquid_share_below_the_floor_is_refused() {
     // at the floor, a liquid-for-liquid fill with a premium lowers liquid value and NAV by
     // the same amount, so the liquid share (60 %) falls just below the floor
-    let mut f = four_asset_fund(params()).await;
+    let mut f = four_asset_fund(rebalance_config()).await;
     let kp = keeper(&mut f, 1_000).await;
     assert_fund_error(
         &fill(&mut f, &kp, USDT, USDC, 50 * ONE, 0).await,
@@ -638,7 +623,7 @@ async fn a_premium_that_dips_the_liquid_share_below_the_floor_is_refused() {
 #[tokio::test]
 async fn concentration_bound_blocks_a_premium_that_lifts_a_capped_asset() {
     // USDT sits exactly at its 30 % max weight; any premium lowers NAV and lifts USDT above it
-    let mut f = fund_with([700, 300, 0], 3_000, 6_000, params()).await;
+    let mut f = fund_with([700, 300, 0], 3_000, 6_000, rebalance_config()).await;
     crank(&mut f).await;
     let kp = keeper(&mut f, 1_000).await;
     let out = fill(&mut f, &kp, LST, USDC, 10 * ONE, 0).await;
@@ -647,7 +632,7 @@ async fn concentration_bound_blocks_a_premium_that_lifts_a_capped_asset() {
     let zero = RebalanceConfig {
         start_premium_bps: 0,
         max_premium_bps: 0,
-        ..params()
+        ..rebalance_config()
     };
     f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), zero)])
         .await
@@ -801,7 +786,7 @@ async fn paused_unconfigured_and_stale_are_refused() {
 async fn volume_bucket_drains_over_the_window() {
     let p = RebalanceConfig {
         max_volume_per_window: 150 * ONE,
-        ..params()
+        ..rebalance_config()
     };
     let mut f = fund_with([1_000, 0, 0], 6_000, 6_000, p).await;
     crank(&mut f).await;
@@ -832,7 +817,7 @@ async fn premium_budget_caps_what_keepers_earn() {
         start_premium_bps: 10,
         max_premium_bps: 10,
         premium_budget_per_window: 150_000,
-        ..params()
+        ..rebalance_config()
     };
     let mut f = fund_with([1_000, 0, 0], 6_000, 6_000, p).await;
     crank(&mut f).await;

@@ -6,7 +6,6 @@ use insurance_fund::error::FundError;
 use insurance_fund::events::PricesRefreshed;
 use insurance_fund::state::LiquidityClass;
 use insurance_fund_tests::*;
-use pyth_solana_receiver_sdk::price_update::VerificationLevel;
 use solana_signer::Signer;
 
 /// Asset 0: fixed-price numeraire (SPL); assets 1-3: Pyth feeds 1, 2, 3 (max age 60 s,
@@ -47,17 +46,17 @@ async fn caches_conservative_bounds_for_each_exponent() {
         f.assets[3].oracle.unwrap(),
     );
     // expo -8: spot 1.5 ± 0.001, EMA 1.49 ± 0.002
-    let mut p1 = PythPrice::new([1; 32], 150_000_000, -8, now - 5);
+    let mut p1 = pyth_price([1; 32], 150_000_000, -8, now - 5);
     p1.conf = 100_000;
     p1.ema_price = 149_000_000;
     p1.ema_conf = 200_000;
     // expo -6: spot 2.5 ± 0.001, EMA 2.6 ± 0.0005
-    let mut p2 = PythPrice::new([2; 32], 2_500_000, -6, now);
+    let mut p2 = pyth_price([2; 32], 2_500_000, -6, now);
     p2.conf = 1_000;
     p2.ema_price = 2_600_000;
     p2.ema_conf = 500;
     // expo 0: exactly 3 with no uncertainty
-    let mut p3 = PythPrice::new([3; 32], 3, 0, now);
+    let mut p3 = pyth_price([3; 32], 3, 0, now);
     p3.conf = 0;
     p3.ema_conf = 0;
     f.ctx.set_price(&o1, &p1);
@@ -135,7 +134,7 @@ async fn rejects_stale_price() {
     drop(f);
     // exactly max age (60 s) is accepted elsewhere; one second more is stale
     assert_price_rejected(
-        PythPrice::new([1; 32], 100_000_000, -8, now - 61),
+        pyth_price([1; 32], 100_000_000, -8, now - 61),
         FundError::OracleStale,
     )
     .await;
@@ -147,7 +146,7 @@ async fn accepts_price_exactly_at_max_age() {
     let now = f.ctx.now().await;
     let o1 = f.assets[1].oracle.unwrap();
     f.ctx
-        .set_price(&o1, &PythPrice::new([1; 32], 100_000_000, -8, now - 60));
+        .set_price(&o1, &pyth_price([1; 32], 100_000_000, -8, now - 60));
     f.ctx.send_ok(&[f.refresh_ix(0b0010)], &[]).await;
 }
 
@@ -155,10 +154,10 @@ async fn accepts_price_exactly_at_max_age() {
 async fn rejects_wide_confidence_on_spot_and_on_ema() {
     let now = fund().await.ctx.now().await;
     // max 100 bps: 1.01 % of the price is one step too wide
-    let mut p = PythPrice::new([1; 32], 100_000_000, -8, now);
+    let mut p = pyth_price([1; 32], 100_000_000, -8, now);
     p.conf = 1_000_001;
     assert_price_rejected(p, FundError::OracleConfidenceTooWide).await;
-    let mut p = PythPrice::new([1; 32], 100_000_000, -8, now);
+    let mut p = pyth_price([1; 32], 100_000_000, -8, now);
     p.ema_conf = 1_000_001;
     assert_price_rejected(p, FundError::OracleConfidenceTooWide).await;
 }
@@ -168,7 +167,7 @@ async fn accepts_confidence_exactly_at_the_limit() {
     let mut f = fund().await;
     let now = f.ctx.now().await;
     let o1 = f.assets[1].oracle.unwrap();
-    let mut p = PythPrice::new([1; 32], 100_000_000, -8, now);
+    let mut p = pyth_price([1; 32], 100_000_000, -8, now);
     p.conf = 1_000_000;
     f.ctx.set_price(&o1, &p);
     f.ctx.send_ok(&[f.refresh_ix(0b0010)], &[]).await;
@@ -178,8 +177,8 @@ async fn accepts_confidence_exactly_at_the_limit() {
 #[tokio::test]
 async fn rejects_partially_verified_update() {
     let now = fund().await.ctx.now().await;
-    let mut p = PythPrice::new([1; 32], 100_000_000, -8, now);
-    p.verification = VerificationLevel::Partial { num_signatures: 12 };
+    let mut p = pyth_price([1; 32], 100_000_000, -8, now);
+    p.fully_verified = false;
     assert_price_rejected(p, FundError::OracleNotFullyVerified).await;
 }
 
@@ -187,7 +186,7 @@ async fn rejects_partially_verified_update() {
 async fn rejects_wrong_feed_id() {
     let now = fund().await.ctx.now().await;
     assert_price_rejected(
-        PythPrice::new([99; 32], 100_000_000, -8, now),
+        pyth_price([99; 32], 100_000_000, -8, now),
         FundError::OracleFeedMismatch,
     )
     .await;
@@ -198,7 +197,7 @@ async fn rejects_another_assets_oracle() {
     let now = fund().await.ctx.now().await;
     // feed 2 belongs to asset 2
     assert_price_rejected(
-        PythPrice::new([2; 32], 100_000_000, -8, now),
+        pyth_price([2; 32], 100_000_000, -8, now),
         FundError::OracleBelongsToOtherAsset,
     )
     .await;
@@ -207,15 +206,15 @@ async fn rejects_another_assets_oracle() {
 #[tokio::test]
 async fn rejects_zero_and_negative_prices() {
     let now = fund().await.ctx.now().await;
-    let mut p = PythPrice::new([1; 32], 0, -8, now);
+    let mut p = pyth_price([1; 32], 0, -8, now);
     p.conf = 0;
     p.ema_conf = 0;
     assert_price_rejected(p, FundError::OracleNonPositivePrice).await;
-    let mut p = PythPrice::new([1; 32], -100_000_000, -8, now);
+    let mut p = pyth_price([1; 32], -100_000_000, -8, now);
     p.conf = 0;
     p.ema_conf = 0;
     assert_price_rejected(p, FundError::OracleNonPositivePrice).await;
-    let mut p = PythPrice::new([1; 32], 100_000_000, -8, now);
+    let mut p = pyth_price([1; 32], 100_000_000, -8, now);
     p.ema_price = 0;
     assert_price_rejected(p, FundError::OracleNonPositivePrice).await;
 }
@@ -228,7 +227,7 @@ async fn rejects_account_not_owned_by_the_receiver() {
     // byte-identical price update, owned by another program
     f.ctx.set_price_account_owned(
         &o1,
-        &PythPrice::new([1; 32], 100_000_000, -8, now),
+        &pyth_price([1; 32], 100_000_000, -8, now),
         anchor_spl::token::ID,
     );
     let out = f.ctx.send(&[f.refresh_ix(0b0010)], &[]).await;
@@ -336,26 +335,16 @@ fn pyth_mirror_reads_exactly_what_the_sdk_writes() {
         pyth::PRICE_UPDATE_V2_DISCRIMINATOR,
         PriceUpdateV2::DISCRIMINATOR
     );
-    for verification in [
-        VerificationLevel::Full,
-        VerificationLevel::Partial { num_signatures: 5 },
-    ] {
-        let mut p = PythPrice::new([4; 32], -123_456_789, -7, 1_700_000_000);
+    for fully_verified in [true, false] {
+        let mut p = pyth_price([4; 32], -123_456_789, -7, 1_700_000_000);
         p.conf = 42;
         p.ema_price = 987_654_321;
         p.ema_conf = 7;
-        p.verification = verification;
+        p.fully_verified = fully_verified;
         let data = price_update_data(&p);
         assert_eq!(
             data.len(),
-            8 + 32
-                + if verification == VerificationLevel::Full {
-                    1
-                } else {
-                    2
-                }
-                + 84
-                + 8
+            8 + 32 + if fully_verified { 1 } else { 2 } + 84 + 8
         );
         let d = pyth::PriceUpdateV2::decode(&data).expect("decodes");
         let m = d.price_message;
@@ -371,21 +360,20 @@ fn pyth_mirror_reads_exactly_what_the_sdk_writes() {
             ),
             ([4; 32], -123_456_789, 42, -7, 1_700_000_000, 987_654_321, 7)
         );
-        let expected = match verification {
-            VerificationLevel::Full => pyth::VerificationLevel::Full,
-            VerificationLevel::Partial { num_signatures } => {
-                pyth::VerificationLevel::Partial { num_signatures }
-            }
+        let expected = if fully_verified {
+            pyth::VerificationLevel::Full
+        } else {
+            pyth::VerificationLevel::Partial { num_signatures: 1 }
         };
         assert_eq!(d.verification_level, expected);
         assert_eq!(d.posted_slot, 1);
     }
     // anything else is not a price update
     assert!(pyth::PriceUpdateV2::decode(&[0; 134]).is_none());
-    assert!(pyth::PriceUpdateV2::decode(
-        &price_update_data(&PythPrice::new([1; 32], 1, 0, 0))[..60]
-    )
-    .is_none());
+    assert!(
+        pyth::PriceUpdateV2::decode(&price_update_data(&pyth_price([1; 32], 1, 0, 0))[..60])
+            .is_none()
+    );
 }
 
 #[tokio::test]

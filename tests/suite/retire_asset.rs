@@ -131,9 +131,7 @@ async fn retire_guards() {
 async fn keepers_buy_a_retired_asset_out_once_its_feed_is_back() {
     let mut s = shortfall::setup().await;
     let gov = s.f.gov();
-    s.f.send_gov(&[s
-        .f
-        .set_rebalance_params_ix(&gov, crate::rebalance::params())])
+    s.f.send_gov(&[s.f.set_rebalance_params_ix(&gov, rebalance_config())])
         .await
         .unwrap();
     // the LST feed dies, and governance retires it

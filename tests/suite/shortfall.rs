@@ -17,23 +17,6 @@ const USDT: usize = 1;
 const LST: usize = 2;
 const ONE: u64 = 1_000_000;
 
-pub(crate) fn draw_params() -> DrawConfig {
-    DrawConfig {
-        approval_threshold: 1_000 * ONE,
-        fund_cap_bps: 5_000,
-        _pad: [0; 2],
-        window_secs: 86_400,
-    }
-}
-
-fn caps() -> ClaimantCaps {
-    ClaimantCaps {
-        max_per_shortfall: 500 * ONE,
-        max_per_window: 400 * ONE,
-        lifetime_max: 10_000 * ONE,
-    }
-}
-
 pub(crate) struct Setup {
     pub(crate) f: FundFixture,
     /// The claimant's authority (a keypair here; a program PDA in liquidator_cpi.rs).
@@ -43,14 +26,14 @@ pub(crate) struct Setup {
 }
 
 /// USDC (fixed 1.00, liquid), USDT (Pyth 1.00 exactly, liquid), LST (Pyth 2.00 exactly,
-/// yield-bearing) holding 100, 200 and 300 tokens: NAV 900 USD. A claimant with `caps()`.
+/// yield-bearing) holding 100, 200 and 300 tokens: NAV 900 USD. A claimant with `claimant_caps()`.
 pub(crate) async fn setup_with(caps: ClaimantCaps) -> Setup {
     let mut f = TestBuilder::new()
         .assets(usdc_usdt_lst([8_000, 8_000, 8_000]))
         .min_liquid_bps(5_000)
         .build()
         .await;
-    f.send_gov(&[f.set_draw_params_ix(&f.gov(), draw_params())])
+    f.send_gov(&[f.set_draw_params_ix(&f.gov(), draw_config())])
         .await
         .unwrap();
     for (k, amount) in [100u64, 200, 300].into_iter().enumerate() {
@@ -76,7 +59,7 @@ pub(crate) async fn setup_with(caps: ClaimantCaps) -> Setup {
 }
 
 pub(crate) async fn setup() -> Setup {
-    setup_with(caps()).await
+    setup_with(claimant_caps()).await
 }
 
 pub(crate) async fn set_prices(
@@ -150,7 +133,7 @@ async fn claimant_registration_and_updates() {
     let c = s.claimant().await;
     assert_eq!(
         (c.authority, c.caps, c.enabled, c.drawn_lifetime),
-        (s.authority.pubkey(), caps(), true, 0)
+        (s.authority.pubkey(), claimant_caps(), true, 0)
     );
     let key = s.f.claimant_address(&s.authority.pubkey());
     // guards
@@ -159,7 +142,7 @@ async fn claimant_registration_and_updates() {
         &intruder.pubkey(),
         Pubkey::new_unique(),
         Pubkey::new_unique(),
-        caps(),
+        claimant_caps(),
     );
     assert_fund_error(
         &s.f.ctx.send(&[ix], &[&intruder]).await,
@@ -167,27 +150,36 @@ async fn claimant_registration_and_updates() {
     );
     let bad = ClaimantCaps {
         max_per_shortfall: 0,
-        ..caps()
+        ..claimant_caps()
     };
     let ix =
         s.f.register_claimant_ix(&s.f.gov(), Pubkey::new_unique(), Pubkey::new_unique(), bad);
     assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidClaimantCaps);
     let bad = ClaimantCaps {
         max_per_window: 10_001 * ONE,
-        ..caps()
+        ..claimant_caps()
     };
     let ix =
         s.f.register_claimant_ix(&s.f.gov(), Pubkey::new_unique(), Pubkey::new_unique(), bad);
     assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidClaimantCaps);
-    let ix =
-        s.f.register_claimant_ix(&s.f.gov(), Pubkey::default(), Pubkey::new_unique(), caps());
+    let ix = s.f.register_claimant_ix(
+        &s.f.gov(),
+        Pubkey::default(),
+        Pubkey::new_unique(),
+        claimant_caps(),
+    );
     assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidGovernance);
     // the fund itself as payout owner: its vaults would be valid "payout" accounts
     let ix =
-        s.f.register_claimant_ix(&s.f.gov(), Pubkey::new_unique(), s.f.fund, caps());
+        s.f.register_claimant_ix(&s.f.gov(), Pubkey::new_unique(), s.f.fund, claimant_caps());
     assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidPayoutOwner);
-    let ix =
-        s.f.update_claimant_ix(&s.f.gov(), key, s.f.fund, caps(), true);
+    let ix = s.f.update_claimant_ix(
+        &s.f.gov(),
+        &s.authority.pubkey(),
+        s.f.fund,
+        claimant_caps(),
+        true,
+    );
     assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidPayoutOwner);
     // update: lower caps and disable
     let lower = ClaimantCaps {
@@ -196,19 +188,27 @@ async fn claimant_registration_and_updates() {
         lifetime_max: 20 * ONE,
     };
     let owner = s.claimant().await.payout_owner;
-    let ix = s.f.update_claimant_ix(&s.f.gov(), key, owner, lower, false);
+    let ix =
+        s.f.update_claimant_ix(&s.f.gov(), &s.authority.pubkey(), owner, lower, false);
     s.f.send_gov(&[ix]).await.unwrap();
     let c = s.claimant().await;
     assert_eq!((c.caps, c.enabled), (lower, false));
-    let ix =
-        s.f.update_claimant_ix(&intruder.pubkey(), key, owner, caps(), true);
+    let ix = s.f.update_claimant_ix(
+        &intruder.pubkey(),
+        &s.authority.pubkey(),
+        owner,
+        claimant_caps(),
+        true,
+    );
     assert_fund_error(
         &s.f.ctx.send(&[ix], &[&intruder]).await,
         FundError::NotGovernance,
     );
     // remove: returns the rent
     let receiver = Pubkey::new_unique();
-    s.f.send_gov(&[s.f.remove_claimant_ix(&s.f.gov(), key, receiver)])
+    s.f.send_gov(&[s
+        .f
+        .remove_claimant_ix(&s.f.gov(), &s.authority.pubkey(), receiver)])
         .await
         .unwrap();
     assert!(s.f.ctx.account(&key).await.is_none());
@@ -219,9 +219,8 @@ async fn claimant_registration_and_updates() {
 async fn a_claimant_with_open_shortfalls_cannot_be_removed() {
     let mut s = setup().await;
     s.declare(10 * ONE).await;
-    let key = s.f.claimant_address(&s.authority.pubkey());
     let ix =
-        s.f.remove_claimant_ix(&s.f.gov(), key, Pubkey::new_unique());
+        s.f.remove_claimant_ix(&s.f.gov(), &s.authority.pubkey(), Pubkey::new_unique());
     assert_fund_error(
         &s.f.send_gov(&[ix]).await,
         FundError::ClaimantHasOpenShortfalls,
@@ -300,13 +299,16 @@ async fn declare_guards() {
     s.f.send_gov(&[s.f.unpause_ix(&s.f.gov(), pause_flags::DECLARATIONS)])
         .await
         .unwrap();
-    let key = s.f.claimant_address(&a);
     let owner = s.claimant().await.payout_owner;
-    s.f.send_gov(&[s
-        .f
-        .update_claimant_ix(&s.f.gov(), key, owner, caps(), false)])
-        .await
-        .unwrap();
+    s.f.send_gov(&[s.f.update_claimant_ix(
+        &s.f.gov(),
+        &s.authority.pubkey(),
+        owner,
+        claimant_caps(),
+        false,
+    )])
+    .await
+    .unwrap();
     let ix = s.f.declare_ix(&a, &a, 0, ONE, [0; 32]);
     assert_fund_error(
         &s.f.ctx.send(&[ix], &[&s.authority]).await,
@@ -315,7 +317,7 @@ async fn declare_guards() {
     assert_eq!(s.f.state().await.draw_state.open_shortfalls, 0);
     // the claimant of another fund
     let other = TestBuilder::new().create(&mut s.f.ctx).await;
-    let ix = other.set_draw_params_ix(&other.gov(), draw_params());
+    let ix = other.set_draw_params_ix(&other.gov(), draw_config());
     s.f.ctx.send_ok(&[ix], &[&other.governance]).await;
     let mut ix = s.f.declare_ix(&a, &a, 0, ONE, [0; 32]);
     ix.accounts[2].pubkey = other.fund; // fund: the other fund; claimant stays ours
@@ -330,7 +332,7 @@ async fn declare_guards() {
 async fn declarations_need_draw_params() {
     let mut f = TestBuilder::new().build().await;
     let a = Keypair::new();
-    f.send_gov(&[f.register_claimant_ix(&f.gov(), a.pubkey(), a.pubkey(), caps())])
+    f.send_gov(&[f.register_claimant_ix(&f.gov(), a.pubkey(), a.pubkey(), claimant_caps())])
         .await
         .unwrap();
     let ix = f.declare_ix(&a.pubkey(), &a.pubkey(), 0, ONE, [0; 32]);
@@ -533,7 +535,7 @@ async fn caps_per_shortfall_window_lifetime_and_fund() {
     // (the fund-wide cap out of the way: 100 % of NAV)
     let p = DrawConfig {
         fund_cap_bps: 10_000,
-        ..draw_params()
+        ..draw_config()
     };
     s.f.send_gov(&[s.f.set_draw_params_ix(&s.f.gov(), p)])
         .await
@@ -585,7 +587,7 @@ async fn lifetime_and_fund_wide_caps() {
     .await;
     let p = DrawConfig {
         fund_cap_bps: 1_000,
-        ..draw_params()
+        ..draw_config()
     };
     s.f.send_gov(&[s.f.set_draw_params_ix(&s.f.gov(), p)])
         .await
@@ -642,17 +644,26 @@ async fn draw_guards() {
     // nothing given to pay from
     assert_fund_error(&s.draw(id, ONE, &[]).await, FundError::NothingToDraw);
     // disabled claimant
-    let key = s.f.claimant_address(&s.authority.pubkey());
     let owner = s.claimant().await.payout_owner;
-    s.f.send_gov(&[s
-        .f
-        .update_claimant_ix(&s.f.gov(), key, owner, caps(), false)])
-        .await
-        .unwrap();
+    s.f.send_gov(&[s.f.update_claimant_ix(
+        &s.f.gov(),
+        &s.authority.pubkey(),
+        owner,
+        claimant_caps(),
+        false,
+    )])
+    .await
+    .unwrap();
     assert_fund_error(&s.draw(id, ONE, &[USDC]).await, FundError::ClaimantDisabled);
-    s.f.send_gov(&[s.f.update_claimant_ix(&s.f.gov(), key, owner, caps(), true)])
-        .await
-        .unwrap();
+    s.f.send_gov(&[s.f.update_claimant_ix(
+        &s.f.gov(),
+        &s.authority.pubkey(),
+        owner,
+        claimant_caps(),
+        true,
+    )])
+    .await
+    .unwrap();
     // nothing moved
     assert_eq!(s.balances().await, [0, 0, 0]);
     // stale prices: a draw needs fresh prices only for what it pays (the `PriceStale` guard

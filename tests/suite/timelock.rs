@@ -31,33 +31,22 @@ pub(crate) fn bounds(min_liquid_bps: u16, timelock_secs: u32) -> BoundsArgs {
 
 fn rebalance_params(max_premium_bps: u16) -> RebalanceConfig {
     RebalanceConfig {
-        band_bps: 200,
-        start_premium_bps: 10,
         max_premium_bps,
-        max_discount_bps: 0,
-        auction_duration_secs: 1_000,
-        window_secs: 86_400,
-        max_volume_per_window: 1_000_000 * ONE,
-        premium_budget_per_window: 10_000 * ONE,
-        min_trade_value: ONE,
-        crisis: Default::default(),
+        ..rebalance_config()
     }
 }
 
 pub(crate) fn draw_params(fund_cap_bps: u16) -> DrawConfig {
     DrawConfig {
-        approval_threshold: 1_000 * ONE,
         fund_cap_bps,
-        _pad: [0; 2],
-        window_secs: 86_400,
+        ..draw_config()
     }
 }
 
 pub(crate) fn caps(max_per_window: u64) -> ClaimantCaps {
     ClaimantCaps {
-        max_per_shortfall: 500 * ONE,
         max_per_window,
-        lifetime_max: 10_000 * ONE,
+        ..claimant_caps()
     }
 }
 
@@ -246,12 +235,18 @@ async fn keeper_draw_and_guardian_parameters_follow_the_classification() {
     assert!(f.ctx.account(&f.claimant_address(&other)).await.is_none());
     let c = f.claimant_address(&claimant.pubkey());
     let who = claimant.pubkey();
-    let ix = f.update_claimant_ix(&gov, c, who, caps(300 * ONE), false);
+    let ix = f.update_claimant_ix(&gov, &claimant.pubkey(), who, caps(300 * ONE), false);
     f.send_gov(&[ix]).await.unwrap();
     let refused = [
-        f.update_claimant_ix(&gov, c, who, caps(300 * ONE), true), // re-enabled
-        f.update_claimant_ix(&gov, c, who, caps(301 * ONE), false), // cap raised
-        f.update_claimant_ix(&gov, c, Pubkey::new_unique(), caps(300 * ONE), false), // payouts redirected
+        f.update_claimant_ix(&gov, &claimant.pubkey(), who, caps(300 * ONE), true), // re-enabled
+        f.update_claimant_ix(&gov, &claimant.pubkey(), who, caps(301 * ONE), false), // cap raised
+        f.update_claimant_ix(
+            &gov,
+            &claimant.pubkey(),
+            Pubkey::new_unique(),
+            caps(300 * ONE),
+            false,
+        ), // payouts redirected
     ];
     for ix in refused {
         assert_fund_error(&f.send_gov(&[ix]).await, FundError::TimelockRequired);
@@ -262,7 +257,7 @@ async fn keeper_draw_and_guardian_parameters_follow_the_classification() {
         );
     }
     // removing a claimant tightens
-    let ix = f.remove_claimant_ix(&gov, c, f.payer);
+    let ix = f.remove_claimant_ix(&gov, &claimant.pubkey(), f.payer);
     f.send_gov(&[ix]).await.unwrap();
     assert!(f.ctx.account(&c).await.is_none());
 }

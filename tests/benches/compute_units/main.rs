@@ -20,8 +20,8 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use insurance_fund::instructions::InitializeFundArgs;
 use insurance_fund::state::{
-    pause_flags, Claimant, ClaimantCaps, DrawConfig, FallbackParams, Fund, LiquidityClass,
-    OracleSource, RebalanceConfig, Shortfall,
+    pause_flags, Claimant, ClaimantCaps, DrawConfig, Fund, LiquidityClass, OracleSource,
+    RebalanceConfig, Shortfall,
 };
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;

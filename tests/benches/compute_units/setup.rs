@@ -54,16 +54,9 @@ fn describe(spec: &AssetSpec) -> String {
 
 fn rebalance_params() -> RebalanceConfig {
     RebalanceConfig {
-        band_bps: 200,
-        start_premium_bps: 10,
-        max_premium_bps: 110,
-        max_discount_bps: 0,
-        auction_duration_secs: 1_000,
-        window_secs: 86_400,
         max_volume_per_window: 10_000_000 * ONE,
         premium_budget_per_window: 100_000 * ONE,
-        min_trade_value: ONE,
-        crisis: Default::default(),
+        ..rebalance_config()
     }
 }
 
@@ -71,8 +64,7 @@ fn draw_params() -> DrawConfig {
     DrawConfig {
         approval_threshold: 10_000_000 * ONE,
         fund_cap_bps: 10_000,
-        _pad: [0; 2],
-        window_secs: 86_400,
+        ..draw_config()
     }
 }
 
@@ -208,8 +200,7 @@ pub(super) async fn bench_fund(n: usize, b: &mut Bench) {
     let ix = f.h.register_claimant_ix(&g, a, owner, caps());
     b.measure(&mut f.ctx, n, "register_claimant", "", &[ix], &[&gov], None)
         .await;
-    let claimant = f.h.claimant_address(&a);
-    let ix = f.h.update_claimant_ix(&g, claimant, owner, caps(), true);
+    let ix = f.h.update_claimant_ix(&g, &a, owner, caps(), true);
     b.measure(&mut f.ctx, n, "update_claimant", "", &[ix], &[&gov], None)
         .await;
 
@@ -427,7 +418,7 @@ pub(super) async fn bench_fund(n: usize, b: &mut Bench) {
     f.ctx.send_ok(&[ix], &[&authority]).await;
     let ix = f.h.close_shortfall_ix(id, f.h.payer);
     f.ctx.send_ok(&[ix], &[]).await;
-    let ix = f.h.remove_claimant_ix(&g, claimant, Pubkey::new_unique());
+    let ix = f.h.remove_claimant_ix(&g, &a, Pubkey::new_unique());
     b.measure(&mut f.ctx, n, "remove_claimant", "", &[ix], &[&gov], None)
         .await;
 
@@ -541,12 +532,7 @@ pub(super) async fn bench_fallback(n: usize, b: &mut Bench) {
         .map(|k| {
             let mut s = spec(k, n);
             if s.params.oracle.source == OracleSource::PythPull {
-                s.params.fallback = Some(FallbackParams {
-                    feed: Pubkey::new_unique(),
-                    max_age_secs: 60,
-                    max_conf_bps: 100,
-                    max_divergence_bps: 200,
-                });
+                s.params.fallback = Some(fallback_params(Pubkey::new_unique()));
             }
             s
         })

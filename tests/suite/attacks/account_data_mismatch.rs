@@ -540,7 +540,6 @@ async fn timelocked_instructions_and_cancel_change_refuse_another_funds_queued_c
     let keeper = Keypair::new();
     let k = keeper.pubkey();
     let c = w.claimant.pubkey();
-    let claimant_key = w.f.claimant_address(&c);
     let owner = w.payout_owner;
     let mint0 = w.f.h.assets[0].mint;
     let new_mint = w.new_mint;
@@ -628,7 +627,7 @@ async fn timelocked_instructions_and_cancel_change_refuse_another_funds_queued_c
                 caps,
                 enabled: true,
             },
-            f.update_claimant_ix(&k, claimant_key, owner, caps, true),
+            f.update_claimant_ix(&k, &c, owner, caps, true),
         ),
     ];
     // the same changes queued in both funds (no timelock: executable at once)

@@ -15,7 +15,6 @@ use super::{assert_error_at, assert_unchanged, snapshot};
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
 use insurance_fund_tests::*;
-use pyth_solana_receiver_sdk::price_update::VerificationLevel;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -121,7 +120,7 @@ async fn every_oracle_fault_leaves_the_price_stale_and_blocks_rebalance_and_draw
         "only USDT is stale"
     );
 
-    let sound = PythPrice::new([2; 32], 100_000_000, -8, now);
+    let sound = pyth_price([2; 32], 100_000_000, -8, now);
     let with = |change: &dyn Fn(&mut PythPrice)| {
         let mut p = sound;
         change(&mut p);
@@ -151,7 +150,7 @@ async fn every_oracle_fault_leaves_the_price_stale_and_blocks_rebalance_and_draw
         ),
         (
             "partially verified",
-            with(&|p| p.verification = VerificationLevel::Partial { num_signatures: 3 }),
+            with(&|p| p.fully_verified = false),
             OracleNotFullyVerified,
         ),
         (
@@ -255,7 +254,7 @@ async fn a_pyth_exponent_outside_the_fixed_price_range_is_used_as_published() {
     fl.f.ctx.advance_clock(1).await;
     let now = fl.f.ctx.now().await;
     let oracle = fl.f.h.assets[USDT].oracle.unwrap();
-    let mut p = PythPrice::new([2; 32], 100_000_000, -30, now);
+    let mut p = pyth_price([2; 32], 100_000_000, -30, now);
     (p.conf, p.ema_conf) = (0, 0);
     fl.f.ctx.set_price(&oracle, &p);
     fl.f.ctx

@@ -24,8 +24,7 @@ fn draws_at_the_limit() -> DrawConfig {
     DrawConfig {
         approval_threshold: MAX,
         fund_cap_bps: 10_000,
-        _pad: [0; 2],
-        window_secs: 86_400,
+        ..draw_config()
     }
 }
 

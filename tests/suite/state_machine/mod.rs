@@ -145,16 +145,12 @@ const TARGET_SETS: [[u16; N]; 7] = [
 
 fn rebalance_params() -> RebalanceConfig {
     RebalanceConfig {
-        band_bps: 200,
-        start_premium_bps: 10,
         max_premium_bps: 100,
-        max_discount_bps: 0,
         auction_duration_secs: 600,
-        window_secs: 86_400,
         max_volume_per_window: 20_000 * USD,
         premium_budget_per_window: 20 * USD,
         min_trade_value: USD,
-        crisis: Default::default(),
+        ..rebalance_config()
     }
 }
 
@@ -162,8 +158,7 @@ fn draw_params() -> DrawConfig {
     DrawConfig {
         approval_threshold: 1_500 * USD,
         fund_cap_bps: 3_000,
-        _pad: [0; 2],
-        window_secs: 86_400,
+        ..draw_config()
     }
 }
 

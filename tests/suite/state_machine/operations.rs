@@ -384,7 +384,7 @@ impl Sm {
                 };
                 let mid = (a.price.lower + a.price.upper) / 2;
                 let price = (u128::from(mid) * u128::from(*factor) / 10_000).max(1) as i64;
-                let mut p = PythPrice::new(self.f.h.assets[*k].feed_id, price, EXPO, publish_time);
+                let mut p = pyth_price(self.f.h.assets[*k].feed_id, price, EXPO, publish_time);
                 p.conf = 0;
                 p.ema_conf = 0;
                 self.f.ctx.set_price(&self.old_update, &p);
@@ -812,7 +812,7 @@ impl Sm {
                 let owner = self.payout_owner;
                 let ix =
                     self.f
-                        .update_claimant_ix(&gov, self.claimant_key(), owner, caps, *enabled);
+                        .update_claimant_ix(&gov, &self.claimant.pubkey(), owner, caps, *enabled);
                 (ix, governance, expect)
             }
             ConfigOp::MinLiquid(bps) => {
