@@ -18,6 +18,8 @@ pub mod liquidator;
 pub mod oracle;
 pub mod presets;
 pub mod runtime;
+/// Not glob-exported: `shortfall::setup()` reads better than a bare `setup()`.
+pub mod shortfall;
 pub mod token;
 
 pub use amm::*;

@@ -4,7 +4,6 @@
 //! point here.
 
 use crate::rebalance;
-use crate::shortfall;
 use crate::timelock::{bounds, caps, draw_params};
 use anchor_lang::prelude::*;
 use insurance_fund::constants::{DEFAULT_MAX_PAUSE_SECS, QUEUED_CHANGE_GRACE_SECS};
@@ -12,6 +11,7 @@ use insurance_fund::error::FundError;
 use insurance_fund::events::PricesRefreshed;
 use insurance_fund::state::{asset_flags, pause_flags, ClaimantCaps, LiquidityClass};
 use insurance_fund::timelock::ConfigChange;
+use insurance_fund_tests::shortfall;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;

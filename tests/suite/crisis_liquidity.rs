@@ -4,10 +4,10 @@
 //! budget; a crisis profile set in advance applies by itself in crisis mode (a shortfall
 //! open, or a risk asset gapped), when only liquidity-raising fills pass.
 
-use crate::shortfall::Setup;
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
 use insurance_fund::state::{CrisisProfile, RebalanceConfig};
+use insurance_fund_tests::shortfall::Setup;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -38,7 +38,7 @@ fn with_crisis(p: RebalanceConfig, c: CrisisProfile) -> RebalanceConfig {
 /// The shortfall suite's fund (USDC 100, USDT 200, LST 300 at 2.00; targets 50/30/20) with
 /// rebalancing `p`.
 async fn setup(p: RebalanceConfig) -> Setup {
-    let mut s = crate::shortfall::setup().await;
+    let mut s = insurance_fund_tests::shortfall::setup().await;
     let f = &mut s.f;
     f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), p)])
         .await

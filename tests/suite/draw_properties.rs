@@ -5,8 +5,8 @@
 //! `PROPTEST_CASES` sets the number of sequences (default 24 here; the longer run is
 //! `PROPTEST_CASES=500 cargo test -p insurance_fund_tests --test suite draw_properties`).
 
-use crate::shortfall::{refresh, set_prices, setup_with, Setup};
 use insurance_fund::state::{ClaimantCaps, ShortfallStatus};
+use insurance_fund_tests::shortfall::{refresh, set_prices, setup_with, Setup};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use solana_signer::Signer;

@@ -7,11 +7,11 @@
 //! through a real AMM program is in `flash_fill_amm.rs` when that lands.
 
 use crate::attacks::{assert_unchanged, snapshot};
-use crate::shortfall::Setup;
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
 use insurance_fund::events::Rebalanced;
 use insurance_fund::state::FlashFill;
+use insurance_fund_tests::shortfall::Setup;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -26,7 +26,7 @@ const ONE: u64 = 1_000_000;
 /// auctions started: the pair USDC in / LST out is open (it raises the liquid share, so it
 /// is allowed in shortfall mode too).
 async fn setup() -> Setup {
-    let mut s = crate::shortfall::setup().await;
+    let mut s = insurance_fund_tests::shortfall::setup().await;
     let f = &mut s.f;
     f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), rebalance_config())])
         .await

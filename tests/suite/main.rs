@@ -3,11 +3,15 @@
 //! `INSURANCE_FUND_TEST_MODE=sbf SBF_OUT_DIR=target/deploy` (see `scripts/test.sh`).
 
 mod add_asset;
+mod approve_shortfall;
 mod attacks;
 mod audit_findings;
+mod cancel_shortfall;
 mod config;
 mod crisis_liquidity;
+mod declare_shortfall;
 mod deposit_fees;
+mod draw;
 mod draw_properties;
 mod flash_fill;
 mod flash_fill_amm;
@@ -21,9 +25,10 @@ mod oracle_resilience;
 mod pause;
 mod rebalance;
 mod refresh_prices;
+mod register_claimant;
 mod remove_asset;
+mod remove_claimant;
 mod retire_asset;
-mod shortfall;
 mod state_machine;
 mod timelock;
 mod tx_size;

@@ -5,8 +5,8 @@
 //! needs a price.
 
 use crate::rebalance;
-use crate::shortfall;
 use insurance_fund::error::FundError;
+use insurance_fund_tests::shortfall;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;

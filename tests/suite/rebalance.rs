@@ -6,6 +6,7 @@ use insurance_fund::error::FundError;
 use insurance_fund::events::{AuctionsSynced, Rebalanced};
 use insurance_fund::math::rebalance::{max_fill, premium_bps_floor};
 use insurance_fund::state::{asset_flags, pause_flags, LiquidityClass, RebalanceConfig};
+use insurance_fund_tests::shortfall;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -888,4 +889,59 @@ async fn a_fund_with_all_fees_in_one_stablecoin_converges_into_its_bands() {
     println!("converged in {fills} fills, total premium {total_premium} atoms");
     assert!(fills >= 2);
     assert!(total_premium <= 5_000 * ONE as u128 / 1_000 + 10);
+}
+
+#[tokio::test]
+async fn shortfall_mode_allows_only_liquidity_raising_fills() {
+    let mut s = shortfall::setup().await;
+    let cfg = RebalanceConfig {
+        band_bps: 100,
+        start_premium_bps: 0,
+        max_premium_bps: 0,
+        max_discount_bps: 0,
+        auction_duration_secs: 600,
+        window_secs: 86_400,
+        max_volume_per_window: 1_000_000 * ONE,
+        premium_budget_per_window: 1_000_000 * ONE,
+        min_trade_value: 1,
+        crisis: Default::default(),
+    };
+    s.f.send_gov(&[s.f.set_rebalance_params_ix(&s.f.gov(), cfg)])
+        .await
+        .unwrap();
+    s.declare(10 * ONE).await;
+    let kp = Keypair::new();
+    let k_usdc =
+        s.f.ctx
+            .funded_token_account(&s.f.h.assets[USDC].mint, &kp.pubkey(), 100 * ONE)
+            .await;
+    let k_usdt =
+        s.f.ctx
+            .funded_token_account(&s.f.h.assets[USDT].mint, &kp.pubkey(), 100 * ONE)
+            .await;
+    let k_lst =
+        s.f.ctx
+            .funded_token_account(&s.f.h.assets[LST].mint, &kp.pubkey(), 100 * ONE)
+            .await;
+    // liquid for liquid, and yield-bearing in for liquid out, are refused
+    let ix =
+        s.f.rebalance_ix(&kp.pubkey(), USDC, &k_usdc, USDT, &k_usdt, ONE, 0);
+    assert_fund_error(
+        &s.f.ctx.send(&[ix], &[&kp]).await,
+        FundError::ShortfallModeLiquidOnly,
+    );
+    let ix =
+        s.f.rebalance_ix(&kp.pubkey(), LST, &k_lst, USDC, &k_usdc, ONE, 0);
+    assert_fund_error(
+        &s.f.ctx.send(&[ix], &[&kp]).await,
+        FundError::ShortfallModeLiquidOnly,
+    );
+    // liquid in for the over-weight LST out passes the shortfall rule (and then the usual
+    // auction rules apply: here the auction has not been started)
+    let ix =
+        s.f.rebalance_ix(&kp.pubkey(), USDC, &k_usdc, LST, &k_lst, ONE, 0);
+    assert_fund_error(
+        &s.f.ctx.send(&[ix], &[&kp]).await,
+        FundError::AuctionNotStarted,
+    );
 }

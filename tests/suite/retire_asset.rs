@@ -1,10 +1,10 @@
 //! `retire_asset`: governance takes a dead or dangerous asset out of every bound at once, even
 //! under a long timelock; every guard with its error.
 
-use crate::shortfall;
 use crate::timelock::bounds;
 use insurance_fund::error::FundError;
 use insurance_fund::state::{asset_flags, LiquidityClass};
+use insurance_fund_tests::shortfall;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
