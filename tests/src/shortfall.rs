@@ -7,6 +7,7 @@ use crate::presets::{claimant_caps, draw_config};
 use crate::runtime::Outcome;
 use anchor_lang::prelude::*;
 use insurance_fund::state::{Claimant, ClaimantCaps, Shortfall};
+use insurance_fund_client::decode;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -98,13 +99,13 @@ impl Setup {
             .await
             .expect("shortfall")
             .data;
-        Shortfall::try_deserialize(&mut &data[..]).unwrap()
+        decode::shortfall(&data).expect("a Shortfall")
     }
 
     pub async fn claimant(&mut self) -> Claimant {
         let key = self.f.claimant_address(&self.authority.pubkey());
         let data = self.f.ctx.account(&key).await.expect("claimant").data;
-        Claimant::try_deserialize(&mut &data[..]).unwrap()
+        decode::claimant(&data).expect("a Claimant")
     }
 
     pub async fn balances(&mut self) -> [u64; 3] {

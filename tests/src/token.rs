@@ -14,6 +14,7 @@ use anchor_spl::token_2022::spl_token_2022::{
     },
     state::{Account as TokenAccountState, AccountState, Mint as MintState},
 };
+use insurance_fund_client::decode;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -196,17 +197,7 @@ impl TestContext {
     pub async fn create_token_account(&mut self, mint: &TestMint, owner: &Pubkey) -> Pubkey {
         let account = Keypair::new();
         let program = mint.program_id();
-        let space = match mint.kind {
-            TokenKind::Spl => TokenAccountState::LEN,
-            TokenKind::Token2022 => {
-                let data = self.account(&mint.key).await.unwrap().data;
-                let state = StateWithExtensions::<MintState>::unpack(&data).unwrap();
-                let required = ExtensionType::get_required_init_account_extensions(
-                    &state.get_extension_types().unwrap(),
-                );
-                ExtensionType::try_calculate_account_len::<TokenAccountState>(&required).unwrap()
-            }
-        };
+        let space = self.token_account_len(mint).await;
         let rent = self.ctx.banks_client.get_rent().await.unwrap();
         let ixs = [
             system_instruction::create_account(
@@ -281,10 +272,7 @@ impl TestContext {
             .await
             .expect("token account exists")
             .data;
-        StateWithExtensions::<TokenAccountState>::unpack(&data)
-            .expect("token account")
-            .base
-            .amount
+        decode::token_account(&data).expect("token account").amount
     }
 
     /// Owner and mint of a token account.
@@ -294,13 +282,27 @@ impl TestContext {
             .await
             .expect("token account exists")
             .data;
-        StateWithExtensions::<TokenAccountState>::unpack(&data)
-            .unwrap()
-            .base
+        decode::token_account(&data).expect("token account")
     }
 }
 
 impl TestContext {
+    /// The size of a token account of `mint`: with the extensions a Token-2022 mint requires
+    /// of its accounts.
+    async fn token_account_len(&mut self, mint: &TestMint) -> usize {
+        match mint.kind {
+            TokenKind::Spl => TokenAccountState::LEN,
+            TokenKind::Token2022 => {
+                let data = self.account(&mint.key).await.unwrap().data;
+                let state = StateWithExtensions::<MintState>::unpack(&data).unwrap();
+                let required = ExtensionType::get_required_init_account_extensions(
+                    &state.get_extension_types().unwrap(),
+                );
+                ExtensionType::try_calculate_account_len::<TokenAccountState>(&required).unwrap()
+            }
+        }
+    }
+
     /// One token account per mint in `mints`, each owned by `owner` and holding `amount`,
     /// created and funded in a single transaction (scenario tests need many of them).
     pub async fn funded_token_accounts(
@@ -315,18 +317,7 @@ impl TestContext {
         for mint in mints {
             let account = Keypair::new();
             let program = mint.program_id();
-            let space = match mint.kind {
-                TokenKind::Spl => TokenAccountState::LEN,
-                TokenKind::Token2022 => {
-                    let data = self.account(&mint.key).await.unwrap().data;
-                    let state = StateWithExtensions::<MintState>::unpack(&data).unwrap();
-                    let required = ExtensionType::get_required_init_account_extensions(
-                        &state.get_extension_types().unwrap(),
-                    );
-                    ExtensionType::try_calculate_account_len::<TokenAccountState>(&required)
-                        .unwrap()
-                }
-            };
+            let space = self.token_account_len(mint).await;
             ixs.push(system_instruction::create_account(
                 &self.payer_key(),
                 &account.pubkey(),

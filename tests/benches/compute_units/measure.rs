@@ -159,6 +159,32 @@ pub(super) fn v0_message(
         .expect("v0 message compiles")
 }
 
+/// Sends `ixs` (sized by `sizes`): as a legacy transaction when it fits a packet, otherwise
+/// as v0 through a lookup table holding every non-signer account.
+pub(super) async fn send_sized(
+    ctx: &mut TestContext,
+    ixs: &[Instruction],
+    signers: &[&Keypair],
+    s: &Sizes,
+) -> Outcome {
+    if s.legacy <= PACKET {
+        return ctx.send(ixs, signers).await;
+    }
+    let key = ctx.set_lookup_table(&s.table);
+    let message = v0_message(ctx, ixs, key, &s.table);
+    let payer = ctx.payer().insecure_clone();
+    let mut all: Vec<&Keypair> = vec![&payer];
+    all.extend(
+        signers
+            .iter()
+            .copied()
+            .filter(|k| k.pubkey() != payer.pubkey()),
+    );
+    let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &all)
+        .expect("v0 transaction signs");
+    ctx.process(tx).await
+}
+
 /// One measured instruction.
 #[derive(Clone, Debug)]
 pub(super) struct Row {
@@ -198,24 +224,7 @@ impl Bench {
         per: Option<usize>,
     ) -> Outcome {
         let s = sizes(ctx, ixs);
-        let out = if s.legacy <= PACKET {
-            ctx.send(ixs, signers).await
-        } else {
-            let key = ctx.set_lookup_table(&s.table);
-            let message = v0_message(ctx, ixs, key, &s.table);
-            let payer = ctx.payer().insecure_clone();
-            let mut all: Vec<&Keypair> = vec![&payer];
-            all.extend(
-                signers
-                    .iter()
-                    .copied()
-                    .filter(|k| k.pubkey() != payer.pubkey()),
-            );
-            let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &all)
-                .expect("v0 transaction signs");
-            ctx.process(tx).await
-        };
-        let out = out.unwrap();
+        let out = send_sized(ctx, ixs, signers, &s).await.unwrap();
         self.record(assets, ix, variant, &s, &out, per);
         out
     }

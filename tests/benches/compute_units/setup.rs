@@ -83,17 +83,9 @@ async fn fresh(f: &mut FundFixture) {
             f.set_pyth_price(k, 100_000_000, -8, 100_000).await;
         }
     }
-    let ix = f.h.refresh_ix(f.h.all_assets());
-    let s = sizes(&f.ctx, std::slice::from_ref(&ix));
-    if s.legacy <= PACKET {
-        f.ctx.send_ok(&[ix], &[]).await;
-    } else {
-        let key = f.ctx.set_lookup_table(&s.table);
-        let message = v0_message(&f.ctx, &[ix], key, &s.table);
-        let tx =
-            VersionedTransaction::try_new(VersionedMessage::V0(message), &[f.ctx.payer()]).unwrap();
-        f.ctx.process(tx).await.unwrap();
-    }
+    let ixs = [f.h.refresh_ix(f.h.all_assets())];
+    let s = sizes(&f.ctx, &ixs);
+    send_sized(&mut f.ctx, &ixs, &[], &s).await.unwrap();
 }
 
 /// The payable assets in waterfall order (`Fund::draw_waterfall`).
