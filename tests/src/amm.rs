@@ -14,16 +14,13 @@ use anchor_lang::solana_program::{
 };
 use anchor_spl::token_2022::spl_token_2022::{self as t22, state::Mint as MintState};
 use insurance_fund_client::amm::{self, Direction, Fees, PoolKeys, SwapQuote};
-use solana_account::Account;
+use insurance_fund_client::embedded::add_sbf_program;
 use solana_keypair::Keypair;
 use solana_program_test::ProgramTest;
 use solana_signer::Signer;
 use std::path::PathBuf;
 
 pub use insurance_fund_client::amm::TOKEN_SWAP_PROGRAM_ID;
-
-/// The BPF loader (v2) that owns programs loaded at genesis (`solana_sdk_ids::bpf_loader`).
-const BPF_LOADER: Pubkey = pubkey!("BPFLoader2111111111111111111111111111111111");
 
 /// The file the registry build writes.
 pub const TOKEN_SWAP_SO: &str = "spl_token_swap.so";
@@ -54,21 +51,13 @@ pub fn token_swap_so() -> PathBuf {
 }
 
 /// The suite's `ProgramTest` (the fund in the selected mode) plus SPL Token Swap as an SBF
-/// program: written as an executable account of the BPF loader, as `ProgramTest::add_program`
-/// does for a `.so`, which it only does when the whole test prefers SBF.
+/// program: written as an executable account of the BPF loader
+/// (`insurance_fund_client::embedded::add_sbf_program`), as `ProgramTest::add_program` does for
+/// a `.so`, which it only does when the whole test prefers SBF.
 pub fn program_test_with_amm() -> ProgramTest {
     let mut pt = program_test();
-    let data = std::fs::read(token_swap_so()).expect("read spl_token_swap.so");
-    pt.add_account(
-        TOKEN_SWAP_PROGRAM_ID,
-        Account {
-            lamports: Rent::default().minimum_balance(data.len()),
-            data,
-            owner: BPF_LOADER,
-            executable: true,
-            rent_epoch: 0,
-        },
-    );
+    add_sbf_program(&mut pt, TOKEN_SWAP_PROGRAM_ID, &token_swap_so())
+        .expect("read spl_token_swap.so");
     pt
 }
 
