@@ -100,6 +100,19 @@ pub fn program_test() -> ProgramTest {
     pt
 }
 
+/// The signers of a transaction `payer` pays for: the payer first, then `signers` (without the
+/// payer again).
+pub fn with_payer<'a>(payer: &'a Keypair, signers: &[&'a Keypair]) -> Vec<&'a Keypair> {
+    let mut all = vec![payer];
+    all.extend(
+        signers
+            .iter()
+            .copied()
+            .filter(|k| k.pubkey() != payer.pubkey()),
+    );
+    all
+}
+
 /// What a processed transaction left behind.
 #[derive(Debug)]
 pub struct Outcome {
@@ -179,13 +192,7 @@ impl TestContext {
     /// instruction is never mistaken for a replay.
     pub async fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> Outcome {
         let payer = self.ctx.payer.insecure_clone();
-        let mut all: Vec<&Keypair> = vec![&payer];
-        all.extend(
-            signers
-                .iter()
-                .copied()
-                .filter(|k| k.pubkey() != payer.pubkey()),
-        );
+        let all = with_payer(&payer, signers);
         let mut tx = Transaction::new_with_payer(ixs, Some(&self.ctx.payer.pubkey()));
         tx.sign(&all, self.ctx.last_blockhash);
         while !self.sent.insert(tx.message_data()) {

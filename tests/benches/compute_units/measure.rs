@@ -173,13 +173,7 @@ pub(super) async fn send_sized(
     let key = ctx.set_lookup_table(&s.table);
     let message = v0_message(ctx, ixs, key, &s.table);
     let payer = ctx.payer().insecure_clone();
-    let mut all: Vec<&Keypair> = vec![&payer];
-    all.extend(
-        signers
-            .iter()
-            .copied()
-            .filter(|k| k.pubkey() != payer.pubkey()),
-    );
+    let all = with_payer(&payer, signers);
     let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &all)
         .expect("v0 transaction signs");
     ctx.process(tx).await
