@@ -162,7 +162,7 @@ fn crisis_mode_gapped_pegged_and_retired_prices_are_shown() {
         max_discount_bps: 300,
         gap_trigger_bps: 1_000,
         liquid_target_bps: 0,
-        _pad: [0; 4],
+        hold_secs: 0,
     };
     // LST: spot 0.65 under an upper bound of 1.00 (the EMA has not caught up), fresh
     f.assets[1].oracle.max_age_secs = 600;

@@ -498,7 +498,7 @@ fn valued(f: &Fund, zero: u16) -> (Vec<u128>, u128, u128) {
 /// The engine's view of the fund with the assets in `zero` priced at 0 (lower price
 /// mantissa 0; everything else as stored): what a fill sees while they are stale.
 fn engine_view(f: &Fund, zero: u16) -> Box<[RebalanceAsset; MAX_ASSETS]> {
-    let mut assets = f.rebalance_assets();
+    let mut assets = f.rebalance_assets(None);
     for (k, a) in assets.iter_mut().enumerate().take(N) {
         if bit(zero, k) {
             a.input.price_lo = Price {
@@ -681,7 +681,7 @@ fn predict_fill(
     if stale != 0 && !raises_liquidity(f, i, o) {
         return Err(FundError::StalePricesLiquidOnly);
     }
-    let premium = f.pair_premium_bps(&f.fill_terms(), i, o, now);
+    let premium = f.pair_premium_bps(&f.fill_mode(now).terms, i, o, now);
     if received == 0 {
         return Err(FundError::NothingReceived);
     }
@@ -1479,7 +1479,7 @@ impl Sm {
             }
             Op::Fill(kind, a, b) => {
                 let (i, o) = Self::pick_pair(fb, now, kind, *a, *b);
-                let premium = fb.pair_premium_bps(&fb.fill_terms(), i, o, now);
+                let premium = fb.pair_premium_bps(&fb.fill_mode(now).terms, i, o, now);
                 // sized on the fill's own view: the stale assets other than the pair at 0
                 let assets = engine_view(fb, stale_set(fb, now) & !(1 << i | 1 << o));
                 let best = max_fill(
@@ -1909,8 +1909,8 @@ impl Sm {
     fn check_effect(&self, op: &Op, b: &Snapshot, a: &Snapshot, effect: StepEffect, now: i64) {
         let (fb, fa) = (&b.fund, &a.fund);
         let vaults = self.vaults();
-        let wb = fb.weights().unwrap();
-        let wa = fa.weights().unwrap();
+        let wb = fb.weights_without(0, None).unwrap();
+        let wa = fa.weights_without(0, None).unwrap();
         let booked =
             |f: &Fund| -> Vec<u64> { (0..N).map(|k| f.assets[k].booked_balance).collect() };
         let prices = |f: &Fund| -> Vec<_> { (0..N).map(|k| f.assets[k].price).collect() };
@@ -2105,7 +2105,10 @@ impl Sm {
                     wa.nav + premium >= wb.nav,
                     "NAV fell by more than the premium"
                 );
-                let (full_b, full_a) = (fb.weights().unwrap(), fa.weights().unwrap());
+                let (full_b, full_a) = (
+                    fb.weights_without(0, None).unwrap(),
+                    fa.weights_without(0, None).unwrap(),
+                );
                 assert!(
                     full_a.nav + premium >= full_b.nav,
                     "NAV at cached prices fell by more than the premium"
@@ -2384,12 +2387,12 @@ async fn a_draw_never_pays_more_value_than_it_credits() {
             &[&claimant],
         )
         .await;
-    let nav_before = f.state().await.weights().unwrap().nav;
+    let nav_before = f.state().await.nav().unwrap();
     let ix = f.draw_ix(&ca, 0, 100 * USD, &[(1, payout)]);
     f.ctx.send_ok(&[ix], &[&claimant]).await;
     let fund = f.state().await;
     let credited = u128::from(fund.draw_state.total_drawn);
-    let nav_fall = nav_before - fund.weights().unwrap().nav;
+    let nav_fall = nav_before - fund.nav().unwrap();
     // 99,999,997 atoms at 1.00000003 are worth 99,999,999.99999991 numeraire atoms: credited
     // 100,000,000 (rounded up), and NAV falls by 100,000,000
     let received = f.ctx.token_balance(&payout).await;

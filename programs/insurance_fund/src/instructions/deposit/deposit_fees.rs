@@ -106,7 +106,10 @@ pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
 
     let mut fund = accounts.fund.load_mut()?;
     fund.assets[index].credit_deposit(received)?;
-    fund.settle_auction_clocks()?;
+    // the clock (for the targets in force) is read only when an auction clock runs
+    if fund.auction_clocks_running() {
+        fund.settle_auction_clocks(Clock::get()?.unix_timestamp)?;
+    }
     fund.invariant_flows()?;
 
     emit!(FeesDeposited {
