@@ -221,7 +221,7 @@ pub fn render_fund(
         .into_iter()
         .filter_map(|(on, why)| on.then_some(why))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(" and ");
         let _ = writeln!(
             s,
             "  mode          {}",

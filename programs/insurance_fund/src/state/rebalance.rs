@@ -158,8 +158,18 @@ impl Fund {
         if !self.auction_clocks_running() {
             return Ok(());
         }
-        let (values, nav) = self.asset_values()?;
         let tilt = self.tilt_at(now);
+        self.settle_auction_clocks_under(tilt)
+    }
+
+    /// `settle_auction_clocks` under the targets `tilt` the caller already has. Not inlined:
+    /// the valuation's arrays stay off the (4 KiB) frames of the fill handlers that call it.
+    #[inline(never)]
+    pub fn settle_auction_clocks_under(&mut self, tilt: Option<TargetTilt>) -> Result<()> {
+        if !self.auction_clocks_running() {
+            return Ok(());
+        }
+        let (values, nav) = self.asset_values()?;
         self.settle_auction_clocks_with(&values, nav, usize::MAX, tilt);
         Ok(())
     }

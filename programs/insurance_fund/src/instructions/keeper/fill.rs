@@ -57,7 +57,7 @@ pub struct FillPlan {
 /// (`InvalidTokenAccount`, `SourceMintMismatch`), the flags (`RebalanceInDisabled`,
 /// `RebalanceOutDisabled`), both prices fresh (`PriceStale`) and the fill mode
 /// (`Fund::check_fill_mode`).
-#[inline(always)]
+#[inline(never)]
 pub fn plan_fill(fund: &Fund, a: &PairAccounts, now: i64) -> Result<FillPlan> {
     // the flash-fill lock every instruction checks first (`lib.rs`); the fill paths read it
     // from the fund they load anyway
@@ -247,10 +247,9 @@ pub fn book_fill(
     // (the targets in force are the fill's own, `plan.tilt`)
     if stale == 0 {
         fund.settle_auction_clocks_with(&after.values[..after.count], after.nav, i, tilt);
-    } else if fund.auction_clocks_running() {
+    } else {
         // the fill's weights value a stale asset at 0; clocks are kept on cached prices
-        let (values, nav) = fund.asset_values()?;
-        fund.settle_auction_clocks_with(&values, nav, usize::MAX, tilt);
+        fund.settle_auction_clocks_under(tilt)?;
     }
     // On crisis terms a fill takes part of the lot and the auction runs on (a Dutch auction's
     // partial take): restarting it would put the sale price back at the upper bound, which
