@@ -123,11 +123,11 @@ pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
         return Err(Skip::RebalancesPaused);
     }
     // a stale asset is valued at 0, as the program's fill values it
-    let stale = fund.stale_mask(now);
+    let mode = fund.fill_mode(now);
     let n = fund.asset_count as usize;
-    let assets = fund.rebalance_assets_without(stale);
+    let assets = fund.rebalance_assets_without(mode.stale, mode.tilt);
     let w = fund
-        .weights_without(stale)
+        .weights_without(mode.stale, mode.tilt)
         .map_err(|e| Skip::Engine(e.to_string()))?;
     let mut open = open_pairs(&w, &assets[..n], fund.rebalance.band_bps).peekable();
     if open.peek().is_none() {
@@ -143,7 +143,7 @@ pub fn precheck(fund: &Fund, now: i64) -> Result<(), Skip> {
 /// atoms: (volume room, premium room).
 pub fn rate_rooms(fund: &Fund, now: i64) -> (u64, u64) {
     // the capacities of the terms in force (the crisis profile's in crisis mode)
-    let terms = fund.fill_terms();
+    let terms = fund.fill_mode(now).terms;
     let window = fund.rebalance.window_secs;
     let elapsed = now.saturating_sub(fund.rebalance_state.last_update);
     let volume_room = terms
@@ -200,11 +200,11 @@ pub fn plan_with(
 ) -> Result<PlannedFill, Skip> {
     precheck(fund, now)?;
     let n = fund.asset_count as usize;
-    let stale = fund.stale_mask(now);
-    let assets = fund.rebalance_assets_without(stale);
+    let mode = fund.fill_mode(now);
+    let assets = fund.rebalance_assets_without(mode.stale, mode.tilt);
     let assets = &assets[..n];
     let w = fund
-        .weights_without(stale)
+        .weights_without(mode.stale, mode.tilt)
         .map_err(|e| Skip::Engine(e.to_string()))?;
     let cfg = &fund.rebalance;
     let (volume_room, premium_room) = rate_rooms(fund, now);
@@ -223,7 +223,7 @@ pub fn plan_with(
         // the program's rules: the pair's own prices fresh, and the mode (shortfall mode or
         // a stale third asset: liquidity-raising fills only, `Fund::check_fill_mode`)
         if !(ai.price_is_fresh(now, max_age) && ao.price_is_fresh(now, max_age))
-            || fund.check_fill_mode(i, o, stale).is_err()
+            || fund.check_fill_mode(i, o, &mode).is_err()
         {
             continue;
         }
@@ -237,7 +237,7 @@ pub fn plan_with(
             continue;
         }
         any_inventory = true;
-        let terms = fund.fill_terms();
+        let terms = mode.terms;
         let premium = fund.pair_premium_bps(&terms, i, o, now);
         // the pair's sale price now (gap clearing), as the program prices the fill
         let out = fund.pair_out_pricing(&terms, i, o, now);
@@ -320,7 +320,7 @@ pub fn plan_with(
         None if !any_pair && fund.draw_state.open_shortfalls > 0 => {
             Err(Skip::ShortfallModeNoLiquidPair)
         }
-        None if !any_pair => Err(Skip::StalePrices { mask: stale }),
+        None if !any_pair => Err(Skip::StalePrices { mask: mode.stale }),
         None if !any_started => Err(Skip::AuctionsNotStarted),
         None if !any_inventory => Err(Skip::NoInventory),
         None => match best_unprofitable {

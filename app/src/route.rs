@@ -85,14 +85,14 @@ pub fn plan_flash(
     params: PlanParams,
 ) -> Result<FlashPlan, Skip> {
     crate::keeper::precheck(fund, now)?;
-    let stale = fund.stale_mask(now);
+    let mode = fund.fill_mode(now);
     let n = fund.asset_count as usize;
-    let assets = fund.rebalance_assets_without(stale);
+    let assets = fund.rebalance_assets_without(mode.stale, mode.tilt);
     let assets = &assets[..n];
     let w = fund
-        .weights_without(stale)
+        .weights_without(mode.stale, mode.tilt)
         .map_err(|e| Skip::Engine(e.to_string()))?;
-    let terms = fund.fill_terms();
+    let terms = mode.terms;
     let (volume_room, premium_room) = crate::keeper::rate_rooms(fund, now);
     if volume_room < fund.rebalance.min_trade_value.max(1) {
         return Err(Skip::RateLimited);
@@ -106,7 +106,7 @@ pub fn plan_flash(
         let (i, o) = (pair.i, pair.o);
         let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
         if !(ai.price_is_fresh(now, max_age) && ao.price_is_fresh(now, max_age))
-            || fund.check_fill_mode(i, o, stale).is_err()
+            || fund.check_fill_mode(i, o, &mode).is_err()
             || !fund.pair_started(i, o, (pair.out_over_band, pair.in_under_band))
         {
             continue;

@@ -177,6 +177,9 @@ pub struct CrisisParams {
     /// Crisis targets: the liquid share the fund aims for in crisis mode (0 = none).
     #[serde(default)]
     pub liquid_target_bps: u16,
+    /// Crisis hold: crisis mode lasts this long after its last trigger (0 = none).
+    #[serde(default)]
+    pub hold_secs: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -45,6 +45,8 @@ pub struct CrisisSection {
     pub max_discount_bps: Option<u16>,
     pub gap_trigger_bps: Option<u16>,
     pub liquid_target_bps: Option<u16>,
+    /// Crisis hold, seconds (0 = none).
+    pub hold_secs: Option<u32>,
 }
 
 /// `set_draw_params`.
@@ -257,7 +259,12 @@ impl CrisisSection {
                 base.map(|b| b.liquid_target_bps),
                 Some(0),
             )?,
-            _pad: [0; 4],
+            hold_secs: value(
+                &f("hold_secs"),
+                self.hold_secs,
+                base.map(|b| b.hold_secs),
+                Some(0),
+            )?,
         })
     }
 }

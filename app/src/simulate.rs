@@ -682,7 +682,7 @@ impl Sim {
                     max_discount_bps: c.max_discount_bps,
                     gap_trigger_bps: c.gap_trigger_bps,
                     liquid_target_bps: c.liquid_target_bps,
-                    _pad: [0; 4],
+                    hold_secs: c.hold_secs,
                 },
             },
         };

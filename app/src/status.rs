@@ -202,13 +202,26 @@ pub fn render_fund(
         report.distance_bps, band
     );
     if fund.rebalance.is_configured() {
-        let terms = fund.fill_terms();
-        let why = match (fund.draw_state.open_shortfalls > 0, fund.gapped()) {
-            (true, true) => "a shortfall is open and a risk asset's price has gapped",
-            (true, false) => "a shortfall is open",
-            (false, true) => "a risk asset's price has gapped",
-            (false, false) => "",
-        };
+        let mode = fund.fill_mode(now);
+        let terms = mode.terms;
+        let t = mode.triggers;
+        let why = [
+            (t.shortfall, "a shortfall is open".to_string()),
+            (t.gapped, "a risk asset's price has gapped".to_string()),
+            (
+                t.held,
+                format!(
+                    "crisis hold until {}",
+                    utc(fund
+                        .crisis_seen_at
+                        .saturating_add(i64::from(fund.rebalance.crisis.hold_secs)))
+                ),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(on, why)| on.then_some(why))
+        .collect::<Vec<_>>()
+        .join(" and ");
         let _ = writeln!(
             s,
             "  mode          {}",
@@ -222,7 +235,7 @@ pub fn render_fund(
                     } else {
                         "normal"
                     },
-                    if fund.target_tilt().is_some() {
+                    if mode.tilt.is_some() {
                         format!(
                             "; crisis targets (liquid assets {})",
                             pct(fund.rebalance.crisis.liquid_target_bps.into())
@@ -259,10 +272,11 @@ pub fn render_fund(
         "state",
         "price age / state"
     );
-    let assets = fund.rebalance_assets();
+    let tilt = fund.tilt_at(now);
+    let assets = fund.rebalance_assets(tilt);
     let n = fund.asset_count as usize;
     let (over, under) = fund
-        .weights()
+        .weights_without(0, tilt)
         .ok()
         .and_then(|w| imbalance_masks(&w, &assets[..n], band).ok())
         .unwrap_or((0, 0));
@@ -326,7 +340,7 @@ pub fn render_fund(
 
     // auctions: open pairs whose auction runs
     let mut auctions = vec![];
-    let open = fund.weights().ok().map(|w| {
+    let open = fund.weights_without(0, tilt).ok().map(|w| {
         open_pairs(&w, &assets[..n], band)
             .filter(|p| fund.pair_started(p.i, p.o, (p.out_over_band, p.in_under_band)))
             .map(|p| (p.i, p.o))
@@ -335,7 +349,7 @@ pub fn render_fund(
     for (i, o) in open.unwrap_or_default() {
         let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
         let start = fund.pair_auction_start(i, o);
-        let p = fund.pair_premium_bps(&fund.fill_terms(), i, o, now);
+        let p = fund.pair_premium_bps(&fund.fill_mode(now).terms, i, o, now);
         auctions.push(format!(
             "    {} in, {} out: running since {} ({}), premium now {} bps",
             name(&ai.mint),

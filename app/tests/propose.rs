@@ -1408,3 +1408,65 @@ fn retiring_or_removing_what_the_program_would_refuse_is_refused_locally() {
     let e = err(format!("[remove_assets.\"{other}\"]\n"));
     assert!(e.contains("is not registered"), "{e}");
 }
+
+/// The crisis hold (`CrisisProfile::hold_secs`) through `ifund propose`: a profile with a
+/// hold, or a longer hold, loosens (queued behind the timelock); a shorter one applies at
+/// once. The diff names the field, the stored profile is what was printed.
+#[test]
+fn a_crisis_hold_is_set_through_the_timelock_and_shortened_at_once() {
+    let mut fx = fixture(86_400);
+    let (gov, fund) = (fx.gov.insecure_clone(), fx.fund);
+    let profile = |hold: u32| {
+        format!(
+            "[rebalance.crisis]\nmax_volume_per_window = 1000000\npremium_budget_per_window = 30000\nauction_duration_secs = 3600\nmax_premium_bps = 300\nmax_discount_bps = 300\ngap_trigger_bps = 1000\nliquid_target_bps = 9000\nhold_secs = {hold}\n"
+        )
+    };
+    let p = proposal(&mut fx.chain, fund, &profile(43_200));
+    assert_eq!(
+        kinds(&p),
+        vec![("set_rebalance_params".into(), ChangeEffect::Loosens, true)]
+    );
+    let diff = p.steps[0].diff.join("\n");
+    assert!(
+        diff.contains("rebalance crisis hold_secs: 0 -> 43200"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("rebalance crisis liquid_target_bps: 0 -> 9000"),
+        "{diff}"
+    );
+    governance_executes(&mut fx.chain, &gov, &p);
+    anyone_executes_after_the_timelock(&mut fx.chain, &gov, &p);
+    let crisis = load_fund(&mut fx.chain, &fund).unwrap().rebalance.crisis;
+    assert_eq!(
+        (crisis.hold_secs, crisis.liquid_target_bps),
+        (43_200, 9_000)
+    );
+
+    // a shorter hold tightens: at once
+    let p = proposal(
+        &mut fx.chain,
+        fund,
+        "[rebalance.crisis]\nhold_secs = 3600\n",
+    );
+    assert_eq!(
+        kinds(&p),
+        vec![("set_rebalance_params".into(), ChangeEffect::Tightens, false)]
+    );
+    governance_executes(&mut fx.chain, &gov, &p);
+    let crisis = load_fund(&mut fx.chain, &fund).unwrap().rebalance.crisis;
+    assert_eq!(
+        (crisis.hold_secs, crisis.max_volume_per_window),
+        (3_600, 1_000_000 * 1_000_000)
+    );
+
+    // a hold over seven days is refused locally, as the program would
+    let state = load_fund(&mut fx.chain, &fund).unwrap();
+    let why = refusal(
+        &mut fx.chain,
+        fund,
+        &state,
+        "[rebalance.crisis]\nhold_secs = 604801\n",
+    );
+    assert!(why.contains("InvalidCrisisProfile"), "{why}");
+}

@@ -162,7 +162,7 @@ fn crisis_mode_gapped_pegged_and_retired_prices_are_shown() {
         max_discount_bps: 300,
         gap_trigger_bps: 1_000,
         liquid_target_bps: 0,
-        _pad: [0; 4],
+        hold_secs: 0,
     };
     // LST: spot 0.65 under an upper bound of 1.00 (the EMA has not caught up), fresh
     f.assets[1].oracle.max_age_secs = 600;
@@ -194,6 +194,21 @@ fn crisis_mode_gapped_pegged_and_retired_prices_are_shown() {
     assert!(text.contains("5s pegged"), "{text}");
     assert!(text.contains("30s retired"), "{text}");
     assert!(text.contains("mode          normal"), "{text}");
+    // a crisis hold from a trigger seen 100 s ago keeps crisis mode, and says until when
+    f.rebalance.crisis.hold_secs = 3_600;
+    f.crisis_seen_at = NOW - 100;
+    let text = ifund::status::render_fund(&Pubkey::default(), &f, NOW, &[], &HashMap::new(), "t");
+    let until = ifund::status::utc(NOW + 3_500);
+    assert!(
+        text.contains(&format!(
+            "mode          CRISIS (crisis hold until {until}): only fills raising the liquid share; crisis-profile terms"
+        )),
+        "{text}"
+    );
+    f.crisis_seen_at = NOW - 3_600;
+    let text = ifund::status::render_fund(&Pubkey::default(), &f, NOW, &[], &HashMap::new(), "t");
+    assert!(text.contains("mode          normal"), "{text}");
+    f.rebalance.crisis.hold_secs = 0;
     // USDC priced by its fallback (its Pyth feed stale or too uncertain): shown as such,
     // ahead of the peg
     f.assets[0].price.on_fallback = 1;

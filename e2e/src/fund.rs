@@ -20,7 +20,7 @@ fn key_at(d: &[u8], o: usize) -> Pubkey {
 }
 
 /// `Fund::SPACE`.
-pub const FUND_SPACE: usize = 5048;
+pub const FUND_SPACE: usize = 5056;
 const ASSETS: usize = 400;
 const ASSET_SIZE: usize = 288;
 

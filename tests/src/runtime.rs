@@ -203,7 +203,22 @@ impl TestContext {
                 .expect("new blockhash");
             tx.sign(&all, hash);
         }
-        self.process(tx).await
+        let mut out = self.process(tx.clone()).await;
+        // The bank expires blockhashes by its background ticks, which run on wall time: on a
+        // loaded machine a slow test outlives its blockhash. Such a transaction was never
+        // processed (nothing changed), so it is re-signed with a new blockhash and sent again.
+        while out.result == Err(TransactionError::BlockhashNotFound) {
+            let hash = self
+                .ctx
+                .get_new_latest_blockhash()
+                .await
+                .expect("new blockhash");
+            self.ctx.last_blockhash = hash;
+            tx.sign(&all, hash);
+            self.sent.insert(tx.message_data());
+            out = self.process(tx.clone()).await;
+        }
+        out
     }
 
     /// Processes a signed (legacy or versioned) transaction and collects what it left.

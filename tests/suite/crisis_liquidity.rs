@@ -2,11 +2,12 @@
 //! upper bound toward `(spot - conf) * (1 - max_discount)` so its risk assets can be sold
 //! within the hour, never below that floor, with the discount counted against the premium
 //! budget; a crisis profile set in advance applies by itself in crisis mode (a shortfall
-//! open, or a risk asset gapped), when only liquidity-raising fills pass.
+//! open, or a risk asset gapped), when only liquidity-raising fills pass, and for the
+//! crisis hold after the last trigger.
 
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
-use insurance_fund::state::{CrisisProfile, RebalanceConfig};
+use insurance_fund::state::{CrisisProfile, CrisisTriggers, RebalanceConfig};
 use insurance_fund_tests::shortfall::Setup;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
@@ -27,7 +28,7 @@ fn crisis() -> CrisisProfile {
         max_discount_bps: 300,
         gap_trigger_bps: 500,
         liquid_target_bps: 0,
-        _pad: [0; 4],
+        hold_secs: 0,
     }
 }
 
@@ -94,7 +95,7 @@ async fn after_a_35_percent_gap_a_keeper_buys_within_the_hour_at_no_worse_than_t
     let kp = keeper(f).await;
     gap(f, 130_000_000).await;
     let st = f.state().await;
-    assert!(st.gapped() && st.crisis_mode());
+    assert!(st.gapped() && st.crisis_mode(f.ctx.now().await));
     assert_eq!(st.assets[LST].price.spot_lower, 130_000_000);
     assert_eq!(st.assets[LST].price.upper, 200_000_000);
 
@@ -159,33 +160,51 @@ async fn the_sale_price_falls_over_the_auction() {
     assert_eq!(sale, 163_050_000);
     let expected = 10_060_000u128 * 100_000_000 / sale;
     // on crisis terms a fill does not restart the auction (a partial take): it sets it back
-    // by 1/64 of its length (56 s of 3,600), so the next fill, at once, gets nearly the same
-    // price, not the upper bound and start premium again
+    // in proportion to what it took of LST's excess over its 20 % target, so the next fill,
+    // at once, gets nearly the same price, not the upper bound and start premium again
+    let lst_before = u128::from(f.ctx.token_balance(&f.h.assets[LST].vault).await);
     let before = f.ctx.token_balance(&kp.1[LST]).await;
     fill(f, &kp, USDC, LST, 10 * ONE).await.unwrap();
     assert_eq!(
         u128::from(f.ctx.token_balance(&kp.1[LST]).await - before),
         expected
     );
-    let setback = 3_600 / 64;
-    assert_eq!(setback, 56);
+    // LST 294.995 at 1.30 = 383.4935, NAV 110 + 200 + 383.4935: excess 383.4935 - 138.6987;
+    // 10 taken of it: 3,600 s * 0.75 * 10 / 244.7948 = 110.3, rounded up
+    let setback = crisis_set_back(lst_before, 110);
+    assert_eq!(setback, 111);
     assert_eq!(f.state().await.assets[LST].over_since, started + setback);
-    // 1,744 s into the auction: sale 2.00 - floor(0.739 * 1,744 / 3,600), premium
-    // 10 + floor(100 * 1,744 / 3,600) = 58 bps
-    let t: u128 = 1_800 - 56;
+    // 1,689 s into the auction: sale 2.00 - floor(0.739 * 1,689 / 3,600), premium
+    // 10 + floor(100 * 1,689 / 3,600) = 56 bps
+    let t: u128 = 1_800 - 111;
     let sale = 200_000_000 - (73_900_000 * t / 3_600);
     let premium = 10 + 100 * t / 3_600;
-    assert_eq!((sale, premium), (164_199_556, 58));
+    assert_eq!((sale, premium), (165_328_584, 56));
+    let lst_before = u128::from(f.ctx.token_balance(&f.h.assets[LST].vault).await);
     let before = f.ctx.token_balance(&kp.1[LST]).await;
     fill(f, &kp, USDC, LST, 10 * ONE).await.unwrap();
     assert_eq!(
         u128::from(f.ctx.token_balance(&kp.1[LST]).await - before),
         (10 * 10_000 + 10 * premium) * 100 * 100_000_000 / sale
     );
+    // a smaller excess (236.378...) makes the same take move the auction further: 115 s
+    let second = crisis_set_back(lst_before, 120);
+    assert_eq!(second, 115);
     assert_eq!(
         f.state().await.assets[LST].over_since,
-        started + 2 * setback
+        started + setback + second
     );
+}
+
+/// The crisis set-back of a 10 USDC take from LST (`lst_atoms` held, valued at its gapped
+/// lower price 1.30; USDT 200, USDC `usdc` whole units; LST's target 20 %), worked out here
+/// independently: `ceil(3,600 * 10 * 0.75 / excess)`, the excess over the target rounded
+/// down (the target's value up).
+fn crisis_set_back(lst_atoms: u128, usdc: u128) -> i64 {
+    let lst_value = lst_atoms * 130_000_000 / 100_000_000;
+    let nav = lst_value + (200 + usdc) * u128::from(ONE);
+    let excess = lst_value - ceil_div(nav * 2_000, 10_000);
+    ceil_div(3_600 * 10 * u128::from(ONE) * 3, 4 * excess) as i64
 }
 
 /// Crisis targets (`CrisisProfile::liquid_target_bps`): in crisis mode the liquid assets
@@ -207,8 +226,8 @@ async fn crisis_targets_sell_a_risk_asset_the_normal_targets_keep() {
     let kp = crate::rebalance::keeper(&mut f, 1_000).await;
     crate::rebalance::crank(&mut f).await;
     let st = f.state().await;
-    assert!(!st.crisis_mode());
-    assert_eq!(st.target_tilt(), None);
+    assert!(!st.crisis_mode(f.ctx.now().await));
+    assert_eq!(st.tilt_at(f.ctx.now().await), None);
     assert_eq!(st.assets[LST].over_since, 0);
 
     // LST gaps 10 % (EMA still 1.00): crisis mode. At 0.90 it weighs 18 / 98 = 18.4 %, under
@@ -216,10 +235,10 @@ async fn crisis_targets_sell_a_risk_asset_the_normal_targets_keep() {
     // 1,000 / 2,000) put it at 10 %, so it is over its band and its auction starts
     gap_lst_10(&mut f).await;
     let st = f.state().await;
-    assert!(st.crisis_mode());
-    let tilt = st.target_tilt().expect("crisis targets in force");
+    assert!(st.crisis_mode(f.ctx.now().await));
+    let tilt = st.target_tilt(true).expect("crisis targets in force");
     assert_eq!((tilt.liquid, tilt.risk), ((9_000, 8_000), (1_000, 2_000)));
-    let (inputs, _) = st.engine_inputs();
+    let (inputs, _) = st.engine_inputs_without(0, Some(tilt));
     let targets: Vec<u16> = inputs[..3].iter().map(|a| a.target_bps).collect();
     assert_eq!(targets, [5_625, 3_375, 1_000]);
     assert_ne!(st.assets[LST].over_since, 0);
@@ -247,8 +266,8 @@ async fn crisis_targets_sell_a_risk_asset_the_normal_targets_keep() {
     let kp = crate::rebalance::keeper(&mut f, 1_000).await;
     gap_lst_10(&mut f).await;
     let st = f.state().await;
-    assert!(st.crisis_mode());
-    assert_eq!(st.target_tilt(), None);
+    assert!(st.crisis_mode(f.ctx.now().await));
+    assert_eq!(st.tilt_at(f.ctx.now().await), None);
     assert_eq!(st.assets[LST].over_since, 0);
     later_at_par(&mut f, HOUR).await;
     let out = crate::rebalance::fill(&mut f, &kp, USDC, LST, 2 * ONE, 1).await;
@@ -337,11 +356,16 @@ async fn the_crisis_profile_applies_by_itself_when_a_shortfall_opens() {
     let kp = keeper(&mut s.f).await;
     let out = fill(&mut s.f, &kp, USDC, LST, 100 * ONE).await;
     assert_fund_error(&out, FundError::VolumeCapExceeded);
-    assert!(!s.f.state().await.crisis_mode());
+    assert!(!s.f.state().await.crisis_mode(s.f.ctx.now().await));
     s.declare(50 * ONE).await;
     let st = s.f.state().await;
-    assert!(st.crisis_mode());
-    assert_eq!(st.fill_terms().max_volume_per_window, 2_000_000 * ONE);
+    assert!(st.crisis_mode(s.f.ctx.now().await));
+    assert_eq!(
+        st.fill_mode(s.f.ctx.now().await)
+            .terms
+            .max_volume_per_window,
+        2_000_000 * ONE
+    );
     // the same fill now passes on the crisis terms (no gap: sold at the upper bound, 2.00)
     let before = s.f.ctx.token_balance(&kp.1[LST]).await;
     fill(&mut s.f, &kp, USDC, LST, 100 * ONE).await.unwrap();
@@ -467,6 +491,16 @@ async fn crisis_parameters_are_validated_and_timelocked() {
             ),
             FundError::InvalidCrisisProfile,
         ),
+        (
+            with_crisis(
+                rebalance_config(),
+                CrisisProfile {
+                    hold_secs: 7 * 24 * 3_600 + 1,
+                    ..crisis()
+                },
+            ),
+            FundError::InvalidCrisisProfile,
+        ),
     ];
     // a profile without a gap trigger, set while there is no timelock
     let quiet = CrisisProfile {
@@ -495,6 +529,10 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         liquid_target_bps: 8_000,
         ..quiet
     };
+    let held = CrisisProfile {
+        hold_secs: 3_600,
+        ..quiet
+    };
     for p in [
         with_crisis(rebalance_config(), crisis()),
         RebalanceConfig {
@@ -503,11 +541,23 @@ async fn crisis_parameters_are_validated_and_timelocked() {
         },
         with_crisis(rebalance_config(), bigger),
         with_crisis(rebalance_config(), tilted),
+        with_crisis(rebalance_config(), held),
     ] {
         let out = f.send_gov(&[f.set_rebalance_params_ix(&g, p)]).await;
         assert_fund_error(&out, FundError::TimelockRequired);
     }
     assert_eq!(f.state().await.rebalance, before);
+    // the longest hold is valid (set through the timelock like any lengthening)
+    let longest = CrisisProfile {
+        hold_secs: 7 * 24 * 3_600,
+        ..quiet
+    };
+    assert_eq!(
+        with_crisis(rebalance_config(), longest)
+            .validate()
+            .map_err(|_| ()),
+        Ok(())
+    );
     // removing the profile (its trigger was 0) tightens: it applies at once
     f.send_gov(&[f.set_rebalance_params_ix(&g, rebalance_config())])
         .await
@@ -554,4 +604,105 @@ async fn the_keepers_planner_fills_at_the_sale_price_after_a_gap() {
         f.ctx.token_balance(&kp.1[LST]).await - before,
         plan.quote.amount_out
     );
+}
+
+/// The crisis hold (`CrisisProfile::hold_secs`): a shortfall records when it opened and when
+/// it was paid (`Fund::crisis_seen_at`); after it is paid the fund stays in crisis mode for
+/// the hold, on the crisis terms and for liquidity-raising fills only, then returns to the
+/// normal terms by itself.
+#[tokio::test]
+async fn the_crisis_hold_keeps_crisis_mode_after_the_claim_is_paid_then_ends() {
+    let mut normal = rebalance_config();
+    normal.max_volume_per_window = 50 * ONE;
+    let c = CrisisProfile {
+        gap_trigger_bps: 0, // only the shortfall triggers here
+        hold_secs: 4 * HOUR as u32,
+        ..crisis()
+    };
+    let mut s = setup(with_crisis(normal, c)).await;
+    s.f.ctx.send_ok(&[s.f.sync_auctions_ix()], &[]).await;
+    let kp = keeper(&mut s.f).await;
+    assert_eq!(s.f.state().await.crisis_seen_at, 0);
+    let id = s.declare(50 * ONE).await;
+    let declared_at = s.f.ctx.now().await;
+    assert_eq!(s.f.state().await.crisis_seen_at, declared_at);
+
+    // an hour later the claim is paid from USDC: the shortfall closes, the hold counts from now
+    s.f.ctx.advance_clock(HOUR).await;
+    s.draw(id, 50 * ONE, &[USDC]).await.unwrap();
+    let paid_at = s.f.ctx.now().await;
+    let st = s.f.state().await;
+    assert_eq!(st.draw_state.open_shortfalls, 0);
+    assert_eq!(st.crisis_seen_at, paid_at);
+    let held = CrisisTriggers {
+        held: true,
+        ..Default::default()
+    };
+    assert_eq!(st.crisis_triggers(paid_at), held);
+
+    // three hours after payment: still crisis mode. A fill over the normal volume cap (50)
+    // passes on the crisis terms; a fill that lowers the liquid share does not
+    later(&mut s.f, 3 * HOUR, 200_000_000).await;
+    let now = s.f.ctx.now().await;
+    assert_eq!(s.f.state().await.crisis_triggers(now), held);
+    fill(&mut s.f, &kp, USDC, LST, 100 * ONE).await.unwrap();
+    assert_eq!(s.f.state().await.rebalance_state.total_volume, 100 * ONE);
+    let before = s.f.state().await;
+    let out = fill(&mut s.f, &kp, LST, USDT, 10 * ONE).await;
+    assert_fund_error(&out, FundError::CrisisHoldLiquidOnly);
+    assert_eq!(s.f.state().await, before);
+
+    // one second past the hold: normal mode, normal terms (the same fill is over the cap)
+    later(&mut s.f, HOUR + 1, 200_000_000).await;
+    let st = s.f.state().await;
+    let now = s.f.ctx.now().await;
+    assert_eq!(now, paid_at + 4 * HOUR + 1);
+    assert!(!st.crisis_mode(now));
+    assert_eq!(st.crisis_seen_at, paid_at);
+    let out = fill(&mut s.f, &kp, USDC, LST, 100 * ONE).await;
+    assert_fund_error(&out, FundError::VolumeCapExceeded);
+}
+
+/// A refresh that leaves a risk asset gapped records the time (`Fund::note_gap`); once the
+/// EMA has caught up the gap trigger clears and the hold keeps crisis mode from that last
+/// sighting for `hold_secs`.
+#[tokio::test]
+async fn a_gap_seen_by_a_refresh_starts_the_hold_which_outlives_the_gap() {
+    let c = CrisisProfile {
+        hold_secs: 2 * HOUR as u32,
+        ..crisis()
+    };
+    let mut s = setup(with_crisis(rebalance_config(), c)).await;
+    let f = &mut s.f;
+    gap(f, 130_000_000).await;
+    let first = f.ctx.now().await;
+    assert_eq!(f.state().await.crisis_seen_at, first);
+    later(f, HOUR, 130_000_000).await;
+    let last_gap = f.ctx.now().await;
+    assert_eq!(f.state().await.crisis_seen_at, last_gap);
+
+    // the EMA catches up with the spot (1.30): no gap any more, the hold runs on
+    f.ctx.advance_clock(60).await;
+    f.set_pyth_gap(LST, 130_000_000, 130_000_000, -8, 0).await;
+    f.set_pyth_price(USDT, 100_000_000, -8, 0).await;
+    f.ctx.send_ok(&[f.refresh_ix(f.all_assets())], &[]).await;
+    let now = f.ctx.now().await;
+    let st = f.state().await;
+    assert!(!st.gapped());
+    assert_eq!(st.crisis_seen_at, last_gap);
+    assert_eq!(
+        st.crisis_triggers(now),
+        CrisisTriggers {
+            held: true,
+            ..Default::default()
+        }
+    );
+    assert!(st.fill_mode(now).terms.crisis);
+    // the hold ends two hours after the last refresh that saw the gap
+    assert!(st.crisis_mode(last_gap + 2 * HOUR - 1));
+    assert!(!st.crisis_mode(last_gap + 2 * HOUR));
+    // without a hold, the same refreshes record nothing
+    let mut s = setup(with_crisis(rebalance_config(), crisis())).await;
+    gap(&mut s.f, 130_000_000).await;
+    assert_eq!(s.f.state().await.crisis_seen_at, 0);
 }

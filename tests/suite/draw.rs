@@ -101,7 +101,7 @@ async fn payouts_convert_at_the_upper_price_and_round_for_the_fund() {
     assert_eq!(r.paid, 100 * ONE + 99_999_999);
     assert_eq!(r.status, ShortfallStatus::Open, "1 atom remains owed");
     // valued at the lower bound the fund lost less than it credited
-    let nav = s.f.state().await.weights().unwrap().nav;
+    let nav = s.f.state().await.nav().unwrap();
     let lst_left = 300 * ONE - 49_751_243;
     assert_eq!(nav, 200 * ONE as u128 + (lst_left as u128 * 199 / 100));
 }

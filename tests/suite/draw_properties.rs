@@ -46,7 +46,7 @@ async fn run(ops: Vec<Op>) {
     let mut credited_total: u64 = 0;
     for op in ops {
         let before = s.f.state().await;
-        let nav_before = before.weights().unwrap().nav;
+        let nav_before = before.nav().unwrap();
         let drawn_before = before.draw_state.total_drawn;
         let outcome = match op {
             Op::Declare(amount) => {
@@ -94,7 +94,7 @@ async fn run(ops: Vec<Op>) {
         }
         let credited = after.draw_state.total_drawn - drawn_before;
         credited_total += credited;
-        let nav_after = after.weights().unwrap().nav;
+        let nav_after = after.nav().unwrap();
         // exact prices: NAV falls by exactly what was credited
         assert_eq!(nav_before - nav_after, credited as u128, "{op:?}");
     }

@@ -96,8 +96,9 @@ impl World {
     async fn min_delivery(&mut self, i: usize, o: usize, taken: u64) -> u64 {
         let now = self.f.ctx.now().await;
         let fund = self.f.state().await;
-        let (inputs, _) = fund.engine_inputs_without(fund.stale_mask(now));
-        let terms = fund.fill_terms();
+        let mode = fund.fill_mode(now);
+        let (inputs, _) = fund.engine_inputs_without(mode.stale, mode.tilt);
+        let terms = mode.terms;
         let premium = fund.pair_premium_bps(&terms, i, o, now);
         let out = fund.pair_out_pricing(&terms, i, o, now);
         let pays = |received: u64| {
@@ -665,8 +666,8 @@ async fn the_keepers_planner_sizes_and_sends_a_flash_fill_through_the_pool() {
     // the planner took the largest size still paying the minimum: a tenth more fails it
     let bigger = plan.delivered + plan.delivered / 10;
     let q = quote_sale(
-        &fund.engine_inputs_without(0).0[USDC],
-        &fund.pair_out_pricing(&fund.fill_terms(), USDC, LST, now),
+        &fund.engine_inputs_without(0, None).0[USDC],
+        &fund.pair_out_pricing(&fund.fill_mode(now).terms, USDC, LST, now),
         6,
         bigger,
         plan.premium_bps,

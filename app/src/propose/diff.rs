@@ -292,6 +292,11 @@ pub(super) fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Ve
             br.crisis.gap_trigger_bps,
             ar.crisis.gap_trigger_bps,
         ),
+        (
+            "rebalance crisis liquid_target_bps",
+            br.crisis.liquid_target_bps,
+            ar.crisis.liquid_target_bps,
+        ),
     ] {
         line(name, b.to_string(), a.to_string());
     }
@@ -306,6 +311,11 @@ pub(super) fn diff_lines(fund_key: &Pubkey, before: &State, after: &State) -> Ve
             "rebalance crisis auction_duration_secs",
             br.crisis.auction_duration_secs,
             ar.crisis.auction_duration_secs,
+        ),
+        (
+            "rebalance crisis hold_secs",
+            br.crisis.hold_secs,
+            ar.crisis.hold_secs,
         ),
         (
             "draws window_secs",

@@ -45,9 +45,14 @@ pub const MIN_WINDOW_SECS: u32 = 60;
 pub const MAX_WINDOW_SECS: u32 = 30 * 24 * 60 * 60;
 /// Deepest discount below `spot - conf` a sale may reach (`RebalanceConfig::max_discount_bps`).
 pub const MAX_DISCOUNT_BPS: u16 = 2_000;
-/// On crisis terms each fill moves its pair's auction back by this fraction of the auction's
-/// length (`fill::book_fill`): 64 takes set a crisis auction back by its whole length.
-pub const CRISIS_TAKE_SETBACK: u32 = 64;
+/// On crisis terms a take moves its pair's auction back in proportion to what it takes
+/// (`fill::crisis_set_back_ceil`): a take of the out-asset's whole excess over its target
+/// moves it back by this share (bps) of the auction's length, smaller takes by less, so the
+/// sale price holds while keepers take about `excess * 10,000 / CRISIS_SET_BACK_BPS` per
+/// auction length and falls when they take less.
+pub const CRISIS_SET_BACK_BPS: u32 = 7_500;
+/// Longest crisis hold (`CrisisProfile::hold_secs`).
+pub const MAX_CRISIS_HOLD_SECS: u32 = 7 * 24 * 60 * 60;
 /// Gap trigger bounds of the crisis profile (`CrisisProfile::gap_trigger_bps`).
 pub const MIN_GAP_TRIGGER_BPS: u16 = 100;
 pub const MAX_GAP_TRIGGER_BPS: u16 = 5_000;

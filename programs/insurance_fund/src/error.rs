@@ -291,7 +291,7 @@ pub enum FundError {
     // ---- crisis liquidity -------------------------------------------------------------------
     #[msg("Discount must be at most the protocol maximum")]
     InvalidDiscount = 300,
-    #[msg("Crisis profile: all zero, or a positive volume cap, premium and discount within bounds, a valid auction duration and gap trigger")]
+    #[msg("Crisis profile: all zero, or a positive volume cap, premium and discount within bounds, a valid auction duration, gap trigger and hold")]
     InvalidCrisisProfile,
     #[msg(
         "A risk asset's price has gapped: only fills that raise the liquid share until it settles"
@@ -299,6 +299,8 @@ pub enum FundError {
     PriceGapLiquidOnly,
     #[msg("A peg band is at most the protocol maximum, for a liquid asset priced by Pyth")]
     InvalidPegBand,
+    #[msg("The crisis hold is running: only fills that raise the liquid share until it ends")]
+    CrisisHoldLiquidOnly,
 
     // ---- fallback price source ---------------------------------------------------------------
     #[msg("Fallback: a Switchboard On-Demand feed account (not the default key) on a Pyth-priced asset, or none at all")]

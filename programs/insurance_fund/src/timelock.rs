@@ -93,7 +93,7 @@ impl ChangeEffect {
 /// gap trigger (it both loosens the terms and restricts fills to liquidity-raising ones,
 /// earlier or later: both directions move risk, so both wait); setting a profile where there
 /// was none; any larger cap, premium, discount or crisis liquid target (more risk sold at a
-/// discount), or a shorter auction. Otherwise removing a profile tightens (the normal terms
+/// discount), a shorter auction, or a longer crisis hold (the crisis terms last longer). Otherwise removing a profile tightens (the normal terms
 /// apply).
 fn crisis_loosens(old: &CrisisProfile, new: &CrisisProfile) -> bool {
     if new.gap_trigger_bps != old.gap_trigger_bps {
@@ -110,6 +110,7 @@ fn crisis_loosens(old: &CrisisProfile, new: &CrisisProfile) -> bool {
         || new.max_discount_bps > old.max_discount_bps
         || new.gap_trigger_bps != old.gap_trigger_bps
         || new.liquid_target_bps > old.liquid_target_bps
+        || new.hold_secs > old.hold_secs
 }
 
 impl ConfigChange {
@@ -734,14 +735,14 @@ mod tests {
                 max_discount_bps: 14,
                 gap_trigger_bps: 15,
                 liquid_target_bps: 16,
+                hold_secs: 17,
             },
         };
         assert_eq!(
             borsh::to_vec(&rebalance).unwrap().len(),
-            4 * 2 + 2 * 4 + 3 * 8 + (2 * 8 + 4 + 4 * 2)
+            4 * 2 + 2 * 4 + 3 * 8 + (2 * 8 + 4 + 4 * 2 + 4)
         );
         let stored = RebalanceConfig::from(rebalance);
-        assert_eq!(stored.crisis._pad, [0; 4]);
         assert_eq!(RebalanceParams::from(stored), rebalance);
     }
 

@@ -59,8 +59,8 @@ impl Sm {
     ) {
         let (fb, fa) = (&b.fund, &a.fund);
         let vaults = self.vaults();
-        let wb = fb.weights().unwrap();
-        let wa = fa.weights().unwrap();
+        let wb = fb.weights_without(0, None).unwrap();
+        let wa = fa.weights_without(0, None).unwrap();
         let booked =
             |f: &Fund| -> Vec<u64> { (0..N).map(|k| f.assets[k].booked_balance).collect() };
         let prices = |f: &Fund| -> Vec<_> { (0..N).map(|k| f.assets[k].price).collect() };
@@ -255,7 +255,10 @@ impl Sm {
                     wa.nav + premium >= wb.nav,
                     "NAV fell by more than the premium"
                 );
-                let (full_b, full_a) = (fb.weights().unwrap(), fa.weights().unwrap());
+                let (full_b, full_a) = (
+                    fb.weights_without(0, None).unwrap(),
+                    fa.weights_without(0, None).unwrap(),
+                );
                 assert!(
                     full_a.nav + premium >= full_b.nav,
                     "NAV at cached prices fell by more than the premium"

@@ -144,7 +144,7 @@ pub(super) fn valued(f: &Fund, zero: u16) -> (Vec<u128>, u128, u128) {
 /// The engine's view of the fund with the assets in `zero` priced at 0 (lower price
 /// mantissa 0; everything else as stored): what a fill sees while they are stale.
 pub(super) fn engine_view(f: &Fund, zero: u16) -> Box<[RebalanceAsset; MAX_ASSETS]> {
-    let mut assets = f.rebalance_assets();
+    let mut assets = f.rebalance_assets(None);
     for (k, a) in assets.iter_mut().enumerate().take(N) {
         if bit(zero, k) {
             a.input.price_lo = Price {
@@ -337,7 +337,7 @@ pub(super) fn predict_fill(
     if stale != 0 && !raises_liquidity(f, i, o) {
         return Err(FundError::StalePricesLiquidOnly);
     }
-    let premium = f.pair_premium_bps(&f.fill_terms(), i, o, now);
+    let premium = f.pair_premium_bps(&f.fill_mode(now).terms, i, o, now);
     if received == 0 {
         return Err(FundError::NothingReceived);
     }

@@ -452,7 +452,7 @@ impl Sm {
             }
             Op::Fill(kind, a, b) => {
                 let (i, o) = Self::pick_pair(fb, now, kind, *a, *b);
-                let premium = fb.pair_premium_bps(&fb.fill_terms(), i, o, now);
+                let premium = fb.pair_premium_bps(&fb.fill_mode(now).terms, i, o, now);
                 // sized on the fill's own view: the stale assets other than the pair at 0
                 let assets = engine_view(fb, stale_set(fb, now) & !(1 << i | 1 << o));
                 let best = max_fill(

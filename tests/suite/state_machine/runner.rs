@@ -416,12 +416,12 @@ async fn a_draw_never_pays_more_value_than_it_credits() {
             &[&claimant],
         )
         .await;
-    let nav_before = f.state().await.weights().unwrap().nav;
+    let nav_before = f.state().await.nav().unwrap();
     let ix = f.draw_ix(&ca, 0, 100 * USD, &[(1, payout)]);
     f.ctx.send_ok(&[ix], &[&claimant]).await;
     let fund = f.state().await;
     let credited = u128::from(fund.draw_state.total_drawn);
-    let nav_fall = nav_before - fund.weights().unwrap().nav;
+    let nav_fall = nav_before - fund.nav().unwrap();
     // 99,999,997 atoms at 1.00000003 are worth 99,999,999.99999991 numeraire atoms: credited
     // 100,000,000 (rounded up), and NAV falls by 100,000,000
     let received = f.ctx.token_balance(&payout).await;

@@ -42,7 +42,9 @@ pub struct RebalanceParams {
     pub crisis: CrisisParams,
 }
 
-/// The crisis profile in `RebalanceParams`: the stored `CrisisProfile` without its padding.
+/// The crisis profile in `RebalanceParams`: the same fields as the stored `CrisisProfile`
+/// (which has no padding left), kept as the argument type so that the argument types stay
+/// apart from the stored layout.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CrisisParams {
     pub max_volume_per_window: u64,
@@ -52,6 +54,7 @@ pub struct CrisisParams {
     pub max_discount_bps: u16,
     pub gap_trigger_bps: u16,
     pub liquid_target_bps: u16,
+    pub hold_secs: u32,
 }
 
 /// `set_draw_params`' argument: the stored `DrawConfig` without its padding.
@@ -72,7 +75,7 @@ impl From<CrisisParams> for CrisisProfile {
             max_discount_bps: p.max_discount_bps,
             gap_trigger_bps: p.gap_trigger_bps,
             liquid_target_bps: p.liquid_target_bps,
-            _pad: [0; 4],
+            hold_secs: p.hold_secs,
         }
     }
 }
@@ -88,6 +91,7 @@ impl From<CrisisProfile> for CrisisParams {
             max_discount_bps: c.max_discount_bps,
             gap_trigger_bps: c.gap_trigger_bps,
             liquid_target_bps: c.liquid_target_bps,
+            hold_secs: c.hold_secs,
         }
     }
 }

@@ -65,7 +65,8 @@ pub struct RebalanceConfig {
 /// Rebalancing terms governance sets in advance (through the timelock, like any loosening)
 /// for the hours when the fund must turn risk assets into liquid ones: they apply, instead of
 /// the normal ones, while the fund is in crisis mode (`Fund::crisis_mode`: a shortfall is
-/// open, or a risk asset's price has gapped by `gap_trigger_bps`), when every fill allowed
+/// open, a risk asset's price has gapped by `gap_trigger_bps`, or `hold_secs` have not passed
+/// since either was last seen), when every fill allowed
 /// raises the liquid share (`Fund::check_fill_mode`). The band, start premium, window and
 /// minimum trade stay the normal ones.
 #[zero_copy]
@@ -88,7 +89,11 @@ pub struct CrisisProfile {
     /// keepers sell risk assets for liquid ones before further claims arrive; 0 = the
     /// targets stay as set.
     pub liquid_target_bps: u16,
-    pub _pad: [u8; 4],
+    /// Crisis hold: crisis mode lasts this long after a trigger was last seen
+    /// (`Fund::crisis_seen_at`), so the fund keeps selling at a pace the market can absorb
+    /// instead of stopping when the first claim is paid or the EMA catches up with a gap;
+    /// 0..=`MAX_CRISIS_HOLD_SECS`, 0 = crisis mode ends with its trigger.
+    pub hold_secs: u32,
 }
 
 impl CrisisProfile {
@@ -111,7 +116,7 @@ impl CrisisProfile {
                 && (self.gap_trigger_bps == 0
                     || (MIN_GAP_TRIGGER_BPS..=MAX_GAP_TRIGGER_BPS).contains(&self.gap_trigger_bps))
                 && self.liquid_target_bps <= BPS_DENOMINATOR
-                && self._pad == [0; 4],
+                && self.hold_secs <= MAX_CRISIS_HOLD_SECS,
             FundError::InvalidCrisisProfile
         );
         Ok(())
@@ -276,7 +281,7 @@ pub struct DrawState {
 
 /// One insurance fund. PDA `["fund", create_key]`.
 ///
-/// Zero-copy: the account is 5,048 bytes and handlers touch only the fields they need, so
+/// Zero-copy: the account is 5,056 bytes and handlers touch only the fields they need, so
 /// nothing is deserialized onto the 4 KiB stack.
 #[account(zero_copy)]
 #[derive(Debug, PartialEq, Eq)]
@@ -340,6 +345,11 @@ pub struct Fund {
     /// The flash fill in progress within the current transaction; never set between
     /// transactions.
     pub flash: crate::state::FlashFill,
+    /// When an instruction last saw a crisis trigger (unix seconds; 0 = never): a shortfall
+    /// opened or closed (`open_shortfall_count`, `close_shortfall_count`), or a refresh
+    /// leaving a risk asset gapped (`refresh_prices`). Crisis mode holds for
+    /// `CrisisProfile::hold_secs` after it (`Fund::crisis_triggers`).
+    pub crisis_seen_at: i64,
 }
 
 impl Fund {
@@ -494,15 +504,27 @@ impl Fund {
 
     /// A shortfall of `claimant` was declared with the fund's next id: the id is used up, and
     /// one more is open, here and there.
-    pub fn open_shortfall_count(&mut self, claimant: &mut crate::state::Claimant) -> Result<()> {
+    /// A shortfall is a crisis trigger: the crisis hold counts from `now`.
+    pub fn open_shortfall_count(
+        &mut self,
+        claimant: &mut crate::state::Claimant,
+        now: i64,
+    ) -> Result<()> {
+        self.crisis_seen_at = now;
         self.draw_state.shortfall_count = self.draw_state.shortfall_count.safe_add(1)?;
         self.draw_state.open_shortfalls = self.draw_state.open_shortfalls.safe_add(1)?;
         claimant.open_shortfalls = claimant.open_shortfalls.safe_add(1)?;
         Ok(())
     }
 
-    /// A shortfall of `claimant` was paid or cancelled: one fewer open, here and there.
-    pub fn close_shortfall_count(&mut self, claimant: &mut crate::state::Claimant) -> Result<()> {
+    /// A shortfall of `claimant` was paid or cancelled: one fewer open, here and there. The
+    /// shortfall was a live trigger until now: the crisis hold counts from `now`.
+    pub fn close_shortfall_count(
+        &mut self,
+        claimant: &mut crate::state::Claimant,
+        now: i64,
+    ) -> Result<()> {
+        self.crisis_seen_at = now;
         self.draw_state.open_shortfalls = self
             .draw_state
             .open_shortfalls
@@ -636,7 +658,7 @@ mod tests {
         assert_eq!(core::mem::size_of::<crate::state::PriceCache>(), 64);
         assert_eq!(core::mem::size_of::<crate::state::FallbackConfig>(), 48);
         assert_eq!(core::mem::size_of::<FlashFill>(), 40);
-        assert_eq!(Fund::SPACE, 8 + 392 + 16 * 288 + 40);
+        assert_eq!(Fund::SPACE, 8 + 392 + 16 * 288 + 40 + 8);
     }
 
     /// The offsets `e2e/src/fund.rs` reads a `Fund` account at (its own workspace cannot
@@ -670,6 +692,7 @@ mod tests {
         assert_eq!(offset_of!(Asset, target_bps), 224);
         assert_eq!(offset_of!(Asset, max_weight_bps), 226);
         assert_eq!(offset_of!(Asset, token_program), 233);
+        assert_eq!(Fund::SPACE, 5_056);
     }
 
     #[test]

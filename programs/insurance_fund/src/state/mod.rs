@@ -8,7 +8,7 @@ pub mod fund;
 pub mod nav;
 pub mod pending_change;
 pub mod rebalance;
-pub use rebalance::TargetTilt;
+pub use rebalance::{CrisisTriggers, FillMode, TargetTilt};
 pub mod seeds;
 pub mod shortfall;
 

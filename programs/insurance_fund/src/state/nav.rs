@@ -107,13 +107,17 @@ impl Fund {
 
     /// Every registered asset as the engine sees it, and how many there are.
     pub fn engine_inputs(&self) -> ([AssetInput; MAX_ASSETS], usize) {
-        self.engine_inputs_without(0)
+        self.engine_inputs_without(0, None)
     }
 
     /// The engine's view with the assets in `stale` valued at 0 (their price unusable): what
     /// fills and auction syncs see while a feed is dead (`docs/design.md`, price validity by
-    /// action).
-    pub fn engine_inputs_without(&self, stale: u16) -> ([AssetInput; MAX_ASSETS], usize) {
+    /// action), with the targets in force (`tilt` = `Fund::target_tilt`; `None`: as set).
+    pub fn engine_inputs_without(
+        &self,
+        stale: u16,
+        tilt: Option<crate::state::TargetTilt>,
+    ) -> ([AssetInput; MAX_ASSETS], usize) {
         let mut inputs = [AssetInput::default(); MAX_ASSETS];
         for (k, (input, a)) in inputs.iter_mut().zip(self.registered_assets()).enumerate() {
             *input = a.weights_input();
@@ -126,7 +130,7 @@ impl Fund {
         }
         let n = self.asset_count as usize;
         // crisis targets, when in force (`Fund::target_tilt`)
-        if let Some(tilt) = self.target_tilt() {
+        if let Some(tilt) = tilt {
             for input in inputs.iter_mut().take(n) {
                 input.target_bps = tilt.apply(input.target_bps, input.liquid);
             }
@@ -134,14 +138,20 @@ impl Fund {
         (inputs, n)
     }
 
-    /// The weights engine's view of the fund (booked balances, lower prices).
-    pub fn weights(&self) -> Result<Weights> {
-        self.weights_without(0)
+    /// The weights engine's view of the fund (booked balances, lower prices), its deviation
+    /// measured from the targets in force at `now` (`target_tilt`).
+    pub fn weights(&self, now: i64) -> Result<Weights> {
+        self.weights_without(0, self.tilt_at(now))
     }
 
-    /// The weights with the assets in `stale` valued at 0 (`engine_inputs_without`).
-    pub fn weights_without(&self, stale: u16) -> Result<Weights> {
-        let (inputs, n) = self.engine_inputs_without(stale);
+    /// The weights with the assets in `stale` valued at 0 and the targets under `tilt`
+    /// (`engine_inputs_without`).
+    pub fn weights_without(
+        &self,
+        stale: u16,
+        tilt: Option<crate::state::TargetTilt>,
+    ) -> Result<Weights> {
+        let (inputs, n) = self.engine_inputs_without(stale, tilt);
         Ok(weights::compute(&inputs[..n], self.numeraire_decimals)?)
     }
 }

@@ -31,6 +31,37 @@ impl TargetTilt {
     }
 }
 
+/// How the fund lets fills run at one moment (`Fund::fill_mode`), valued once per fill and
+/// shared by the program's fill paths and the off-chain planners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FillMode {
+    /// `Fund::stale_mask`: assets holding a balance whose price is stale (valued at 0).
+    pub stale: u16,
+    /// What puts the fund in crisis mode, if anything.
+    pub triggers: CrisisTriggers,
+    /// The normal terms, or the crisis profile's in crisis mode.
+    pub terms: crate::state::FillTerms,
+    /// The targets in force (`Fund::target_tilt`).
+    pub tilt: Option<TargetTilt>,
+}
+
+/// What puts the fund in crisis mode now (`Fund::crisis_triggers`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrisisTriggers {
+    /// A shortfall is open.
+    pub shortfall: bool,
+    /// A risk asset holding a balance has gapped past the crisis profile's trigger.
+    pub gapped: bool,
+    /// Neither, but one was seen less than `CrisisProfile::hold_secs` ago.
+    pub held: bool,
+}
+
+impl CrisisTriggers {
+    pub fn any(&self) -> bool {
+        self.shortfall || self.gapped || self.held
+    }
+}
+
 impl crate::state::Asset {
     /// This asset's target under `tilt` (`Fund::target_tilt`), or as set.
     pub fn target_in(&self, tilt: Option<TargetTilt>) -> u16 {
@@ -71,9 +102,10 @@ impl Fund {
     }
 
     /// The one rule on which pairs may fill now, shared with off-chain planners: while a
-    /// shortfall is open (`ShortfallModeLiquidOnly`), or while an asset other than the pair
-    /// holds a balance at a stale price (`StalePricesLiquidOnly`, given `stale` =
-    /// `stale_mask(now)`), only fills that raise the liquidity (`raises_liquidity`).
+    /// shortfall is open (`ShortfallModeLiquidOnly`), a risk asset has gapped
+    /// (`PriceGapLiquidOnly`) or the crisis hold runs (`CrisisHoldLiquidOnly`), or while an
+    /// asset other than the pair holds a balance at a stale price (`StalePricesLiquidOnly`),
+    /// only fills that raise the liquidity (`raises_liquidity`); `mode` = `fill_mode(now)`.
     ///
     /// Why a stale third asset allows those and only those: it is valued at 0
     /// (`engine_inputs_without`), which overstates every other weight (so the concentration
@@ -88,15 +120,19 @@ impl Fund {
     ///
     /// A gapped risk asset (`Fund::gapped`) does the same: after a crash the fund stops
     /// buying the dip with liquid assets before the claims it exists for arrive.
-    pub fn check_fill_mode(&self, i: usize, o: usize, stale: u16) -> Result<()> {
-        if self.draw_state.open_shortfalls > 0 {
+    pub fn check_fill_mode(&self, i: usize, o: usize, mode: &FillMode) -> Result<()> {
+        let (stale, triggers) = (mode.stale, mode.triggers);
+        if triggers.shortfall {
             require!(
                 self.raises_liquidity(i, o),
                 FundError::ShortfallModeLiquidOnly
             );
         }
-        if self.gapped() {
+        if triggers.gapped {
             require!(self.raises_liquidity(i, o), FundError::PriceGapLiquidOnly);
+        }
+        if triggers.held {
+            require!(self.raises_liquidity(i, o), FundError::CrisisHoldLiquidOnly);
         }
         if stale & !((1u16 << i) | (1u16 << o)) != 0 {
             require!(
@@ -118,12 +154,23 @@ impl Fund {
     /// with the cached prices as they are, stale or not: the band state is bookkeeping, no
     /// value moves on it. Free when no clock is set (a fund inside its bands); otherwise one
     /// valuation per asset.
-    pub fn settle_auction_clocks(&mut self) -> Result<()> {
+    pub fn settle_auction_clocks(&mut self, now: i64) -> Result<()> {
+        if !self.auction_clocks_running() {
+            return Ok(());
+        }
+        let tilt = self.tilt_at(now);
+        self.settle_auction_clocks_under(tilt)
+    }
+
+    /// `settle_auction_clocks` under the targets `tilt` the caller already has. Not inlined:
+    /// the valuation's arrays stay off the (4 KiB) frames of the fill handlers that call it.
+    #[inline(never)]
+    pub fn settle_auction_clocks_under(&mut self, tilt: Option<TargetTilt>) -> Result<()> {
         if !self.auction_clocks_running() {
             return Ok(());
         }
         let (values, nav) = self.asset_values()?;
-        self.settle_auction_clocks_with(&values, nav, usize::MAX);
+        self.settle_auction_clocks_with(&values, nav, usize::MAX, tilt);
         Ok(())
     }
 
@@ -135,10 +182,16 @@ impl Fund {
     }
 
     /// `settle_auction_clocks` on values the caller already has (`values[k]` is asset `k`'s
-    /// value at its lower price after haircut, `nav` their sum), leaving asset `skip` alone.
-    pub fn settle_auction_clocks_with(&mut self, values: &[u128], nav: u128, skip: usize) {
+    /// value at its lower price after haircut, `nav` their sum) and the targets in force
+    /// (`tilt` = `tilt_at(now)`), leaving asset `skip` alone.
+    pub fn settle_auction_clocks_with(
+        &mut self,
+        values: &[u128],
+        nav: u128,
+        skip: usize,
+        tilt: Option<TargetTilt>,
+    ) {
         let band = self.rebalance.band_bps;
-        let tilt = self.target_tilt();
         for (k, (a, &v)) in self
             .registered_assets_mut()
             .iter_mut()
@@ -185,13 +238,38 @@ impl Fund {
             })
     }
 
-    /// Crisis mode: a shortfall is open or a risk asset has gapped. Only fills that raise the
-    /// liquid share pass (`check_fill_mode`), on the crisis profile's terms if one is set.
-    pub fn crisis_mode(&self) -> bool {
-        self.draw_state.open_shortfalls > 0 || self.gapped()
+    /// What puts the fund in crisis mode at `now`: a shortfall open, a risk asset gapped
+    /// (`gapped`), or the crisis hold (`CrisisProfile::hold_secs` after `crisis_seen_at`, the
+    /// last time an instruction saw one of the other two). Computed once per instruction and
+    /// passed down: the gap test values every asset.
+    pub fn crisis_triggers(&self, now: i64) -> CrisisTriggers {
+        let hold = i64::from(self.rebalance.crisis.hold_secs);
+        CrisisTriggers {
+            shortfall: self.draw_state.open_shortfalls > 0,
+            gapped: self.gapped(),
+            held: hold > 0
+                && self.crisis_seen_at > 0
+                && now < self.crisis_seen_at.saturating_add(hold),
+        }
     }
 
-    /// The crisis targets in force: `None` outside crisis mode, without
+    /// Crisis mode (`crisis_triggers`): only fills that raise the liquid share pass
+    /// (`check_fill_mode`), on the crisis profile's terms and targets if set.
+    pub fn crisis_mode(&self, now: i64) -> bool {
+        self.crisis_triggers(now).any()
+    }
+
+    /// Records `now` as the last time a crisis trigger was seen when a risk asset has gapped
+    /// (`refresh_prices`, after it caches new prices; shortfalls record themselves when they
+    /// open and close). Free without a crisis hold.
+    pub fn note_gap(&mut self, now: i64) {
+        if self.rebalance.crisis.hold_secs > 0 && self.gapped() {
+            self.crisis_seen_at = now;
+        }
+    }
+
+    /// The crisis targets in force (`crisis` = `crisis_mode(now)`): `None` outside crisis
+    /// mode, without
     /// `CrisisProfile::liquid_target_bps`, or when the liquid assets already target at least
     /// that share (or none of them has a target). Otherwise every liquid target grows by
     /// `liquid_target / L` and every risk target shrinks by `(10,000 - liquid_target) /
@@ -199,9 +277,9 @@ impl Fund {
     /// to the crisis share. The engine, the auction clocks and the planners see these targets
     /// (`engine_inputs_without`, `settle_auction_clocks_with`, `fill::book_fill`); the
     /// targets as set are kept and apply again when the crisis ends.
-    pub fn target_tilt(&self) -> Option<TargetTilt> {
+    pub fn target_tilt(&self, crisis: bool) -> Option<TargetTilt> {
         let want = u32::from(self.rebalance.crisis.liquid_target_bps);
-        if want == 0 || !self.crisis_mode() {
+        if want == 0 || !crisis {
             return None;
         }
         let total = u32::from(BPS_DENOMINATOR);
@@ -217,9 +295,32 @@ impl Fund {
         })
     }
 
-    /// The terms fills are priced and limited by now (`RebalanceConfig::terms`).
-    pub fn fill_terms(&self) -> crate::state::FillTerms {
-        self.rebalance.terms(self.crisis_mode())
+    /// The fund's mode for fills at `now` (`FillMode`): the stale mask, the crisis triggers,
+    /// and the terms and targets they select.
+    pub fn fill_mode(&self, now: i64) -> FillMode {
+        let triggers = self.crisis_triggers(now);
+        let crisis = triggers.any();
+        FillMode {
+            stale: self.stale_mask(now),
+            triggers,
+            terms: self.fill_terms(crisis),
+            tilt: self.target_tilt(crisis),
+        }
+    }
+
+    /// The targets in force at `now`: `target_tilt(crisis_mode(now))`, without the crisis test
+    /// when no crisis liquid target is set.
+    pub fn tilt_at(&self, now: i64) -> Option<TargetTilt> {
+        if self.rebalance.crisis.liquid_target_bps == 0 {
+            return None;
+        }
+        self.target_tilt(self.crisis_mode(now))
+    }
+
+    /// The terms fills are priced and limited by (`RebalanceConfig::terms`; `crisis` =
+    /// `crisis_mode(now)`).
+    pub fn fill_terms(&self, crisis: bool) -> crate::state::FillTerms {
+        self.rebalance.terms(crisis)
     }
 
     /// When the auction of the pair (`i` delivered, `o` taken) started: the later of `o`'s
@@ -295,14 +396,18 @@ impl Fund {
 
     /// Every registered asset with its booked balance, price bounds and keeper flags
     /// (unregistered slots are zero). Boxed: 1 KiB is too much for a 4 KiB stack frame.
-    pub fn rebalance_assets(&self) -> Box<[RebalanceAsset; MAX_ASSETS]> {
-        self.rebalance_assets_without(0)
+    pub fn rebalance_assets(&self, tilt: Option<TargetTilt>) -> Box<[RebalanceAsset; MAX_ASSETS]> {
+        self.rebalance_assets_without(0, tilt)
     }
 
     /// `rebalance_assets` with the assets in `stale` valued at 0, as a fill sees them
     /// (`Fund::engine_inputs_without`, `Fund::check_fill_mode`).
-    pub fn rebalance_assets_without(&self, stale: u16) -> Box<[RebalanceAsset; MAX_ASSETS]> {
-        let (inputs, _) = self.engine_inputs_without(stale);
+    pub fn rebalance_assets_without(
+        &self,
+        stale: u16,
+        tilt: Option<TargetTilt>,
+    ) -> Box<[RebalanceAsset; MAX_ASSETS]> {
+        let (inputs, _) = self.engine_inputs_without(stale, tilt);
         let mut out = Box::new([RebalanceAsset::default(); MAX_ASSETS]);
         for ((slot, a), input) in out.iter_mut().zip(self.registered_assets()).zip(inputs) {
             *slot = RebalanceAsset {

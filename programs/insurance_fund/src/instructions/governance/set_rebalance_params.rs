@@ -41,7 +41,7 @@ pub struct SetRebalanceParams<'info> {
 /// - `max_discount_bps <= 2,000` (`InvalidDiscount`).
 /// - `crisis` all zero, or: volume cap > 0, `start_premium_bps <= max_premium_bps <= 1,000`,
 ///   `max_discount_bps <= 2,000`, auction in 60..=604,800, gap trigger 0 or in 100..=5,000,
-///   liquid target <= 10,000 (`InvalidCrisisProfile`).
+///   liquid target <= 10,000, hold <= 604,800 s (`InvalidCrisisProfile`).
 /// - The whole configuration is validated (`Fund::validate_config`).
 /// - Replaces the parameters; bucket levels and auction clocks are kept.
 /// - Emits `RebalanceParamsSet` with the parameters before and after.

@@ -3,15 +3,15 @@
 //! copy of the checks before anything moves, of the pricing and bounds (the engine in
 //! `math::rebalance`), and of the booking.
 
-use crate::constants::CRISIS_TAKE_SETBACK;
 use crate::error::FundError;
 use crate::events::Rebalanced;
 use crate::math::rebalance::{
-    check_fill_inputs, imbalance_at, next_clock, premium_bps_floor, quote_sale, FillPair,
+    check_fill_inputs, crisis_set_back_ceil, imbalance_at, next_clock, premium_bps_floor,
+    quote_sale, FillPair,
 };
 use crate::math::rebalance::{FillCheck, FillQuote, OutPricing};
 use crate::math::SafeMath;
-use crate::state::{asset_flags, pause_flags, FillTerms, Fund};
+use crate::state::{asset_flags, pause_flags, FillTerms, Fund, TargetTilt};
 use crate::token_policy::token_account_mint;
 use anchor_lang::prelude::*;
 
@@ -45,6 +45,8 @@ pub struct FillPlan {
     pub out: OutPricing,
     /// The normal terms or, in crisis mode, the crisis profile's.
     pub terms: FillTerms,
+    /// The targets in force: the crisis targets in crisis mode (`Fund::target_tilt`).
+    pub tilt: Option<TargetTilt>,
 }
 
 /// The checks of a fill that need no transfer, in the order its specification lists them:
@@ -55,7 +57,7 @@ pub struct FillPlan {
 /// (`InvalidTokenAccount`, `SourceMintMismatch`), the flags (`RebalanceInDisabled`,
 /// `RebalanceOutDisabled`), both prices fresh (`PriceStale`) and the fill mode
 /// (`Fund::check_fill_mode`).
-#[inline(always)]
+#[inline(never)]
 pub fn plan_fill(fund: &Fund, a: &PairAccounts, now: i64) -> Result<FillPlan> {
     // the flash-fill lock every instruction checks first (`lib.rs`); the fill paths read it
     // from the fund they load anyway
@@ -108,20 +110,21 @@ pub fn plan_fill(fund: &Fund, a: &PairAccounts, now: i64) -> Result<FillPlan> {
         ai.price_is_fresh(now, max_age) && ao.price_is_fresh(now, max_age),
         FundError::PriceStale
     );
-    // shortfall mode or a stale third asset: only fills that raise the liquid share
-    let stale = fund.stale_mask(now);
-    fund.check_fill_mode(i, o, stale)?;
+    // crisis mode or a stale third asset: only fills that raise the liquid share; the
+    // triggers are valued once, for the mode, the terms and the targets
+    let mode = fund.fill_mode(now);
+    fund.check_fill_mode(i, o, &mode)?;
     // Eligibility is checked by the engine with the fill; here only the auction clocks,
     // which price it, under the terms of the fund's mode.
-    let terms = fund.fill_terms();
     let elapsed = now.saturating_sub(fund.pair_auction_start(i, o));
     Ok(FillPlan {
         i,
         o,
-        stale,
-        premium_bps: premium_bps_floor(&terms.auction, elapsed),
-        out: fund.out_pricing(&terms, o, elapsed),
-        terms,
+        stale: mode.stale,
+        premium_bps: premium_bps_floor(&mode.terms.auction, elapsed),
+        out: fund.out_pricing(&mode.terms, o, elapsed),
+        terms: mode.terms,
+        tilt: mode.tilt,
     })
 }
 
@@ -153,7 +156,7 @@ pub fn price_fill(
     let FillPlan { i, o, stale, .. } = *plan;
     // the engine's view of every asset, built once; a stale asset other than the pair is
     // valued at 0 (`Fund::check_fill_mode`)
-    let (inputs, n) = fund.engine_inputs_without(stale);
+    let (inputs, n) = fund.engine_inputs_without(stale, plan.tilt);
     let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
     let mut quote = quote_sale(
         &inputs[i],
@@ -220,8 +223,9 @@ pub fn price_fill(
 }
 
 /// Books a priced fill: both balances, both buckets, the lifetime totals; restarts the
-/// pair's auction clocks (cleared if back inside the band) and clears the clock of any other
-/// asset the fill brought back inside its band.
+/// pair's auction clocks (cleared if back inside the band; on crisis terms set back in
+/// proportion to the take instead, `crisis_set_back_ceil`) and clears the clock of any other
+/// asset the fill brought back inside its band (targets in force: the plan's).
 #[inline(always)]
 pub fn book_fill(
     fund: &mut Fund,
@@ -230,7 +234,9 @@ pub fn book_fill(
     fill: &PricedFill,
     now: i64,
 ) -> Result<()> {
-    let FillPlan { i, o, stale, .. } = *plan;
+    let FillPlan {
+        i, o, stale, tilt, ..
+    } = *plan;
     fund.assets[i].credit_rebalance_in(received)?;
     fund.assets[o].debit(fill.quote.amount_out)?;
     let band_bps = fund.rebalance.band_bps;
@@ -238,25 +244,33 @@ pub fn book_fill(
     // any other asset the fill brought back inside its band ends its episode (on the values
     // the fill computed); the pair restarts: a further fill starts at the start premium again,
     // except on crisis terms, where the auction runs on (below)
+    // (the targets in force are the fill's own, `plan.tilt`)
     if stale == 0 {
-        fund.settle_auction_clocks_with(&after.values[..after.count], after.nav, i);
+        fund.settle_auction_clocks_with(&after.values[..after.count], after.nav, i, tilt);
     } else {
         // the fill's weights value a stale asset at 0; clocks are kept on cached prices
-        fund.settle_auction_clocks()?;
+        fund.settle_auction_clocks_under(tilt)?;
     }
-    let tilt = fund.target_tilt();
     // On crisis terms a fill takes part of the lot and the auction runs on (a Dutch auction's
     // partial take): restarting it would put the sale price back at the upper bound, which
     // after a gap is hours above the market, after every fill. Each take moves the auction
-    // back by `1 / CRISIS_TAKE_SETBACK` of its length (never past now), so the price holds
-    // while keepers keep taking and falls again when they stop, rather than sliding to its
-    // floor while the market can absorb only so much an hour; a setback only ever raises the
-    // price the fund sells at. Outside a crisis the pair restarts, so a keeper who waited for
-    // a high premium does not hand the next keeper that premium at once.
-    let setback = plan
-        .terms
-        .crisis
-        .then(|| i64::from(plan.terms.auction.duration_secs / CRISIS_TAKE_SETBACK));
+    // back in proportion to what it took of the out-asset's excess over its target
+    // (`crisis_set_back_ceil`; never past now), so the price holds while keepers take at
+    // about the pace the market absorbs and falls again when they take less, rather than
+    // sliding to its floor; a set-back only ever raises the price the fund sells at, and a
+    // keeper holding the price up with small takes moves it by what it takes. Outside a
+    // crisis the pair restarts, so a keeper who waited for a high premium does not hand the
+    // next keeper that premium at once.
+    let setback = plan.terms.crisis.then(|| {
+        let before = &fill.check.before;
+        crisis_set_back_ceil(
+            plan.terms.auction.duration_secs,
+            fill.value_in,
+            before.values[o],
+            fund.assets[o].target_in(tilt),
+            before.nav,
+        )
+    });
     for k in [i, o] {
         let slot = &mut fund.assets[k];
         let (over, under) = imbalance_at(after, k, slot.target_in(tilt), band_bps);

@@ -52,7 +52,7 @@ impl NavReport {
     /// The report for `fund` at `now`; off-chain readers (keepers, the app) call this on a
     /// fetched fund account and get exactly what the instruction returns.
     pub fn build(fund: &Fund, now: i64) -> Result<Self> {
-        let w = fund.weights()?;
+        let w = fund.weights(now)?;
         let (max_weight_index, max_weight_bps) = w.max_weight();
         Ok(Self {
             nav: w.nav,

@@ -70,11 +70,13 @@ pub struct Rebalance<'info> {
 /// - While a shortfall is open (shortfall mode), only fills delivering a liquid asset for a
 ///   non-liquid one, which always raise the liquid share (`ShortfallModeLiquidOnly`); the
 ///   same while a risk asset's price has gapped past the crisis profile's trigger
-///   (`PriceGapLiquidOnly`), and while another asset holds a balance at a stale price
+///   (`PriceGapLiquidOnly`), while the crisis hold runs after either (`CrisisHoldLiquidOnly`,
+///   `CrisisProfile::hold_secs`), and while another asset holds a balance at a stale price
 ///   (`StalePricesLiquidOnly`), which the fill then values at 0 (`Fund::check_fill_mode` says
 ///   why that is safe).
-/// - Terms: in crisis mode (a shortfall open or a gap) the crisis profile's, when one is set
-///   (`Fund::fill_terms`); else the normal ones. The pair's auction clocks give the premium
+/// - Terms: in crisis mode (a shortfall open, a gap, or the hold after either:
+///   `Fund::crisis_triggers`) the crisis profile's, when one is set (`Fund::fill_mode`); else
+///   the normal ones. The pair's auction clocks give the premium
 ///   and the sale price under those terms (see `sync_auctions`).
 /// - Moves `amount_in` from the keeper to the in-vault; the amount received is measured.
 /// - Bounds (the shared engine, `math::rebalance::check_fill`), in this order: out is over
@@ -92,14 +94,18 @@ pub struct Rebalance<'info> {
 ///   trade (`TradeTooSmall`).
 /// - Rate limits (leaky buckets, capacities of the terms): volume (`VolumeCapExceeded`) and
 ///   premium (`PremiumBudgetExceeded`).
-/// - Moves the amount out from the out-vault to `keeper_out` (the fund signs).
 /// - Books both balances, fills both buckets, adds to the lifetime totals, and restarts the
 ///   clocks of both assets (cleared if back inside the band; on crisis terms a clock still
-///   beyond its band is not restarted but set back by 1/64 of the auction's length, never
-///   past now, so the sale price holds near where the take left it: `fill::book_fill`);
+///   beyond its band is not restarted but set back in proportion to what the take removed of
+///   the out-asset's excess over its target, at most the auction's length and never past
+///   now, so the sale price holds near where the take left it:
+///   `math::rebalance::crisis_set_back_ceil`, `fill::book_fill`);
 ///   the clock of any other asset the fill brought back inside its band is cleared (never
 ///   started). Band states use the targets in force (crisis targets in crisis mode when
 ///   `CrisisProfile::liquid_target_bps` is set: `Fund::target_tilt`).
+/// - Then moves the amount out from the out-vault to `keeper_out` (the fund signs); booked
+///   first so the fund is loaded once for pricing and booking: a failed payout fails the
+///   transaction and with it the booking.
 /// - Emits `Rebalanced`.
 pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -> Result<()> {
     let a = &ctx.accounts;
@@ -162,12 +168,19 @@ pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -
     let received = token_amount(&vault_in)?.safe_sub(before_in)?;
     require!(received > 0, FundError::NothingReceived);
 
-    // ---- price and check the fill with the shared engine ------------------------------------
-    let fill = price_fill(&*a.fund.load()?, &plan, received, None, now)?;
-    require!(
-        fill.quote.amount_out >= min_amount_out,
-        FundError::SlippageExceeded
-    );
+    // ---- price and check the fill with the shared engine, and book it --------------------
+    // (booked before the payout below, with the fund loaded once: the transaction is atomic,
+    // so a payout that fails undoes the booking)
+    let fill = {
+        let mut fund = a.fund.load_mut()?;
+        let fill = price_fill(&fund, &plan, received, None, now)?;
+        require!(
+            fill.quote.amount_out >= min_amount_out,
+            FundError::SlippageExceeded
+        );
+        book_fill(&mut fund, &plan, received, &fill, now)?;
+        fill
+    };
 
     // ---- the fund pays -------------------------------------------------------------------
     let bump_seed = [bump];
@@ -185,8 +198,6 @@ pub fn rebalance(ctx: Context<Rebalance>, amount_in: u64, min_amount_out: u64) -
         &[seeds],
     )?;
 
-    // ---- book it ---------------------------------------------------------------------------
-    book_fill(&mut *a.fund.load_mut()?, &plan, received, &fill, now)?;
     emit!(fill_event(
         a.fund.key(),
         a.keeper.key(),

@@ -70,6 +70,8 @@ pub fn rebalance_end(ctx: Context<RebalanceEnd>) -> Result<()> {
             lo: ao.lower_price(),
         },
         terms: fund.rebalance.terms(flash.crisis == 1),
+        // the begin's targets: they depend only on the mode and the targets as set
+        tilt: fund.target_tilt(flash.crisis == 1),
     };
     require_keys_eq!(
         a.vault_in.key(),

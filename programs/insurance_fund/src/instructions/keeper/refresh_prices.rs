@@ -51,8 +51,11 @@ pub struct RefreshPrices<'info> {
 ///   transaction by posting a newer price first).
 /// - Sets each asset's booked balance to its vault's balance, so donations and Token-2022
 ///   effects are booked.
+/// - With a crisis hold set, records now as the last crisis trigger when a risk asset has
+///   gapped on the prices just cached (`Fund::note_gap`, `Fund::crisis_seen_at`).
 /// - Clears the auction clock of every asset now back inside its band
-///   (`Fund::settle_auction_clocks`), so a later episode starts at the start premium.
+///   (`Fund::settle_auction_clocks`, targets in force), so a later episode starts at the
+///   start premium.
 /// - Emits `PricesRefreshed` with the cached bounds (and whether each was updated) and the
 ///   booked balances before and after.
 pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: u16) -> Result<()> {
@@ -145,7 +148,8 @@ pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: 
         remaining.next().is_none(),
         FundError::ExtraRemainingAccounts
     );
-    fund.settle_auction_clocks()?;
+    fund.note_gap(now);
+    fund.settle_auction_clocks(now)?;
     fund.invariant_flows()?;
 
     emit!(PricesRefreshed {

@@ -21,8 +21,9 @@ pub struct SyncAuctions<'info> {
 /// from the start premium (so an unfilled auction never sits at its maximum). The pair
 /// closes when neither side is beyond its band or either reaches its target. After a fill,
 /// the clocks of both assets restart if they are still beyond their band, so the next fill
-/// starts cheap again; on crisis terms they are set back by 1/64 of the auction's length
-/// instead (a partial take leaves the sale price near where it was). Targets are the ones in force: in crisis mode with a crisis liquid target
+/// starts cheap again; on crisis terms they are set back in proportion to the take instead
+/// (`math::rebalance::crisis_set_back_ceil`: a partial take leaves the sale price near where
+/// it was). Targets are the ones in force: in crisis mode with a crisis liquid target
 /// (`CrisisProfile::liquid_target_bps`), the crisis targets (`Fund::target_tilt`).
 ///
 /// Specification:
@@ -41,8 +42,9 @@ pub fn sync_auctions(ctx: Context<SyncAuctions>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut fund = ctx.accounts.fund.load_mut()?;
     fund.require_rebalance_ready()?;
-    let assets = fund.rebalance_assets();
-    let weights = fund.weights()?;
+    let tilt = fund.tilt_at(now);
+    let assets = fund.rebalance_assets(tilt);
+    let weights = fund.weights_without(0, tilt)?;
     let n = fund.asset_count as usize;
     let (over, under) = imbalance_masks(&weights, &assets[..n], fund.rebalance.band_bps)?;
     for (i, a) in fund.registered_assets_mut().iter_mut().enumerate() {

@@ -26,7 +26,8 @@ pub struct CancelShortfall<'info> {
 ///   shortfall belong to this fund and to each other (`ClaimantFundMismatch`,
 ///   `ShortfallMismatch`).
 /// - The shortfall is open (`ShortfallNotOpen`).
-/// - Marks it cancelled; decrements the fund's and the claimant's open counts.
+/// - Marks it cancelled; decrements the fund's and the claimant's open counts; records now as
+///   the last crisis trigger (`Fund::crisis_seen_at`: the crisis hold counts from it).
 /// - Emits `ShortfallClosed` (cancelled, with the amount paid).
 pub fn cancel_shortfall(ctx: Context<CancelShortfall>) -> Result<()> {
     let mut fund = ctx.accounts.fund.load_mut()?;
@@ -42,7 +43,7 @@ pub fn cancel_shortfall(ctx: Context<CancelShortfall>) -> Result<()> {
         FundError::ShortfallNotOpen
     );
     s.status = ShortfallStatus::Cancelled;
-    fund.close_shortfall_count(claimant)?;
+    fund.close_shortfall_count(claimant, Clock::get()?.unix_timestamp)?;
     fund.invariant_flows()?;
     emit!(ShortfallClosed {
         fund: s.fund,

@@ -50,7 +50,7 @@ pub struct DeclareShortfall<'info> {
 ///   gains nothing. A declaration that needs no approval fills the claimant's bucket.
 ///   Governance declaring on a claimant's behalf is counted the same way.
 /// - Increments the fund's shortfall counter and open count (shortfall mode) and the
-///   claimant's open count.
+///   claimant's open count; records now as the last crisis trigger (`Fund::crisis_seen_at`).
 /// - Emits `ShortfallDeclared`.
 pub fn declare_shortfall(
     ctx: Context<DeclareShortfall>,
@@ -112,7 +112,7 @@ pub fn declare_shortfall(
         ],
         &record,
     )?;
-    fund.open_shortfall_count(claimant)?;
+    fund.open_shortfall_count(claimant, now)?;
     fund.invariant_flows()?;
 
     emit!(ShortfallDeclared {

@@ -87,7 +87,8 @@ struct DrawInputs {
 /// - Converts at each asset's upper price bound and rounds against the claimant (see
 ///   `math::draw`); transfers with `transfer_checked`, the fund signing.
 /// - Books: vault balances, the shortfall's paid amount (`Paid` when nothing remains, then
-///   the open counts drop), the claimant's lifetime and window, the fund's window and total.
+///   the open counts drop and now is recorded as the last crisis trigger,
+///   `Fund::crisis_seen_at`), the claimant's lifetime and window, the fund's window and total.
 /// - Clears the auction clock of every asset now back inside its band
 ///   (`Fund::settle_auction_clocks`), so a later episode starts at the start premium.
 /// - Emits `ShortfallDrawn` (per asset paid: amount and value; total; remaining) and, when
@@ -242,9 +243,12 @@ pub fn draw<'info>(ctx: Context<'info, Draw<'info>>, max_value: u64) -> Result<(
     fund.draw_state.total_drawn = fund.draw_state.total_drawn.safe_add(paid)?;
     let closed = a.shortfall.status == ShortfallStatus::Paid;
     if closed {
-        fund.close_shortfall_count(&mut a.claimant)?;
+        fund.close_shortfall_count(&mut a.claimant, now)?;
     }
-    fund.settle_auction_clocks_with(&values, nav, usize::MAX);
+    if fund.auction_clocks_running() {
+        let tilt = fund.tilt_at(now);
+        fund.settle_auction_clocks_with(&values, nav, usize::MAX, tilt);
+    }
     fund.invariant_flows()?;
     a.claimant.invariant()?;
 

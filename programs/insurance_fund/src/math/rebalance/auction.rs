@@ -86,3 +86,42 @@ pub fn auction_started(out_over_since: i64, in_under_since: i64, beyond: (bool, 
         && (!out_over_band || out_over_since != 0)
         && (!in_under_band || in_under_since != 0)
 }
+
+/// How far a take on crisis terms moves its pair's auction clocks later, in seconds: in
+/// proportion to what it takes from what the fund wants to sell,
+///
+/// `ceil(duration * value_in * CRISIS_SET_BACK_BPS / (10_000 * excess))`, at most `duration`,
+///
+/// `excess` being the out-asset's value above its target before the take (`value_out -
+/// ceil(target_bps * nav / 10_000)`). A take of the whole excess moves the auction back by
+/// three quarters of its length; keepers taking about `excess * 4 / 3` per auction length
+/// keep the sale price where it is, taking less lets it fall. With no excess (a retired
+/// asset's buy-out, or a target the valuation rounds to the whole value) the whole length.
+///
+/// Rounding: up, and the excess down (its target rounded up): a later clock is a higher sale
+/// price, the fund's favour. Never fails: every product fits `u128` (`duration < 2^32`,
+/// `value_in < 2^64`, the rate `< 2^14`), and `ceil(ceil(a / b) / c) = ceil(a / (b c))`
+/// avoids multiplying the excess.
+pub fn crisis_set_back_ceil(
+    duration_secs: u32,
+    value_in: u64,
+    value_out: u128,
+    target_bps: u16,
+    nav: u128,
+) -> i64 {
+    let duration = u128::from(duration_secs);
+    let target_value_ceil = nav
+        .checked_mul(u128::from(target_bps))
+        .map(|x| x.div_ceil(u128::from(BPS_DENOMINATOR)))
+        .unwrap_or(u128::MAX);
+    let excess = value_out.saturating_sub(target_value_ceil);
+    let secs = if excess == 0 {
+        duration
+    } else {
+        (duration * u128::from(value_in) * u128::from(CRISIS_SET_BACK_BPS))
+            .div_ceil(u128::from(BPS_DENOMINATOR))
+            .div_ceil(excess)
+            .min(duration)
+    };
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}

@@ -36,5 +36,5 @@ use super::valuation::{
 };
 use super::weights::{compute, with_values, AssetInput, Weights};
 use super::wide::{mul_wide, SMALL_OPERAND, U256};
-use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
+use crate::constants::{BPS_DENOMINATOR, CRISIS_SET_BACK_BPS, MAX_ASSETS};
 use core::cmp::Ordering;

@@ -1451,3 +1451,73 @@ proptest! {
         }
     }
 }
+
+// ---- crisis set-back ------------------------------------------------------------------
+
+#[test]
+fn a_crisis_take_sets_the_auction_back_in_proportion_to_what_it_takes_rounding_up() {
+    // LST 390 of NAV 690 against a 20 % target: excess 390 - 138 = 252; a take of 10 of it
+    // moves a 3,600 s auction back by 3,600 * 0.75 * 10 / 252 = 107.14, rounded up
+    let one = 1_000_000u128;
+    assert_eq!(
+        crisis_set_back_ceil(3_600, 10_000_000, 390 * one, 2_000, 690 * one),
+        108
+    );
+    // the whole excess: three quarters of the auction
+    assert_eq!(
+        crisis_set_back_ceil(3_600, 252_000_000, 390 * one, 2_000, 690 * one),
+        2_700
+    );
+    // more than 4/3 of the excess, or no excess at all: the whole auction, never more
+    assert_eq!(
+        crisis_set_back_ceil(3_600, 400_000_000, 390 * one, 2_000, 690 * one),
+        3_600
+    );
+    assert_eq!(
+        crisis_set_back_ceil(3_600, 1, 138 * one, 2_000, 690 * one),
+        3_600
+    );
+    assert_eq!(crisis_set_back_ceil(3_600, 1, 0, 0, 0), 3_600);
+    // the target's value rounds up (excess down): 1 atom of value over a target of 0.2 atom
+    // (rounded to 1) leaves no excess
+    assert_eq!(crisis_set_back_ceil(3_600, 1, 1, 2_000, 1), 3_600);
+    // the smallest take still moves the clock by a second (rounded up, not to 0)
+    assert_eq!(
+        crisis_set_back_ceil(3_600, 1, 390 * one, 2_000, 690 * one),
+        1
+    );
+    // a zero take moves nothing; a zero-length auction nothing either
+    assert_eq!(
+        crisis_set_back_ceil(3_600, 0, 390 * one, 2_000, 690 * one),
+        0
+    );
+    assert_eq!(crisis_set_back_ceil(0, 10, 390 * one, 2_000, 690 * one), 0);
+}
+
+proptest! {
+    /// Never negative, never more than the auction, never fails; monotone in the take; at
+    /// least the exact proportional figure (rounded up, the fund's favour).
+    #[test]
+    fn crisis_set_back_is_bounded_monotone_and_rounds_up(
+        duration in 0u32..=7 * 24 * 3_600,
+        take in any::<u64>(),
+        more in any::<u64>(),
+        value_out in any::<u128>(),
+        target in 0u16..=10_000,
+        nav in any::<u128>(),
+    ) {
+        let s = crisis_set_back_ceil(duration, take, value_out, target, nav);
+        prop_assert!((0..=i64::from(duration)).contains(&s));
+        let bigger = crisis_set_back_ceil(duration, take.saturating_add(more), value_out, target, nav);
+        prop_assert!(bigger >= s);
+        let target_value = Nat::m(nav, u128::from(target));
+        let excess_exceeds = Nat::m(value_out, 10_000) > target_value;
+        if excess_exceeds && s < i64::from(duration) {
+            // s >= duration * take * 0.75 / excess, with excess <= value_out - target * nav / 10^4:
+            // s * (value_out * 10^4 - target * nav) >= duration * take * 7,500
+            let lhs = Nat::m(s as u128, 1).mul(Nat::m(value_out, 10_000).sub(target_value));
+            let rhs = Nat::m(u128::from(duration) * u128::from(take), 7_500);
+            prop_assert!(lhs >= rhs);
+        }
+    }
+}
