@@ -1,6 +1,5 @@
-//! `register_claimant`, and the claimant's life after it: every guard of registration with its
-//! exact error, then `update_claimant` (lower caps, disable, its own guards) and
-//! `remove_claimant` (the rent returned) on the claimant registered.
+//! `register_claimant`: the claimant as registered, then every guard of registration with
+//! its exact error. `update_claimant` and `remove_claimant` have their own files.
 
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
@@ -13,14 +12,13 @@ use solana_signer::Signer;
 const ONE: u64 = 1_000_000;
 
 #[tokio::test]
-async fn claimant_registration_and_updates() {
+async fn registration_and_its_guards() {
     let mut s = setup().await;
     let c = s.claimant().await;
     assert_eq!(
         (c.authority, c.caps, c.enabled, c.drawn_lifetime),
         (s.authority.pubkey(), claimant_caps(), true, 0)
     );
-    let key = s.f.claimant_address(&s.authority.pubkey());
     // guards
     let intruder = Keypair::new();
     let ix = s.f.register_claimant_ix(
@@ -58,44 +56,4 @@ async fn claimant_registration_and_updates() {
     let ix =
         s.f.register_claimant_ix(&s.f.gov(), Pubkey::new_unique(), s.f.fund, claimant_caps());
     assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidPayoutOwner);
-    let ix = s.f.update_claimant_ix(
-        &s.f.gov(),
-        &s.authority.pubkey(),
-        s.f.fund,
-        claimant_caps(),
-        true,
-    );
-    assert_fund_error(&s.f.send_gov(&[ix]).await, FundError::InvalidPayoutOwner);
-    // update: lower caps and disable
-    let lower = ClaimantCaps {
-        max_per_shortfall: 10 * ONE,
-        max_per_window: 10 * ONE,
-        lifetime_max: 20 * ONE,
-    };
-    let owner = s.claimant().await.payout_owner;
-    let ix =
-        s.f.update_claimant_ix(&s.f.gov(), &s.authority.pubkey(), owner, lower, false);
-    s.f.send_gov(&[ix]).await.unwrap();
-    let c = s.claimant().await;
-    assert_eq!((c.caps, c.enabled), (lower, false));
-    let ix = s.f.update_claimant_ix(
-        &intruder.pubkey(),
-        &s.authority.pubkey(),
-        owner,
-        claimant_caps(),
-        true,
-    );
-    assert_fund_error(
-        &s.f.ctx.send(&[ix], &[&intruder]).await,
-        FundError::NotGovernance,
-    );
-    // remove: returns the rent
-    let receiver = Pubkey::new_unique();
-    s.f.send_gov(&[s
-        .f
-        .remove_claimant_ix(&s.f.gov(), &s.authority.pubkey(), receiver)])
-        .await
-        .unwrap();
-    assert!(s.f.ctx.account(&key).await.is_none());
-    assert!(s.f.ctx.account(&receiver).await.unwrap().lamports > 0);
 }

@@ -1,5 +1,5 @@
-//! `remove_claimant`: refused while the claimant has open shortfalls (its success, the rent
-//! returned, is in `register_claimant.rs`).
+//! `remove_claimant`: the record closed and its rent returned; refused while the claimant has
+//! open shortfalls.
 
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
@@ -19,4 +19,19 @@ async fn a_claimant_with_open_shortfalls_cannot_be_removed() {
         &s.f.send_gov(&[ix]).await,
         FundError::ClaimantHasOpenShortfalls,
     );
+}
+
+#[tokio::test]
+async fn removal_closes_the_record_and_returns_the_rent() {
+    let mut s = setup().await;
+    let key = s.f.claimant_address(&s.authority.pubkey());
+    // remove: returns the rent
+    let receiver = Pubkey::new_unique();
+    s.f.send_gov(&[s
+        .f
+        .remove_claimant_ix(&s.f.gov(), &s.authority.pubkey(), receiver)])
+        .await
+        .unwrap();
+    assert!(s.f.ctx.account(&key).await.is_none());
+    assert!(s.f.ctx.account(&receiver).await.unwrap().lamports > 0);
 }
