@@ -86,17 +86,17 @@ fn crash_claims_follow_the_gap_in_the_same_hour() {
     assert_eq!(r.path.paid_share[0], 0.0, "nothing before the approval");
     assert!(r.path.paid_share[2] > 0.5);
     // the crisis profile turned risk assets into stablecoins in the day after the claim
-    // (liquid target 95 %): on this path 20.8 % of the NAV at 275 bps against mid (the
-    // benchmark in app/README.md), never below the sale floor: the worst a sale can cost
-    // against mid is the 3 % discount, the spot confidence (jitoSOL's 64 bps, the LP's 90 in
-    // the shock) and the 20 bps crisis premium
+    // (liquid target 95 %, crisis hold 24 h, set-back in proportion to each take): on this
+    // path over 18 % of the NAV at 145 bps against mid, within the #17 benchmark's 150 (the
+    // medians are in app/README.md; before the hold and the proportional set-back, 275 bps).
+    // The keepers' own pool cost is a floor under it: no sale is free against mid
     assert!(
         r.path.raised_24h_share > 0.18,
         "{}",
         r.path.raised_24h_share
     );
     assert!(
-        r.path.raised_24h_cost_bps > 200.0 && r.path.raised_24h_cost_bps < 300.0,
+        r.path.raised_24h_cost_bps > 50.0 && r.path.raised_24h_cost_bps < 150.0,
         "{}",
         r.path.raised_24h_cost_bps
     );
