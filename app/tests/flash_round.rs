@@ -204,6 +204,7 @@ fn rounds_until_action(s: &Scenario, sim: &mut Sim, pool: Pubkey, hours: u64) ->
         dry_run: false,
         crank: true,
         swap_pools: vec![pool],
+        jupiter: None,
     };
     let mut last = None;
     for step in 1..=hours {
