@@ -419,11 +419,12 @@ pub fn plan_flash_via(
 }
 
 /// Sizing with a probe budget of `n` quotes (an aggregator answers one size per request): the
-/// sizes `a_max`, `a_max / 2`, `a_max / 4`, ... (half the budget), the largest of them paying
-/// `min`, then a bisection towards the next size up with the rest of the budget. `Err`: no
-/// probe pays, with the best score seen.
+/// sizes `a_max`, `a_max / 4`, `a_max / 16`, ... (all but three probes: price impact grows
+/// fast with the size, so the ladder spans orders of magnitude), the largest of them paying
+/// `min`, then a bisection towards the failing size above it with the rest of the budget.
+/// `Err`: no probe pays, with the best score seen.
 fn probe(a_max: u64, n: usize, score: impl Fn(u64) -> i128, min: i128) -> Result<u64, i128> {
-    let ladder = (n / 2).max(1);
+    let ladder = n.saturating_sub(3).max(1);
     let (mut good, mut bad) = (None, None);
     let mut best = i128::MIN;
     let mut used = 0;
@@ -437,7 +438,7 @@ fn probe(a_max: u64, n: usize, score: impl Fn(u64) -> i128, min: i128) -> Result
             break;
         }
         bad = Some(a);
-        a /= 2;
+        a /= 4;
     }
     let Some(mut good) = good else {
         return Err(best);
