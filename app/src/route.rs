@@ -1,18 +1,26 @@
 //! Flash fills without inventory (#17): the keeper borrows the fund's over-weight asset
-//! (`rebalance_begin`), sells it through a pool for the under-weight one, delivers what the
-//! fund requires and keeps the rest (`rebalance_end`), all in one transaction.
+//! (`rebalance_begin`), sells it through a pool or an aggregator's route for the under-weight
+//! one, delivers what the fund requires and keeps the rest (`rebalance_end`), all in one
+//! transaction.
 //!
-//! Planning is pure, on the program's own engine and the pool's own arithmetic:
+//! Planning runs on the program's own engine and the route's quotes:
 //! `math::rebalance::max_fill_priced` bounds the delivery the fund accepts at the pair's
 //! current premium and sale price (gap clearing included) and under the terms in force (the
-//! crisis profile's in crisis mode); `client::amm::quote_swap` says what selling the borrowed
-//! asset through the pool returns, price impact included. The keeper takes the largest
+//! crisis profile's in crisis mode); the quote source says what selling the borrowed asset
+//! through the route returns, price impact included (for a pool, `client::amm::quote_swap`). The keeper takes the largest
 //! delivery that still leaves it its minimum profit (a keeper wants the fund converted as
-//! far as it pays). The quote source is one interface, [`PoolView`]: an SPL Token Swap pool
-//! read from any [`crate::chain::Chain`] (the embedded runtime, or a cluster with
-//! `ifund keeper --swap-pool`). An aggregator's route (Jupiter) is not implemented: it needs its
-//! HTTP quote API, which these machines cannot reach, so it is left for where it can be
-//! tested.
+//! far as it pays). The quote source is one interface, [`QuoteSource`]: what selling an
+//! amount of one mint returns in another, and the instructions (plus any address lookup
+//! tables) that execute it with the keeper as owner and signer. Two implementations:
+//! - [`Pools`]: SPL Token Swap pools ([`PoolView`]) read from any [`crate::chain::Chain`]
+//!   (the embedded runtime, or a cluster with `ifund keeper --swap-pool`); a quote is the
+//!   pool's own arithmetic, so the planner searches every size;
+//! - [`jupiter::Jupiter`]: Jupiter's Swap API v6 (`ifund keeper --jupiter-url`), one HTTP
+//!   request per quote, so the planner probes a few sizes ([`QuoteSource::probe_budget`]) and
+//!   counts on the quote less its slippage (`otherAmountThreshold`); the transaction is a v0
+//!   message with the route's lookup tables. The real API was not reachable from the
+//!   machines this was written on: its format is taken from Jupiter's published v6 OpenAPI
+//!   description and tested against a mock server (`app/tests/flash_jupiter.rs`).
 
 use crate::keeper::{PlanParams, Skip};
 use anchor_lang::prelude::Pubkey;
