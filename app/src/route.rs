@@ -587,3 +587,40 @@ pub fn load_pools(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::probe;
+    use std::cell::Cell;
+
+    /// A profit that rises to a peak at 1,000 then falls, as price impact makes it.
+    fn hump(a: u64) -> i128 {
+        let a = a as i128;
+        2_000 * a - a * a
+    }
+
+    #[test]
+    fn the_probes_find_a_paying_size_within_the_budget_and_near_the_largest() {
+        let asked = Cell::new(0);
+        let score = |a: u64| {
+            asked.set(asked.get() + 1);
+            hump(a)
+        };
+        // paying 0 or more: every size up to 2,000; the largest the fund takes is 100,000
+        let a = probe(100_000, 8, score, 0).unwrap();
+        assert!(hump(a) >= 0 && a >= 1_000, "{a}");
+        assert!(asked.get() <= 8);
+    }
+
+    #[test]
+    fn the_largest_size_is_taken_when_it_pays() {
+        assert_eq!(probe(500, 8, hump, 0), Ok(500));
+    }
+
+    #[test]
+    fn no_paying_probe_is_an_error_with_the_best_score_seen() {
+        // paying more than the peak (1,000,000 at 1,000): no size does
+        let best = probe(100_000, 8, hump, 1_000_001).unwrap_err();
+        assert!(best < 1_000_001 && best > i128::MIN);
+    }
+}
