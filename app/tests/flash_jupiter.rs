@@ -316,6 +316,10 @@ fn answer(s: &mut MockState, method: &str, target: &str, body: &str) -> (u16, St
             );
             let amount: u64 = q["amount"].parse().unwrap();
             let slippage: u64 = q["slippageBps"].parse().unwrap();
+            assert_eq!(
+                q["maxAccounts"], "40",
+                "the keeper leaves room for its instructions"
+            );
             let Some(direction) = s.pool.direction(&mint_in, &mint_out) else {
                 return (400, r#"{"error":"no route"}"#.into());
             };

@@ -274,6 +274,11 @@ pub fn send_v0(
             .map_err(|e| anyhow::anyhow!("compiling the v0 message: {e}"))?;
         let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &[payer])
             .map_err(|e| anyhow::anyhow!("signing the v0 transaction: {e}"))?;
+        let size = bincode::serialized_size(&tx).map_or(usize::MAX, |n| n as usize);
+        anyhow::ensure!(
+            size <= MAX_TRANSACTION_BYTES,
+            "the v0 transaction is {size} bytes, over the {MAX_TRANSACTION_BYTES} a cluster accepts"
+        );
         match chain.send_versioned_transaction(&tx) {
             Ok(r) => return Ok(r),
             Err(ChainError::BlockhashExpired) if attempt < opts.retries => attempt += 1,

@@ -81,6 +81,13 @@ struct SwapInstructionsResponse {
 /// public API).
 pub const PROBES_PER_PAIR: usize = 8;
 
+/// `maxAccounts` of each quote: the route's share of a transaction's accounts, leaving room
+/// for the keeper's own instructions around it (`rebalance_begin`, the delivery,
+/// `rebalance_end`: the fund, both assets' mints, vaults and price accounts, the keeper's two
+/// token accounts, the token program and the instructions sysvar). Jupiter calls the number
+/// a rough estimate; [`crate::chain::send_v0`] refuses a transaction that still does not fit.
+pub const MAX_ROUTE_ACCOUNTS: u8 = 40;
+
 /// Jupiter's Swap API at `base` (e.g. `https://quote-api.jup.ag/v6`).
 pub struct Jupiter {
     base: String,
@@ -191,6 +198,7 @@ impl QuoteSource for Jupiter {
                 ("outputMint", mint_out.to_string()),
                 ("amount", amount_in.to_string()),
                 ("slippageBps", self.slippage_bps.to_string()),
+                ("maxAccounts", MAX_ROUTE_ACCOUNTS.to_string()),
             ])
             .send();
         let body = self.answer("Jupiter quote", r)?;
