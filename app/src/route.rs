@@ -500,6 +500,9 @@ fn peak(lo: u64, hi: u64, f: impl Fn(u64) -> i128) -> u64 {
 
 /// The transaction of a flash plan through `pool`: see [`flash_transaction`] (a pool needs
 /// no setup and no lookup table).
+///
+/// # Panics
+/// When `p` is not a pool plan (an aggregator's route is built with [`QuoteSource::swap`]).
 pub fn flash_instructions(
     fund_key: &Pubkey,
     fund: &Fund,
