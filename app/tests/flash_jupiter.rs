@@ -432,6 +432,29 @@ fn a_keeper_holding_nothing_flash_fills_through_the_aggregator() {
                 (f.assets[0].booked_balance, f.assets[1].booked_balance),
                 vaults
             );
+            // the route's accounts came from the lookup table: the table reads back, and a v0
+            // message of the swap looks the pool's accounts up in it
+            let (table, pool) = {
+                let m = w.mock.lock().unwrap();
+                (m.lookup_table, m.pool)
+            };
+            let tables = ifund::chain::load_lookup_tables(w.sim.chain(), &[table]).unwrap();
+            assert_eq!(tables[0].addresses[0], pool.state.keys.swap);
+            assert_eq!(tables[0].addresses.len(), 6);
+            let me = w.sim.keeper(0).signer.pubkey();
+            let swap = amm::swap_ix(
+                &pool.state.keys,
+                amm::Direction::AToB,
+                &me,
+                &Pubkey::new_unique(),
+                &Pubkey::new_unique(),
+                1,
+                1,
+            );
+            let m =
+                solana_message::v0::Message::try_compile(&me, &[swap], &tables, Default::default())
+                    .unwrap();
+            assert_eq!(m.address_table_lookups.len(), 1);
             // a few quotes sized it, then one swap-instructions request built it
             let requests = w.requests();
             let quotes = requests
