@@ -197,6 +197,15 @@ pub struct KeeperArgs {
     /// pool, delivers the fund's requirement and keeps the rest, in one transaction.
     #[arg(long = "swap-pool", value_name = "ADDRESS")]
     pub swap_pools: Vec<String>,
+    /// Route flash fills through Jupiter's Swap API v6 at this base URL instead of pools
+    /// (e.g. https://quote-api.jup.ag/v6): its quotes size the fill, its swap instructions
+    /// execute it, in one v0 transaction with its address lookup tables.
+    #[arg(long, value_name = "URL", conflicts_with = "swap_pools")]
+    pub jupiter_url: Option<String>,
+    /// Slippage each Jupiter quote allows (`slippageBps`); the plan counts only on the quote
+    /// less this.
+    #[arg(long, value_name = "BPS", default_value_t = 50)]
+    pub jupiter_slippage_bps: u16,
 }
 
 #[derive(Args, Debug)]
@@ -607,6 +616,10 @@ fn keeper_cmd(g: &Global, a: KeeperArgs) -> anyhow::Result<()> {
             .iter()
             .map(|k| parse_pubkey(k, "--swap-pool"))
             .collect::<anyhow::Result<_>>()?,
+        jupiter: a.jupiter_url.as_ref().map(|url| keeper::JupiterOptions {
+            url: url.clone(),
+            slippage_bps: a.jupiter_slippage_bps,
+        }),
     };
     log(&format!(
         "keeper {} on {} for fund {fund_key}{}",
@@ -658,8 +671,11 @@ fn describe_outcome(o: &RoundOutcome) -> String {
     };
     let flash = |p: &crate::route::FlashPlan| {
         format!(
-            "borrow {} atoms of asset {}, sell them in pool #{} for {} atoms of asset {}, deliver {} at {} bps premium, expected profit {} atoms",
-            p.quote.amount_out, p.asset_out, p.pool, p.swap_out, p.asset_in, p.delivered, p.premium_bps, p.expected_profit
+            "borrow {} atoms of asset {}, sell them {} for {} atoms of asset {} (at least {}), deliver {} at {} bps premium, expected profit {} atoms",
+            p.quote.amount_out, p.asset_out, match p.route.detail {
+                crate::route::RouteDetail::Pool(_) => format!("in pool #{}", p.pool),
+                crate::route::RouteDetail::Aggregator(_) => "through the aggregator".to_string(),
+            }, p.swap_out, p.asset_in, p.route.min_out, p.delivered, p.premium_bps, p.expected_profit
         )
     };
     match o {

@@ -12,6 +12,7 @@
 use crate::chain::{load_fund, send, Chain, SendOptions, TxResult};
 use crate::route::FlashPlan;
 use anchor_lang::prelude::Pubkey;
+use anyhow::Context;
 use insurance_fund::math::rate_limit::drained_level_ceil;
 use insurance_fund::math::rebalance::{
     check_fill, max_fill_priced, open_pairs, FillCheck, FillQuote, OpenPair, OutPricing,
@@ -82,6 +83,8 @@ pub enum Skip {
         min_profit: u64,
     },
     Engine(String),
+    /// Flash fills: the quote source failed (an aggregator unreachable or answering nonsense).
+    QuoteFailed(String),
 }
 
 impl fmt::Display for Skip {
@@ -106,6 +109,7 @@ impl fmt::Display for Skip {
                 "best fill earns {best_profit} numeraire atoms after cost, below the minimum {min_profit}"
             ),
             Skip::Engine(e) => write!(f, "engine error: {e}"),
+            Skip::QuoteFailed(e) => write!(f, "the quote source failed: {e}"),
         }
     }
 }
@@ -635,8 +639,20 @@ pub struct RoundOptions {
     /// Send `refresh_prices` + `sync_auctions` first.
     pub crank: bool,
     /// SPL Token Swap pools a flash fill may route through when the keeper's inventory
-    /// fills nothing (empty: no flash fills).
+    /// fills nothing (empty, and no `jupiter`: no flash fills).
     pub swap_pools: Vec<Pubkey>,
+    /// Route flash fills through Jupiter's Swap API instead of `swap_pools`.
+    pub jupiter: Option<JupiterOptions>,
+}
+
+/// Where Jupiter's Swap API v6 answers, and the slippage its quotes allow.
+#[derive(Clone, Debug)]
+pub struct JupiterOptions {
+    /// Base URL, e.g. `https://quote-api.jup.ag/v6` (`{url}/quote`, `{url}/swap-instructions`).
+    pub url: String,
+    /// `slippageBps` of each quote: the swap fails unless the quote less this arrives; the
+    /// plan counts only on that (`otherAmountThreshold`).
+    pub slippage_bps: u16,
 }
 
 /// One keeper round against `chain`: crank (optional), plan on the fresh state, fill.
@@ -671,7 +687,9 @@ pub fn round(
     let balances = keeper.balances(chain)?;
     let inventory: Vec<u64> = balances.iter().map(|b| b.unwrap_or(0)).collect();
     let outcome = match plan(&fund, now, &inventory, opts.params) {
-        Err(skip) if !opts.swap_pools.is_empty() && flash_may_help(&skip) => {
+        Err(skip)
+            if (!opts.swap_pools.is_empty() || opts.jupiter.is_some()) && flash_may_help(&skip) =>
+        {
             flash_round(chain, fund_key, &fund, now, keeper, &balances, opts, skip)?
         }
         Err(skip) => RoundOutcome::Skipped(skip),
@@ -712,8 +730,20 @@ fn flash_round(
     opts: &RoundOptions,
     inventory_skip: Skip,
 ) -> anyhow::Result<RoundOutcome> {
-    let pools = crate::route::load_pools(chain, &opts.swap_pools)?;
-    let plan = match crate::route::plan_flash(fund, now, &pools, opts.params) {
+    use crate::route::{jupiter::Jupiter, QuoteSource};
+    let (pools, mut jupiter, mut pool_source);
+    let source: &mut dyn QuoteSource = match &opts.jupiter {
+        Some(j) => {
+            jupiter = Jupiter::new(&j.url, j.slippage_bps)?;
+            &mut jupiter
+        }
+        None => {
+            pools = crate::route::load_pools(chain, &opts.swap_pools)?;
+            pool_source = crate::route::Pools(&pools);
+            &mut pool_source
+        }
+    };
+    let plan = match crate::route::plan_flash_via(fund, now, source, opts.params) {
         Ok(p) => p,
         Err(flash) => {
             return Ok(RoundOutcome::SkippedBoth {
@@ -734,16 +764,20 @@ fn flash_round(
             .ok_or_else(|| anyhow::anyhow!("the keeper has no token account for asset {k}"))
     };
     let me = keeper.signer.pubkey();
+    let (keeper_in, keeper_out) = (acct(plan.asset_in)?, acct(plan.asset_out)?);
+    let route = source
+        .swap(&plan.route, &me, (keeper_out, keeper_in), plan.delivered)
+        .with_context(|| format!("building the swap through {}", source.describe()))?;
     let mut ixs = missing_accounts(fund, keeper, balances, &[plan.asset_in, plan.asset_out]);
-    ixs.extend(crate::route::flash_instructions(
-        fund_key,
-        fund,
-        &pools[plan.pool],
-        &me,
-        (acct(plan.asset_in)?, acct(plan.asset_out)?),
-        &plan,
-    ));
-    let tx = send(chain, &keeper.signer, &[], &ixs, &opts.send)?;
+    let (flash, tables) =
+        crate::route::flash_transaction(fund_key, fund, &me, (keeper_in, keeper_out), &plan, route);
+    ixs.extend(flash);
+    // an aggregator's route is a v0 transaction (its accounts may sit in lookup tables)
+    let tx = if opts.jupiter.is_some() || !tables.is_empty() {
+        crate::chain::send_v0(chain, &keeper.signer, &ixs, &tables, &opts.send)?
+    } else {
+        send(chain, &keeper.signer, &[], &ixs, &opts.send)?
+    };
     Ok(if tx.is_ok() {
         RoundOutcome::FlashFilled { plan, tx }
     } else {

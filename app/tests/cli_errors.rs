@@ -171,3 +171,27 @@ fn scenarios_are_printed_and_chosen_by_name() {
     assert_ne!(code, 0);
     assert_clean_error(&err, "--paths 0: must be between 1 and 100000");
 }
+
+#[test]
+fn the_keeper_routes_through_pools_or_jupiter_not_both() {
+    let (code, _, err) = ifund(&[
+        "keeper",
+        "--fund",
+        "11111111111111111111111111111111",
+        "--swap-pool",
+        "11111111111111111111111111111111",
+        "--jupiter-url",
+        "http://127.0.0.1:9",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--jupiter-url") && err.contains("cannot be used with"),
+        "{err}"
+    );
+    let (code, out, _) = ifund(&["keeper", "--help"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("--jupiter-url <URL>") && out.contains("--jupiter-slippage-bps <BPS>"),
+        "{out}"
+    );
+}

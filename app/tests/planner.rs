@@ -104,6 +104,7 @@ fn keeper_rounds(
         dry_run: false,
         crank: true,
         swap_pools: vec![],
+        jupiter: None,
     };
     let mut distance = vec![];
     for step in steps {
@@ -370,6 +371,7 @@ fn the_crank_leaves_out_a_dead_feed_and_refreshes_the_rest() {
         dry_run: false,
         crank: true,
         swap_pools: vec![],
+        jupiter: None,
     };
     let (crank, _) = round(sim.chain(), &fund_key, &keeper_accounts, &prices, &opts).unwrap();
     assert!(crank.unwrap().is_ok());

@@ -9,6 +9,7 @@ use solana_account::{Account, AccountSharedData};
 use solana_hash::Hash;
 use solana_keypair::Keypair;
 use solana_program_test::{BanksClientError, ProgramTestContext};
+use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use std::collections::HashSet;
@@ -124,6 +125,13 @@ impl Chain for EmbeddedChain {
     }
 
     fn send_transaction(&mut self, tx: &Transaction) -> Result<TxResult, ChainError> {
+        self.send_versioned_transaction(&VersionedTransaction::from(tx.clone()))
+    }
+
+    fn send_versioned_transaction(
+        &mut self,
+        tx: &VersionedTransaction,
+    ) -> Result<TxResult, ChainError> {
         let sig = tx.signatures.first().copied().unwrap_or_default();
         let bytes: [u8; 64] = sig.into();
         if !self.seen.insert(bytes) {

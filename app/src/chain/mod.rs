@@ -25,6 +25,7 @@ use solana_compute_budget_interface::ComputeBudgetInstruction;
 use solana_hash::Hash;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
@@ -102,6 +103,17 @@ pub trait Chain {
     /// Sends a signed transaction and waits until it is processed at the chain's commitment.
     /// `Ok` carries the transaction's own result (which may be a failure).
     fn send_transaction(&mut self, tx: &Transaction) -> Result<TxResult, ChainError>;
+    /// [`Chain::send_transaction`] of a versioned (v0) transaction, whose accounts may come
+    /// from address lookup tables (an aggregator's route); chains that cannot send refuse.
+    fn send_versioned_transaction(
+        &mut self,
+        _tx: &VersionedTransaction,
+    ) -> Result<TxResult, ChainError> {
+        Err(ChainError::Unsupported(format!(
+            "{} cannot send versioned transactions",
+            self.describe()
+        )))
+    }
     fn minimum_balance(&mut self, data_len: usize) -> anyhow::Result<u64>;
     /// Accounts of `program` whose data holds each `(offset, bytes)`; `None` when this chain
     /// cannot list accounts (the embedded runtime and snapshots cannot).
@@ -200,6 +212,74 @@ pub fn send(
         let blockhash = chain.latest_blockhash()?;
         let tx = Transaction::new_signed_with_payer(&all, Some(&payer.pubkey()), &keys, blockhash);
         match chain.send_transaction(&tx) {
+            Ok(r) => return Ok(r),
+            Err(ChainError::BlockhashExpired) if attempt < opts.retries => attempt += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Address lookup table accounts: the program's 56-byte header, then the addresses.
+const LOOKUP_TABLE_META_SIZE: usize = 56;
+
+/// The address lookup tables at `keys`, read from `chain` (the addresses each holds now).
+pub fn load_lookup_tables(
+    chain: &mut dyn Chain,
+    keys: &[Pubkey],
+) -> anyhow::Result<Vec<solana_message::AddressLookupTableAccount>> {
+    let owner = anchor_lang::pubkey!("AddressLookupTab1e1111111111111111111111111");
+    let accounts = chain.get_accounts(keys)?;
+    keys.iter()
+        .zip(accounts)
+        .map(|(key, account)| {
+            let account = account
+                .ok_or_else(|| anyhow::anyhow!("address lookup table {key}: no such account"))?;
+            anyhow::ensure!(
+                account.owner == owner,
+                "address lookup table {key}: owned by {}, not the lookup table program",
+                account.owner
+            );
+            let body = account
+                .data
+                .get(LOOKUP_TABLE_META_SIZE..)
+                .filter(|b| b.len() % 32 == 0)
+                .ok_or_else(|| anyhow::anyhow!("address lookup table {key}: malformed data"))?;
+            Ok(solana_message::AddressLookupTableAccount {
+                key: *key,
+                addresses: body
+                    .chunks_exact(32)
+                    .map(|c| Pubkey::try_from(c).expect("32 bytes"))
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+/// [`send`] as a v0 transaction whose accounts may be looked up in `lookup_tables` (read from
+/// `chain` once): how an aggregator's route fits in one transaction.
+pub fn send_v0(
+    chain: &mut dyn Chain,
+    payer: &Keypair,
+    ixs: &[Instruction],
+    lookup_tables: &[Pubkey],
+    opts: &SendOptions,
+) -> anyhow::Result<TxResult> {
+    use solana_message::{v0, VersionedMessage};
+    let all = budgeted(ixs, opts);
+    let tables = load_lookup_tables(chain, lookup_tables)?;
+    let mut attempt = 0;
+    loop {
+        let blockhash = chain.latest_blockhash()?;
+        let message = v0::Message::try_compile(&payer.pubkey(), &all, &tables, blockhash)
+            .map_err(|e| anyhow::anyhow!("compiling the v0 message: {e}"))?;
+        let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &[payer])
+            .map_err(|e| anyhow::anyhow!("signing the v0 transaction: {e}"))?;
+        let size = bincode::serialized_size(&tx).map_or(usize::MAX, |n| n as usize);
+        anyhow::ensure!(
+            size <= MAX_TRANSACTION_BYTES,
+            "the v0 transaction is {size} bytes, over the {MAX_TRANSACTION_BYTES} a cluster accepts"
+        );
+        match chain.send_versioned_transaction(&tx) {
             Ok(r) => return Ok(r),
             Err(ChainError::BlockhashExpired) if attempt < opts.retries => attempt += 1,
             Err(e) => return Err(e.into()),

@@ -6,10 +6,11 @@ use anyhow::Context;
 use solana_account::Account;
 use solana_commitment_config::CommitmentConfig;
 use solana_hash::Hash;
-use solana_rpc_client::rpc_client::RpcClient;
+use solana_rpc_client::rpc_client::{RpcClient, SerializableTransaction};
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
 use solana_rpc_client_api::config::RpcSendTransactionConfig;
 use solana_rpc_client_api::request::{RpcError, RpcResponseErrorData};
+use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use std::collections::HashMap;
@@ -47,22 +48,54 @@ impl RpcChain {
             .map_err(|e| unreachable_error(&self.url, &e).into())
     }
 
+    /// Sends `tx` (legacy or versioned) and waits for it at the chain's commitment.
+    fn send_any<T: SerializableTransaction>(&mut self, tx: &T) -> Result<TxResult, ChainError> {
+        let signature = tx.get_signature().to_string();
+        match self.client.send_and_confirm_transaction(tx) {
+            Ok(_) => Ok(TxResult {
+                signature,
+                result: Ok(()),
+                logs: vec![],
+            }),
+            Err(e) => match e.get_transaction_error() {
+                Some(TransactionError::BlockhashNotFound) => Err(ChainError::BlockhashExpired),
+                Some(te) => Ok(TxResult {
+                    signature,
+                    result: Err(te),
+                    logs: preflight_logs(&e),
+                }),
+                // The client stopped waiting for a transaction it may have sent: it gave up
+                // confirming (it saw the blockhash expire, perhaps on a node lagging behind),
+                // or the connection failed mid-request. The transaction may still land, so
+                // signing again now could execute the same operation twice; `settle` waits
+                // until it has landed or provably never will.
+                None if e.to_string().contains("unable to confirm transaction")
+                    || matches!(e.kind(), ErrorKind::Reqwest(_) | ErrorKind::Io(_)) =>
+                {
+                    self.settle(tx, &signature, &e)
+                }
+                None => Err(unreachable_error(&self.url, &e)),
+            },
+        }
+    }
+
     /// The outcome of `tx`, sent but not confirmed by the client: its result once it reaches
     /// the chain's commitment, or `BlockhashExpired` once the finalized block height has
     /// passed its blockhash's last valid height, so it can never land and signing again is
     /// safe. Meanwhile the same transaction is sent again now and then (the same signature
     /// executes at most once). A node that cannot be reached ends it with `Unreachable`.
-    fn settle(
+    fn settle<T: SerializableTransaction>(
         &mut self,
-        tx: &Transaction,
+        tx: &T,
         signature: &str,
         cause: &ClientError,
     ) -> Result<TxResult, ChainError> {
-        let Some(sig) = tx.signatures.first() else {
+        let sig = tx.get_signature();
+        if *sig == Default::default() {
             return Err(unreachable_error(&self.url, cause));
-        };
+        }
         let unreachable = |e: ClientError| unreachable_error(&self.url, &e);
-        let last_valid = match self.last_valid.get(&tx.message.recent_blockhash) {
+        let last_valid = match self.last_valid.get(tx.get_recent_blockhash()) {
             Some(h) => *h,
             // not a blockhash this chain handed out: assume it was the newest one now
             None => self
@@ -204,37 +237,14 @@ impl Chain for RpcChain {
     }
 
     fn send_transaction(&mut self, tx: &Transaction) -> Result<TxResult, ChainError> {
-        let signature = tx
-            .signatures
-            .first()
-            .map(|s| s.to_string())
-            .unwrap_or_default();
-        match self.client.send_and_confirm_transaction(tx) {
-            Ok(_) => Ok(TxResult {
-                signature,
-                result: Ok(()),
-                logs: vec![],
-            }),
-            Err(e) => match e.get_transaction_error() {
-                Some(TransactionError::BlockhashNotFound) => Err(ChainError::BlockhashExpired),
-                Some(te) => Ok(TxResult {
-                    signature,
-                    result: Err(te),
-                    logs: preflight_logs(&e),
-                }),
-                // The client stopped waiting for a transaction it may have sent: it gave up
-                // confirming (it saw the blockhash expire, perhaps on a node lagging behind),
-                // or the connection failed mid-request. The transaction may still land, so
-                // signing again now could execute the same operation twice; `settle` waits
-                // until it has landed or provably never will.
-                None if e.to_string().contains("unable to confirm transaction")
-                    || matches!(e.kind(), ErrorKind::Reqwest(_) | ErrorKind::Io(_)) =>
-                {
-                    self.settle(tx, &signature, &e)
-                }
-                None => Err(unreachable_error(&self.url, &e)),
-            },
-        }
+        self.send_any(tx)
+    }
+
+    fn send_versioned_transaction(
+        &mut self,
+        tx: &VersionedTransaction,
+    ) -> Result<TxResult, ChainError> {
+        self.send_any(tx)
     }
 
     fn minimum_balance(&mut self, data_len: usize) -> anyhow::Result<u64> {
