@@ -125,6 +125,8 @@ pub fn render_fund(
     source: &str,
 ) -> String {
     let nd = fund.numeraire_decimals;
+    // the fill mode at `now` (triggers, terms, targets in force), valued once for the page
+    let mode = fund.fill_mode(now);
     let unit = String::from_utf8_lossy(&fund.numeraire)
         .trim_end_matches('\0')
         .to_string();
@@ -202,7 +204,6 @@ pub fn render_fund(
         report.distance_bps, band
     );
     if fund.rebalance.is_configured() {
-        let mode = fund.fill_mode(now);
         let terms = mode.terms;
         let t = mode.triggers;
         let why = [
@@ -272,13 +273,12 @@ pub fn render_fund(
         "state",
         "price age / state"
     );
-    let tilt = fund.tilt_at(now);
-    let assets = fund.rebalance_assets(tilt);
+    let assets = fund.rebalance_assets(mode.tilt);
     let n = fund.asset_count as usize;
-    let (over, under) = fund
-        .weights_without(0, tilt)
-        .ok()
-        .and_then(|w| imbalance_masks(&w, &assets[..n], band).ok())
+    let weights = fund.weights_without(0, mode.tilt).ok();
+    let (over, under) = weights
+        .as_ref()
+        .and_then(|w| imbalance_masks(w, &assets[..n], band).ok())
         .unwrap_or((0, 0));
     for (k, a) in fund.registered_assets().iter().enumerate() {
         let class = a.class().map_or("?", crate::names::class_name);
@@ -340,8 +340,8 @@ pub fn render_fund(
 
     // auctions: open pairs whose auction runs
     let mut auctions = vec![];
-    let open = fund.weights_without(0, tilt).ok().map(|w| {
-        open_pairs(&w, &assets[..n], band)
+    let open = weights.as_ref().map(|w| {
+        open_pairs(w, &assets[..n], band)
             .filter(|p| fund.pair_started(p.i, p.o, (p.out_over_band, p.in_under_band)))
             .map(|p| (p.i, p.o))
             .collect::<Vec<_>>()
@@ -349,7 +349,7 @@ pub fn render_fund(
     for (i, o) in open.unwrap_or_default() {
         let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
         let start = fund.pair_auction_start(i, o);
-        let p = fund.pair_premium_bps(&fund.fill_mode(now).terms, i, o, now);
+        let p = fund.pair_premium_bps(&mode.terms, i, o, now);
         auctions.push(format!(
             "    {} in, {} out: running since {} ({}), premium now {} bps",
             name(&ai.mint),
