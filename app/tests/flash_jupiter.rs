@@ -15,7 +15,7 @@
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use base64::Engine as _;
-use ifund::chain::{load_fund, Chain, EmbeddedChain, SendOptions};
+use ifund::chain::{load_fund, EmbeddedChain, SendOptions};
 use ifund::keeper::{
     round, JupiterOptions, KeeperAccounts, PlanParams, RoundOptions, RoundOutcome, Skip,
 };
@@ -23,7 +23,7 @@ use ifund::route::PoolView;
 use ifund::scenario::Scenario;
 use ifund::simulate::Sim;
 use insurance_fund_client::amm;
-use insurance_fund_client::{decode, ix, pda};
+use insurance_fund_client::{ix, pda};
 use serde_json::{json, Value};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 
 #[path = "support/flash_fixture.rs"]
 mod fixture;
-use fixture::{balance, create_pool, sim, SCENARIO};
+use fixture::{balance, create_pool, keeper_holds, sim, SCENARIO};
 
 // ---------------------------------------------------------------------------------------
 // The mock of Jupiter's Swap API v6
@@ -329,13 +329,7 @@ impl World {
 
     /// The keeper's balance of `mint` (0 without an account).
     fn held(&mut self, mint: &Pubkey) -> u64 {
-        let keeper = self.sim.keeper(0).signer.pubkey();
-        let a = pda::associated_token_address(&keeper, mint, &anchor_spl::token::ID);
-        self.sim
-            .chain()
-            .get_account(&a)
-            .unwrap()
-            .map_or(0, |acc| decode::token_account(&acc.data).unwrap().amount)
+        keeper_holds(&mut self.sim, mint)
     }
 
     fn fills(&mut self) -> u64 {

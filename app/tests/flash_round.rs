@@ -7,16 +7,14 @@
 //! Needs `target/deploy/spl_token_swap.so` (`scripts/test.sh` builds it before the tests).
 
 use anchor_lang::prelude::Pubkey;
-use ifund::chain::{load_fund, Chain, SendOptions};
+use ifund::chain::{load_fund, SendOptions};
 use ifund::keeper::{round, KeeperAccounts, PlanParams, RoundOptions, RoundOutcome, Skip};
 use ifund::scenario::Scenario;
 use ifund::simulate::Sim;
-use insurance_fund_client::{decode, pda};
-use solana_signer::Signer;
 
 #[path = "support/flash_fixture.rs"]
 mod fixture;
-use fixture::{balance, create_pool, sim, SCENARIO};
+use fixture::{balance, create_pool, keeper_holds, sim, SCENARIO};
 
 /// Rounds at hourly steps (prices republished, the auction's premium rising) until the round
 /// is not a skip; returns that outcome.
@@ -96,13 +94,7 @@ impl World {
 
     /// The keeper's balance of `mint` (0 without an account).
     fn held(&mut self, mint: &Pubkey) -> u64 {
-        let keeper = self.sim.keeper(0).signer.pubkey();
-        let a = pda::associated_token_address(&keeper, mint, &anchor_spl::token::ID);
-        self.sim
-            .chain()
-            .get_account(&a)
-            .unwrap()
-            .map_or(0, |acc| decode::token_account(&acc.data).unwrap().amount)
+        keeper_holds(&mut self.sim, mint)
     }
 
     fn rounds(&mut self, hours: u64) -> RoundOutcome {

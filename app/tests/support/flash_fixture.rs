@@ -102,6 +102,16 @@ pub fn send_ok(
     assert!(r.is_ok(), "{}\n{}", r.describe(), r.logs.join("\n"));
 }
 
+/// The first keeper's balance of `mint` in its associated account (0 without one).
+pub fn keeper_holds(sim: &mut Sim, mint: &Pubkey) -> u64 {
+    let keeper = sim.keeper(0).signer.pubkey();
+    let a = pda::associated_token_address(&keeper, mint, &anchor_spl::token::ID);
+    sim.chain()
+        .get_account(&a)
+        .unwrap()
+        .map_or(0, |acc| decode::token_account(&acc.data).unwrap().amount)
+}
+
 pub fn balance(chain: &mut EmbeddedChain, account: &Pubkey) -> u64 {
     let a = chain.get_account(account).unwrap().expect("token account");
     decode::token_account(&a.data).unwrap().amount
