@@ -20,8 +20,8 @@ use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use insurance_fund::instructions::InitializeFundArgs;
 use insurance_fund::state::{
-    pause_flags, Claimant, ClaimantCaps, DrawConfig, Fund, LiquidityClass, OracleSource,
-    RebalanceConfig, Shortfall,
+    pause_flags, Claimant, ClaimantCaps, CrisisProfile, DrawConfig, Fund, LiquidityClass,
+    OracleSource, RebalanceConfig, Shortfall,
 };
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
@@ -97,6 +97,9 @@ async fn run() -> Bench {
         }
         if n > 1 {
             bench_fallback(n, &mut b).await;
+        }
+        if n > 2 {
+            bench_crisis(n, &mut b).await;
         }
     }
     b

@@ -524,6 +524,15 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
         .map(|d| d / 15),
         "marginal cost of one more asset in a refresh",
     );
+    line(
+        "`rebalance` on crisis terms minus the normal `rebalance`",
+        diff(own("rebalance", "crisis:", 16), own("rebalance", "#2", 16)),
+        "what the crisis fill adds (`bench_crisis`): a fund 16 times larger (1,000,000 tokens \
+         an asset, whose values at Pyth mantissas no longer fit 64 bits, so every valuation \
+         takes the 128-bit path), every asset's auction clock running under the crisis \
+         targets (each one's band state settled after the fill), the gap-floor sale price \
+         and the set-back; the normal row's fund holds 62,500 tokens an asset and two clocks",
+    );
     let _ = writeln!(w);
     let text = where_text(b);
     let _ = writeln!(w, "{text}");

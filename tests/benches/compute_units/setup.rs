@@ -601,3 +601,118 @@ async fn measure_refresh(f: &mut FundFixture, b: &mut Bench, mask: u16, variant:
     b.measure(&mut f.ctx, n, "refresh_prices", variant, &[ix], &[], per)
         .await;
 }
+
+/// A fill on crisis terms in an `n`-asset fund (`spec`, every asset holding 1,000,000 tokens,
+/// `n >= 3`): a crisis profile (liquid target 95 %, auction 1 h, discount 3 %, gap trigger
+/// 5 %, hold 24 h), then asset #3 (yield-bearing, Pyth) gaps 35 % below its EMA, a refresh
+/// sees it and the auctions are synced; half an hour later (prices republished) a keeper
+/// delivers asset #1 (liquid, fixed price) for asset #3: the tilted targets, the sale price
+/// between the upper bound and the gap floor, the hold and the set-back in proportion to the
+/// take all run. Measured as a `rebalance` and as a flash fill of the same pair; rows'
+/// variants start with "crisis:".
+pub(super) async fn bench_crisis(n: usize, b: &mut Bench) {
+    const RISK: usize = 2;
+    let specs: Vec<AssetSpec> = (0..n).map(|k| spec(k, n)).collect();
+    let mut f = TestBuilder::new()
+        .assets(specs.clone())
+        .min_liquid_bps(0)
+        .build()
+        .await;
+    let profile = CrisisProfile {
+        max_volume_per_window: 10_000_000 * ONE,
+        premium_budget_per_window: 100_000 * ONE,
+        auction_duration_secs: 3_600,
+        max_premium_bps: 110,
+        max_discount_bps: 300,
+        gap_trigger_bps: 500,
+        liquid_target_bps: 9_500,
+        hold_secs: 86_400,
+    };
+    let params = RebalanceConfig {
+        crisis: profile,
+        ..rebalance_params()
+    };
+    let ix = f.h.set_rebalance_params_ix(&f.h.gov(), params);
+    f.send_gov(&[ix]).await.unwrap();
+    for k in 0..n {
+        f.deposit(k, 1_000_000 * ONE).await;
+    }
+    // the gap: spot 0.65 against an EMA of 1.00, seen by a refresh; the auctions start
+    f.ctx.advance_clock(1).await;
+    publish_gap(&mut f, RISK).await;
+    let ixs = [f.h.refresh_ix(f.h.all_assets()), f.h.sync_auctions_ix()];
+    let s = sizes(&f.ctx, &ixs);
+    send_sized(&mut f.ctx, &ixs, &[], &s).await.unwrap();
+    let now = f.ctx.now().await;
+    let st = f.state().await;
+    assert!(
+        st.gapped() && st.crisis_mode(now),
+        "the gap puts the fund in crisis mode"
+    );
+    // half the crisis auction later, the same prices republished
+    f.ctx.advance_clock(1_800).await;
+    publish_gap(&mut f, RISK).await;
+    let ixs = [f.h.refresh_ix(f.h.all_assets())];
+    let s = sizes(&f.ctx, &ixs);
+    send_sized(&mut f.ctx, &ixs, &[], &s).await.unwrap();
+
+    let keeper = Keypair::new();
+    let k = keeper.pubkey();
+    let (m_in, m_out) = (f.h.assets[0].mint, f.h.assets[RISK].mint);
+    let keeper_in = f.ctx.funded_token_account(&m_in, &k, 10_000 * ONE).await;
+    let keeper_out = f.ctx.create_token_account(&m_out, &k).await;
+    let pair = format!(
+        "crisis: #1 ({}) in, #3 ({}) out, 30 min after a 35 % gap",
+        describe(&specs[0]),
+        describe(&specs[RISK])
+    );
+    let before = f.state().await.rebalance_state.total_volume;
+    let ix =
+        f.h.rebalance_ix(&k, 0, &keeper_in, RISK, &keeper_out, 1_000 * ONE, 0);
+    b.measure(
+        &mut f.ctx,
+        n,
+        "rebalance",
+        pair.clone(),
+        &[ix],
+        &[&keeper],
+        None,
+    )
+    .await;
+    let st = f.state().await;
+    assert_eq!(
+        st.rebalance_state.total_volume - before,
+        1_000 * ONE,
+        "the fill booked"
+    );
+    assert!(st.crisis_mode(f.ctx.now().await));
+    let ixs = [
+        f.h.rebalance_begin_ix(&k, 0, RISK, &keeper_out, ONE),
+        f.ctx
+            .transfer_ix(&m_in, &keeper_in, &f.h.assets[0].vault, &k, 100 * ONE),
+        f.h.rebalance_end_ix(&k, 0, RISK),
+    ];
+    let variant = format!("{pair}, delivered by a transfer");
+    b.measure(
+        &mut f.ctx,
+        n,
+        "rebalance_begin+end",
+        variant,
+        &ixs,
+        &[&keeper],
+        None,
+    )
+    .await;
+}
+
+/// Publishes every Pyth price at 1.00 now, except asset `gapped`'s: spot 0.65 against an EMA
+/// of 1.00 (a 35 % gap), no confidence.
+async fn publish_gap(f: &mut FundFixture, gapped: usize) {
+    for k in 0..f.h.assets.len() {
+        if k == gapped {
+            f.set_pyth_gap(k, 65_000_000, 100_000_000, -8, 0).await;
+        } else if f.h.assets[k].oracle.is_some() {
+            f.set_pyth_price(k, 100_000_000, -8, 100_000).await;
+        }
+    }
+}
