@@ -99,7 +99,9 @@ async fn run() -> Bench {
             bench_fallback(n, &mut b).await;
         }
         if n > 2 {
-            bench_crisis(n, &mut b).await;
+            for tokens in [62_500, 1_000_000] {
+                bench_crisis(n, tokens, &mut b).await;
+            }
         }
     }
     b

@@ -2,7 +2,7 @@
 
 use super::*;
 
-fn num(n: u64) -> String {
+pub(super) fn num(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
@@ -525,13 +525,27 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
         "marginal cost of one more asset in a refresh",
     );
     line(
-        "`rebalance` on crisis terms minus the normal `rebalance`",
-        diff(own("rebalance", "crisis:", 16), own("rebalance", "#2", 16)),
-        "what the crisis fill adds (`bench_crisis`): a fund 16 times larger (1,000,000 tokens \
-         an asset, whose values at Pyth mantissas no longer fit 64 bits, so every valuation \
-         takes the 128-bit path), every asset's auction clock running under the crisis \
-         targets (each one's band state settled after the fill), the gap-floor sale price \
-         and the set-back; the normal row's fund holds 62,500 tokens an asset and two clocks",
+        "`rebalance` on crisis terms minus the normal `rebalance` (same size)",
+        diff(
+            own("rebalance", "crisis: 62,500 tokens", 16),
+            own("rebalance", "#2", 16),
+        ),
+        "what crisis mode adds (`bench_crisis`, 62,500 tokens an asset as `bench_fund`): every \
+         asset's auction clock running under the crisis targets, each one's band state \
+         settled after the fill (the normal fill settles two), the crisis triggers and \
+         targets, the gap-floor sale price and the set-back",
+    );
+    line(
+        "the same crisis fill, 1,000,000 minus 62,500 tokens an asset",
+        diff(
+            own("rebalance", "crisis: 1,000,000 tokens", 16),
+            own("rebalance", "crisis: 62,500 tokens", 16),
+        ),
+        "a realistic fund's size: a balance times a Pyth mantissa no longer fits 64 bits, so \
+         each of the fill's valuations (the 16 assets before, the pair after) takes the \
+         128-bit path of `math::valuation::value_floor` (above about 184,000 tokens an asset \
+         at 1.00 with 6 decimals and exponent -8); every instruction that values the fund \
+         pays the same per asset",
     );
     let _ = writeln!(w);
     let text = where_text(b);

@@ -602,15 +602,18 @@ async fn measure_refresh(f: &mut FundFixture, b: &mut Bench, mask: u16, variant:
         .await;
 }
 
-/// A fill on crisis terms in an `n`-asset fund (`spec`, every asset holding 1,000,000 tokens,
-/// `n >= 3`): a crisis profile (liquid target 95 %, auction 1 h, discount 3 %, gap trigger
-/// 5 %, hold 24 h), then asset #3 (yield-bearing, Pyth) gaps 35 % below its EMA, a refresh
-/// sees it and the auctions are synced; half an hour later (prices republished) a keeper
-/// delivers asset #1 (liquid, fixed price) for asset #3: the tilted targets, the sale price
-/// between the upper bound and the gap floor, the hold and the set-back in proportion to the
-/// take all run. Measured as a `rebalance` and as a flash fill of the same pair; rows'
-/// variants start with "crisis:".
-pub(super) async fn bench_crisis(n: usize, b: &mut Bench) {
+/// A fill on crisis terms in an `n`-asset fund (`spec`, every asset holding `tokens` whole
+/// tokens, `n >= 3`): a crisis profile (liquid target 95 %, auction 1 h, discount 3 %, gap
+/// trigger 5 %, hold 24 h), then asset #3 (yield-bearing, Pyth) gaps 35 % below its EMA, a
+/// refresh sees it and the auctions are synced; half an hour later (prices republished) a
+/// keeper delivers asset #1 (liquid, fixed price) for asset #3: the tilted targets, the sale
+/// price between the upper bound and the gap floor, the hold and the set-back in proportion to
+/// the take all run. Measured as a `rebalance` and as a flash fill of the same pair; rows'
+/// variants start with "crisis: {tokens} tokens an asset". Two sizes are measured: 62,500
+/// tokens an asset (the size of `bench_fund`'s fund) and 1,000,000, where a balance times a
+/// Pyth mantissa (10^12 atoms x 10^8) no longer fits 64 bits and every valuation takes the
+/// 128-bit path (`math::valuation::value_floor`).
+pub(super) async fn bench_crisis(n: usize, tokens: u64, b: &mut Bench) {
     const RISK: usize = 2;
     let specs: Vec<AssetSpec> = (0..n).map(|k| spec(k, n)).collect();
     let mut f = TestBuilder::new()
@@ -635,7 +638,7 @@ pub(super) async fn bench_crisis(n: usize, b: &mut Bench) {
     let ix = f.h.set_rebalance_params_ix(&f.h.gov(), params);
     f.send_gov(&[ix]).await.unwrap();
     for k in 0..n {
-        f.deposit(k, 1_000_000 * ONE).await;
+        f.deposit(k, tokens * ONE).await;
     }
     // the gap: spot 0.65 against an EMA of 1.00, seen by a refresh; the auctions start
     f.ctx.advance_clock(1).await;
@@ -662,7 +665,8 @@ pub(super) async fn bench_crisis(n: usize, b: &mut Bench) {
     let keeper_in = f.ctx.funded_token_account(&m_in, &k, 10_000 * ONE).await;
     let keeper_out = f.ctx.create_token_account(&m_out, &k).await;
     let pair = format!(
-        "crisis: #1 ({}) in, #3 ({}) out, 30 min after a 35 % gap",
+        "crisis: {} tokens an asset, #1 ({}) in, #3 ({}) out, 30 min after a 35 % gap",
+        num(tokens),
         describe(&specs[0]),
         describe(&specs[RISK])
     );
