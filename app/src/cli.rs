@@ -138,7 +138,7 @@ pub struct SimulateArgs {
     /// Worker threads for --paths (default: the machine's cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Output directory for report.html, summary.txt and state.json.
+    /// Output directory for report.html, summary.txt, fills.csv and state.json.
     #[arg(long, value_name = "DIR", default_value = "ifund-sim")]
     pub out: PathBuf,
     /// Print a built-in scenario (default: `default`; a starting point for your own) and exit.

@@ -99,6 +99,30 @@ pub struct KeeperStats {
     pub costs: f64,
 }
 
+/// One executed fill, as `fills.csv` lists it: what the fund asked, where its conservative
+/// prices stood against the market, and what the fill cost the fund and the keeper against
+/// mid (the market prices of the hour).
+#[derive(Clone, Debug, Serialize)]
+pub struct FillRecord {
+    pub hour: f64,
+    pub keeper: String,
+    pub asset_in: String,
+    pub asset_out: String,
+    /// The auction premium the fill was priced at, bps.
+    pub premium_bps: u16,
+    /// The fund's upper price of the out-asset over its market price, bps (the fund sells at
+    /// it, so the keeper pays this much above mid before the premium).
+    pub out_upper_over_mid_bps: f64,
+    /// The fund's lower price of the in-asset under its market price, bps.
+    pub in_lower_under_mid_bps: f64,
+    /// What the keeper delivered, at mid.
+    pub volume_mid: f64,
+    /// What the fund gave minus what it got, at mid, bps of `volume_mid`.
+    pub cost_bps: f64,
+    /// What the keeper lost to the pools (fees and slippage), bps of `volume_mid`.
+    pub pool_cost_bps: f64,
+}
+
 /// One declared shortfall and how it was paid.
 #[derive(Clone, Debug, Serialize)]
 pub struct ShortfallStats {
@@ -274,6 +298,8 @@ pub struct SimResult {
     pub path: PathMetrics,
     pub keepers: Vec<KeeperStats>,
     pub shortfalls: Vec<ShortfallStats>,
+    /// Every executed fill, in order (`fills.csv`).
+    pub fills: Vec<FillRecord>,
     /// (hour, label) of shocks, faults and bad-debt events, for the charts.
     pub events: Vec<(f64, String)>,
     pub report_path: PathBuf,
@@ -281,6 +307,7 @@ pub struct SimResult {
 }
 
 struct SimAsset {
+    name: String,
     mint: Keypair,
     token_program: Pubkey,
     decimals: u8,
@@ -336,6 +363,7 @@ struct PathLog {
     cost_vs_mid: f64,
     pool_cost: f64,
     bindings: Vec<Binding>,
+    fills: Vec<FillRecord>,
 }
 
 /// Whole units `x` with `decimals` as atoms, rounded to nearest; refused when out of range.
@@ -528,6 +556,7 @@ impl Sim {
                 let oracle =
                     (a.oracle == OracleSource::PythPull).then(|| keypair(&mut rng).pubkey());
                 SimAsset {
+                    name: a.name.clone(),
                     vault: pda::vault_address(&fund, &mint.pubkey()),
                     mint,
                     token_program,
@@ -1708,7 +1737,7 @@ impl Sim {
             }
             self.keepers[kidx].stats.fills += 1;
             self.keepers[kidx].stats.premium += units(fill.quote.premium_value, NUMERAIRE_DECIMALS);
-            self.book_fill(&fill, hour);
+            self.book_fill(&fill, hour, kidx, &fund);
             if !filled {
                 binding = match fill.clipped_by {
                     Some(Room::Volume) => Binding::VolumeCap,
@@ -1724,8 +1753,15 @@ impl Sim {
         Ok((binding, fund))
     }
 
-    /// Moves the pools for an executed fill and books its cost against mid.
-    fn book_fill(&mut self, fill: &PlannedFill, hour: f64) {
+    /// Moves the pools for an executed fill (sent by keeper `kidx` on `fund` as it stood
+    /// before the fill) and books its cost against mid.
+    fn book_fill(
+        &mut self,
+        fill: &PlannedFill,
+        hour: f64,
+        kidx: usize,
+        fund: &insurance_fund::state::Fund,
+    ) {
         let (i, o) = (fill.asset_in, fill.asset_out);
         let units_in = units(u128::from(fill.amount_in), self.assets[i].decimals);
         let units_out = units(u128::from(fill.quote.amount_out), self.assets[o].decimals);
@@ -1735,13 +1771,38 @@ impl Sim {
         let paid = self.assets[i].pool.buy(units_in);
         self.path.volume_mid += mid_in;
         self.path.cost_vs_mid += mid_out - mid_in;
-        self.path.pool_cost += (mid_out - got) + (paid - mid_in);
+        let pool_cost = (mid_out - got) + (paid - mid_in);
+        self.path.pool_cost += pool_cost;
         if self.assets[o].liquid && !self.assets[i].liquid {
             self.path.stables_into_risk.push((hour, mid_out));
         }
         if self.assets[i].liquid && !self.assets[o].liquid {
             self.path.liquidity_raised.push((hour, mid_in, mid_out));
         }
+        let price = |k: usize, upper: bool| {
+            let p = &fund.assets[k].price;
+            let atoms = if upper { p.upper } else { p.lower };
+            atoms as f64 * 10f64.powi(p.expo)
+        };
+        let over_mid = |x: f64, mid: f64| {
+            if mid > 0.0 {
+                (x / mid - 1.0) * 1e4
+            } else {
+                0.0
+            }
+        };
+        self.path.fills.push(FillRecord {
+            hour,
+            keeper: self.keepers[kidx].stats.name.clone(),
+            asset_in: self.assets[i].name.clone(),
+            asset_out: self.assets[o].name.clone(),
+            premium_bps: fill.premium_bps,
+            out_upper_over_mid_bps: over_mid(price(o, true), self.assets[o].spot),
+            in_lower_under_mid_bps: -over_mid(price(i, false), self.assets[i].spot),
+            volume_mid: mid_in,
+            cost_bps: bps(mid_out - mid_in, mid_in),
+            pool_cost_bps: bps(pool_cost, mid_in),
+        });
     }
 
     fn binding_of_skip(
@@ -1845,6 +1906,7 @@ impl Sim {
             path,
             keepers: self.keepers.iter().map(|k| k.stats.clone()).collect(),
             shortfalls: self.shortfalls.clone(),
+            fills: self.path.fills.clone(),
             events: self.events.clone(),
             report_path: PathBuf::new(),
             snapshot_path: PathBuf::new(),
@@ -1996,11 +2058,47 @@ impl Sim {
         let summary_path = out.join("summary.txt");
         std::fs::write(&summary_path, &summary)
             .with_context(|| format!("writing {}", summary_path.display()))?;
+        let fills_path = out.join("fills.csv");
+        std::fs::write(&fills_path, fills_csv(&result.fills))
+            .with_context(|| format!("writing {}", fills_path.display()))?;
         Ok(())
     }
 }
 
 /// `x` as bps of `of` (0 when `of` is 0).
+/// A CSV field: quoted (inner quotes doubled) when it holds a comma, a quote or a line break.
+fn csv_field(x: &str) -> String {
+    if x.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", x.replace('"', "\"\""))
+    } else {
+        x.to_string()
+    }
+}
+
+/// `fills.csv`: a header, then one line per fill (`FillRecord`, its fields in order).
+pub fn fills_csv(fills: &[FillRecord]) -> String {
+    let mut out = String::from(
+        "hour,keeper,asset_in,asset_out,premium_bps,out_upper_over_mid_bps,\
+         in_lower_under_mid_bps,volume_mid,cost_bps,pool_cost_bps\n",
+    );
+    for f in fills {
+        out.push_str(&format!(
+            "{:.3},{},{},{},{},{:.2},{:.2},{:.2},{:.2},{:.2}\n",
+            f.hour,
+            csv_field(&f.keeper),
+            csv_field(&f.asset_in),
+            csv_field(&f.asset_out),
+            f.premium_bps,
+            f.out_upper_over_mid_bps,
+            f.in_lower_under_mid_bps,
+            f.volume_mid,
+            f.cost_bps,
+            f.pool_cost_bps
+        ));
+    }
+    out
+}
+
 pub(crate) fn bps(x: f64, of: f64) -> f64 {
     if of > 0.0 {
         x / of * 10_000.0

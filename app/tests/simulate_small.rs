@@ -94,3 +94,48 @@ fn a_small_simulation_writes_a_report_with_its_charts_and_data() {
     let html2 = std::fs::read_to_string(&again.report_path).unwrap();
     assert!(html == html2, "the same seed must give the same report");
 }
+
+/// `fills.csv` lists every fill the fund booked, and its volumes and costs make up the
+/// summary's rebalancing cost against mid.
+#[test]
+fn fills_csv_lists_every_fill() {
+    // the small scenario starting 6 points over-weight in jitoSOL and under in USDC, so the
+    // keepers fill within the two days
+    let text = ifund::scenario::DEFAULT_SCENARIO
+        .replacen("initial_weight_bps = 3500", "initial_weight_bps = 2900", 1)
+        .replacen("initial_weight_bps = 2000", "initial_weight_bps = 2600", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SimOptions {
+        days: Some(2),
+        seed: None,
+        out: dir.path().to_path_buf(),
+        progress: false,
+    };
+    let r = run(&Scenario::parse(&text, "off-target").unwrap(), &opts).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("fills.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "hour,keeper,asset_in,asset_out,premium_bps,out_upper_over_mid_bps,\
+         in_lower_under_mid_bps,volume_mid,cost_bps,pool_cost_bps"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(r.metrics.fills > 0, "the scenario makes the keepers fill");
+    assert_eq!(rows.len() as u64, r.metrics.fills);
+    assert_eq!(r.fills.len(), rows.len());
+    let num = |x: &str| x.parse::<f64>().unwrap();
+    let volume: f64 = rows.iter().map(|f| num(f[7])).sum();
+    let cost: f64 = rows.iter().map(|f| num(f[7]) * num(f[8]) / 1e4).sum();
+    assert!((volume - r.path.volume_mid).abs() < 0.01 * rows.len() as f64);
+    assert!((cost / volume * 1e4 - r.path.cost_vs_mid_bps).abs() < 0.1);
+    for f in &rows {
+        assert_eq!(f.len(), 10);
+        assert!(["fast", "patient", "small"].contains(&f[1]), "{f:?}");
+        assert_ne!(f[2], f[3], "a fill swaps two different assets");
+        // hours from the start; 48 steps, keepers looking within each
+        assert!(num(f[0]) >= 0.0 && num(f[0]) < 49.0, "{f:?}");
+    }
+    // the over-weight jitoSOL is sold, for the under-weight USDC among others
+    assert!(rows.iter().any(|f| f[3] == "jitoSOL"), "{rows:?}");
+    assert!(rows.iter().any(|f| f[2] == "USDC"), "{rows:?}");
+}

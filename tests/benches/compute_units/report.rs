@@ -543,9 +543,9 @@ fn where_units_go(w: &mut String, b: &Bench, missed: bool) {
         ),
         "a realistic fund's size: a balance times a Pyth mantissa no longer fits 64 bits, so \
          each of the fill's valuations (the 16 assets before, the pair after) takes the \
-         128-bit path of `math::valuation::value_floor` (above about 184,000 tokens an asset \
-         at 1.00 with 6 decimals and exponent -8); every instruction that values the fund \
-         pays the same per asset",
+         wider path of `math::valuation::value_floor` (`wide::mul_div_pow10_floor`; above \
+         about 184,000 tokens an asset at 1.00 with 6 decimals and exponent -8); every \
+         instruction that values the fund pays the same per asset",
     );
     let _ = writeln!(w);
     let text = where_text(b);
@@ -565,6 +565,8 @@ fn where_text(b: &Bench) -> String {
         }
     };
     let nav16 = own("get_nav", "", 16);
+    let size_cost = own("rebalance", "crisis: 1,000,000 tokens", 16)
+        - own("rebalance", "crisis: 62,500 tokens", 16);
     let nav_slope = (own("get_nav", "", 16) - own("get_nav", "", 1)) / 15;
     format!(
         "Reading:\n\n\
@@ -573,12 +575,17 @@ fn where_text(b: &Bench) -> String {
          a division). The engines (`math/valuation.rs`, `math/weights.rs`, \
          `math/rebalance/`) therefore take native fast paths, each proven equal to the \
          general path by property tests: `u64 x u64` products from 32-bit halves \
-         (`math/wide.rs`), a 192-bit `amount * mantissa * bps` divided by powers of ten in \
-         native steps, `value_floor` in two native divisions when `amount * mantissa < 2^64`, \
-         and shares and bound terms in 64-bit arithmetic while NAV and values are below 2^48 \
+         (`math/wide.rs`), `value_floor` in two native divisions when `amount * mantissa < \
+         2^64` and, above that (a realistic fund: 10^12 atoms at a mantissa of 10^8), the \
+         product by `mantissa * bps` divided by `10^9` over 32-bit digits and by the rest of \
+         the power natively (`wide::mul_div_pow10_floor`), a 192-bit product divided by \
+         powers of ten in native steps beyond that; shares, band states and bound terms \
+         (`cmp_share`, `cmp_ratio`) in 64-bit arithmetic while NAV and values are below 2^48 \
          atoms (about 281 million whole units of a 6-decimal numeraire). Beyond those \
-         thresholds the exact general paths run: same results, more units per asset (not \
-         measured here; this fund holds about 62,500 tokens per asset). The largest weight \
+         thresholds the exact general paths run: same results, more units per asset. The \
+         crisis rows measure a fund at two sizes: at 1,000,000 tokens an asset (every \
+         valuation past 64 bits) a fill costs {size_cost} CU more than at 62,500 at 16 \
+         assets. The largest weight \
          and the largest excess over a cap are computed on demand (`Weights::max_weight`, \
          `Weights::max_excess_bps`), not in every valuation pass. `get_nav`, one full \
          valuation and weights pass with its report, costs {nav16} CU at 16 assets, about \

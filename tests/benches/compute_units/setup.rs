@@ -612,7 +612,7 @@ async fn measure_refresh(f: &mut FundFixture, b: &mut Bench, mask: u16, variant:
 /// variants start with "crisis: {tokens} tokens an asset". Two sizes are measured: 62,500
 /// tokens an asset (the size of `bench_fund`'s fund) and 1,000,000, where a balance times a
 /// Pyth mantissa (10^12 atoms x 10^8) no longer fits 64 bits and every valuation takes the
-/// 128-bit path (`math::valuation::value_floor`).
+/// wider path (`math::valuation::value_floor`, `wide::mul_div_pow10_floor`).
 pub(super) async fn bench_crisis(n: usize, tokens: u64, b: &mut Bench) {
     const RISK: usize = 2;
     let specs: Vec<AssetSpec> = (0..n).map(|k| spec(k, n)).collect();

@@ -6,7 +6,7 @@
 //! result fits (each overflow path carries a short proof that the true result does not fit).
 //! No floats, no heap, no panics.
 
-use super::wide::{div_pow10_floor, mul_64, Wide};
+use super::wide::{div_pow10_floor, mul_64, mul_div_pow10_floor, Wide};
 use crate::constants::BPS_DENOMINATOR;
 use crate::error::FundError;
 
@@ -188,17 +188,30 @@ pub fn value_floor(
     if amount == 0 || price.mantissa == 0 || keep_bps == 0 {
         return Ok(0);
     }
-    // (2^64 - 1)^2 < 2^128: this product always fits. One native multiplication when it
-    // fits u64 (amount > 0 here, and one native division tells).
-    let atoms_times_mantissa = if price.mantissa <= u64::MAX / amount {
+    // Fold the bps denominator into the decimal exponent:
+    // value = amount * mantissa * keep_bps * 10^e.
+    let e = atom_exponent(price.expo, token_decimals, numeraire_decimals).saturating_sub(4);
+    let (non_negative, magnitude) = split_exponent(e);
+    // amount * mantissa on one native multiplication when it fits u64 (amount > 0 here,
+    // and one native division tells)
+    let fits = price.mantissa <= u64::MAX / amount;
+    if !non_negative {
+        // e < 0: value = floor(amount * mantissa * keep / 10^z) with z = -e
+        if fits {
+            let a = u128::from(amount.wrapping_mul(price.mantissa));
+            if let Some(v) = value_floor_native(a, keep_bps, magnitude) {
+                return Ok(v);
+            }
+        } else if let Some(v) = value_floor_short(amount, price.mantissa, keep_bps, magnitude) {
+            return Ok(v);
+        }
+    }
+    // (2^64 - 1)^2 < 2^128: this product always fits
+    let atoms_times_mantissa = if fits {
         u128::from(amount.wrapping_mul(price.mantissa))
     } else {
         mul_64(amount, price.mantissa)
     };
-    // Fold the bps denominator into the decimal exponent:
-    // value = atoms_times_mantissa * keep_bps * 10^e.
-    let e = atom_exponent(price.expo, token_decimals, numeraire_decimals).saturating_sub(4);
-    let (non_negative, magnitude) = split_exponent(e);
     if non_negative {
         // The numerator is >= 1, so if 10^e does not fit, neither does the value; likewise
         // each checked product below fails only if the value (>= that product) does not fit.
@@ -207,10 +220,6 @@ pub fn value_floor(
             .checked_mul(u128::from(keep_bps))
             .and_then(|v| v.checked_mul(scale))
             .ok_or(MathError::Overflow);
-    }
-    // e < 0: value = floor(A * keep / 10^z) with A = atoms_times_mantissa and z = -e.
-    if let Some(v) = value_floor_native(atoms_times_mantissa, keep_bps, magnitude) {
-        return Ok(v);
     }
     value_floor_wide(atoms_times_mantissa, keep_bps, magnitude)
 }
@@ -281,6 +290,20 @@ pub fn value_ceil(
 fn value_floor_wide(a: u128, keep: u16, z: u32) -> Result<u128, MathError> {
     let n = Wide::mul_u128_u64(a, u64::from(keep));
     div_pow10_floor(n, z).to_u128().ok_or(MathError::Overflow)
+}
+
+/// `floor(amount * mantissa * keep / 10^z)` when `amount * mantissa` passed 64 bits (a
+/// realistic fund: 10^12 atoms at a Pyth mantissa of 10^8), for `mantissa <= u64::MAX / 10^4`
+/// and `keep <= 10^4` (so `mantissa * keep` fits u64) and the cases `mul_div_pow10_floor`
+/// answers; `None` otherwise (the wide path gives the same result).
+#[inline(always)]
+fn value_floor_short(amount: u64, mantissa: u64, keep: u16, z: u32) -> Option<u128> {
+    const LIMIT: u64 = u64::MAX / BPS_DENOMINATOR as u64;
+    if keep > BPS_DENOMINATOR || mantissa > LIMIT {
+        return None;
+    }
+    // mantissa <= u64::MAX / 10^4 and keep <= 10^4: the product fits
+    mul_div_pow10_floor(amount, mantissa.wrapping_mul(u64::from(keep)), z)
 }
 
 /// Exact `value * 10^j / mantissa` numerator for a negative atom exponent `-j`, or the proof
@@ -773,6 +796,14 @@ mod tests {
             mantissa in prop_oneof![any::<u64>(), 1u64..=0xffff_ffff],
         ) {
             prop_assert_eq!(mul_div_floor(x, y, d), mul_div_floor_general(x, y, d));
+            if let Some(v) = value_floor_short(a, mantissa, keep, z) {
+                let product = mul_64(a, mantissa);
+                prop_assert_eq!(Ok(v), value_floor_wide(product, keep, z));
+                prop_assert_eq!(
+                    Ok(v),
+                    mul_div_floor_general(product, keep, 10u128.pow(z))
+                );
+            }
             if let Some(v) = value_floor_native(a as u128, keep, z) {
                 prop_assert_eq!(Ok(v), value_floor_wide(a as u128, keep, z));
                 // and the old u128 path

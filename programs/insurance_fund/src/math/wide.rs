@@ -135,6 +135,51 @@ pub fn div_pow10_floor(mut n: Wide, mut z: u32) -> Wide {
     n
 }
 
+/// `10^n` for `n <= 19` (all that fit `u64`).
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `floor(a * b / 10^z)` for `z <= 19` on native 64-bit operations, when the quotient by
+/// `10^min(z, 9)` fits `u64` or `z <= 9`; `None` otherwise (`div_pow10_floor` of the wide
+/// product gives the same). The product is `mul_64`; it is divided by `10^min(z, 9)` (below
+/// 2^32) over four 32-bit digits, each partial dividend below `10^9 * 2^32 < 2^64`; the rest
+/// of the power, `10^(z - 9)`, is one native division (`floor(floor(x / m) / n) = floor(x /
+/// (m n))`). The valuation of a balance whose product with its price's mantissa passed 64
+/// bits (a realistic fund) in about a third of the units of the 192-bit path.
+#[inline(always)]
+pub fn mul_div_pow10_floor(a: u64, b: u64, z: u32) -> Option<u128> {
+    if z > 19 {
+        return None;
+    }
+    let first = z.min(9);
+    let d = POW10_U64[first as usize];
+    let (lo, hi) = halves(mul_64(a, b));
+    let mut rem = 0u64;
+    let mut q = [0u64; 4];
+    for (digit, out) in [hi >> 32, hi & LOW_32, lo >> 32, lo & LOW_32]
+        .into_iter()
+        .zip(q.iter_mut())
+    {
+        // rem < d <= 10^9 < 2^30, so (rem << 32) | digit < 2^62 and the digit is < 2^32
+        let cur = (rem << 32) | digit;
+        *out = cur / d;
+        rem = cur % d;
+    }
+    let quotient = (u128::from((q[0] << 32) | q[1]) << 64) | u128::from((q[2] << 32) | q[3]);
+    if z == first {
+        return Some(quotient);
+    }
+    let q64 = u64::try_from(quotient).ok()?;
+    Some(u128::from(q64 / POW10_U64[(z - first) as usize]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +233,21 @@ mod tests {
             match w.div_rem_small(d).unwrap().0.to_u128() {
                 Some(q) => prop_assert!(is_floor(q, &num, &den)),
                 None => prop_assert!(exceeds_u128(&num, &den)),
+            }
+        }
+
+        /// `mul_div_pow10_floor` is the native floor of the product by the power whenever it
+        /// answers, and answers whenever the quotient by `10^min(z, 9)` fits 64 bits.
+        #[test]
+        fn product_by_a_power_of_ten_matches_u128(
+            a in prop_oneof![any::<u64>(), 0u64..1 << 40, (u64::MAX - 16)..=u64::MAX],
+            b in prop_oneof![any::<u64>(), 0u64..1 << 48, (u64::MAX - 16)..=u64::MAX],
+            z in 0u32..=21,
+        ) {
+            let x = u128::from(a) * u128::from(b);
+            match mul_div_pow10_floor(a, b, z) {
+                Some(q) => prop_assert_eq!(q, x / 10u128.pow(z)),
+                None => prop_assert!(z > 19 || x / 10u128.pow(z.min(9)) > u128::from(u64::MAX)),
             }
         }
 

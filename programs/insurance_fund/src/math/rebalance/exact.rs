@@ -3,14 +3,33 @@
 
 use super::*;
 
-/// Exactly compares `value * 10_000` with `bps * nav` (`bps` may exceed `u16`).
+/// Exactly compares `value * 10_000` with `bps * nav` (`bps` may exceed `u16`). On native
+/// 64-bit products when value and NAV are below 2^48 and `bps` fits `u16` (every target,
+/// band and their sum), as `share_gap`: the band checks run it for every asset with a running
+/// auction clock, twice.
+#[inline(always)]
 pub(super) fn cmp_share(value: u128, nav: u128, bps: u128) -> Ordering {
+    if value <= SMALL_OPERAND && nav <= SMALL_OPERAND && bps <= u128::from(u16::MAX) {
+        // value * 10^4 < 2^62 and nav * bps < 2^48 * 2^16: both fit u64, the truncations
+        // are exact
+        let used = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR));
+        let limit = (nav as u64).wrapping_mul(bps as u64);
+        return used.cmp(&limit);
+    }
     mul_wide(value, u128::from(BPS_DENOMINATOR)).cmp(&mul_wide(nav, bps))
 }
 
 /// Exactly compares the fractions `a_num / a_den` and `b_num / b_den` by cross-multiplying
-/// (`a_num * b_den` vs `b_num * a_den`); meaningful for positive denominators.
+/// (`a_num * b_den` vs `b_num * a_den`); meaningful for positive denominators. When every
+/// term fits `u64` the two products are `u128`s (`mul_64`), compared without the 256-bit
+/// form.
+#[inline(always)]
 pub(super) fn cmp_ratio(a_num: u128, a_den: u128, b_num: u128, b_den: u128) -> Ordering {
+    const W: u128 = u64::MAX as u128;
+    if a_num <= W && a_den <= W && b_num <= W && b_den <= W {
+        // each term fits u64, so the truncations are exact
+        return mul_64(a_num as u64, b_den as u64).cmp(&mul_64(b_num as u64, a_den as u64));
+    }
     mul_wide(a_num, b_den).cmp(&mul_wide(b_num, a_den))
 }
 

@@ -35,6 +35,6 @@ use super::valuation::{
     amount_for_value_floor, mul_div_floor, value_ceil, value_floor, MathError, Price,
 };
 use super::weights::{compute, with_values, AssetInput, Weights};
-use super::wide::{mul_wide, SMALL_OPERAND, U256};
+use super::wide::{mul_64, mul_wide, SMALL_OPERAND, U256};
 use crate::constants::{BPS_DENOMINATOR, CRISIS_SET_BACK_BPS, MAX_ASSETS};
 use core::cmp::Ordering;

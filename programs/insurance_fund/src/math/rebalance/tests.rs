@@ -1228,6 +1228,29 @@ proptest! {
         }
     }
 
+    /// The native fast paths of `cmp_share` (value and NAV below 2^48, bps within u16) and
+    /// `cmp_ratio` (every term within u64) answer as the reference, at and around their
+    /// limits.
+    #[test]
+    fn share_and_ratio_fast_paths_match_reference(
+        v in prop_oneof![0..=SMALL_OPERAND, (SMALL_OPERAND - 2)..=(SMALL_OPERAND + 2), any::<u64>().prop_map(u128::from)],
+        nav in prop_oneof![0..=SMALL_OPERAND, (SMALL_OPERAND - 2)..=(SMALL_OPERAND + 2), any::<u64>().prop_map(u128::from)],
+        bps in prop_oneof![any::<u16>().prop_map(u128::from), 65_530u128..65_540, 0u128..200_000],
+        a in prop_oneof![any::<u64>().prop_map(u128::from), (u128::from(u64::MAX) - 2)..=(u128::from(u64::MAX) + 2), any::<u128>()],
+        b in prop_oneof![any::<u64>().prop_map(u128::from), (u128::from(u64::MAX) - 2)..=(u128::from(u64::MAX) + 2), 1u128..1_000],
+        c in prop_oneof![any::<u64>().prop_map(u128::from), (u128::from(u64::MAX) - 2)..=(u128::from(u64::MAX) + 2), any::<u128>()],
+        d in prop_oneof![any::<u64>().prop_map(u128::from), (u128::from(u64::MAX) - 2)..=(u128::from(u64::MAX) + 2), 1u128..1_000],
+    ) {
+        prop_assert_eq!(
+            cmp_share(v, nav, bps),
+            Big::from_u128(v).mul_u128(10_000).cmp(&Big::from_u128(nav).mul_u128(bps))
+        );
+        prop_assert_eq!(
+            cmp_ratio(a, b, c, d),
+            Big::from_u128(a).mul_u128(d).cmp(&Big::from_u128(c).mul_u128(b))
+        );
+    }
+
     #[test]
     fn wide_multiply_matches_reference(
         a in prop_oneof![any::<u128>(), any::<u64>().prop_map(u128::from), 0u128..1_000],
