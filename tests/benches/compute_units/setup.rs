@@ -306,28 +306,13 @@ pub(super) async fn bench_fund(n: usize, b: &mut Bench) {
             .await;
         // a flash fill of the same pair: begin lends asset 0, the keeper's route delivers
         // asset 1 (a plain transfer here), end checks and books it
-        let k = keeper.pubkey();
-        let ixs = [
-            f.h.rebalance_begin_ix(&k, 1, 0, &keeper_out, ONE),
-            f.ctx
-                .transfer_ix(&m1, &keeper_in, &f.h.assets[1].vault, &k, 100 * ONE),
-            f.h.rebalance_end_ix(&k, 1, 0),
-        ];
         let variant = format!(
             "#2 ({}) in, #1 ({}) out, delivered by a transfer",
             describe(&specs[1]),
             describe(&specs[0])
         );
-        b.measure(
-            &mut f.ctx,
-            n,
-            "rebalance_begin+end",
-            variant,
-            &ixs,
-            &[&keeper],
-            None,
-        )
-        .await;
+        let accounts = (keeper_in, keeper_out);
+        measure_flash_fill(&mut f, b, &keeper, (1, 0), accounts, variant).await;
     }
 
     // shortfall A: declared, drawn from one asset, then from two
@@ -690,20 +675,49 @@ pub(super) async fn bench_crisis(n: usize, tokens: u64, b: &mut Bench) {
         "the fill booked"
     );
     assert!(st.crisis_mode(f.ctx.now().await));
-    let ixs = [
-        f.h.rebalance_begin_ix(&k, 0, RISK, &keeper_out, ONE),
-        f.ctx
-            .transfer_ix(&m_in, &keeper_in, &f.h.assets[0].vault, &k, 100 * ONE),
-        f.h.rebalance_end_ix(&k, 0, RISK),
-    ];
     let variant = format!("{pair}, delivered by a transfer");
+    measure_flash_fill(
+        &mut f,
+        b,
+        &keeper,
+        (0, RISK),
+        (keeper_in, keeper_out),
+        variant,
+    )
+    .await;
+}
+
+/// Measures a flash fill of the pair `(i, o)`: `rebalance_begin` lends one token of `o` to
+/// the keeper's account `accounts.1`, the keeper delivers 100 tokens of `i` from `accounts.0`
+/// by a plain transfer (standing in for a route), `rebalance_end` checks and books it.
+async fn measure_flash_fill(
+    f: &mut FundFixture,
+    b: &mut Bench,
+    keeper: &Keypair,
+    (i, o): (usize, usize),
+    (keeper_in, keeper_out): (Pubkey, Pubkey),
+    variant: String,
+) {
+    let k = keeper.pubkey();
+    let n = f.h.assets.len();
+    let ixs = [
+        f.h.rebalance_begin_ix(&k, i, o, &keeper_out, ONE),
+        f.ctx.transfer_ix(
+            &f.h.assets[i].mint,
+            &keeper_in,
+            &f.h.assets[i].vault,
+            &k,
+            100 * ONE,
+        ),
+        f.h.rebalance_end_ix(&k, i, o),
+    ];
     b.measure(
         &mut f.ctx,
         n,
         "rebalance_begin+end",
         variant,
         &ixs,
-        &[&keeper],
+        &[keeper],
         None,
     )
     .await;

@@ -6,7 +6,7 @@
 //! result fits (each overflow path carries a short proof that the true result does not fit).
 //! No floats, no heap, no panics.
 
-use super::wide::{div_pow10_floor, mul_64, mul_div_pow10_floor, Wide};
+use super::wide::{div_pow10_floor, mul_64, mul_div_pow10_floor, Wide, POW10};
 use crate::constants::BPS_DENOMINATOR;
 use crate::error::FundError;
 
@@ -41,18 +41,6 @@ pub struct Price {
     pub mantissa: u64,
     pub expo: i32,
 }
-
-/// `10^0..=10^38`, every power of ten that fits `u128` (a table: `checked_pow` on `u128` is
-/// a chain of software multiplications on SBF).
-const POW10: [u128; 39] = {
-    let mut t = [1u128; 39];
-    let mut k = 1;
-    while k < 39 {
-        t[k] = t[k - 1] * 10;
-        k += 1;
-    }
-    t
-};
 
 /// `10^n`, or `None` when it exceeds `u128` (`n >= 39`).
 fn pow10(n: u32) -> Option<u128> {

@@ -135,13 +135,14 @@ pub fn div_pow10_floor(mut n: Wide, mut z: u32) -> Wide {
     n
 }
 
-/// `10^n` for `n <= 19` (all that fit `u64`).
-const POW10_U64: [u64; 20] = {
-    let mut t = [1u64; 20];
-    let mut i = 1;
-    while i < 20 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
+/// `10^0..=10^38`, every power of ten that fits `u128` (a table: `checked_pow` on `u128` is
+/// a chain of software multiplications on SBF).
+pub const POW10: [u128; 39] = {
+    let mut t = [1u128; 39];
+    let mut k = 1;
+    while k < 39 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
     }
     t
 };
@@ -159,7 +160,8 @@ pub fn mul_div_pow10_floor(a: u64, b: u64, z: u32) -> Option<u128> {
         return None;
     }
     let first = z.min(9);
-    let d = POW10_U64[first as usize];
+    // 10^n for n <= 19 fits u64: the truncations are exact
+    let d = POW10[first as usize] as u64;
     let (lo, hi) = halves(mul_64(a, b));
     let mut rem = 0u64;
     let mut q = [0u64; 4];
@@ -177,7 +179,7 @@ pub fn mul_div_pow10_floor(a: u64, b: u64, z: u32) -> Option<u128> {
         return Some(quotient);
     }
     let q64 = u64::try_from(quotient).ok()?;
-    Some(u128::from(q64 / POW10_U64[(z - first) as usize]))
+    Some(u128::from(q64 / POW10[(z - first) as usize] as u64))
 }
 
 #[cfg(test)]
