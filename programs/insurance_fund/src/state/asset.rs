@@ -600,3 +600,26 @@ impl Asset {
         self.fallback.validate()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PriceCache;
+
+    fn cache(upper: u64, spot_lower: u64) -> PriceCache {
+        PriceCache {
+            upper,
+            spot_lower,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_gap_is_the_upper_bound_more_than_the_trigger_above_spot_lower() {
+        // 2.00 against 1.30: 53.8 % above; 5 % trigger
+        assert!(cache(200_000_000, 130_000_000).has_gapped(500));
+        // exactly 5 % above is not more than 5 %
+        assert!(!cache(105, 100).has_gapped(500));
+        assert!(cache(106, 100).has_gapped(500));
+        assert!(!cache(200_000_000, 130_000_000).has_gapped(0));
+    }
+}

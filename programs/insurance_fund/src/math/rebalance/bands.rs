@@ -13,8 +13,23 @@ pub fn imbalance_at(w: &Weights, k: usize, target_bps: u16, band_bps: u16) -> (b
 }
 
 /// `(over, under)` for an asset worth `value` in a fund worth `nav` (exact, as
-/// `imbalance_masks`).
+/// `imbalance_masks`). Both sides from one `value * 10_000` on native 64-bit products when
+/// value and NAV are below 2^48 and `target + band` fits `u16` (every settled clock of a fund
+/// in crisis runs this); else `is_over` and `is_under`, the same answers.
 pub fn band_state(value: u128, nav: u128, target_bps: u16, band_bps: u16) -> (bool, bool) {
+    let upper = u32::from(target_bps) + u32::from(band_bps);
+    if nav > 0 && value <= SMALL_OPERAND && nav <= SMALL_OPERAND && upper <= u32::from(u16::MAX) {
+        // value * 10^4 < 2^62; nav * upper and nav * lower < 2^48 * 2^16: all fit u64, and
+        // the truncations are exact
+        let used = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR));
+        let nav = nav as u64;
+        let over = used > nav.wrapping_mul(u64::from(upper));
+        let under = match target_bps.checked_sub(band_bps) {
+            Some(lower) if lower > 0 => used < nav.wrapping_mul(u64::from(lower)),
+            _ => false,
+        };
+        return (over, under);
+    }
     (
         is_over(value, nav, target_bps, band_bps),
         is_under(value, nav, target_bps, band_bps),

@@ -1228,6 +1228,32 @@ proptest! {
         }
     }
 
+    /// `band_state`'s one-pass native path answers as `is_over` and `is_under`, at and around
+    /// its limits (2^48 operands, `target + band` at `u16::MAX`).
+    #[test]
+    fn band_state_matches_the_separate_tests(
+        v in prop_oneof![0..=SMALL_OPERAND, (SMALL_OPERAND - 2)..=(SMALL_OPERAND + 2), any::<u64>().prop_map(u128::from)],
+        nav in prop_oneof![0..=SMALL_OPERAND, (SMALL_OPERAND - 2)..=(SMALL_OPERAND + 2), any::<u64>().prop_map(u128::from)],
+        target in prop_oneof![any::<u16>(), 0u16..=10_000, 65_000u16..=u16::MAX],
+        band in prop_oneof![any::<u16>(), 0u16..=1_000, 530u16..=540],
+    ) {
+        prop_assert_eq!(
+            band_state(v, nav, target, band),
+            (is_over(v, nav, target, band), is_under(v, nav, target, band))
+        );
+        // and on a share the two sides can see: exactly at the upper and lower bounds
+        if nav > 0 && nav <= SMALL_OPERAND {
+            let at = |bps: u32| nav * u128::from(bps) / 10_000;
+            let upper = u32::from(target) + u32::from(band);
+            for x in [at(upper), at(upper) + 1, at(u32::from(target.saturating_sub(band)))] {
+                prop_assert_eq!(
+                    band_state(x, nav, target, band),
+                    (is_over(x, nav, target, band), is_under(x, nav, target, band))
+                );
+            }
+        }
+    }
+
     /// The native fast paths of `cmp_share` (value and NAV below 2^48, bps within u16) and
     /// `cmp_ratio` (every term within u64) answer as the reference, at and around their
     /// limits.
