@@ -75,7 +75,8 @@ pub enum Skip {
     ShortfallModeNoLiquidPair,
     RateLimited,
     NoInventory,
-    /// Flash fills: no pool sells the over-weight asset of an open pair for its under-weight one.
+    /// Flash fills: no pool sells the over-weight asset of an open pair for its under-weight
+    /// one, or the aggregator answered every quote with "no route".
     NoRoute,
     NoAcceptableFill,
     Unprofitable {
@@ -102,7 +103,7 @@ impl fmt::Display for Skip {
             Skip::ShortfallModeNoLiquidPair => write!(f, "shortfall mode: no liquid-in/non-liquid-out pair is eligible"),
             Skip::RateLimited => write!(f, "the fund's volume or premium budget is used up for now"),
             Skip::NoInventory => write!(f, "no inventory of any under-weight asset"),
-            Skip::NoRoute => write!(f, "no pool trades an open pair (flash fills)"),
+            Skip::NoRoute => write!(f, "no pool or route trades an open pair (flash fills)"),
             Skip::NoAcceptableFill => write!(f, "no fill passes the program's bounds"),
             Skip::Unprofitable { best_profit, min_profit } => write!(
                 f,

@@ -275,6 +275,9 @@ pub fn plan_flash_via(
     let mut best: Option<FlashPlan> = None;
     let mut best_unprofitable: Option<i128> = None;
     let mut any_pool = false;
+    // whether any quote was asked, and whether any came back with a route (an aggregator
+    // may answer that it has none)
+    let (asked_any, routed) = (std::cell::Cell::new(false), std::cell::Cell::new(false));
     for pair in open_pairs(&w, assets, fund.rebalance.band_bps) {
         let (i, o) = (pair.i, pair.o);
         let (ai, ao) = (&fund.assets[i], &fund.assets[o]);
@@ -320,11 +323,15 @@ pub fn plan_flash_via(
             if let Some(r) = asked.borrow().get(&borrowed) {
                 return r.clone();
             }
+            asked_any.set(true);
             let r = match source
                 .borrow_mut()
                 .quote(venue, &ao.mint, &ai.mint, borrowed)
             {
-                Ok(r) => r,
+                Ok(r) => {
+                    routed.set(routed.get() || r.is_some());
+                    r
+                }
                 Err(e) => {
                     failure.borrow_mut().get_or_insert(format!("{e:#}"));
                     None
@@ -420,6 +427,8 @@ pub fn plan_flash_via(
             None if !any_pool => Err(Skip::NoRoute),
             None => match failure {
                 Some(e) => Err(Skip::QuoteFailed(e)),
+                // every quote asked answered that there is no route
+                None if !routed.get() && asked_any.get() => Err(Skip::NoRoute),
                 None => Err(Skip::NoAcceptableFill),
             },
         },

@@ -50,6 +50,8 @@ enum Mode {
     ServerError,
     /// `/quote` answers something that is not JSON.
     Garbage,
+    /// `/quote` answers HTTP 400 with the API's "no route" error code.
+    NoRoute,
     /// `/quote` honest, `/swap-instructions` answers JSON of another shape.
     BadInstructions,
 }
@@ -146,6 +148,10 @@ fn answer(s: &mut MockState, method: &str, target: &str, body: &str) -> (u16, St
     match (method, path, s.mode) {
         ("GET", "/quote", Mode::ServerError) => (500, r#"{"error":"internal"}"#.into()),
         ("GET", "/quote", Mode::Garbage) => (200, "<html>not a quote</html>".into()),
+        ("GET", "/quote", Mode::NoRoute) => (
+            400,
+            r#"{"error":"Could not find any route","errorCode":"COULD_NOT_FIND_ANY_ROUTE"}"#.into(),
+        ),
         ("GET", "/quote", mode) => {
             let q = query(target);
             let (mint_in, mint_out): (Pubkey, Pubkey) = (
@@ -484,6 +490,27 @@ fn a_quote_returning_too_little_is_skipped_with_its_reason() {
     }
     assert_eq!(w.vaults(), before);
     assert_eq!(w.fills(), 0);
+    assert!(!w.requests().iter().any(|r| r.starts_with("POST")));
+}
+
+#[test]
+fn an_aggregator_without_a_route_is_a_no_route_skip_not_a_failure() {
+    let mut w = World::new(152, Mode::NoRoute);
+    let before = w.vaults();
+    match w.rounds(3).unwrap() {
+        RoundOutcome::SkippedBoth {
+            flash: flash @ Skip::NoRoute,
+            ..
+        } => assert_eq!(
+            flash.to_string(),
+            "no pool or route trades an open pair (flash fills)"
+        ),
+        other => panic!("expected a no-route skip, got {other:?}"),
+    }
+    assert_eq!(w.vaults(), before);
+    assert_eq!(w.fills(), 0);
+    // the keeper asked for quotes and stopped there
+    assert!(w.requests().iter().any(|r| r.starts_with("GET /quote")));
     assert!(!w.requests().iter().any(|r| r.starts_with("POST")));
 }
 

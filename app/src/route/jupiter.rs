@@ -88,6 +88,10 @@ pub const PROBES_PER_PAIR: usize = 8;
 /// a rough estimate; [`crate::chain::send_v0`] refuses a transaction that still does not fit.
 pub const MAX_ROUTE_ACCOUNTS: u8 = 40;
 
+/// `errorCode`s with which the API answers that it found no route for a trade (not a
+/// failure of the API): the pair is skipped as unrouted, not as a failed source.
+const NO_ROUTE_CODES: [&str; 2] = ["COULD_NOT_FIND_ANY_ROUTE", "TOKEN_NOT_TRADABLE"];
+
 /// Jupiter's Swap API at `base` (e.g. `https://quote-api.jup.ag/v6`).
 pub struct Jupiter {
     base: String,
@@ -108,6 +112,34 @@ impl Jupiter {
             slippage_bps,
             client,
         })
+    }
+
+    /// A `/quote` answer: the body when it succeeded, `None` when the API says it has no
+    /// route for the trade (an error whose `errorCode` is one of `NO_ROUTE_CODES`), else the
+    /// error of `answer`.
+    fn no_route_or_answer(
+        &self,
+        r: reqwest::Result<reqwest::blocking::Response>,
+    ) -> anyhow::Result<Option<String>> {
+        let r = r.with_context(|| format!("Jupiter quote at {}: request failed", self.base))?;
+        if r.status().is_success() {
+            return self.answer("Jupiter quote", Ok(r)).map(Some);
+        }
+        let status = r.status();
+        let body = r
+            .text()
+            .with_context(|| format!("Jupiter quote at {}: reading the answer", self.base))?;
+        let code = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("errorCode")?.as_str().map(str::to_string));
+        if code.is_some_and(|c| NO_ROUTE_CODES.contains(&c.as_str())) {
+            return Ok(None);
+        }
+        anyhow::bail!(
+            "Jupiter quote at {}: HTTP {status}: {}",
+            self.base,
+            body.chars().take(300).collect::<String>()
+        )
     }
 
     /// The body of a successful answer; any other status is an error carrying the body.
@@ -201,7 +233,10 @@ impl QuoteSource for Jupiter {
                 ("maxAccounts", MAX_ROUTE_ACCOUNTS.to_string()),
             ])
             .send();
-        let body = self.answer("Jupiter quote", r)?;
+        let body = match self.no_route_or_answer(r)? {
+            Some(body) => body,
+            None => return Ok(None),
+        };
         let value: serde_json::Value = serde_json::from_str(&body)
             .with_context(|| format!("Jupiter quote at {}: not JSON", self.base))?;
         let fields: QuoteFields = serde_json::from_value(value.clone())
