@@ -71,6 +71,12 @@ pub struct Market {
     /// bots polling every few seconds would; 1 = once per step.
     #[serde(default = "default_keeper_rounds")]
     pub keeper_rounds: u32,
+    /// Whether the market moves within a step: each keeper round sees the price on a Brownian
+    /// bridge from the step's price to the next step's (the EMA following it, the pools and
+    /// feeds with it), as feeds and keepers polling every few seconds would; the prices at the
+    /// steps are the same either way. `false`: the market stays as it was at the step.
+    #[serde(default)]
+    pub intra_step_prices: bool,
 }
 
 impl Default for Market {
@@ -79,6 +85,7 @@ impl Default for Market {
             fee_bps: default_pool_fee(),
             crisis_hours: default_crisis_hours(),
             keeper_rounds: default_keeper_rounds(),
+            intra_step_prices: false,
         }
     }
 }

@@ -51,6 +51,9 @@ pub const HORIZONS: [f64; 4] = [1.0, 6.0, 24.0, 72.0];
 /// make every size look like a loss when the in-asset's supply is large (a stablecoin's).
 /// Mixed into a path's seed for its market stream (`Sim::market_rng`).
 const MARKET_STREAM: u64 = 0x6d61_726b_6574_0001;
+/// Mixed into a path's seed for the prices within a step (`Sim::bridge_rng`), so that the
+/// prices at the steps are the same with or without them.
+const BRIDGE_STREAM: u64 = 0x6272_6964_6765_0001;
 /// The probe's largest value as a share of the thinnest pool's depth (a 10 bps slice).
 const PROBE_DEPTH: f64 = 0.001;
 const SIZES: [f64; 6] = [1.0, 0.25, 0.0625, 0.015625, 0.00390625, 0.0009765625];
@@ -316,6 +319,9 @@ struct SimAsset {
     oracle: Option<Pubkey>,
     feed_id: [u8; 32],
     log_price: f64,
+    /// With prices within a step: the next step's random-walk level, drawn a step ahead
+    /// from the market stream (the same draws, in the same order, as without).
+    next_log_price: Option<f64>,
     ema: f64,
     /// Market price (for the fixed-price numeraire too: a depeg moves it).
     spot: f64,
@@ -469,6 +475,8 @@ pub struct Sim {
     /// The market's draws (price paths), a stream of its own so that what the keepers do
     /// never changes the market path: variants of the fund compare on the same prices.
     market_rng: ChaCha20Rng,
+    /// The draws of the prices within a step (`[market] intra_step_prices`).
+    bridge_rng: ChaCha20Rng,
     fund: Pubkey,
     governance: Keypair,
     claimant: Keypair,
@@ -565,6 +573,7 @@ impl Sim {
                     oracle,
                     feed_id,
                     log_price: a.price.ln(),
+                    next_log_price: None,
                     ema: a.price,
                     spot: a.price,
                     shock: 1.0,
@@ -579,6 +588,7 @@ impl Sim {
             chain,
             payer,
             market_rng: rng.clone(),
+            bridge_rng: rng.clone(),
             rng,
             fund,
             governance,
@@ -972,10 +982,12 @@ impl Sim {
         self.seed = seed;
         self.rng = ChaCha20Rng::seed_from_u64(seed);
         self.market_rng = ChaCha20Rng::seed_from_u64(seed ^ MARKET_STREAM);
+        self.bridge_rng = ChaCha20Rng::seed_from_u64(seed ^ BRIDGE_STREAM);
         let rng = &mut self.market_rng;
         self.draws = ShockDraws::draw(s, || normal(rng));
         for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
             a.log_price = spec.price.ln();
+            a.next_log_price = None;
             a.ema = spec.price;
             a.spot = spec.price;
             a.shock = 1.0;
@@ -1046,11 +1058,28 @@ impl Sim {
         // prices: geometric random walk times the shocks in force; EMA follows spot; pools
         // are brought back to the market price (arbitrage) at the shock's depth
         let dt = f64::from(s.simulation.step_secs) / (365.0 * 86_400.0);
+        let walk = |rng: &mut ChaCha20Rng, spec: &crate::scenario::AssetSpec, level: f64| {
+            let (vol, z) = (spec.annual_vol, normal(rng));
+            level + (spec.annual_drift - vol * vol / 2.0) * dt + vol * dt.sqrt() * z
+        };
+        // with prices within the step, the next step's levels are drawn now, after this
+        // step's (every asset's), so the market stream is drawn in the same order either way
+        if s.market.intra_step_prices {
+            for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
+                if spec.oracle == OracleSource::PythPull && a.next_log_price.is_none() {
+                    a.next_log_price = Some(walk(&mut self.market_rng, spec, a.log_price));
+                }
+            }
+            for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
+                if let Some(next) = a.next_log_price {
+                    a.log_price = next;
+                    a.next_log_price = Some(walk(&mut self.market_rng, spec, next));
+                }
+            }
+        }
         for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
-            if spec.oracle == OracleSource::PythPull {
-                let z = normal(&mut self.market_rng);
-                let vol = spec.annual_vol;
-                a.log_price += (spec.annual_drift - vol * vol / 2.0) * dt + vol * dt.sqrt() * z;
+            if spec.oracle == OracleSource::PythPull && !s.market.intra_step_prices {
+                a.log_price = walk(&mut self.market_rng, spec, a.log_price);
             }
             let (shock, _) = shock_factors(s, &self.draws, &spec.name, day);
             a.spot = a.log_price.exp() * shock;
@@ -1065,6 +1094,28 @@ impl Sim {
 
     /// Every asset's pool back at its market price, at the depth of the shocks in force on
     /// `day` (arbitrage between keeper rounds).
+    /// The market a fraction `f` (0 < f < 1) into the step, at `day`: each random-walk price
+    /// on a Brownian bridge from the step's level to the next step's (the spread of the bridge
+    /// at `f` is `vol * sqrt(dt * f * (1 - f))`), times the shocks in force at `day`; the EMA
+    /// moves from the step's (`at_step`: spot and EMA at the step) toward it as its factor per
+    /// step would over `f` of the step. Fixed prices stay.
+    fn bridge_prices(&mut self, s: &Scenario, f: f64, day: f64, at_step: &[(f64, f64)]) {
+        let dt = f64::from(s.simulation.step_secs) / (365.0 * 86_400.0);
+        for ((a, spec), &(_, ema)) in self.assets.iter_mut().zip(&s.assets).zip(at_step) {
+            let Some(next) = a.next_log_price else {
+                continue;
+            };
+            let z = normal(&mut self.bridge_rng);
+            let spread = spec.annual_vol * (dt * f * (1.0 - f)).sqrt();
+            let level = (1.0 - f) * a.log_price + f * next + spread * z;
+            let (shock, _) = shock_factors(s, &self.draws, &spec.name, day);
+            let spot = level.exp() * shock;
+            // the EMA's factor per step is 0.3 (`advance`): over f of the step, 1 - 0.7^f
+            a.ema = ema + (1.0 - 0.7f64.powf(f)) * (spot - ema);
+            a.spot = spot;
+        }
+    }
+
     fn recentre_pools(&mut self, s: &Scenario, day: f64) {
         for (a, spec) in self.assets.iter_mut().zip(&s.assets) {
             let (_, depth) = shock_factors(s, &self.draws, &spec.name, day);
@@ -1127,21 +1178,30 @@ impl Sim {
         // within reach (an auction's premium rising, its sale price falling, another keeper
         // waking up): `[market] keeper_rounds`; the market stays as it was at the step
         let rounds = i64::from(s.market.keeper_rounds.max(1));
+        let at_step: Vec<(f64, f64)> = self.assets.iter().map(|a| (a.spot, a.ema)).collect();
         for r in 1..rounds {
             if !binding.may_change_within_step() {
                 break;
             }
             let t = now + r * step_secs / rounds;
             let slot = self.chain.set_clock(t)?.slot;
+            if s.market.intra_step_prices {
+                let day = (t - self.start) as f64 / 86_400.0;
+                self.bridge_prices(s, r as f64 / rounds as f64, day, &at_step);
+            }
             // arbitrage has brought the pools back to the market since the last round; the
-            // feeds publish again (same market) and a keeper cranks them, as fills need
-            // prices younger than the assets' `max_age_secs`
+            // feeds publish again (the market as it is now) and a keeper cranks them, as fills
+            // need prices younger than the assets' `max_age_secs`
             self.recentre_pools(s, (t - self.start) as f64 / 86_400.0);
             self.publish_prices(t, slot)?;
             self.crank(step, r as u32, t)?;
             (binding, fund) = self.keepers_step(t, (t - self.start) as f64 / 3600.0)?;
         }
         self.path.bindings.push(binding);
+        // the step's own prices again (the rounds may have moved them within the step)
+        for (a, (spot, ema)) in self.assets.iter_mut().zip(at_step) {
+            (a.spot, a.ema) = (spot, ema);
+        }
 
         // the sample (the fund as the keepers left it)
         let report = NavReport::build(&fund, now).map_err(|e| anyhow::anyhow!("NAV: {e}"))?;

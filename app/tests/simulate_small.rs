@@ -139,3 +139,52 @@ fn fills_csv_lists_every_fill() {
     assert!(rows.iter().any(|f| f[3] == "jitoSOL"), "{rows:?}");
     assert!(rows.iter().any(|f| f[2] == "USDC"), "{rows:?}");
 }
+
+/// `[market] intra_step_prices`: the keepers' rounds within a step see the market move, and
+/// the prices at the steps stay exactly those of the run without (the bridge draws from a
+/// stream of its own).
+#[test]
+fn prices_within_a_step_leave_the_prices_at_the_steps_unchanged() {
+    // off-target, so auctions run and the keepers look within the steps
+    let base = ifund::scenario::DEFAULT_SCENARIO
+        .replacen("initial_weight_bps = 3500", "initial_weight_bps = 2900", 1)
+        .replacen("initial_weight_bps = 2000", "initial_weight_bps = 2600", 1);
+    let bridged = base.replacen(
+        "keeper_rounds = 6",
+        "keeper_rounds = 6\nintra_step_prices = true",
+        1,
+    );
+    assert_ne!(base, bridged);
+    let dir = tempfile::tempdir().unwrap();
+    let run_of = |text: &str, out: &str| {
+        let s = Scenario::parse(text, "s").unwrap();
+        assert_eq!(s.market.intra_step_prices, text == bridged);
+        let opts = SimOptions {
+            days: Some(3),
+            seed: None,
+            out: dir.path().join(out),
+            progress: false,
+        };
+        run(&s, &opts).unwrap()
+    };
+    let (plain, moving) = (run_of(&base, "plain"), run_of(&bridged, "moving"));
+    assert_eq!(plain.samples.len(), moving.samples.len());
+    for (a, b) in plain.samples.iter().zip(&moving.samples) {
+        assert_eq!(a.prices, b.prices, "hour {}", a.t_hours);
+    }
+    // within the steps the market did move: the keepers' fills differ
+    let fills = |r: &ifund::simulate::SimResult| {
+        r.fills
+            .iter()
+            .map(|f| {
+                (
+                    f.hour.to_bits(),
+                    f.volume_mid.to_bits(),
+                    f.cost_bps.to_bits(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(!plain.fills.is_empty() && !moving.fills.is_empty());
+    assert_ne!(fills(&plain), fills(&moving));
+}
