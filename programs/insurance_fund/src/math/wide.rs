@@ -10,7 +10,9 @@
 //! - `Wide`: a 192-bit unsigned integer, enough for `amount * mantissa * bps` (< 2^142);
 //!   multiplied by a `u64` and floor-divided by a divisor below 2^32 (schoolbook short
 //!   division over 32-bit digits, each step a native `u64` divide);
-//! - `div_pow10_floor`: `floor(n / 10^z)` for any `z`, in steps of `10^9`.
+//! - `div_pow10_floor`: `floor(n / 10^z)` for any `z`, in steps of `10^9`;
+//! - `mul_div_pow10_floor`: `floor(a * b / 10^z)` of two `u64`s without the 192-bit form
+//!   when the quotient allows (a balance times a price mantissa and a bps factor).
 //!
 //! Every function is exact (no rounding other than the named floor), panics on no input and
 //! is checked against native `u128` arithmetic by property tests below.
@@ -153,7 +155,7 @@ pub const POW10: [u128; 39] = {
 /// 2^32) over four 32-bit digits, each partial dividend below `10^9 * 2^32 < 2^64`; the rest
 /// of the power, `10^(z - 9)`, is one native division (`floor(floor(x / m) / n) = floor(x /
 /// (m n))`). The valuation of a balance whose product with its price's mantissa passed 64
-/// bits (a realistic fund) in about a third of the units of the 192-bit path.
+/// bits (a realistic fund) in less than half the units of the 192-bit path.
 #[inline(always)]
 pub fn mul_div_pow10_floor(a: u64, b: u64, z: u32) -> Option<u128> {
     if z > 19 {
