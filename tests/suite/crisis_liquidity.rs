@@ -7,7 +7,7 @@
 
 use anchor_lang::prelude::*;
 use insurance_fund::error::FundError;
-use insurance_fund::state::{CrisisProfile, CrisisTriggers, RebalanceConfig};
+use insurance_fund::state::{CrisisProfile, CrisisTriggers, LiquidityClass, RebalanceConfig};
 use insurance_fund_tests::shortfall::Setup;
 use insurance_fund_tests::*;
 use solana_keypair::Keypair;
@@ -705,4 +705,32 @@ async fn a_gap_seen_by_a_refresh_starts_the_hold_which_outlives_the_gap() {
     let mut s = setup(with_crisis(rebalance_config(), crisis())).await;
     gap(&mut s.f, 130_000_000).await;
     assert_eq!(s.f.state().await.crisis_seen_at, 0);
+}
+
+#[tokio::test]
+async fn a_crisis_target_above_a_cap_stops_the_in_asset_at_its_cap() {
+    // crisis targets: liquid 95 % of NAV, so USDT's 30 % target becomes 35.6 %, above its
+    // 30 % cap; USDT (200 of 900) may be bought up to its cap, not to its crisis target
+    let mut c = crisis();
+    c.gap_trigger_bps = 0;
+    c.liquid_target_bps = 9_500;
+    let mut s = setup(with_crisis(rebalance_config(), c)).await;
+    let mut capped = asset_params(LiquidityClass::Liquid, 3_000, pyth_oracle(2));
+    capped.flags = s.f.state().await.assets[USDT].flags;
+    let usdt = s.f.h.assets[USDT].mint.key;
+    s.f.send_gov(&[s.f.update_asset_ix(&s.f.gov(), &usdt, capped)])
+        .await
+        .unwrap();
+    s.declare(50 * ONE).await;
+    s.f.ctx.send_ok(&[s.f.sync_auctions_ix()], &[]).await;
+    let st = s.f.state().await;
+    assert!(st.crisis_mode(s.f.ctx.now().await));
+    assert_eq!(st.assets[USDT].max_weight_bps, 3_000);
+    let kp = keeper(&mut s.f).await;
+    // 90 more USDT would take it to 290 of about 900: over its cap
+    let out = fill(&mut s.f, &kp, USDT, LST, 90 * ONE).await;
+    assert_fund_error(&out, FundError::ConcentrationBound);
+    // 60 more (260 of about 900, under 30 %) pass
+    fill(&mut s.f, &kp, USDT, LST, 60 * ONE).await.unwrap();
+    assert_eq!(s.f.state().await.assets[USDT].booked_balance, 260 * ONE);
 }

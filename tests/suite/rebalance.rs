@@ -622,23 +622,22 @@ async fn a_premium_that_dips_the_liquid_share_below_the_floor_is_refused() {
 }
 
 #[tokio::test]
-async fn concentration_bound_blocks_a_premium_that_lifts_a_capped_asset() {
-    // USDT sits exactly at its 30 % max weight; any premium lowers NAV and lifts USDT above it
+async fn a_capped_asset_the_fill_does_not_add_to_does_not_block_it() {
+    // USDT sits exactly at its 30 % max weight; the premium lowers NAV and lifts USDT's
+    // share above its cap, yet USDT gains nothing: the fill passes (check 6 bounds the
+    // in-asset only; before session 9 this was `ConcentrationBound`, which in a crisis
+    // blocked every fill once draws had pushed a liquid asset over its cap)
     let mut f = fund_with([700, 300, 0], 3_000, 6_000, rebalance_config()).await;
     crank(&mut f).await;
     let kp = keeper(&mut f, 1_000).await;
-    let out = fill(&mut f, &kp, LST, USDC, 10 * ONE, 0).await;
-    assert_fund_error(&out, FundError::ConcentrationBound);
-    // with a zero premium the same fill is fine
-    let zero = RebalanceConfig {
-        start_premium_bps: 0,
-        max_premium_bps: 0,
-        ..rebalance_config()
-    };
-    f.send_gov(&[f.set_rebalance_params_ix(&f.gov(), zero)])
-        .await
-        .unwrap();
+    let nav_before = f.nav_report().await.nav;
     fill(&mut f, &kp, LST, USDC, 10 * ONE, 0).await.unwrap();
+    let nav_after = f.nav_report().await.nav;
+    assert!(nav_after < nav_before, "the premium cost NAV");
+    let st = f.state().await;
+    assert_eq!(st.assets[USDT].booked_balance, 300 * ONE);
+    // USDT (300 at 1.00) is now over its 30 % cap: 300 * 10,000 > 3,000 * NAV
+    assert!(300 * u128::from(ONE) * 10_000 > 3_000 * nav_after);
 }
 
 // ---- rebalance: guards ------------------------------------------------------------------

@@ -278,8 +278,7 @@ pub enum FillError {
     InPushedAboveTarget,
     /// The liquid share would end below the minimum (or, if already below, would fall).
     LiquidityBound,
-    /// An asset would exceed its max weight (or, if one already did, the largest excess
-    /// would grow).
+    /// After the fill, `i` (the only asset it adds to) would be above its max weight.
     ConcentrationBound,
     /// The distance to the targets would not strictly decrease.
     DistanceNotReduced,
@@ -333,25 +332,6 @@ pub(super) fn inputs_of(assets: &[RebalanceAsset]) -> Result<[AssetInput; MAX_AS
         *slot = a.input;
     }
     Ok(out)
-}
-
-/// Numerator of the largest positive concentration excess over the common denominator
-/// `10_000 * nav`: `max_k (value_k * 10_000 - max_weight_k * nav)` over assets exceeding
-/// their cap, or `None` if none does. `Overflow` if an excess does not fit `u128` (it is at
-/// most `value_k * 10_000`, so this cannot happen while values are below `2^114`).
-pub(super) fn max_excess_num(
-    w: &Weights,
-    assets: &[AssetInput],
-) -> Result<Option<u128>, MathError> {
-    let mut best: Option<u128> = None;
-    for (a, &value) in assets.iter().zip(&w.values) {
-        let (order, gap) = share_gap(value, w.nav, a.max_weight_bps);
-        if order == Ordering::Greater {
-            let excess = gap.to_u128().ok_or(MathError::Overflow)?;
-            best = Some(best.map_or(excess, |b| b.max(excess)));
-        }
-    }
-    Ok(best)
 }
 
 /// Numerator of the distance to targets over the denominator `nav`:
@@ -411,9 +391,11 @@ pub(super) fn distance_num_wide(w: &Weights, assets: &[AssetInput]) -> Result<u1
 ///    impossible: a reverse fill would need `i` over `target_i`.
 /// 5. Liquidity: `liquid * 10_000 >= min_liquid_bps * nav` after; or, if that already failed
 ///    before, `liquid_after / nav_after >= liquid_before / nav_before` (`LiquidityBound`).
-/// 6. Concentration: after, every `value_k * 10_000 <= max_weight_k * nav`; or, if some asset
-///    exceeded its cap before, the largest excess `value_k / nav - max_weight_k / 10_000`
-///    after is `<=` the largest before (`ConcentrationBound`).
+/// 6. Concentration: after, `value_i * 10_000 <= max_weight_i * nav` (`ConcentrationBound`).
+///    Only `i` gains value; every other share changes only with the NAV the fill costs, so
+///    an asset already over its cap (draws shrank the NAV under it) does not block a fill
+///    that does not add to it. (With targets as set `i` ends at most at its target, within
+///    its cap; a crisis target may exceed the cap.)
 /// 7. Distance `D = sum_k |value_k * 10_000 - target_k * nav| / nav`: `D_after < D_before`
 ///    (`DistanceNotReduced`; a fill leaving `nav_after == 0` has no distance and is refused
 ///    here).
@@ -581,14 +563,14 @@ pub fn check_fill_inputs(
         }
     }
 
-    // 6. concentration (both excesses share the factor 1 / 10_000)
-    if let Some(excess_after) = max_excess_num(&after, inputs)? {
-        match max_excess_num(&before, inputs)? {
-            Some(excess_before)
-                if cmp_ratio(excess_after, after.nav, excess_before, before.nav)
-                    != Ordering::Greater => {}
-            _ => return Err(FillError::ConcentrationBound),
-        }
+    // 6. concentration: the in-asset, the only one a fill adds to, ends within its cap.
+    // Every other asset's share moves only with the NAV the fill costs (at most its premium,
+    // check 8 and the premium budget); counting that would refuse every fill while any
+    // asset stands over its cap, which draws cause in a crisis, when the one fill that
+    // could lower a liquid asset (for another liquid one) is not allowed.
+    let cap_i = u128::from(a_in.max_weight_bps);
+    if cmp_share(value_at(&after, i)?, after.nav, cap_i) == Ordering::Greater {
+        return Err(FillError::ConcentrationBound);
     }
 
     // 7. distance strictly decreases
