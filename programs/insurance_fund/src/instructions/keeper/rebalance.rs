@@ -85,9 +85,9 @@ pub struct Rebalance<'info> {
 ///   `target + band` or in under `target - band`; `PairInsideBands`); amount out > 0 and
 ///   held (`ZeroAmountOut`, `InsufficientVaultBalance`); out not pushed below its target and
 ///   in not above its target (`OutPushedBelowTarget`, `InPushedAboveTarget`); liquidity
-///   bound (`LiquidityBound`); concentration bound (`ConcentrationBound`); distance to
-///   targets strictly decreases (`DistanceNotReduced`); NAV after + premium >= NAV before
-///   (`ValueBound`).
+///   bound (`LiquidityBound`); the in-asset, the only one a fill adds to, within its max
+///   weight (`ConcentrationBound`); distance to targets strictly decreases
+///   (`DistanceNotReduced`); NAV after + premium >= NAV before (`ValueBound`).
 /// - The pair's auction has started: the clock of each side beyond its band is set
 ///   (`AuctionNotStarted`; `math::rebalance::auction_started`).
 /// - Amount out >= `min_amount_out` (`SlippageExceeded`); value delivered >= the minimum
