@@ -106,6 +106,45 @@ fn crash_claims_follow_the_gap_in_the_same_hour() {
     assert_eq!(r.path.baselines[0].cost_vs_mid_bps, 0.0);
 }
 
+/// The worst of 1,000 crash paths before the concentration fix (session 9): its draws push
+/// USDT over its 40 % cap, and the fund then refused every fill whose premium lowered the NAV,
+/// raising 1.5 % of its NAV in the day after the claim and falling below its liquidity floor
+/// for a third of the run. The bound now applies to the asset a fill adds to.
+#[test]
+fn the_worst_crash_path_keeps_converting_after_a_liquid_asset_passes_its_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = scenario("crash");
+    let r = run(
+        &s,
+        &SimOptions {
+            days: Some(5),
+            seed: Some(866),
+            out: dir.path().to_path_buf(),
+            progress: false,
+        },
+    )
+    .unwrap();
+    // USDT passed its cap during the draws
+    let k = r.asset_names.iter().position(|n| n == "USDT").unwrap();
+    let cap = s.assets[k].max_weight_bps;
+    assert!(
+        r.samples.iter().any(|x| x.weights_bps[k] > cap),
+        "USDT never passed its cap: the path no longer tests the fix"
+    );
+    // ... and the fund kept selling risk assets for stablecoins (16.3 % on the full path)
+    assert!(
+        r.path.raised_24h_share > 0.10,
+        "{}",
+        r.path.raised_24h_share
+    );
+    assert!(
+        r.samples
+            .iter()
+            .all(|x| x.liquid_bps >= s.fund.min_liquid_bps),
+        "below the liquidity floor"
+    );
+}
+
 #[test]
 fn oracle_outage_refuses_the_dead_feeds_and_never_blocks_a_payable_draw() {
     let dir = tempfile::tempdir().unwrap();
