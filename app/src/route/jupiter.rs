@@ -116,30 +116,23 @@ impl Jupiter {
 
     /// A `/quote` answer: the body when it succeeded, `None` when the API says it has no
     /// route for the trade (an error whose `errorCode` is one of `NO_ROUTE_CODES`), else the
-    /// error of `answer`.
+    /// error `answer` gives.
     fn no_route_or_answer(
         &self,
         r: reqwest::Result<reqwest::blocking::Response>,
     ) -> anyhow::Result<Option<String>> {
-        let r = r.with_context(|| format!("Jupiter quote at {}: request failed", self.base))?;
-        if r.status().is_success() {
-            return self.answer("Jupiter quote", Ok(r)).map(Some);
+        let what = "Jupiter quote";
+        let (status, body) = self.read(what, r)?;
+        if status.is_success() {
+            return Ok(Some(body));
         }
-        let status = r.status();
-        let body = r
-            .text()
-            .with_context(|| format!("Jupiter quote at {}: reading the answer", self.base))?;
         let code = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v.get("errorCode")?.as_str().map(str::to_string));
         if code.is_some_and(|c| NO_ROUTE_CODES.contains(&c.as_str())) {
             return Ok(None);
         }
-        anyhow::bail!(
-            "Jupiter quote at {}: HTTP {status}: {}",
-            self.base,
-            body.chars().take(300).collect::<String>()
-        )
+        Err(self.http_error(what, status, &body))
     }
 
     /// The body of a successful answer; any other status is an error carrying the body.
@@ -148,18 +141,34 @@ impl Jupiter {
         what: &str,
         r: reqwest::Result<reqwest::blocking::Response>,
     ) -> anyhow::Result<String> {
+        let (status, body) = self.read(what, r)?;
+        if !status.is_success() {
+            return Err(self.http_error(what, status, &body));
+        }
+        Ok(body)
+    }
+
+    /// The status and body of an answer, or the request's failure.
+    fn read(
+        &self,
+        what: &str,
+        r: reqwest::Result<reqwest::blocking::Response>,
+    ) -> anyhow::Result<(reqwest::StatusCode, String)> {
         let r = r.with_context(|| format!("{what} at {}: request failed", self.base))?;
         let status = r.status();
         let body = r
             .text()
             .with_context(|| format!("{what} at {}: reading the answer", self.base))?;
-        anyhow::ensure!(
-            status.is_success(),
+        Ok((status, body))
+    }
+
+    /// An answer with an error status: the status and the start of the body.
+    fn http_error(&self, what: &str, status: reqwest::StatusCode, body: &str) -> anyhow::Error {
+        anyhow::anyhow!(
             "{what} at {}: HTTP {status}: {}",
             self.base,
             body.chars().take(300).collect::<String>()
-        );
-        Ok(body)
+        )
     }
 }
 
