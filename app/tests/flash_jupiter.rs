@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 
 #[path = "support/flash_fixture.rs"]
 mod fixture;
-use fixture::{balance, create_pool, keeper_holds, sim, SCENARIO};
+use fixture::{create_pool, fills, keeper_holds, sim, vault_balances, SCENARIO};
 
 // ---------------------------------------------------------------------------------------
 // The mock of Jupiter's Swap API v6
@@ -327,10 +327,7 @@ impl World {
     }
 
     fn vaults(&mut self) -> (u64, u64) {
-        (
-            balance(self.sim.chain(), &self.usdc.vault),
-            balance(self.sim.chain(), &self.lst.vault),
-        )
+        vault_balances(&mut self.sim, (&self.usdc.vault, &self.lst.vault))
     }
 
     /// The keeper's balance of `mint` (0 without an account).
@@ -339,10 +336,7 @@ impl World {
     }
 
     fn fills(&mut self) -> u64 {
-        load_fund(self.sim.chain(), &self.fund_key)
-            .unwrap()
-            .rebalance_state
-            .fills
+        fills(&mut self.sim, &self.fund_key)
     }
 
     /// Keeper rounds through the mock at hourly steps (prices republished, the auction's

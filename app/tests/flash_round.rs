@@ -14,7 +14,7 @@ use ifund::simulate::Sim;
 
 #[path = "support/flash_fixture.rs"]
 mod fixture;
-use fixture::{balance, create_pool, keeper_holds, sim, SCENARIO};
+use fixture::{create_pool, fills, keeper_holds, sim, vault_balances, SCENARIO};
 
 /// Rounds at hourly steps (prices republished, the auction's premium rising) until the round
 /// is not a skip; returns that outcome.
@@ -86,10 +86,7 @@ impl World {
     }
 
     fn vaults(&mut self) -> (u64, u64) {
-        (
-            balance(self.sim.chain(), &self.usdc.vault),
-            balance(self.sim.chain(), &self.lst.vault),
-        )
+        vault_balances(&mut self.sim, (&self.usdc.vault, &self.lst.vault))
     }
 
     /// The keeper's balance of `mint` (0 without an account).
@@ -102,10 +99,7 @@ impl World {
     }
 
     fn fills(&mut self) -> u64 {
-        load_fund(self.sim.chain(), &self.fund_key)
-            .unwrap()
-            .rebalance_state
-            .fills
+        fills(&mut self.sim, &self.fund_key)
     }
 }
 

@@ -112,6 +112,22 @@ pub fn keeper_holds(sim: &mut Sim, mint: &Pubkey) -> u64 {
         .map_or(0, |acc| decode::token_account(&acc.data).unwrap().amount)
 }
 
+/// The token balances of two vaults (the fund's USDC and LST vaults in these tests).
+pub fn vault_balances(sim: &mut Sim, vaults: (&Pubkey, &Pubkey)) -> (u64, u64) {
+    (
+        balance(sim.chain(), vaults.0),
+        balance(sim.chain(), vaults.1),
+    )
+}
+
+/// The fills the fund has booked.
+pub fn fills(sim: &mut Sim, fund: &Pubkey) -> u64 {
+    ifund::chain::load_fund(sim.chain(), fund)
+        .unwrap()
+        .rebalance_state
+        .fills
+}
+
 pub fn balance(chain: &mut EmbeddedChain, account: &Pubkey) -> u64 {
     let a = chain.get_account(account).unwrap().expect("token account");
     decode::token_account(&a.data).unwrap().amount
