@@ -3,20 +3,16 @@
 
 use super::*;
 
-/// Exactly compares `value * 10_000` with `bps * nav` (`bps` may exceed `u16`). On native
-/// 64-bit products when value and NAV are below 2^48 and `bps` fits `u16` (every target,
-/// band and their sum), as `share_gap`: the band checks run it for every asset with a running
-/// auction clock, twice.
+/// Exactly compares `value * 10_000` with `bps * nav` (`bps` may exceed `u16`). When `bps`
+/// fits `u16` (every target, band and their sum) this is `share_gap`'s comparison, on native
+/// 64-bit products while value and NAV are below 2^48: the band checks run it for every asset
+/// with a running auction clock.
 #[inline(always)]
 pub(super) fn cmp_share(value: u128, nav: u128, bps: u128) -> Ordering {
-    if value <= SMALL_OPERAND && nav <= SMALL_OPERAND && bps <= u128::from(u16::MAX) {
-        // value * 10^4 < 2^62 and nav * bps < 2^48 * 2^16: both fit u64, the truncations
-        // are exact
-        let used = (value as u64).wrapping_mul(u64::from(BPS_DENOMINATOR));
-        let limit = (nav as u64).wrapping_mul(bps as u64);
-        return used.cmp(&limit);
+    match u16::try_from(bps) {
+        Ok(bps) => share_gap(value, nav, bps).0,
+        Err(_) => mul_wide(value, u128::from(BPS_DENOMINATOR)).cmp(&mul_wide(nav, bps)),
     }
-    mul_wide(value, u128::from(BPS_DENOMINATOR)).cmp(&mul_wide(nav, bps))
 }
 
 /// Exactly compares the fractions `a_num / a_den` and `b_num / b_den` by cross-multiplying
