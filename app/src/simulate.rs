@@ -1176,18 +1176,22 @@ impl Sim {
         let (mut binding, mut fund) = self.keepers_step(now, hour)?;
         // keepers look again within the step while something they could take may still come
         // within reach (an auction's premium rising, its sale price falling, another keeper
-        // waking up): `[market] keeper_rounds`; the market stays as it was at the step
+        // waking up): `[market] keeper_rounds`; the market stays as it was at the step, or,
+        // with `intra_step_prices`, moves on toward the next step's (the step's kept here)
         let rounds = i64::from(s.market.keeper_rounds.max(1));
-        let at_step: Vec<(f64, f64)> = self.assets.iter().map(|a| (a.spot, a.ema)).collect();
+        let at_step: Option<Vec<(f64, f64)>> = s
+            .market
+            .intra_step_prices
+            .then(|| self.assets.iter().map(|a| (a.spot, a.ema)).collect());
         for r in 1..rounds {
             if !binding.may_change_within_step() {
                 break;
             }
             let t = now + r * step_secs / rounds;
             let slot = self.chain.set_clock(t)?.slot;
-            if s.market.intra_step_prices {
+            if let Some(at_step) = &at_step {
                 let day = (t - self.start) as f64 / 86_400.0;
-                self.bridge_prices(s, r as f64 / rounds as f64, day, &at_step);
+                self.bridge_prices(s, r as f64 / rounds as f64, day, at_step);
             }
             // arbitrage has brought the pools back to the market since the last round; the
             // feeds publish again (the market as it is now) and a keeper cranks them, as fills
@@ -1198,8 +1202,8 @@ impl Sim {
             (binding, fund) = self.keepers_step(t, (t - self.start) as f64 / 3600.0)?;
         }
         self.path.bindings.push(binding);
-        // the step's own prices again (the rounds may have moved them within the step)
-        for (a, (spot, ema)) in self.assets.iter_mut().zip(at_step) {
+        // the step's own prices again (the rounds moved them within the step)
+        for (a, (spot, ema)) in self.assets.iter_mut().zip(at_step.into_iter().flatten()) {
             (a.spot, a.ema) = (spot, ema);
         }
 
