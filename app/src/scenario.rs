@@ -77,6 +77,12 @@ pub struct Market {
     /// steps are the same either way. `false`: the market stays as it was at the step.
     #[serde(default)]
     pub intra_step_prices: bool,
+    /// Whether a crank is sent at every keeper round within a step (`true`), or only when it
+    /// changes an auction clock or a crisis trigger or comes with a fill (`false`, the
+    /// default: the same outcome, computed with the program's own rules, for far fewer
+    /// transactions; `Sim::keepers_step`).
+    #[serde(default)]
+    pub crank_every_look: bool,
 }
 
 impl Default for Market {
@@ -86,6 +92,7 @@ impl Default for Market {
             crisis_hours: default_crisis_hours(),
             keeper_rounds: default_keeper_rounds(),
             intra_step_prices: false,
+            crank_every_look: false,
         }
     }
 }
@@ -374,11 +381,11 @@ impl Scenario {
             ));
         }
         let rounds = self.market.keeper_rounds;
-        if rounds == 0 || rounds > 60 || sim.step_secs / rounds < 10 {
+        if rounds == 0 || rounds > 360 || sim.step_secs / rounds < 10 {
             return Err(err(
                 "market.keeper_rounds".into(),
                 rounds.to_string(),
-                "must be between 1 and 60, at least 10 seconds apart within a step",
+                "must be between 1 and 360, at least 10 seconds apart within a step",
             ));
         }
         positive(&err, "simulation.initial_nav", sim.initial_nav)?;

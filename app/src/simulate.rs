@@ -508,6 +508,21 @@ pub struct Sim {
     config: Box<insurance_fund::state::Fund>,
 }
 
+/// Whether a crank that leaves `after` from `before` changes what the fund does next: an
+/// auction clock started, cleared or moved, or a crisis trigger recorded (cached prices and
+/// booked balances aside, which the next crank brings up to date the same way).
+fn crank_changes_course(
+    before: &insurance_fund::state::Fund,
+    after: &insurance_fund::state::Fund,
+) -> bool {
+    before.crisis_seen_at != after.crisis_seen_at
+        || before
+            .assets
+            .iter()
+            .zip(&after.assets)
+            .any(|(b, a)| (b.over_since, b.under_since) != (a.over_since, a.under_since))
+}
+
 impl Sim {
     fn send(
         &mut self,
@@ -1173,7 +1188,7 @@ impl Sim {
         }
         self.service_shortfalls(now, hour)?;
 
-        let (mut binding, mut fund) = self.keepers_step(now, hour)?;
+        let (mut binding, mut fund) = self.keepers_step(now, hour, None)?;
         // keepers look again within the step while something they could take may still come
         // within reach (an auction's premium rising, its sale price falling, another keeper
         // waking up): `[market] keeper_rounds`; the market stays as it was at the step, or,
@@ -1194,12 +1209,19 @@ impl Sim {
                 self.bridge_prices(s, r as f64 / rounds as f64, day, at_step);
             }
             // arbitrage has brought the pools back to the market since the last round; the
-            // feeds publish again (the market as it is now) and a keeper cranks them, as fills
-            // need prices younger than the assets' `max_age_secs`
+            // feeds publish again (the market as it is now); the crank that brings them to the
+            // fund (fills need prices younger than the assets' `max_age_secs`) is sent at every
+            // look with `crank_every_look`, otherwise when it matters (`keepers_step`)
             self.recentre_pools(s, (t - self.start) as f64 / 86_400.0);
             self.publish_prices(t, slot)?;
-            self.crank(step, r as u32, t)?;
-            (binding, fund) = self.keepers_step(t, (t - self.start) as f64 / 3600.0)?;
+            let crank_with_fill = if s.market.crank_every_look {
+                self.crank(step, r as u32, t)?;
+                None
+            } else {
+                Some((step, r as u32))
+            };
+            (binding, fund) =
+                self.keepers_step(t, (t - self.start) as f64 / 3600.0, crank_with_fill)?;
         }
         self.path.bindings.push(binding);
         // the step's own prices again (the rounds moved them within the step)
@@ -1738,10 +1760,21 @@ impl Sim {
     /// Keepers in a random order; returns what bound conversion this hour. The best fill
     /// is planned once per fund state (after a fill, again); each active keeper in turn
     /// sends it when it earns the keeper's minimum profit after the keeper's fee.
+    ///
+    /// `crank_with_fill` (a keeper round within a step, `(step, round)`): the prices just
+    /// published are cranked only when it matters, with the outcome of cranking at every
+    /// round. The fund as the crank would leave it is computed with the program's own rules
+    /// (`project_crank`); a crank that would start or end an auction clock or record a crisis
+    /// trigger is sent at once; otherwise the keepers plan on that fund and the first that
+    /// would send a fill sends the crank first, then they plan again on the fund as it is. A
+    /// round in which nothing changes and nobody fills sends nothing, as a cluster keeper that
+    /// simulates before it sends (and posts its price update with its fill) pays nothing for
+    /// a look. The simulator runs many looks an hour at the cost of the rounds that act.
     fn keepers_step(
         &mut self,
         now: i64,
         hour: f64,
+        mut crank_with_fill: Option<(u64, u32)>,
     ) -> anyhow::Result<(Binding, Box<insurance_fund::state::Fund>)> {
         let mut order: Vec<usize> = (0..self.keepers.len()).collect();
         for i in (1..order.len()).rev() {
@@ -1752,14 +1785,30 @@ impl Sim {
             .into_iter()
             .filter(|&k| self.rng.random::<f64>() < self.keepers[k].activity)
             .collect();
-        let mut fund = load_fund(&mut self.chain, &self.fund)?;
+        let mut fund = match crank_with_fill {
+            Some((step, round)) => {
+                let (on_chain, projected) = self.project_crank(now)?;
+                if crank_changes_course(&on_chain, &projected) {
+                    // the crank starts or ends an auction or records a crisis trigger: the
+                    // crank bot sends it, as it would have at every round
+                    crank_with_fill = None;
+                    self.crank(step, round, now)?;
+                    load_fund(&mut self.chain, &self.fund)?
+                } else {
+                    projected
+                }
+            }
+            None => load_fund(&mut self.chain, &self.fund)?,
+        };
         if let Err(skip) = keeper::precheck(&fund, now) {
             return Ok((self.binding_of_skip(&fund, now, &skip), fund));
         }
         let mut binding = Binding::NoKeeper;
         let mut planned: Option<(Result<PlannedFill, Skip>, bool)> = None;
         let mut filled = false;
-        for kidx in active {
+        let mut next = 0;
+        while let Some(&kidx) = active.get(next) {
+            next += 1;
             let (plan, sized_down) = match &planned {
                 Some(p) => p.clone(),
                 None => {
@@ -1784,6 +1833,13 @@ impl Sim {
                 if !filled {
                     binding = Binding::AuctionPremium;
                 }
+                continue;
+            }
+            if let Some((step, round)) = crank_with_fill.take() {
+                // this keeper would fill: it cranks, and the keepers look again from the first
+                self.crank(step, round, now)?;
+                fund = load_fund(&mut self.chain, &self.fund)?;
+                (binding, planned, next) = (Binding::NoKeeper, None, 0);
                 continue;
             }
             let ixs = self.atomic_fill_ixs(&fund, kidx, &fill)?;
@@ -1815,6 +1871,57 @@ impl Sim {
             planned = None;
         }
         Ok((binding, fund))
+    }
+
+    /// The fund as a crank at `now` would leave it, computed from the fund on chain and the
+    /// feeds as published with the program's own rules (`oracle::price_asset`,
+    /// `Asset::cache_price`, `Fund::note_gap`, `Fund::settle_auction_clocks`,
+    /// `Fund::sync_clocks`); a feed the program would refuse is left out, as `crank` leaves it
+    /// out. Balances stay as booked (nothing reaches a vault between a step's rounds).
+    /// Returns the fund on chain and the projected one.
+    fn project_crank(
+        &mut self,
+        now: i64,
+    ) -> anyhow::Result<(
+        Box<insurance_fund::state::Fund>,
+        Box<insurance_fund::state::Fund>,
+    )> {
+        let on_chain = load_fund(&mut self.chain, &self.fund)?;
+        let mut fund = on_chain.clone();
+        let owner = insurance_fund::oracle::PYTH_RECEIVER_PROGRAM_ID;
+        for (k, a) in self.assets.iter().enumerate() {
+            let asset = fund.assets[k];
+            let mut data = a.published.clone();
+            let mut lamports = 10_000_000;
+            let key = a.oracle.unwrap_or_default();
+            let info = anchor_lang::prelude::AccountInfo::new(
+                &key,
+                false,
+                false,
+                &mut lamports,
+                &mut data,
+                &owner,
+                false,
+            );
+            let inputs = insurance_fund::oracle::PriceInputs {
+                oracle: &asset.oracle,
+                fallback: &asset.fallback,
+                cache: &asset.price,
+                primary_account: a.oracle.map(|_| &info),
+                fallback_account: None,
+                fund_max_age_secs: fund.max_price_age_secs,
+            };
+            if let Ok(priced) = insurance_fund::oracle::price_asset(&inputs, now, |_| false) {
+                fund.assets[k].cache_price(&priced);
+            }
+        }
+        fund.note_gap(now);
+        let err = |e: anchor_lang::error::Error| anyhow::anyhow!("projected crank: {e}");
+        fund.settle_auction_clocks(now).map_err(err)?;
+        if fund.rebalance.is_configured() && fund.targets_set() {
+            fund.sync_clocks(now).map_err(err)?;
+        }
+        Ok((on_chain, fund))
     }
 
     /// Moves the pools for an executed fill (sent by keeper `kidx` on `fund` as it stood

@@ -78,7 +78,7 @@ fn a_bad_scenario_file_names_the_field() {
 fn keeper_rounds_out_of_range_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.toml");
-    for (rounds, at) in [("0", "0"), ("61", "61")] {
+    for (rounds, at) in [("0", "0"), ("361", "361")] {
         let text = ifund::scenario::DEFAULT_SCENARIO.replacen(
             "keeper_rounds = 6",
             &format!("keeper_rounds = {rounds}"),
@@ -89,7 +89,7 @@ fn keeper_rounds_out_of_range_are_refused() {
         assert_eq!(code, 1);
         assert_clean_error(
             &err,
-            &format!("`market.keeper_rounds` = {at}: must be between 1 and 60, at least 10 seconds apart within a step"),
+            &format!("`market.keeper_rounds` = {at}: must be between 1 and 360, at least 10 seconds apart within a step"),
         );
     }
 }

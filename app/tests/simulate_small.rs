@@ -188,3 +188,55 @@ fn prices_within_a_step_leave_the_prices_at_the_steps_unchanged() {
     assert!(!plain.fills.is_empty() && !moving.fills.is_empty());
     assert_ne!(fills(&plain), fills(&moving));
 }
+
+/// Keeper rounds within a step crank only when the crank changes an auction clock or a
+/// crisis trigger, or comes with a fill (`[market] crank_every_look = false`, the default):
+/// the run is the one that cranks at every look, fill for fill and sample for sample, with
+/// fewer transactions.
+#[test]
+fn cranking_only_when_it_matters_changes_nothing_but_the_transactions() {
+    // off-target, the market moving within the hour and the keepers looking every 2 minutes
+    let lazy = ifund::scenario::DEFAULT_SCENARIO
+        .replacen("initial_weight_bps = 3500", "initial_weight_bps = 2900", 1)
+        .replacen("initial_weight_bps = 2000", "initial_weight_bps = 2600", 1)
+        .replacen(
+            "keeper_rounds = 6",
+            "keeper_rounds = 30\nintra_step_prices = true",
+            1,
+        );
+    let every = lazy.replacen(
+        "keeper_rounds = 30",
+        "keeper_rounds = 30\ncrank_every_look = true",
+        1,
+    );
+    assert_ne!(lazy, every);
+    let dir = tempfile::tempdir().unwrap();
+    let run_of = |text: &str, out: &str| {
+        let s = Scenario::parse(text, "s").unwrap();
+        assert_eq!(s.market.crank_every_look, text == every);
+        let opts = SimOptions {
+            days: Some(2),
+            seed: None,
+            out: dir.path().join(out),
+            progress: false,
+        };
+        run(&s, &opts).unwrap()
+    };
+    let (lazy, every) = (run_of(&lazy, "lazy"), run_of(&every, "every"));
+    assert!(lazy.metrics.fills > 0, "the keepers fill");
+    assert_eq!(lazy.metrics.fills, every.metrics.fills);
+    assert_eq!(format!("{:?}", lazy.fills), format!("{:?}", every.fills));
+    assert_eq!(
+        format!("{:?}", lazy.samples),
+        format!("{:?}", every.samples)
+    );
+    assert_eq!(format!("{:?}", lazy.path), format!("{:?}", every.path));
+    assert_eq!(lazy.metrics.failed_transactions, 0);
+    assert_eq!(every.metrics.failed_transactions, 0);
+    assert!(
+        lazy.metrics.transactions * 2 < every.metrics.transactions,
+        "{} vs {} transactions",
+        lazy.metrics.transactions,
+        every.metrics.transactions
+    );
+}

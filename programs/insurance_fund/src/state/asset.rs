@@ -539,6 +539,43 @@ impl Asset {
         Ok(())
     }
 
+    /// Caches a validated price (`refresh_prices`' rule; the simulator applies the same to
+    /// see what a crank would leave): the bounds, confidence, exponent, publish time and
+    /// source when `priced` is newer than the cached price (the cache never moves back in
+    /// time); the last good primary price and time when `priced` is a primary price newer
+    /// than it, at the cached exponent or replacing the cache (a fallback's never).
+    /// Returns whether the cached price was replaced.
+    pub fn cache_price(&mut self, priced: &crate::oracle::AssetPrice) -> bool {
+        let price = &priced.price;
+        let updated = price.publish_time > self.price.publish_time;
+        let (mut primary_price, mut primary_time) =
+            (self.price.primary_price, self.price.primary_time);
+        if !priced.on_fallback
+            && price.publish_time > primary_time
+            && (updated || price.expo == self.price.expo)
+        {
+            (primary_price, primary_time) = (price.mid, price.publish_time);
+        }
+        if updated {
+            self.price = PriceCache {
+                lower: price.lower,
+                upper: price.upper,
+                conf: price.conf,
+                spot_lower: price.spot_lower,
+                publish_time: price.publish_time,
+                expo: price.expo,
+                on_fallback: u8::from(priced.on_fallback),
+                _reserved: [0; 3],
+                primary_price,
+                primary_time,
+            };
+        } else {
+            self.price.primary_price = primary_price;
+            self.price.primary_time = primary_time;
+        }
+        updated
+    }
+
     /// Books the vault balance as read (donations and Token-2022 effects included).
     pub fn sync_balance(&mut self, vault_balance: u64) {
         self.booked_balance = vault_balance;

@@ -3,7 +3,8 @@
 use crate::constants::{BPS_DENOMINATOR, MAX_ASSETS};
 use crate::error::FundError;
 use crate::math::rebalance::{
-    auction_started, band_state, premium_bps_floor, OutPricing, RebalanceAsset,
+    auction_started, band_state, imbalance_masks, next_clock, premium_bps_floor, OutPricing,
+    RebalanceAsset,
 };
 use crate::math::SafeMath;
 use crate::state::{asset_flags, Fund, LiquidityClass};
@@ -141,6 +142,23 @@ impl Fund {
             );
         }
         Ok(())
+    }
+
+    /// `sync_auctions`' rule (the simulator applies the same to see what a crank would
+    /// leave): every asset beyond its band with no clock gets one started at `now`, every
+    /// asset back inside has its clock cleared, a running clock is kept; weights at the
+    /// cached prices and the targets in force. Returns the (over, under) masks.
+    pub fn sync_clocks(&mut self, now: i64) -> Result<(u16, u16)> {
+        let tilt = self.tilt_at(now);
+        let assets = self.rebalance_assets(tilt);
+        let weights = self.weights_without(0, tilt)?;
+        let n = self.asset_count as usize;
+        let (over, under) = imbalance_masks(&weights, &assets[..n], self.rebalance.band_bps)?;
+        for (i, a) in self.registered_assets_mut().iter_mut().enumerate() {
+            a.over_since = next_clock(a.over_since, over & (1 << i) != 0, now);
+            a.under_since = next_clock(a.under_since, under & (1 << i) != 0, now);
+        }
+        Ok((over, under))
     }
 
     /// Ends the auction episode of every asset that is no longer beyond its band: its clock

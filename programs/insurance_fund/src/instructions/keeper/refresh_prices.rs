@@ -2,7 +2,7 @@ use crate::constants::MAX_ASSETS;
 use crate::error::FundError;
 use crate::events::{PricesRefreshed, RefreshedAsset};
 use crate::oracle::{price_asset, PriceInputs};
-use crate::state::{Fund, OracleSource, PriceCache};
+use crate::state::{Fund, OracleSource};
 use crate::token_policy::token_amount;
 use anchor_lang::prelude::*;
 
@@ -98,38 +98,10 @@ pub fn refresh_prices<'info>(ctx: Context<'info, RefreshPrices<'info>>, assets: 
                 .iter()
                 .any(|other| other.oracle.feed_id == *feed && other.mint != asset.mint)
         })?;
-        let price = priced.price;
         let balance = token_amount(vault)?;
 
         let slot = &mut fund.assets[i];
-        let updated = price.publish_time > slot.price.publish_time;
-        // the last good primary price: a newer primary price at the cached exponent (or one
-        // that replaces the cache), never a fallback's
-        let (mut primary_price, mut primary_time) =
-            (slot.price.primary_price, slot.price.primary_time);
-        if !priced.on_fallback
-            && price.publish_time > primary_time
-            && (updated || price.expo == slot.price.expo)
-        {
-            (primary_price, primary_time) = (price.mid, price.publish_time);
-        }
-        if updated {
-            slot.price = PriceCache {
-                lower: price.lower,
-                upper: price.upper,
-                conf: price.conf,
-                spot_lower: price.spot_lower,
-                publish_time: price.publish_time,
-                expo: price.expo,
-                on_fallback: u8::from(priced.on_fallback),
-                _reserved: [0; 3],
-                primary_price,
-                primary_time,
-            };
-        } else {
-            slot.price.primary_price = primary_price;
-            slot.price.primary_time = primary_time;
-        }
+        let updated = slot.cache_price(&priced);
         slot.sync_balance(balance);
         let cached = slot.price;
         refreshed.push(RefreshedAsset {

@@ -1,5 +1,4 @@
 use crate::events::AuctionsSynced;
-use crate::math::rebalance::{imbalance_masks, next_clock};
 use crate::state::Fund;
 use anchor_lang::prelude::*;
 
@@ -42,15 +41,7 @@ pub fn sync_auctions(ctx: Context<SyncAuctions>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let mut fund = ctx.accounts.fund.load_mut()?;
     fund.require_rebalance_ready()?;
-    let tilt = fund.tilt_at(now);
-    let assets = fund.rebalance_assets(tilt);
-    let weights = fund.weights_without(0, tilt)?;
-    let n = fund.asset_count as usize;
-    let (over, under) = imbalance_masks(&weights, &assets[..n], fund.rebalance.band_bps)?;
-    for (i, a) in fund.registered_assets_mut().iter_mut().enumerate() {
-        a.over_since = next_clock(a.over_since, over & (1 << i) != 0, now);
-        a.under_since = next_clock(a.under_since, under & (1 << i) != 0, now);
-    }
+    let (over, under) = fund.sync_clocks(now)?;
     fund.invariant_flows()?;
 
     emit!(AuctionsSynced {
