@@ -506,6 +506,9 @@ pub struct Sim {
     path: PathLog,
     /// The fund as set up (its configuration: assets, oracles, parameters).
     config: Box<insurance_fund::state::Fund>,
+    /// The runtime's clock as last set (`advance`, `clock_to`) and its slot.
+    clock: i64,
+    slot: u64,
 }
 
 /// Whether a crank that leaves `after` from `before` changes what the fund does next: an
@@ -630,6 +633,8 @@ impl Sim {
             draws: ShockDraws::default(),
             path: PathLog::default(),
             config: Box::new(bytemuck::Zeroable::zeroed()),
+            clock: 0,
+            slot: 0,
         };
 
         // mints
@@ -1069,6 +1074,7 @@ impl Sim {
         let now = self.start + step as i64 * i64::from(s.simulation.step_secs);
         let day = (now - self.start) as f64 / 86_400.0;
         let slot = self.chain.set_clock(now)?.slot;
+        (self.clock, self.slot) = (now, slot);
 
         // prices: geometric random walk times the shocks in force; EMA follows spot; pools
         // are brought back to the market price (arbitrage) at the shock's depth
@@ -1203,7 +1209,9 @@ impl Sim {
                 break;
             }
             let t = now + r * step_secs / rounds;
-            let slot = self.chain.set_clock(t)?.slot;
+            // the runtime's clock moves to `t` only for a round that sends something
+            // (`clock_to`): setting it refills the runtime's sysvar cache
+            let slot = self.slot;
             if let Some(at_step) = &at_step {
                 let day = (t - self.start) as f64 / 86_400.0;
                 self.bridge_prices(s, r as f64 / rounds as f64, day, at_step);
@@ -1268,6 +1276,15 @@ impl Sim {
             .map_or(s.assets[k].price, |x| x.prices[k])
     }
 
+    /// The runtime's clock at `now` before a transaction of a keeper round is sent.
+    fn clock_to(&mut self, now: i64) -> anyhow::Result<()> {
+        if self.clock != now {
+            self.slot = self.chain.set_clock(now)?.slot;
+            self.clock = now;
+        }
+        Ok(())
+    }
+
     /// `refresh_prices` + `sync_auctions` (keepers take turns). Like a cluster keeper, the
     /// keeper first reads each feed and checks it with the program's own `oracle::read_price`;
     /// a feed the program would refuse (stale, confidence too wide) is left out of the
@@ -1275,6 +1292,7 @@ impl Sim {
     /// others from being cached. `round` > 0 for the extra keeper rounds within a step
     /// (refusals are counted once per step, in round 0).
     fn crank(&mut self, step: u64, round: u32, now: i64) -> anyhow::Result<()> {
+        self.clock_to(now)?;
         // the assets' oracle configurations never change in a simulation
         let fund = self.config.clone();
         let mut mask = remaining::all_assets_mask(&fund);
@@ -1842,6 +1860,7 @@ impl Sim {
                 (binding, planned, next) = (Binding::NoKeeper, None, 0);
                 continue;
             }
+            self.clock_to(now)?;
             let ixs = self.atomic_fill_ixs(&fund, kidx, &fill)?;
             let signer = self.keepers[kidx].accounts.signer.insecure_clone();
             let opts = self.keepers[kidx].send;
