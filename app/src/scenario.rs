@@ -78,9 +78,9 @@ pub struct Market {
     #[serde(default)]
     pub intra_step_prices: bool,
     /// Whether a crank is sent at every keeper round within a step (`true`), or only when it
-    /// changes an auction clock or a crisis trigger or comes with a fill (`false`, the
-    /// default: the same outcome, computed with the program's own rules, for far fewer
-    /// transactions; `Sim::keepers_step`).
+    /// changes an auction clock or the crisis mode or comes with a fill (`false`, the default:
+    /// the same outcome, computed with the program's own rules, for far fewer transactions,
+    /// except that a crisis hold runs from the last crank sent; `Sim::keepers_step`).
     #[serde(default)]
     pub crank_every_look: bool,
 }

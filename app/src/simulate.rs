@@ -511,14 +511,18 @@ pub struct Sim {
     slot: u64,
 }
 
-/// Whether a crank that leaves `after` from `before` changes what the fund does next: an
-/// auction clock started, cleared or moved, or a crisis trigger recorded (cached prices and
-/// booked balances aside, which the next crank brings up to date the same way).
+/// Whether a crank at `now` that leaves `after` from `before` changes what the fund does
+/// next: an auction clock started, cleared or moved, or the fund's crisis mode at `now`
+/// changed. Cached prices and booked balances aside (every fill's own crank and the next
+/// step's bring them up to date), and the time a crisis trigger was last seen
+/// (`Fund::crisis_seen_at`, which moves at every crank while a price has gapped): the crisis
+/// hold then runs from the last crank sent, at most a step earlier than from the last look.
 fn crank_changes_course(
     before: &insurance_fund::state::Fund,
     after: &insurance_fund::state::Fund,
+    now: i64,
 ) -> bool {
-    before.crisis_seen_at != after.crisis_seen_at
+    before.crisis_mode(now) != after.crisis_mode(now)
         || before
             .assets
             .iter()
@@ -1782,8 +1786,8 @@ impl Sim {
     /// `crank_with_fill` (a keeper round within a step, `(step, round)`): the prices just
     /// published are cranked only when it matters, with the outcome of cranking at every
     /// round. The fund as the crank would leave it is computed with the program's own rules
-    /// (`project_crank`); a crank that would start or end an auction clock or record a crisis
-    /// trigger is sent at once; otherwise the keepers plan on that fund and the first that
+    /// (`project_crank`); a crank that would start or end an auction clock or change the
+    /// crisis mode is sent at once (`crank_changes_course`); otherwise the keepers plan on that fund and the first that
     /// would send a fill sends the crank first, then they plan again on the fund as it is. A
     /// round in which nothing changes and nobody fills sends nothing, as a cluster keeper that
     /// simulates before it sends (and posts its price update with its fill) pays nothing for
@@ -1806,8 +1810,8 @@ impl Sim {
         let mut fund = match crank_with_fill {
             Some((step, round)) => {
                 let (on_chain, projected) = self.project_crank(now)?;
-                if crank_changes_course(&on_chain, &projected) {
-                    // the crank starts or ends an auction or records a crisis trigger: the
+                if crank_changes_course(&on_chain, &projected, now) {
+                    // the crank starts or ends an auction or changes the crisis mode: the
                     // crank bot sends it, as it would have at every round
                     crank_with_fill = None;
                     self.crank(step, round, now)?;

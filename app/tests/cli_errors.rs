@@ -80,7 +80,7 @@ fn keeper_rounds_out_of_range_are_refused() {
     let path = dir.path().join("s.toml");
     for (rounds, at) in [("0", "0"), ("361", "361")] {
         let text = ifund::scenario::DEFAULT_SCENARIO.replacen(
-            "keeper_rounds = 6",
+            "keeper_rounds = 360",
             &format!("keeper_rounds = {rounds}"),
             1,
         );

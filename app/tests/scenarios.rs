@@ -87,16 +87,17 @@ fn crash_claims_follow_the_gap_in_the_same_hour() {
     assert!(r.path.paid_share[2] > 0.5);
     // the crisis profile turned risk assets into stablecoins in the day after the claim
     // (liquid target 95 %, crisis hold 24 h, set-back in proportion to each take): on this
-    // path over 18 % of the NAV at 145 bps against mid, within the #17 benchmark's 150 (the
-    // medians are in app/README.md; before the hold and the proportional set-back, 275 bps).
-    // The keepers' own pool cost is a floor under it: no sale is free against mid
+    // path 21 % of the NAV at 29 bps against mid with keepers looking every 10 seconds (145
+    // bps when they looked every 10 minutes at an hourly market; #17's benchmark: <= 150; the
+    // medians are in app/README.md). The keepers' own pool fees are a floor under it: no
+    // sale is free against mid
     assert!(
         r.path.raised_24h_share > 0.18,
         "{}",
         r.path.raised_24h_share
     );
     assert!(
-        r.path.raised_24h_cost_bps > 50.0 && r.path.raised_24h_cost_bps < 150.0,
+        r.path.raised_24h_cost_bps > 10.0 && r.path.raised_24h_cost_bps < 60.0,
         "{}",
         r.path.raised_24h_cost_bps
     );

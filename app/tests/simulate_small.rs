@@ -149,9 +149,10 @@ fn prices_within_a_step_leave_the_prices_at_the_steps_unchanged() {
     let base = ifund::scenario::DEFAULT_SCENARIO
         .replacen("initial_weight_bps = 3500", "initial_weight_bps = 2900", 1)
         .replacen("initial_weight_bps = 2000", "initial_weight_bps = 2600", 1);
-    let bridged = base.replacen(
-        "keeper_rounds = 6",
-        "keeper_rounds = 6\nintra_step_prices = true",
+    let bridged = base.clone();
+    let base = base.replacen(
+        "\nintra_step_prices = true",
+        "\nintra_step_prices = false",
         1,
     );
     assert_ne!(base, bridged);
@@ -199,11 +200,7 @@ fn cranking_only_when_it_matters_changes_nothing_but_the_transactions() {
     let lazy = ifund::scenario::DEFAULT_SCENARIO
         .replacen("initial_weight_bps = 3500", "initial_weight_bps = 2900", 1)
         .replacen("initial_weight_bps = 2000", "initial_weight_bps = 2600", 1)
-        .replacen(
-            "keeper_rounds = 6",
-            "keeper_rounds = 30\nintra_step_prices = true",
-            1,
-        );
+        .replacen("keeper_rounds = 360", "keeper_rounds = 30", 1);
     let every = lazy.replacen(
         "keeper_rounds = 30",
         "keeper_rounds = 30\ncrank_every_look = true",
