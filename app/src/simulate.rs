@@ -335,6 +335,31 @@ struct SimAsset {
     published: Vec<u8>,
 }
 
+impl SimAsset {
+    /// Runs `f` with the asset's price account as last published (`publish_prices`), as the
+    /// program would see it; `None` for an asset without one (a fixed price).
+    fn with_published<R>(
+        &self,
+        f: impl FnOnce(Option<&anchor_lang::prelude::AccountInfo>) -> R,
+    ) -> R {
+        let Some(key) = self.oracle else {
+            return f(None);
+        };
+        let (mut data, mut lamports) = (self.published.clone(), 10_000_000);
+        let owner = insurance_fund::oracle::PYTH_RECEIVER_PROGRAM_ID;
+        let info = anchor_lang::prelude::AccountInfo::new(
+            &key,
+            false,
+            false,
+            &mut lamports,
+            &mut data,
+            &owner,
+            false,
+        );
+        f(Some(&info))
+    }
+}
+
 struct SimKeeper {
     accounts: KeeperAccounts,
     params: PlanParams,
@@ -1300,25 +1325,14 @@ impl Sim {
         // the assets' oracle configurations never change in a simulation
         let fund = self.config.clone();
         let mut mask = remaining::all_assets_mask(&fund);
-        let owner = insurance_fund::oracle::PYTH_RECEIVER_PROGRAM_ID;
         for (k, a) in self.assets.iter().enumerate() {
-            let Some(key) = a.oracle else { continue };
-            let mut data = a.published.clone();
-            let mut lamports = 10_000_000;
-            let info = anchor_lang::prelude::AccountInfo::new(
-                &key,
-                false,
-                false,
-                &mut lamports,
-                &mut data,
-                &owner,
-                false,
-            );
-            if let Err(e) =
-                insurance_fund::oracle::read_price(&fund.assets[k].oracle, Some(&info), now, |_| {
-                    false
-                })
-            {
+            if a.oracle.is_none() {
+                continue;
+            }
+            let read = a.with_published(|info| {
+                insurance_fund::oracle::read_price(&fund.assets[k].oracle, info, now, |_| false)
+            });
+            if let Err(e) = read {
                 mask &= !(1u16 << k);
                 let name = match &e {
                     anchor_lang::error::Error::AnchorError(ae) => ae.error_name.clone(),
@@ -1911,30 +1925,20 @@ impl Sim {
     )> {
         let on_chain = load_fund(&mut self.chain, &self.fund)?;
         let mut fund = on_chain.clone();
-        let owner = insurance_fund::oracle::PYTH_RECEIVER_PROGRAM_ID;
         for (k, a) in self.assets.iter().enumerate() {
             let asset = fund.assets[k];
-            let mut data = a.published.clone();
-            let mut lamports = 10_000_000;
-            let key = a.oracle.unwrap_or_default();
-            let info = anchor_lang::prelude::AccountInfo::new(
-                &key,
-                false,
-                false,
-                &mut lamports,
-                &mut data,
-                &owner,
-                false,
-            );
-            let inputs = insurance_fund::oracle::PriceInputs {
-                oracle: &asset.oracle,
-                fallback: &asset.fallback,
-                cache: &asset.price,
-                primary_account: a.oracle.map(|_| &info),
-                fallback_account: None,
-                fund_max_age_secs: fund.max_price_age_secs,
-            };
-            if let Ok(priced) = insurance_fund::oracle::price_asset(&inputs, now, |_| false) {
+            let priced = a.with_published(|info| {
+                let inputs = insurance_fund::oracle::PriceInputs {
+                    oracle: &asset.oracle,
+                    fallback: &asset.fallback,
+                    cache: &asset.price,
+                    primary_account: info,
+                    fallback_account: None,
+                    fund_max_age_secs: fund.max_price_age_secs,
+                };
+                insurance_fund::oracle::price_asset(&inputs, now, |_| false)
+            });
+            if let Ok(priced) = priced {
                 fund.assets[k].cache_price(&priced);
             }
         }
