@@ -246,7 +246,7 @@ pub fn plan_with(
         let premium = fund.pair_premium_bps(&terms, i, o, now);
         // the pair's sale price now (gap clearing), as the program prices the fill
         let out = fund.pair_out_pricing(&terms, i, o, now);
-        let Some((amount, quote, clipped_by)) = fill_within_room(
+        let (amount, quote, clipped_by) = match fill_within_room(
             fund,
             assets,
             (i, o),
@@ -254,23 +254,13 @@ pub fn plan_with(
             cap,
             volume_room,
             premium_room,
-        ) else {
-            if max_fill_priced(
-                assets,
-                i,
-                o,
-                premium,
-                &out,
-                fund.min_liquid_bps,
-                cfg.band_bps,
-                fund.numeraire_decimals,
-                cap,
-            )
-            .is_some()
-            {
+        ) {
+            Ok(fill) => fill,
+            Err(NoFill::Limited) => {
                 any_limited = true;
+                continue;
             }
-            continue;
+            Err(NoFill::Bounds) => continue,
         };
         if quote.value_in < u128::from(cfg.min_trade_value) {
             continue;
@@ -339,10 +329,19 @@ pub fn plan_with(
     }
 }
 
+/// Why `fill_within_room` found no fill.
+enum NoFill {
+    /// No amount within the cap passes the program's fill checks.
+    Bounds,
+    /// Some amount passes the checks, but none of them fits the volume and premium rooms.
+    Limited,
+}
+
 /// The largest fill of pair (i, o) within `cap` atoms whose value fits the volume room and
-/// whose premium fits the premium room: `max_fill`, then shrunk proportionally (twice at
-/// most; each pass keeps the program's acceptance, since `max_fill` only returns passing
-/// fills). Also which room shrank it (the tighter one, when both did).
+/// whose premium fits the premium room: `max_fill`, then shrunk proportionally (three times
+/// at most; each pass keeps the program's acceptance, since `max_fill` only returns passing
+/// fills). Also which room shrank it (the tighter one, when both did); without a fill, whether
+/// the rooms were what left none (`NoFill`), so that the caller need not search again.
 #[allow(clippy::too_many_arguments)]
 fn fill_within_room(
     fund: &Fund,
@@ -352,10 +351,12 @@ fn fill_within_room(
     cap: u64,
     volume_room: u64,
     premium_room: u64,
-) -> Option<(u64, FillQuote, Option<Room>)> {
+) -> Result<(u64, FillQuote, Option<Room>), NoFill> {
     let cfg = &fund.rebalance;
     let mut cap = cap;
     let mut clipped = None;
+    // after the first pass a fill exists: what is missing from then on is room
+    let mut missing = NoFill::Bounds;
     for _ in 0..4 {
         let (amount, quote) = max_fill_priced(
             assets,
@@ -367,11 +368,13 @@ fn fill_within_room(
             cfg.band_bps,
             fund.numeraire_decimals,
             cap,
-        )?;
+        )
+        .ok_or(missing)?;
+        missing = NoFill::Limited;
         let over_volume = quote.value_in > u128::from(volume_room);
         let over_premium = quote.premium_value > u128::from(premium_room);
         if !over_volume && !over_premium {
-            return Some((amount, quote, clipped));
+            return Ok((amount, quote, clipped));
         }
         // scale the amount by the tightest room, rounded down
         let scale = |room: u64, used: u128| -> u128 {
@@ -391,13 +394,15 @@ fn fill_within_room(
             }
             next = next.min(by_premium);
         }
-        let next = u64::try_from(next).ok()?.min(amount.saturating_sub(1));
+        let next = u64::try_from(next)
+            .map_err(|_| NoFill::Limited)?
+            .min(amount.saturating_sub(1));
         if next == 0 {
-            return None;
+            return Err(NoFill::Limited);
         }
         cap = next;
     }
-    None
+    Err(NoFill::Limited)
 }
 
 /// What the keeper receives (valued at the out-asset's lower bound) minus what it gives

@@ -122,19 +122,15 @@ pub fn max_fill_priced(
             numeraire_decimals,
         )
     };
+    // what `check_fill` does not owe to the amount is checked once (`FillBefore`): when it
+    // fails, every amount fails
+    let pair = fill_pair(assets, i, o).ok()?;
+    let inputs = inputs_of(assets).ok()?;
+    let inputs = inputs.get(..assets.len())?;
+    let checked = FillBefore::check(inputs, pair, band_bps, numeraire_decimals).ok()?;
     let passes = |a: u64| -> Option<FillQuote> {
         let q = quote(a).ok()?;
-        check_fill(
-            assets,
-            i,
-            o,
-            a,
-            &q,
-            min_liquid_bps,
-            band_bps,
-            numeraire_decimals,
-        )
-        .ok()?;
+        checked.check_amount(inputs, a, &q, min_liquid_bps).ok()?;
         Some(q)
     };
     if cap_in == 0 {
