@@ -12,7 +12,7 @@ use solana_program_test::{BanksClientError, ProgramTestContext};
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub struct EmbeddedChain {
     rt: tokio::runtime::Runtime,
@@ -22,6 +22,11 @@ pub struct EmbeddedChain {
     /// The blockhash handed out has been used by a transaction that was then refused as a
     /// duplicate: move one slot on before handing out another.
     stale: bool,
+    /// Accounts read since the bank last changed: every change goes through this type
+    /// (a transaction or a clock change forgets them all, `set_account` its own), so a read
+    /// in between is answered here instead of by the banks client (a simulation reads the
+    /// fund at every keeper look and sends far less often).
+    read: HashMap<Pubkey, Option<Account>>,
 }
 
 impl EmbeddedChain {
@@ -47,6 +52,7 @@ impl EmbeddedChain {
             ctx,
             seen: HashSet::new(),
             stale: false,
+            read: HashMap::new(),
         })
     }
 
@@ -57,6 +63,7 @@ impl EmbeddedChain {
 
     /// Moves to the next slot (a fresh blockhash) and sets the clock to `unix_timestamp`.
     pub fn set_time(&mut self, unix_timestamp: i64) -> anyhow::Result<()> {
+        self.read.clear();
         let mut clock = self.clock()?;
         self.ctx
             .warp_to_slot(clock.slot + 1)
@@ -80,6 +87,7 @@ impl EmbeddedChain {
     /// slot (and blockhash) when it is sent (`send` retries on the duplicate).
     /// Returns the clock as set.
     pub fn set_clock(&mut self, unix_timestamp: i64) -> anyhow::Result<Clock> {
+        self.read.clear();
         let mut clock = self.clock()?;
         clock.unix_timestamp = unix_timestamp;
         self.ctx.set_sysvar(&clock);
@@ -88,6 +96,7 @@ impl EmbeddedChain {
 
     /// Writes an account directly (oracle price accounts in simulations).
     pub fn set_account(&mut self, key: &Pubkey, account: Account) {
+        self.read.remove(key);
         self.ctx.set_account(key, &AccountSharedData::from(account));
     }
 
@@ -104,9 +113,15 @@ impl Chain for EmbeddedChain {
     }
 
     fn get_account(&mut self, key: &Pubkey) -> anyhow::Result<Option<Account>> {
-        self.rt
+        if let Some(account) = self.read.get(key) {
+            return Ok(account.clone());
+        }
+        let account = self
+            .rt
             .block_on(self.ctx.banks_client.get_account(*key))
-            .with_context(|| format!("reading {key} from the embedded runtime"))
+            .with_context(|| format!("reading {key} from the embedded runtime"))?;
+        self.read.insert(*key, account.clone());
+        Ok(account)
     }
 
     fn clock(&mut self) -> anyhow::Result<Clock> {
@@ -132,6 +147,7 @@ impl Chain for EmbeddedChain {
         &mut self,
         tx: &VersionedTransaction,
     ) -> Result<TxResult, ChainError> {
+        self.read.clear();
         let sig = tx.signatures.first().copied().unwrap_or_default();
         let bytes: [u8; 64] = sig.into();
         if !self.seen.insert(bytes) {

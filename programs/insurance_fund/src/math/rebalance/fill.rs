@@ -486,7 +486,9 @@ pub struct FillCheck {
 }
 
 /// `check_fill` on the assets' weights inputs and the pair's flags (for callers that hold
-/// the assets in another form): the same checks in the same order, the same result.
+/// the assets in another form): the same checks in the same order, the same result. A
+/// planner trying many amounts of one pair runs checks 1 and 2 once (`check_pair`,
+/// `weights::compute`, `pair_eligible`) and `check_amount` for each amount.
 pub fn check_fill_inputs(
     inputs: &[AssetInput],
     pair: FillPair,
@@ -496,166 +498,158 @@ pub fn check_fill_inputs(
     band_bps: u16,
     numeraire_decimals: u8,
 ) -> Result<FillCheck, FillError> {
-    FillBefore::check(inputs, pair, band_bps, numeraire_decimals)?.check_amount(
+    // 1. pair and flags
+    check_pair(inputs, pair)?;
+    // 2. eligibility before
+    let before = compute(inputs, numeraire_decimals)?;
+    let eligible = pair_eligible(inputs, pair, &before, band_bps)?;
+    // 3 to 8
+    check_amount(
         inputs,
+        pair,
+        &before,
+        eligible,
         amount_in,
         quote,
-        min_liquid_bps,
+        (min_liquid_bps, numeraire_decimals),
     )
 }
 
-/// The part of `check_fill_inputs` that does not depend on the amount (checks 1 and 2: the
-/// pair, its flags, the weights before and the pair's eligibility), for a planner that tries
-/// many amounts of one pair (`max_fill_priced`); `check_amount` does the rest. Together they
-/// are `check_fill_inputs`: the same checks in the same order, the same result.
-#[derive(Clone, Copy, Debug)]
-pub struct FillBefore {
-    pair: FillPair,
-    numeraire_decimals: u8,
-    before: Weights,
-    out_over_band: bool,
-    in_under_band: bool,
+/// Check 1 of `check_fill_inputs`: two different assets, `i` accepting deliveries and `o`
+/// allowed out.
+#[inline(always)]
+pub fn check_pair(inputs: &[AssetInput], pair: FillPair) -> Result<(), FillError> {
+    if pair.i == pair.o || inputs.get(pair.i).is_none() || inputs.get(pair.o).is_none() {
+        return Err(FillError::InvalidPair);
+    }
+    if !pair.can_in {
+        return Err(FillError::InNotEnabled);
+    }
+    if !pair.can_out {
+        return Err(FillError::OutNotEnabled);
+    }
+    Ok(())
 }
 
-impl FillBefore {
-    /// Checks 1 and 2 of `check_fill_inputs`.
-    #[inline(always)]
-    pub fn check(
-        inputs: &[AssetInput],
-        pair: FillPair,
-        band_bps: u16,
-        numeraire_decimals: u8,
-    ) -> Result<Self, FillError> {
-        let FillPair { i, o, .. } = pair;
-        // 1. pair and flags
-        if i == o {
-            return Err(FillError::InvalidPair);
-        }
-        let (Some(a_in), Some(a_out)) = (inputs.get(i), inputs.get(o)) else {
-            return Err(FillError::InvalidPair);
-        };
-        if !pair.can_in {
-            return Err(FillError::InNotEnabled);
-        }
-        if !pair.can_out {
-            return Err(FillError::OutNotEnabled);
-        }
+/// Check 2 of `check_fill_inputs` on the weights `before`: at least one side of the pair
+/// beyond its band. Returns (`o` over its band, `i` under its band).
+#[inline(always)]
+pub fn pair_eligible(
+    inputs: &[AssetInput],
+    pair: FillPair,
+    before: &Weights,
+    band_bps: u16,
+) -> Result<(bool, bool), FillError> {
+    let FillPair { i, o, .. } = pair;
+    let (Some(a_in), Some(a_out)) = (inputs.get(i), inputs.get(o)) else {
+        return Err(FillError::InvalidPair);
+    };
+    if pair.buy_out {
+        buy_out_eligibility(before, i, a_in.target_bps, band_bps)
+    } else {
+        pair_eligibility(before, i, o, a_in.target_bps, a_out.target_bps, band_bps)
+    }
+}
 
-        // 2. eligibility before
-        let before = compute(inputs, numeraire_decimals)?;
-        let (out_over_band, in_under_band) = if pair.buy_out {
-            buy_out_eligibility(&before, i, a_in.target_bps, band_bps)?
-        } else {
-            pair_eligibility(&before, i, o, a_in.target_bps, a_out.target_bps, band_bps)?
-        };
-        Ok(Self {
-            pair,
+/// Checks 3 to 8 of `check_fill_inputs` for `amount_in` and its quote, given the weights
+/// `before` and the pair's eligibility (`pair_eligible`); `(min_liquid_bps,
+/// numeraire_decimals)` as the fund sets them.
+#[inline(always)]
+pub fn check_amount(
+    inputs: &[AssetInput],
+    pair: FillPair,
+    before: &Weights,
+    (out_over_band, in_under_band): (bool, bool),
+    amount_in: u64,
+    quote: &FillQuote,
+    (min_liquid_bps, numeraire_decimals): (u16, u8),
+) -> Result<FillCheck, FillError> {
+    let FillPair { i, o, .. } = pair;
+    let (Some(a_in), Some(a_out)) = (inputs.get(i), inputs.get(o)) else {
+        return Err(FillError::InvalidPair);
+    };
+
+    // 3. amount out
+    if quote.amount_out == 0 {
+        return Err(FillError::ZeroAmountOut);
+    }
+    let out_left = a_out
+        .balance
+        .checked_sub(quote.amount_out)
+        .ok_or(FillError::InsufficientBalance)?;
+
+    // 4. after: neither side crosses its target. Only i's and o's balances change, so only
+    // their values are recomputed (every other asset keeps its value exactly).
+    let in_balance = a_in
+        .balance
+        .checked_add(amount_in)
+        .ok_or(MathError::Overflow)?;
+    let revalue = |a: &AssetInput, balance: u64| {
+        value_floor(
+            balance,
+            a.price_lo,
+            a.decimals,
             numeraire_decimals,
-            before,
-            out_over_band,
-            in_under_band,
-        })
+            a.haircut_bps,
+        )
+    };
+    let changes = [
+        (i, revalue(a_in, in_balance)?),
+        (o, revalue(a_out, out_left)?),
+    ];
+    let after = with_values(before, inputs, &changes)?;
+    let target_o = u128::from(a_out.target_bps);
+    if cmp_share(value_at(&after, o)?, after.nav, target_o) == Ordering::Less {
+        return Err(FillError::OutPushedBelowTarget);
+    }
+    let target_i = u128::from(a_in.target_bps);
+    if cmp_share(value_at(&after, i)?, after.nav, target_i) == Ordering::Greater {
+        return Err(FillError::InPushedAboveTarget);
     }
 
-    /// Checks 3 to 8 of `check_fill_inputs` for `amount_in` and its quote, on the `inputs`
-    /// this was checked with.
-    #[inline(always)]
-    pub fn check_amount(
-        &self,
-        inputs: &[AssetInput],
-        amount_in: u64,
-        quote: &FillQuote,
-        min_liquid_bps: u16,
-    ) -> Result<FillCheck, FillError> {
-        let FillPair { i, o, .. } = self.pair;
-        let (Some(a_in), Some(a_out)) = (inputs.get(i), inputs.get(o)) else {
-            return Err(FillError::InvalidPair);
-        };
-        let (before, numeraire_decimals) = (&self.before, self.numeraire_decimals);
-
-        // 3. amount out
-        if quote.amount_out == 0 {
-            return Err(FillError::ZeroAmountOut);
+    // 5. liquidity
+    let min_liquid = u128::from(min_liquid_bps);
+    if cmp_share(after.liquid_value, after.nav, min_liquid) == Ordering::Less {
+        let below_before = cmp_share(before.liquid_value, before.nav, min_liquid) == Ordering::Less;
+        let not_decreased = cmp_ratio(
+            after.liquid_value,
+            after.nav,
+            before.liquid_value,
+            before.nav,
+        ) != Ordering::Less;
+        if !(below_before && not_decreased) {
+            return Err(FillError::LiquidityBound);
         }
-        let out_left = a_out
-            .balance
-            .checked_sub(quote.amount_out)
-            .ok_or(FillError::InsufficientBalance)?;
-
-        // 4. after: neither side crosses its target. Only i's and o's balances change, so only
-        // their values are recomputed (every other asset keeps its value exactly).
-        let in_balance = a_in
-            .balance
-            .checked_add(amount_in)
-            .ok_or(MathError::Overflow)?;
-        let revalue = |a: &AssetInput, balance: u64| {
-            value_floor(
-                balance,
-                a.price_lo,
-                a.decimals,
-                numeraire_decimals,
-                a.haircut_bps,
-            )
-        };
-        let changes = [
-            (i, revalue(a_in, in_balance)?),
-            (o, revalue(a_out, out_left)?),
-        ];
-        let after = with_values(before, inputs, &changes)?;
-        let target_o = u128::from(a_out.target_bps);
-        if cmp_share(value_at(&after, o)?, after.nav, target_o) == Ordering::Less {
-            return Err(FillError::OutPushedBelowTarget);
-        }
-        let target_i = u128::from(a_in.target_bps);
-        if cmp_share(value_at(&after, i)?, after.nav, target_i) == Ordering::Greater {
-            return Err(FillError::InPushedAboveTarget);
-        }
-
-        // 5. liquidity
-        let min_liquid = u128::from(min_liquid_bps);
-        if cmp_share(after.liquid_value, after.nav, min_liquid) == Ordering::Less {
-            let below_before =
-                cmp_share(before.liquid_value, before.nav, min_liquid) == Ordering::Less;
-            let not_decreased = cmp_ratio(
-                after.liquid_value,
-                after.nav,
-                before.liquid_value,
-                before.nav,
-            ) != Ordering::Less;
-            if !(below_before && not_decreased) {
-                return Err(FillError::LiquidityBound);
-            }
-        }
-
-        // 6. concentration: the in-asset, the only one a fill adds to, ends within its cap.
-        // Every other asset's share moves only with the NAV the fill costs (at most its premium,
-        // check 8 and the premium budget); counting that would refuse every fill while any
-        // asset stands over its cap, which draws cause in a crisis, when the one fill that
-        // could lower a liquid asset (for another liquid one) is not allowed.
-        let cap_i = u128::from(a_in.max_weight_bps);
-        if cmp_share(value_at(&after, i)?, after.nav, cap_i) == Ordering::Greater {
-            return Err(FillError::ConcentrationBound);
-        }
-
-        // 7. distance strictly decreases
-        if after.nav == 0 {
-            return Err(FillError::DistanceNotReduced);
-        }
-        let d_after = distance_num(&after, inputs)?;
-        let d_before = distance_num(before, inputs)?;
-        if cmp_ratio(d_after, after.nav, d_before, before.nav) != Ordering::Less {
-            return Err(FillError::DistanceNotReduced);
-        }
-
-        // 8. value: exact, since a sum past u128::MAX exceeds nav_before anyway
-        if after.nav.saturating_add(quote.premium_value) < before.nav {
-            return Err(FillError::ValueBound);
-        }
-        Ok(FillCheck {
-            before: *before,
-            after,
-            out_over_band: self.out_over_band,
-            in_under_band: self.in_under_band,
-        })
     }
+
+    // 6. concentration: the in-asset, the only one a fill adds to, ends within its cap.
+    // Every other asset's share moves only with the NAV the fill costs (at most its premium,
+    // check 8 and the premium budget); counting that would refuse every fill while any
+    // asset stands over its cap, which draws cause in a crisis, when the one fill that
+    // could lower a liquid asset (for another liquid one) is not allowed.
+    let cap_i = u128::from(a_in.max_weight_bps);
+    if cmp_share(value_at(&after, i)?, after.nav, cap_i) == Ordering::Greater {
+        return Err(FillError::ConcentrationBound);
+    }
+
+    // 7. distance strictly decreases
+    if after.nav == 0 {
+        return Err(FillError::DistanceNotReduced);
+    }
+    let d_after = distance_num(&after, inputs)?;
+    let d_before = distance_num(before, inputs)?;
+    if cmp_ratio(d_after, after.nav, d_before, before.nav) != Ordering::Less {
+        return Err(FillError::DistanceNotReduced);
+    }
+
+    // 8. value: exact, since a sum past u128::MAX exceeds nav_before anyway
+    if after.nav.saturating_add(quote.premium_value) < before.nav {
+        return Err(FillError::ValueBound);
+    }
+    Ok(FillCheck {
+        before: *before,
+        after,
+        out_over_band,
+        in_under_band,
+    })
 }

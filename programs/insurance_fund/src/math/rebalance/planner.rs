@@ -122,15 +122,26 @@ pub fn max_fill_priced(
             numeraire_decimals,
         )
     };
-    // what `check_fill` does not owe to the amount is checked once (`FillBefore`): when it
+    // what `check_fill` does not owe to the amount (checks 1 and 2) is checked once: when it
     // fails, every amount fails
     let pair = fill_pair(assets, i, o).ok()?;
     let inputs = inputs_of(assets).ok()?;
     let inputs = inputs.get(..assets.len())?;
-    let checked = FillBefore::check(inputs, pair, band_bps, numeraire_decimals).ok()?;
+    check_pair(inputs, pair).ok()?;
+    let before = compute(inputs, numeraire_decimals).ok()?;
+    let eligible = pair_eligible(inputs, pair, &before, band_bps).ok()?;
     let passes = |a: u64| -> Option<FillQuote> {
         let q = quote(a).ok()?;
-        checked.check_amount(inputs, a, &q, min_liquid_bps).ok()?;
+        check_amount(
+            inputs,
+            pair,
+            &before,
+            eligible,
+            a,
+            &q,
+            (min_liquid_bps, numeraire_decimals),
+        )
+        .ok()?;
         Some(q)
     };
     if cap_in == 0 {
