@@ -6,6 +6,7 @@
 //! Instruction encoders and the swap quote are `insurance_fund_client::amm` (shared with the
 //! keeper).
 
+use crate::runtime::new_keypair;
 use crate::runtime::{program_test, TestContext};
 use crate::token::{TestMint, TokenKind};
 use anchor_lang::prelude::*;
@@ -15,7 +16,6 @@ use anchor_lang::solana_program::{
 use anchor_spl::token_2022::spl_token_2022::{self as t22, state::Mint as MintState};
 use insurance_fund_client::amm::{self, Direction, Fees, PoolKeys, SwapQuote};
 use insurance_fund_client::embedded::add_sbf_program;
-use solana_keypair::Keypair;
 use solana_program_test::ProgramTest;
 use solana_signer::Signer;
 use std::path::PathBuf;
@@ -100,7 +100,7 @@ impl TestContext {
             mint_a.kind == TokenKind::Spl && mint_b.kind == TokenKind::Spl,
             "SPL Token Swap 3.0.0 supports SPL Token mints only"
         );
-        let swap = Keypair::new();
+        let swap = new_keypair();
         let (authority, _) = amm::pool_authority(&swap.pubkey());
         let token_a = self
             .funded_token_account(&mint_a, &authority, reserve_a)
@@ -148,7 +148,7 @@ impl TestContext {
         authority: &Pubkey,
         decimals: u8,
     ) -> TestMint {
-        let mint = Keypair::new();
+        let mint = new_keypair();
         let program = anchor_spl::token::ID;
         let rent = self.rent_exempt(MintState::LEN).await;
         let ixs = [

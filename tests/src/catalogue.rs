@@ -5,6 +5,7 @@
 
 use crate::fixture::*;
 use crate::presets::*;
+use crate::runtime::new_keypair;
 use crate::runtime::TestContext;
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -46,7 +47,7 @@ pub struct Catalogued {
 /// claimant with `claimant_caps`: its authority and payout owner.
 pub async fn configure_rebalance_draws_and_claimant(f: &mut FundFixture) -> (Keypair, Pubkey) {
     let gov = f.gov();
-    let claimant = Keypair::new();
+    let claimant = new_keypair();
     let owner = Pubkey::new_unique();
     f.send_gov(&[
         f.set_rebalance_params_ix(&gov, rebalance_config()),
@@ -72,7 +73,7 @@ impl World {
             .ctx
             .create_token_account(&f.h.assets[0].mint, &owner)
             .await;
-        let keeper = Keypair::new();
+        let keeper = new_keypair();
         let k0 = f
             .ctx
             .funded_token_account(&f.h.assets[0].mint, &keeper.pubkey(), 100 * ONE)
@@ -117,8 +118,8 @@ impl World {
         let gov = || f.governance.insecure_clone();
         let g = f.gov();
         let c = self.claimant.pubkey();
-        let create_key = Keypair::new();
-        let next = Keypair::new();
+        let create_key = new_keypair();
+        let next = new_keypair();
         let bounds = BoundsArgs {
             min_liquid_bps: 5_000,
             max_price_age_secs: 100,

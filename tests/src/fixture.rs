@@ -3,7 +3,7 @@
 //! (`insurance_fund_client::ix`) and addresses (`insurance_fund_client::pda`).
 
 use crate::oracle::pyth_price;
-use crate::runtime::{program_test, Outcome, TestContext};
+use crate::runtime::{new_keypair, program_test, Outcome, TestContext};
 use crate::token::{MintExt, TestMint, TokenKind};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -147,9 +147,9 @@ impl TestBuilder {
 
     /// Creates the fund inside an existing runtime (for tests with several funds).
     pub async fn create(self, ctx: &mut TestContext) -> FundHandle {
-        let governance = Keypair::new();
-        let guardian = Keypair::new();
-        let create_key = Keypair::new();
+        let governance = new_keypair();
+        let guardian = new_keypair();
+        let create_key = new_keypair();
         let fund = fund_address(&create_key.pubkey());
         let args = InitializeFundArgs {
             governance: governance.pubkey(),
@@ -285,7 +285,7 @@ impl FundFixture {
 
     /// A depositor keypair with a token account of asset `i` holding `amount`.
     pub async fn depositor(&mut self, i: usize, amount: u64) -> (Keypair, Pubkey) {
-        let who = Keypair::new();
+        let who = new_keypair();
         let mint = self.h.assets[i].mint;
         let account = self
             .ctx

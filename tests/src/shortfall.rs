@@ -4,6 +4,7 @@
 
 use crate::fixture::{usdc_usdt_lst, FundFixture, TestBuilder};
 use crate::presets::{claimant_caps, draw_config};
+use crate::runtime::new_keypair;
 use crate::runtime::Outcome;
 use anchor_lang::prelude::*;
 use insurance_fund::state::{Claimant, ClaimantCaps, Shortfall};
@@ -39,7 +40,7 @@ pub async fn setup_with(caps: ClaimantCaps) -> Setup {
     }
     set_prices(&mut f, 100_000_000, 0, 200_000_000, 0).await;
     refresh(&mut f).await;
-    let authority = Keypair::new();
+    let authority = new_keypair();
     let owner = Pubkey::new_unique();
     f.send_gov(&[f.register_claimant_ix(&f.gov(), authority.pubkey(), owner, caps)])
         .await

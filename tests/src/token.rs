@@ -1,6 +1,7 @@
 //! Mints and token accounts for SPL Token and Token-2022 (with extensions), made through
 //! the real token programs.
 
+use crate::runtime::new_keypair;
 use crate::runtime::TestContext;
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::{
@@ -93,7 +94,7 @@ impl TestContext {
             kind == TokenKind::Token2022 || exts.is_empty(),
             "SPL Token has no extensions"
         );
-        let mint = Keypair::new();
+        let mint = new_keypair();
         let program = kind.program_id();
         let authority = self.payer_key();
         let space = match kind {
@@ -195,7 +196,7 @@ impl TestContext {
     /// Creates a token account for `mint` owned by `owner` (a fresh keypair account, not an
     /// ATA, so tests can make as many as they like).
     pub async fn create_token_account(&mut self, mint: &TestMint, owner: &Pubkey) -> Pubkey {
-        let account = Keypair::new();
+        let account = new_keypair();
         let program = mint.program_id();
         let space = self.token_account_len(mint).await;
         let rent = self.ctx.banks_client.get_rent().await.unwrap();
@@ -315,7 +316,7 @@ impl TestContext {
         let mut ixs = vec![];
         let mut keys = vec![];
         for mint in mints {
-            let account = Keypair::new();
+            let account = new_keypair();
             let program = mint.program_id();
             let space = self.token_account_len(mint).await;
             ixs.push(system_instruction::create_account(

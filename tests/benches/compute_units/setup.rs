@@ -98,9 +98,9 @@ fn waterfall(fund: &Fund) -> Vec<usize> {
 /// so a keeper can deliver asset 1 for asset 0.
 pub(super) async fn bench_fund(n: usize, b: &mut Bench) {
     let mut ctx = TestContext::start(program_test()).await;
-    let governance = Keypair::new();
-    let guardian = Keypair::new();
-    let create_key = Keypair::new();
+    let governance = new_keypair();
+    let guardian = new_keypair();
+    let create_key = new_keypair();
     let args = InitializeFundArgs {
         governance: governance.pubkey(),
         guardian: Some(guardian.pubkey()),
@@ -186,7 +186,7 @@ pub(super) async fn bench_fund(n: usize, b: &mut Bench) {
     .await;
 
     // claimant
-    let authority = Keypair::new();
+    let authority = new_keypair();
     let a = authority.pubkey();
     let owner = Pubkey::new_unique();
     let ix = f.h.register_claimant_ix(&g, a, owner, caps());
@@ -270,7 +270,7 @@ pub(super) async fn bench_fund(n: usize, b: &mut Bench) {
 
     // a keeper fill: asset 1 in, asset 0 out
     if n >= 2 {
-        let keeper = Keypair::new();
+        let keeper = new_keypair();
         let (m0, m1) = (f.h.assets[0].mint, f.h.assets[1].mint);
         let keeper_in = f
             .ctx
@@ -400,7 +400,7 @@ pub(super) async fn bench_fund(n: usize, b: &mut Bench) {
         .await;
 
     // governance transfer
-    let next = Keypair::new();
+    let next = new_keypair();
     let ix = f.h.propose_governance_ix(&g, next.pubkey());
     b.measure(
         &mut f.ctx,
@@ -471,7 +471,7 @@ pub(super) async fn bench_draw_all(n: usize, b: &mut Bench) {
     let order = waterfall(&*f.state().await);
     assert_eq!(order.len(), n, "every asset payable");
     f.deposit(order[n - 1], 999 * ONE).await;
-    let authority = Keypair::new();
+    let authority = new_keypair();
     let a = authority.pubkey();
     let owner = Pubkey::new_unique();
     f.send_gov(&[f.h.register_claimant_ix(&g, a, owner, caps())])
@@ -644,7 +644,7 @@ pub(super) async fn bench_crisis(n: usize, tokens: u64, b: &mut Bench) {
     let s = sizes(&f.ctx, &ixs);
     send_sized(&mut f.ctx, &ixs, &[], &s).await.unwrap();
 
-    let keeper = Keypair::new();
+    let keeper = new_keypair();
     let k = keeper.pubkey();
     let (m_in, m_out) = (f.h.assets[0].mint, f.h.assets[RISK].mint);
     let keeper_in = f.ctx.funded_token_account(&m_in, &k, 10_000 * ONE).await;

@@ -329,10 +329,22 @@ impl Fund {
     /// The targets in force at `now`: `target_tilt(crisis_mode(now))`, without the crisis test
     /// when no crisis liquid target is set.
     pub fn tilt_at(&self, now: i64) -> Option<TargetTilt> {
-        if self.rebalance.crisis.liquid_target_bps == 0 {
-            return None;
+        match self.tilt_with(|| Ok::<_, core::convert::Infallible>(now)) {
+            Ok(tilt) => tilt,
+            Err(never) => match never {},
         }
-        self.target_tilt(self.crisis_mode(now))
+    }
+
+    /// `tilt_at` for a caller that has not read the clock: `now` is called only when a crisis
+    /// liquid target is set (a syscall saved on the paths where the targets cannot tilt).
+    pub fn tilt_with<E>(
+        &self,
+        now: impl FnOnce() -> core::result::Result<i64, E>,
+    ) -> core::result::Result<Option<TargetTilt>, E> {
+        if self.rebalance.crisis.liquid_target_bps == 0 {
+            return Ok(None);
+        }
+        Ok(self.target_tilt(self.crisis_mode(now()?)))
     }
 
     /// The terms fills are priced and limited by (`RebalanceConfig::terms`; `crisis` =

@@ -107,11 +107,7 @@ pub fn deposit_fees(ctx: Context<DepositFees>, amount: u64) -> Result<()> {
     let mut fund = accounts.fund.load_mut()?;
     fund.assets[index].credit_deposit(received)?;
     // the clock (for the targets in force) is read only when crisis targets could apply
-    let tilt = if fund.rebalance.crisis.liquid_target_bps == 0 {
-        None
-    } else {
-        fund.tilt_at(Clock::get()?.unix_timestamp)
-    };
+    let tilt = fund.tilt_with(|| Clock::get().map(|c| c.unix_timestamp))?;
     fund.settle_auction_clocks_under(tilt)?;
     fund.invariant_flows()?;
 
