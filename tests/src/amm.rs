@@ -6,8 +6,7 @@
 //! Instruction encoders and the swap quote are `insurance_fund_client::amm` (shared with the
 //! keeper).
 
-use crate::runtime::new_keypair;
-use crate::runtime::{program_test, TestContext};
+use crate::runtime::{new_keypair, program_test, TestContext};
 use crate::token::{TestMint, TokenKind};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::{

@@ -5,8 +5,7 @@
 
 use crate::fixture::*;
 use crate::presets::*;
-use crate::runtime::new_keypair;
-use crate::runtime::TestContext;
+use crate::runtime::{new_keypair, TestContext};
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use insurance_fund::instructions::InitializeFundArgs;
